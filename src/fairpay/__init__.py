@@ -1,0 +1,43 @@
+"""fairpay: check that data-enrichment work pays at least a local living wage.
+
+The public API is exported here. Names load lazily (PEP 562) so ``import fairpay`` stays light:
+pandas, httpx and other heavy dependencies load only when a function that needs them is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute". Add one line per export.
+_EXPORTS: dict[str, str] = {
+    # errors
+    "FairpayError": "fairpay.errors:FairpayError",
+    "InvalidInputError": "fairpay.errors:InvalidInputError",
+    "UnknownCountryError": "fairpay.errors:UnknownCountryError",
+    "UnknownCurrencyError": "fairpay.errors:UnknownCurrencyError",
+    "NoBenchmarkError": "fairpay.errors:NoBenchmarkError",
+    "MissingExchangeRateError": "fairpay.errors:MissingExchangeRateError",
+    "InvalidDataError": "fairpay.errors:InvalidDataError",
+    "SpecError": "fairpay.errors:SpecError",
+    "SourceError": "fairpay.errors:SourceError",
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'fairpay' has no attribute {name!r}")
+    module_name, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module_name), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = sorted(_EXPORTS)

@@ -1,0 +1,3 @@
+from fairpay.cli import main
+import sys
+sys.exit(main())

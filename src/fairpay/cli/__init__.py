@@ -1,0 +1,71 @@
+"""The ``fairpay`` command line: thin wrappers that parse arguments, call the API, print, exit.
+
+Exit codes everywhere: 0 = OK, 1 = a verdict found underpayment, 2 = invalid input or data (one
+line on stderr, never a traceback). Each sub-command lives in its own module with a
+``register(app)`` function; heavy imports happen inside the command bodies so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from fairpay.errors import FairpayError
+
+# Modules under fairpay.cli that define register(app). Add one entry per command module.
+COMMAND_MODULES: tuple[str, ...] = (
+    "benchmarks_cmd",
+)
+
+
+def build_app() -> typer.Typer:
+    """Create the Typer app with every registered command."""
+    import importlib
+
+    app = typer.Typer(
+        name="fairpay",
+        help="Check that data-enrichment work pays at least a local living wage.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"fairpay.cli.{name}").register(app)
+    return app
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line to stderr and return the exit-2 signal (raise it)."""
+    typer.echo(f"fairpay: error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the app and turn every expected failure into one line and exit code 2."""
+    app = build_app()
+    try:
+        app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except FairpayError as exc:
+        typer.echo(f"fairpay: error: {exc}", err=True)
+        return 2
+    except click.exceptions.UsageError as exc:
+        typer.echo(f"fairpay: error: {exc.format_message()}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        typer.echo("fairpay: aborted", err=True)
+        return 2
+    except (typer.Exit, click.exceptions.Exit) as exc:
+        return int(exc.exit_code)
+    except OSError as exc:
+        name = getattr(exc, "filename", None)
+        typer.echo(f"fairpay: error: {name or ''}{': ' if name else ''}{exc.strerror or exc}", err=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -46,6 +46,8 @@ class ExchangeRates:
     def __init__(self, rows: Iterable[Mapping[str, Any]], source: str = "user table") -> None:
         by_key: dict[tuple[str, int], list[Decimal]] = defaultdict(list)
         for row in rows:
+            if row.get("currency") is None or row.get("lcu_per_usd") is None:
+                continue  # published without a usable unit (e.g. Zimbabwe 2024): not a rate
             currency = normalize_currency(str(row["currency"]), allow_withdrawn=True)
             by_key[(currency, int(row["year"]))].append(to_decimal(row["lcu_per_usd"], "lcu_per_usd"))
         self.source = source

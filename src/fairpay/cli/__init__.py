@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from fairpay.errors import FairpayError
 
@@ -33,6 +33,10 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
+    @app.callback()
+    def _root() -> None:
+        """Check that data-enrichment work pays at least a local living wage."""
+
     for name in COMMAND_MODULES:
         importlib.import_module(f"fairpay.cli.{name}").register(app)
     return app
@@ -48,23 +52,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the app and turn every expected failure into one line and exit code 2."""
     app = build_app()
     try:
-        app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
     except FairpayError as exc:
-        typer.echo(f"fairpay: error: {exc}", err=True)
+        typer.echo(f"fairpay: error: {_one_line(str(exc))}", err=True)
         return 2
-    except click.exceptions.UsageError as exc:
-        typer.echo(f"fairpay: error: {exc.format_message()}", err=True)
-        return 2
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         typer.echo("fairpay: aborted", err=True)
         return 2
-    except (typer.Exit, click.exceptions.Exit) as exc:
-        return int(exc.exit_code)
+    except TyperException as exc:  # click usage errors (vendored by typer)
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            exc.show()  # type: ignore[attr-defined]
+            return 0
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"fairpay: error: {_one_line(message)}", err=True)
+        return 2
     except OSError as exc:
         name = getattr(exc, "filename", None)
         typer.echo(f"fairpay: error: {name or ''}{': ' if name else ''}{exc.strerror or exc}", err=True)
         return 2
-    return 0
+    return result if isinstance(result, int) else 0
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 if __name__ == "__main__":  # pragma: no cover

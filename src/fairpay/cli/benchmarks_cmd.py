@@ -1,0 +1,91 @@
+"""``fairpay benchmarks``: show the benchmark fairpay would use for a place, with its provenance."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+
+from fairpay.cli import output
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``benchmarks`` command to the app."""
+    app.command("benchmarks")(benchmarks_command)
+
+
+def benchmarks_command(
+    country: Annotated[str | None, typer.Argument(help="Country (KE, KEN, 404, Kenya) or subdivision (IN-MP).")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="ISO 3166-2 subdivision code or name.")] = None,
+    locality: Annotated[str | None, typer.Option("--locality", help="urban, rural, or a city name (e.g. London).")] = None,
+    household: Annotated[str | None, typer.Option("--household", help="typical_family, blended, standard_family, single_adult.")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="living, minimum, or higher (the higher of both).")] = "living",
+    method: Annotated[str | None, typer.Option("--method", help="Ask for one method by name (e.g. campaign_floor).")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Ignore figures published after this year; with --inflate, the CPI target.")] = None,
+    inflate: Annotated[bool, typer.Option("--inflate/--no-inflate", help="Bring old figures to --year (default: newest CPI year) with the country's CPI.")] = False,
+    currency: Annotated[str | None, typer.Option("--currency", help="Also show the hourly amount in this ISO 4217 currency.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    list_: Annotated[bool, typer.Option("--list", help="List coverage: countries x kinds x newest year.")] = False,
+) -> None:
+    """Show the living or minimum wage for a place: hourly amount, source, year, hours basis."""
+    from fairpay.benchmark import benchmarks
+    from fairpay.errors import InvalidInputError
+
+    output.check_format(fmt, ("table", "json"))
+    collection = benchmarks()
+    if list_:
+        rows = collection.coverage()
+        if fmt == "json":
+            typer.echo(json.dumps(rows, indent=2))
+        else:
+            output.table(
+                "Benchmark coverage (default methods; others only when asked by name)",
+                ["country", "kind", "rows", "newest year", "methods", "other methods", "subdivisions"],
+                [[r["country"], r["kind"], r["rows"], r["newest_year"], ", ".join(r["default_methods"]),
+                  ", ".join(r["other_methods"]), ", ".join(r["subdivisions"])] for r in rows],
+            )
+        return
+    if country is None:
+        raise InvalidInputError("give a COUNTRY (e.g. KE, Kenya, IN-MP) or --list")
+    bench = collection.bar(country, region, kind=kind, locality=locality, household=household,  # type: ignore[arg-type]
+                           method=method, year=year, inflate=inflate)
+    result: dict[str, Any] = bench.to_dict()
+    if currency:
+        from fairpay.fx import ExchangeRates
+        from fairpay.money import normalize_currency
+
+        code = normalize_currency(currency)
+        conv = ExchangeRates.bundled().convert(bench.hourly, bench.currency, code, bench.year, fallback="nearest_earlier")
+        result["converted"] = {
+            "hourly": format(conv.amount.quantize(Decimal("0.0001")), "f"),
+            "currency": code,
+            "rate": format(conv.rate, "f"),
+            "rate_year": conv.year_used,
+            "adjustments": list(conv.adjustments),
+        }
+    if fmt == "json":
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    where = bench.subdivision or bench.country
+    lines = [
+        ["hourly", f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour ({bench.kind} wage, prices of {bench.year})"],
+    ]
+    if currency:
+        conv_d = result["converted"]
+        lines.append(["converted", f"{Decimal(conv_d['hourly']):,.2f} {conv_d['currency']} per hour (rate of {conv_d['rate_year']})"])
+    lines += [
+        ["as published", f"{bench.amount:,} {bench.currency} per {bench.period} ({bench.gross_net})"],
+        ["hours basis", "none needed (published per hour)" if bench.hours_basis == "hourly"
+         else f"{bench.hours_per_week} h/week ({bench.hours_basis.replace('_', ' ')})"],
+        ["method", f"{bench.method}" + (f", household {bench.household}" if bench.household else "")
+         + (f", confidence {bench.confidence}" if bench.confidence else "")],
+        ["locality", bench.locality or bench.area or "-"],
+        ["reference year", f"{bench.reference_year} ({bench.age_years} year{'' if bench.age_years == 1 else 's'} old)"],
+        ["source", bench.source],
+        ["url", bench.url],
+    ]
+    lines += [["adjustment", a] for a in bench.adjustments]
+    lines += [["fallback", f] for f in bench.fallbacks]
+    output.table(f"Benchmark for {where}", ["", ""], lines, show_header=False)

@@ -1,0 +1,65 @@
+"""The built wheel ships the benchmark tables and loads them from site-packages, not the checkout.
+
+Why: in a dev (editable) install ``fairpay.data`` falls back to ``<repo>/data``; only a real wheel
+in a clean venv proves the force-include in pyproject.toml works.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "-w", str(dist), str(REPO)],
+        check=True, capture_output=True, text=True,
+    )
+    wheels = list(dist.glob("fairpay-*.whl"))
+    assert len(wheels) == 1
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)
+    python = env_dir / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    # --no-deps, then only what fairpay.data needs at run time (pycountry, babel).
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheels[0])],
+                   check=True, capture_output=True, text=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "pycountry", "babel"],
+                   check=True, capture_output=True, text=True)
+
+    snippet = (
+        "import json, sysconfig, fairpay.data as d\n"
+        "t = d.load('living_wages')\n"
+        "print(json.dumps({'location': t.location, 'rows': len(t.rows), 'origin': t.origin,\n"
+        "  'purelib': sysconfig.get_paths()['purelib'],\n"
+        "  'all': {k: len(d.load(k).rows) for k in d.TABLES}}))\n"
+    )
+    out = subprocess.run([str(python), "-c", snippet], check=True, capture_output=True,
+                         text=True, cwd=tmp_path)
+    result = json.loads(out.stdout)
+
+    location = Path(result["location"]).resolve()
+    site = Path(result["purelib"]).resolve()
+    assert location.is_relative_to(site)
+    assert not location.is_relative_to(REPO.resolve())
+    assert location == site / "fairpay" / "_data" / "wage_benchmarks" / "living_wages.csv"
+    assert result["origin"] == "bundled"
+
+    def count(name: str) -> int:
+        with open(REPO / "data" / "wage_benchmarks" / f"{name}.csv", encoding="utf-8",
+                  newline="") as fh:
+            return sum(1 for _ in csv.DictReader(fh))
+
+    assert result["rows"] == count("living_wages") == 104
+    assert result["all"] == {name: count(name) for name in result["all"]}

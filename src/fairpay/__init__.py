@@ -23,6 +23,18 @@ _EXPORTS: dict[str, str] = {
     "InvalidDataError": "fairpay.errors:InvalidDataError",
     "SpecError": "fairpay.errors:SpecError",
     "SourceError": "fairpay.errors:SourceError",
+    # timing / durations
+    "estimate_task_time": "fairpay.timing:estimate_task_time",
+    "TimeEstimate": "fairpay.timing:TimeEstimate",
+    "coverage": "fairpay.timing:coverage",
+    "pay_for_coverage": "fairpay.timing:pay_for_coverage",
+    "pilot_size_needed": "fairpay.timing:pilot_size_needed",
+    "PilotSizeAdvice": "fairpay.timing:PilotSizeAdvice",
+    "worked_time": "fairpay.durations:worked_time",
+    "WorkedTime": "fairpay.durations:WorkedTime",
+    "union_seconds": "fairpay.durations:union_seconds",
+    "compare_reports": "fairpay.durations:compare_reports",
+    "ReportComparison": "fairpay.durations:ReportComparison",
 }
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "read_rows",
     "validate",
     "load",
+    "user_rows",
     "frame",
 ]
 
@@ -602,17 +603,41 @@ def bundled_dir() -> Traversable:
 def _locate(kind: str) -> tuple[Traversable, str]:
     """Where to read ``kind`` from, and its origin label.
 
-    The single hook for fairpay.cache: user/cached tables will take precedence here.
+    A refreshed copy in the user's data folder (``fairpay data update``) wins over the bundled
+    snapshot; ``fairpay.cache`` checks it against its provenance file first.
     """
     _check_kind(kind)
-    return bundled_dir() / f"{kind}.csv", "bundled"
+    from fairpay import cache
+
+    return cache.locate(kind) or (bundled_dir() / f"{kind}.csv", "bundled")
 
 
 @functools.cache
 def load(kind: str) -> Table:
     """The ``kind`` table, validated once per process (``load.cache_clear()`` to re-read)."""
     resource, origin = _locate(kind)
-    return read_rows(kind, resource, origin=origin)
+    try:
+        return read_rows(kind, resource, origin=origin)
+    except InvalidDataError as exc:
+        if origin == "bundled":
+            raise
+        import warnings  # a bad cached copy must not stop work: say so, use the snapshot
+
+        warnings.warn(f"{exc}; using the bundled {kind} table instead", stacklevel=2)
+        return read_rows(kind, bundled_dir() / f"{kind}.csv", origin="bundled")
+
+
+def user_rows(kind: str) -> Table | None:
+    """The user's imported ``kind`` table (``fairpay data import``), validated, or None.
+
+    Why separate from :func:`load`: these rows go *ahead of* the bundled ones (a benchmark
+    lookup tries them first), rather than replacing the whole table.
+    """
+    _check_kind(kind)
+    from fairpay import cache
+
+    found = cache.locate_user(kind)
+    return read_rows(kind, found[0], origin=found[1]) if found else None
 
 
 def frame(kind: str) -> Any:

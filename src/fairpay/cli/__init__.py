@@ -19,6 +19,7 @@ from fairpay.errors import FairpayError
 COMMAND_MODULES: tuple[str, ...] = (
     "benchmarks_cmd",
     "time_cmd",
+    "data_cmd",
 )
 
 

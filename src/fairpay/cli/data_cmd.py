@@ -1,0 +1,118 @@
+"""``fairpay data status|update|import|reset``: see, refresh and extend the benchmark tables.
+
+Thin by design: every decision (precedence, validation, atomic writes) lives in
+``fairpay.sources`` and ``fairpay.cache``; this module parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fairpay.cli import output
+
+data_app = typer.Typer(
+    name="data",
+    help="Where the benchmark tables come from; refresh them; import your own living-wage table.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``data`` sub-commands to the app."""
+    app.add_typer(data_app, name="data")
+
+
+@data_app.command("status")
+def status_command(
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Each table: origin (user/cache/bundled), source, vintage, age, rows, countries, staleness."""
+    from fairpay import cache, sources
+
+    output.check_format(fmt, ("table", "json"))
+    entries = sources.status()
+    if fmt == "json":
+        typer.echo(json.dumps({"data_dir": str(cache.data_dir()), "tables": entries}, indent=2))
+        return
+    output.table(
+        f"fairpay data (user folder: {cache.data_dir()})",
+        ["table", "origin", "source", "vintage", "age (days)", "rows", "countries", "stale"],
+        [
+            [e["kind"], e["origin"], e["url"] or e["source"], e["vintage"],
+             "" if e["age_days"] is None else e["age_days"], e["rows"], e["countries"], e["stale"]]
+            for e in entries
+        ],
+    )
+    for entry in entries:
+        for warning in entry["warnings"]:
+            typer.echo(f"fairpay: warning: {warning}", err=True)
+
+
+@data_app.command("update")
+def update_command(
+    source: Annotated[list[str] | None, typer.Option("--source", help="worldbank, ilostat or ecb (repeatable; default: all).")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="Fetch from this base URL instead of the public one (a mirror).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Read timeout per request, seconds.")] = 60.0,
+    retries: Annotated[int, typer.Option("--retries", help="Retries after a connection error, 429 or 5xx.")] = 3,
+) -> None:
+    """Refresh tables from the open sources; a failure keeps the previous data (exit 2)."""
+    from fairpay import sources
+    from fairpay.errors import InvalidInputError
+    from fairpay.sources import http
+
+    if timeout <= 0 or retries < 0:
+        raise InvalidInputError("--timeout must be > 0 and --retries >= 0")
+    names = source or list(sources.SOURCES)
+    for name in names:
+        sources.base_url(name)  # unknown source: one-line error before any traffic
+    policy = http.Policy(read_timeout=timeout, connect_timeout=min(timeout, 10.0), retries=retries)
+    outcomes = sources.update(
+        names, base_urls={n: base_url for n in names} if base_url else None, policy=policy
+    )
+    failed = False
+    for outcome in outcomes:
+        if outcome.ok:
+            typer.echo(f"updated {outcome.message}")
+        else:
+            failed = True
+            typer.echo(f"fairpay: error: {outcome.message}", err=True)
+    if failed:
+        raise typer.Exit(2)
+
+
+@data_app.command("import")
+def import_command(
+    kind: Annotated[str, typer.Argument(help="living_wages or minimum_wages.")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8) in the column layout of the bundled table.")],
+) -> None:
+    """Validate your table and use its rows ahead of the bundled ones (cited as your file)."""
+    from fairpay import sources
+
+    meta = sources.import_user_table(kind, file)
+    typer.echo(
+        f"imported {meta['rows']} {kind} rows for {meta['countries']} countries from {meta['url']} "
+        f"({meta['vintage']}); they now come ahead of the bundled rows"
+    )
+
+
+@data_app.command("reset")
+def reset_command(
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only this table (repeatable; default: all).")] = None,
+    keep_user: Annotated[bool, typer.Option("--keep-user", help="Keep imported user tables.")] = False,
+) -> None:
+    """Delete refreshed (and imported) tables: the bundled snapshot applies again."""
+    from fairpay import data, sources
+    from fairpay.errors import InvalidInputError
+
+    for k in kind or []:
+        if k not in data.TABLES:
+            raise InvalidInputError(f"unknown table {k!r}; expected one of: {', '.join(data.TABLES)}")
+    removed = sources.reset(kind, user=not keep_user)
+    typer.echo(f"removed {len(removed)} file(s)" + (": " + ", ".join(p.name for p in removed) if removed else ""))

@@ -250,7 +250,8 @@ def forecast_coverage(
     counts = seen
 
     # learning slope (log seconds per unit of 1/k), estimated within workers
-    beta = _learning_beta(log_t, codes, k, counts) if learning else 0.0
+    fit = _learning_fit(log_t, codes, k, counts) if learning else None
+    beta = None if fit is None else fit[0]
     if learning and beta is None:
         notes.append("learning not estimable: no pilot worker did 2 or more tasks")
     beta_f = 0.0 if beta is None else float(beta)
@@ -304,9 +305,12 @@ def forecast_coverage(
     betas = np.full(b_total, beta_f)
     if learning and beta is not None and pi > 0:
         # re-estimate the learning slope on each resample of workers (its own uncertainty)
-        for r in range(1, b_total):
-            br = _learning_beta_resampled(lt_sorted, k_sorted, starts, counts, idx[r])
-            betas[r] = beta_f if br is None else br
+        assert fit is not None
+        _, cxy, cxx = fit
+        num = cxy[idx[1:]].sum(axis=1)
+        den = cxx[idx[1:]].sum(axis=1)
+        ok = den > 1e-12
+        betas[1:][ok] = num[ok] / den[ok]
 
     centers_new = new_med[idx]
     if pi > 0 and learning and beta is not None:
@@ -526,13 +530,17 @@ def _is_number(value: Any) -> bool:
     return True
 
 
-def _huber_slope(y: Any, x: Any, groups: Any, n_groups: int) -> float | None:
-    """Within-group (fixed-effects) slope of y on x, Huber-weighted; None if x has no variation."""
+def _huber_slope(y: Any, x: Any, groups: Any, n_groups: int) -> tuple[float, Any] | None:
+    """Within-group (fixed-effects) slope of y on x, Huber-weighted, and the final weights.
+
+    Why Huber: task times have heavy right tails (a tab left open for an hour), which would
+    dominate a least-squares slope. Returns None if x does not vary within any group.
+    """
     import numpy as np
 
     w = np.ones_like(y)
-    slope = 0.0
-    for _ in range(8):
+    slope: float | None = None
+    for _ in range(20):
         sw = np.bincount(groups, weights=w, minlength=n_groups)
         sw = np.where(sw > 0, sw, 1.0)
         xm = np.bincount(groups, weights=w * x, minlength=n_groups) / sw
@@ -546,39 +554,44 @@ def _huber_slope(y: Any, x: Any, groups: Any, n_groups: int) -> float | None:
         r = yd - new * xd
         scale = 1.4826 * float(np.median(np.abs(r - np.median(r))))
         if scale <= 0:
-            return new
+            return new, w
         w = np.minimum(1.0, 1.345 * scale / np.maximum(np.abs(r), 1e-300))
-        if abs(new - slope) < 1e-6:
-            return new
+        if slope is not None and abs(new - slope) < 1e-6:
+            return new, w
         slope = new
-    return slope
+    return slope, w
 
 
-def _learning_beta(log_t: Any, codes: Any, k: Any, counts: Any) -> float | None:
-    """Learning slope on 1/k from workers with 2+ tasks (None if no such worker)."""
+def _learning_fit(log_t: Any, codes: Any, k: Any, counts: Any) -> tuple[float, Any, Any] | None:
+    """Learning slope on 1/k (log seconds) from workers with 2+ tasks, with per-worker parts.
+
+    Returns ``(beta, cxy, cxx)`` where ``cxy[w]``, ``cxx[w]`` are worker w's weighted
+    within-worker co-moments (0 for one-task workers): a resample of workers has slope
+    ``sum(cxy[idx]) / sum(cxx[idx])`` (bootstrap with the Huber weights held fixed), which makes a
+    thousand replicates cost one matrix product. None if no worker did 2+ tasks.
+    """
     import numpy as np
 
+    n_workers = len(counts)
     keep = counts[codes] >= 2
     if not keep.any():
         return None
-    _, g = np.unique(codes[keep], return_inverse=True)
-    return _huber_slope(log_t[keep], 1.0 / k[keep], g, int(g.max()) + 1)
-
-
-def _learning_beta_resampled(
-    lt_sorted: Any, k_sorted: Any, starts: Any, counts: Any, pick: Any
-) -> float | None:
-    """Learning slope on a resample of workers (a worker drawn twice counts as two workers)."""
-    import numpy as np
-
-    pick = pick[counts[pick] >= 2]
-    if len(pick) == 0:
+    x = 1.0 / k
+    fit = _huber_slope(log_t[keep], x[keep], codes[keep], n_workers)
+    if fit is None:
         return None
-    sizes = counts[pick]
-    groups = np.repeat(np.arange(len(pick)), sizes)
-    first_pos = np.cumsum(sizes) - sizes
-    pos = np.repeat(starts[pick], sizes) + np.arange(int(sizes.sum())) - np.repeat(first_pos, sizes)
-    return _huber_slope(lt_sorted[pos], 1.0 / k_sorted[pos], groups, len(pick))
+    beta, w_keep = fit
+    w = np.zeros_like(log_t)
+    w[keep] = w_keep
+    sw = np.bincount(codes, weights=w, minlength=n_workers)
+    safe = np.where(sw > 0, sw, 1.0)
+    xm = np.bincount(codes, weights=w * x, minlength=n_workers) / safe
+    ym = np.bincount(codes, weights=w * log_t, minlength=n_workers) / safe
+    xd = x - xm[codes]
+    yd = log_t - ym[codes]
+    cxy = np.bincount(codes, weights=w * xd * yd, minlength=n_workers)
+    cxx = np.bincount(codes, weights=w * xd * xd, minlength=n_workers)
+    return beta, cxy, cxx
 
 
 def _group_medians(values: Any, group_of: Any, starts: Any, counts: Any) -> Any:

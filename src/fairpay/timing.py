@@ -197,12 +197,12 @@ def _as_float_array(values: Any, field: str) -> np.ndarray:
     if bad_nan.size:
         i = int(bad_nan[0])
         raise InvalidInputError(
-            f"{field}: item {i} is {arr[i]!r} ({bad_nan.size} non-finite value(s)); expected finite seconds"
+            f"{field}: item {i} is {float(arr[i])!r} ({bad_nan.size} non-finite value(s)); expected finite seconds"
         )
     neg = np.flatnonzero(arr < 0)
     if neg.size:
         i = int(neg[0])
-        raise InvalidInputError(f"{field}: item {i} is {arr[i]!r} seconds; expected a duration >= 0")
+        raise InvalidInputError(f"{field}: item {i} is {float(arr[i])!r} seconds; expected a duration >= 0")
     if not np.any(arr > 0):
         raise InvalidInputError(
             f"{field}: all {arr.size} times are 0 seconds; expected measured durations (check the timer/columns)"
@@ -338,6 +338,7 @@ def estimate_task_time(
     trim = float(trim)
     times, units, codes = _prepare(samples, worker, column, worker_column)
 
+    units = np.sort(units)  # canonical order: the CI does not depend on row order or id labels
     value = float(_stat(units, name, q, trim))
     boot = _bootstrap(units, name, q, trim, int(n_boot), int(seed))
     alpha = 1.0 - float(confidence)
@@ -345,7 +346,7 @@ def estimate_task_time(
 
     per_worker = codes is not None
     n_workers = int(units.size) if per_worker else None
-    sorted_units = np.sort(units)
+    sorted_units = units
     median = float(np.median(units))
     warnings = _warnings(times, units, per_worker, median)
     return TimeEstimate(
@@ -410,15 +411,28 @@ def _warnings(times: np.ndarray, units: np.ndarray, per_worker: bool, median: fl
 # coverage
 
 
+def _dec_fraction(x: float | int | Decimal) -> Fraction:
+    """Exact value of a number *as written*: a float means its shortest repr (0.3 is 3/10)."""
+    if isinstance(x, float):
+        return Fraction(Decimal(repr(x)))
+    return Fraction(x)
+
+
 def _exact(x: Number, field: str, *, positive: bool) -> Fraction:
-    """An exact Fraction for a money or seconds amount, refusing NaN, inf, negative (or zero)."""
+    """An exact Fraction for a money or seconds amount, refusing NaN, inf, negative (or zero).
+
+    Floats are read as the decimal they print as (``0.3`` is exactly 3/10), so an amount a user
+    typed compares exactly as typed.
+    """
     if isinstance(x, bool) or not isinstance(x, (int, float, Decimal, np.integer, np.floating)):
         raise InvalidInputError(f"{field}: got {x!r}; expected a number")
-    if isinstance(x, (float, np.floating)) and not math.isfinite(float(x)):
+    if isinstance(x, (np.integer, np.floating)):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
         raise InvalidInputError(f"{field}: got {x!r}; expected a finite number")
     if isinstance(x, Decimal) and not x.is_finite():
         raise InvalidInputError(f"{field}: got {x!r}; expected a finite number")
-    f = Fraction(x) if not isinstance(x, (np.integer, np.floating)) else Fraction(x.item())
+    f = _dec_fraction(x)
     if f < 0 or (positive and f == 0):
         raise InvalidInputError(f"{field}: got {x!r}; expected a number {'>' if positive else '>='} 0")
     return f
@@ -453,11 +467,12 @@ def coverage(
     t = _worker_times(times, worker, column, worker_column)
     total = t + float(over)
     # pay*3600 >= bar*(t+o)  <=>  t+o <= pay*3600/bar ; floats first, exact check at the border.
-    limit = float(pay * 3600 / bar)
+    exact_limit = pay * 3600 / bar
+    limit = float(exact_limit)
     reaches = total <= limit
     border = np.flatnonzero(np.abs(total - limit) <= 1e-9 * max(1.0, abs(limit)))
     for i in border:
-        reaches[i] = Fraction(float(t[i])) + over <= pay * 3600 / bar
+        reaches[i] = _dec_fraction(float(t[i])) + over <= exact_limit
     return float(np.mean(reaches))
 
 
@@ -476,7 +491,7 @@ def pay_for_coverage(
     Returns ``bar_hourly × T_(k) / 3600`` where ``T = t + overhead_seconds`` sorted ascending and
     ``k = ceil(share × n)`` (1-based): the *higher* order statistic, never an interpolated
     quantile, so ``coverage(times, result, bar) >= share`` holds exactly. The float is rounded
-    *up* from the exact value (it is never below it); round it up again to the currency's minor
+    *up* from the exact value (it is never below it, also as printed); round it up again to the currency's minor
     unit before paying. Same currency as ``bar_hourly``; ``share`` in (0, 1].
     """
     bar = _exact(bar_hourly, "bar_hourly", positive=True)
@@ -488,9 +503,9 @@ def pay_for_coverage(
     # Decimal(repr()) keeps 0.7 as 7/10, so 0.7 × 10 is exactly 7 (float would give 7.000000000000001).
     k = math.ceil(Decimal(repr(share) if isinstance(share, float) else str(share)) * n)
     k = min(max(k, 1), n)
-    exact = bar * (Fraction(float(t[k - 1])) + over) / 3600
+    exact = bar * (_dec_fraction(float(t[k - 1])) + over) / 3600
     out = float(exact)
-    if Fraction(out) < exact:
+    while _dec_fraction(out) < exact:  # at most a step or two: never below the exact pay
         out = float(np.nextafter(out, math.inf))
     return out
 

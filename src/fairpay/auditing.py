@@ -1,0 +1,840 @@
+"""Audit a submission log: each worker's effective hourly wage against the bar where they live.
+
+Why: after a project the truth is in the platform's log, and it is usually long (tens of
+millions of rows). fairpay validates every row, merges each worker's overlapping tasks into
+worked time (rejected, returned and pending work count as time), converts earnings into the
+worker's local currency, compares them with the local bar and proposes the exact top-up,
+rounded *up* in the pay currency.
+
+Engine: DuckDB. Parquet is streamed (larger-than-memory logs work under ``memory_limit``),
+pandas DataFrames and CSVs are scanned through Arrow. The per-row work is one window pass:
+with rows sorted by start, the running maximum ``m`` of earlier ends is the frontier already
+covered, so a task adds ``end - start`` when it starts after ``m + gap`` and ``max(0, end - m)``
+otherwise; summing that per worker gives the interval union without materialising blocks.
+Money and time are summed as exact integers (micro-units of the pay currency, microseconds),
+so results do not depend on thread scheduling, and the Dask engine (``fairpay.distributed``)
+reproduces them exactly. Per-place bars and exchange rates are computed once per place with
+:mod:`fairpay.benchmark` and :mod:`fairpay.fx` into small tables.
+
+Rounding: top-ups are computed in float, then rounded up to the pay currency's minor unit. A
+float within 1e-9 (relative) of a minor-unit boundary is recomputed exactly in ``Decimal`` from
+the integer sums, the ``Decimal`` bar and the ``Decimal`` rates, so float error can never round
+a top-up below the exact amount (tests compare with a hand-written Decimal computation).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from fairpay.errors import (
+    InvalidDataError,
+    InvalidInputError,
+    MissingExchangeRateError,
+    NoBenchmarkError,
+    UnknownCountryError,
+    UnknownCurrencyError,
+)
+from fairpay.presets import STATUSES, Preset, get_preset, resolve_columns
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+    import pandas as pd
+
+Pending = Literal["paid", "unpaid"]
+#: How many bad rows are listed one by one before the rest are counted.
+MAX_LISTED_FAILURES = 10_000
+_MICRO = 1_000_000
+_US_PER_HOUR = 3_600_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes the numbers, recorded with the result."""
+
+    kind: str = "higher"
+    household: str | None = None
+    locality: str | None = None
+    missing_living: str = "error"
+    year: int | None = None
+    inflate: bool = True
+    fx_fallback: str = "error"
+    merge_gap_seconds: float = 0
+    pending: Pending = "paid"
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class AuditResult:
+    """Per worker, per worker x project and per project results, plus how they were made.
+
+    Money columns: ``earnings``/``top_up`` in the worker's pay currency, ``*_local`` in the
+    currency of the bar where the worker lives; ``hours`` are merged worked hours; ``wage_local``
+    is local currency per hour. ``top_up`` is rounded up to the pay currency's minor unit.
+    """
+
+    workers: pd.DataFrame
+    worker_projects: pd.DataFrame
+    projects: pd.DataFrame
+    bars: pd.DataFrame
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+    source: str = "log"
+
+    @property
+    def ok(self) -> bool:
+        """True when nobody is below the bar."""
+        return not bool(self.workers["below"].any())
+
+    def ledger(self, previous_payments: Any = None, *, reason: str | None = None) -> pd.DataFrame:
+        """Back-pay still owed per worker, net of earlier payments (see :func:`fairpay.ledger.ledger`)."""
+        from fairpay.ledger import ledger
+
+        return ledger(self, previous_payments, reason=reason)
+
+    def pseudonymized(self, key: bytes | str) -> AuditResult:
+        """A copy whose worker ids are keyed HMAC-SHA256 pseudonyms (same key -> same pseudonym)."""
+        from fairpay.ledger import pseudonymize_frame
+
+        return AuditResult(
+            workers=pseudonymize_frame(self.workers, key),
+            worker_projects=pseudonymize_frame(self.worker_projects, key),
+            projects=self.projects.copy(),
+            bars=self.bars.copy(),
+            settings=self.settings,
+            warnings=list(self.warnings),
+            source=self.source,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary plus every table as records."""
+        import json
+
+        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return json.loads(df.to_json(orient="records", date_format="iso"))
+
+        below = self.workers[self.workers["below"]]
+        totals = below.groupby("pay_currency")["top_up"].sum()
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "workers": int(len(self.workers)),
+            "workers_below": int(len(below)),
+            "total_top_up": {str(k): float(v) for k, v in totals.items()},
+            "settings": self.settings.__dict__,
+            "warnings": list(self.warnings),
+            "bars": records(self.bars),
+            "projects": records(self.projects),
+            "worker_table": records(self.workers),
+        }
+
+
+# --------------------------------------------------------------------------- public entry
+
+
+def audit(
+    log: Any,
+    *,
+    preset: str | Preset = "generic",
+    columns: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    country: str | Mapping[str, str] | pd.DataFrame | None = None,
+    benchmarks: Any = None,
+    rates: Any = None,
+    kind: str = "higher",
+    household: str | None = None,
+    locality: str | None = None,
+    missing_living: str = "error",
+    year: int | None = None,
+    inflate: bool = True,
+    fx_fallback: str = "error",
+    merge_gap_seconds: float = 0,
+    pending: Pending = "paid",
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+) -> AuditResult:
+    """Audit a submission log (DataFrame, or path to CSV/Parquet) and return an :class:`AuditResult`.
+
+    ``preset``: generic | mturk | prolific; ``columns`` maps canonical -> source column and
+    ``defaults`` gives constants for columns the export lacks. ``country``: one country for
+    everyone, or a worker -> country (or "US-CA") mapping / DataFrame(worker, country[, subdivision]).
+    ``kind``/``household``/``locality``/``missing_living`` choose the bar; ``year`` is the price
+    and exchange-rate year (default: the year of the last submission). ``merge_gap_seconds``
+    merges a worker's tasks separated by at most that many seconds (the gap counts as work).
+    ``pending``: whether submitted-but-unreviewed rewards count as paid (a warning says how many).
+    """
+    import duckdb
+
+    settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
+                         merge_gap_seconds, pending)
+    p = get_preset(preset)
+    con = duckdb.connect(config=_duckdb_config(memory_limit, threads))
+    try:
+        if progress:
+            con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = true")
+        source = _register_source(con, log, p, columns, defaults, country)
+        _typed_view(con, p, "raw", "typed")
+        scan = _scan(con, "typed")
+        warnings = _check(con, "typed", scan, source, settings)
+        bars, fx = _bars_and_fx(scan, settings, benchmarks, rates)
+        g = _aggregate(con, "typed", settings)
+        return _finish(g, bars, fx, settings, warnings, source, con=con)
+    finally:
+        con.close()
+
+
+def _settings(kind: str, household: str | None, locality: str | None, missing_living: str, year: int | None,
+              inflate: bool, fx_fallback: str, merge_gap_seconds: float, pending: str) -> Settings:
+    if pending not in ("paid", "unpaid"):
+        raise InvalidInputError(f"pending {pending!r} is not 'paid' or 'unpaid'")
+    if fx_fallback not in ("error", "nearest_earlier"):
+        raise InvalidInputError(f"fx_fallback {fx_fallback!r} is not 'error' or 'nearest_earlier'")
+    if not isinstance(merge_gap_seconds, (int, float)) or merge_gap_seconds < 0 or math.isnan(merge_gap_seconds):
+        raise InvalidInputError(f"merge_gap_seconds {merge_gap_seconds!r} must be a number >= 0 (seconds)")
+    if year is not None and not (1900 < int(year) < 2200):
+        raise InvalidInputError(f"year {year!r} is not a plausible calendar year")
+    return Settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
+                    merge_gap_seconds, pending)  # type: ignore[arg-type]
+
+
+def _duckdb_config(memory_limit: str | None, threads: int | None) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = int(threads)
+    return config
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        raise InvalidInputError(f"default {value!r} is not a valid column value")
+    if isinstance(value, (int, float, Decimal)):
+        return repr(float(value)) if not isinstance(value, int) else str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _register_source(
+    con: duckdb.DuckDBPyConnection, log: Any, preset: Preset, columns: Mapping[str, str] | None,
+    defaults: Mapping[str, Any] | None, country: Any,
+) -> str:
+    """Create view ``raw`` with canonical column names (source types) and ``__row`` (0-based)."""
+    source_name, relation_sql, available = _load(con, log)
+    return _raw_view(con, relation_sql, available, preset, columns, defaults, country, source_name)
+
+
+def _load(con: duckdb.DuckDBPyConnection, log: Any) -> tuple[str, str, list[str]]:
+    """Register the log and return (name for messages, SQL relation with ``__row``, column names)."""
+    import pandas as pd
+
+    if isinstance(log, pd.DataFrame):
+        import numpy as np
+
+        frame = log.reset_index(drop=True)
+        if "__row" in frame.columns:
+            raise InvalidInputError("the log may not have a column named '__row'")
+        frame = frame.assign(__row=np.arange(len(frame), dtype="int64"))
+        con.register("__log", frame)
+        return "log DataFrame", "__log", [str(c) for c in log.columns]
+    if not isinstance(log, (str, os.PathLike)):
+        raise InvalidInputError(f"log must be a pandas DataFrame or a path to a CSV/Parquet file, not {type(log).__name__}")
+    path = Path(log)
+    if not path.exists():
+        raise InvalidInputError(f"log file {str(path)!r} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        sql = f"(SELECT *, file_row_number AS __row FROM read_parquet({_literal(str(path))}, file_row_number=true))"
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_literal(str(path))})").fetchall()]
+        return str(path), sql, names
+    if suffix in (".csv", ".tsv", ".txt"):
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        try:
+            table = pacsv.read_csv(
+                path, parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ","),
+                convert_options=pacsv.ConvertOptions(strings_can_be_null=True, timestamp_parsers=[]),
+            )
+        except pa.ArrowInvalid as exc:
+            raise InvalidDataError(str(path), [f"not a readable CSV: {exc}"]) from None
+        names = list(table.column_names)
+        table = table.append_column("__row", pa.array(np.arange(table.num_rows, dtype="int64")))
+        con.register("__log", table)
+        return str(path), "__log", names
+    raise InvalidInputError(f"log file {str(path)!r}: expected a .csv, .tsv or .parquet file")
+
+
+def _raw_view(
+    con: duckdb.DuckDBPyConnection, relation: str, available: list[str], preset: Preset,
+    columns: Mapping[str, str] | None, defaults: Mapping[str, Any] | None, country: Any, source_name: str,
+) -> str:
+    import pandas as pd
+
+    source, constant = resolve_columns(preset, available, columns, defaults, country_given=country is not None)
+    select = ["__row"]
+    for canon, col in source.items():
+        select.append(f"{_quote(col)} AS {canon}")
+    for canon, value in constant.items():
+        select.append(f"{_literal(value)} AS {canon}")
+    join = ""
+    if country is not None:
+        if isinstance(country, str):
+            select.append(f"{_literal(country)} AS country")
+        else:
+            if isinstance(country, pd.DataFrame):
+                missing = {"worker", "country"} - set(country.columns)
+                if missing:
+                    raise InvalidInputError(f"country table needs columns worker, country; missing {sorted(missing)}")
+                table = pd.DataFrame({
+                    "worker": country["worker"].astype(str),
+                    "country": country["country"].astype(str),
+                    "subdivision": country["subdivision"] if "subdivision" in country else None,
+                })
+            elif isinstance(country, Mapping):
+                table = pd.DataFrame({"worker": [str(k) for k in country],
+                                      "country": [str(v) for v in country.values()]})
+                table["subdivision"] = None
+            else:
+                raise InvalidInputError("country= must be a country, a worker -> country mapping or a DataFrame")
+            if table["worker"].duplicated().any():
+                dups = sorted(table.loc[table["worker"].duplicated(), "worker"].unique())[:10]
+                raise InvalidInputError(f"country table lists workers more than once: {dups}")
+            con.register("__places_by_worker", table.astype({"subdivision": "object"}))
+            select = [s for s in select if not s.endswith(" AS subdivision")]
+            select += ["__pw.country AS country", "__pw.subdivision AS subdivision"]
+            wcol = source["worker"]
+            join = f" LEFT JOIN __places_by_worker __pw ON CAST(__src.{_quote(wcol)} AS VARCHAR) = __pw.worker"
+    select = ["__src.__row" if s == "__row" else s for s in select]
+    con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT {', '.join(select)} FROM {relation} __src{join}")
+    return source_name
+
+
+def _types(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
+    return {r[0]: str(r[1]).upper() for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()}
+
+
+def _typed_view(con: duckdb.DuckDBPyConnection, preset: Preset, raw: str, typed: str) -> None:
+    """Create view ``typed``: canonical types, microsecond instants, statuses mapped, raw kept for messages."""
+    types = _types(con, raw)
+
+    def text(col: str) -> str:
+        return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
+
+    def instant(col: str) -> str:
+        t = types[col]
+        if t.startswith("TIMESTAMP"):
+            return f"epoch_us({col})"
+        if t == "DATE":
+            raise InvalidInputError(f"column {col!r} holds dates only; worked time needs times of day")
+        expr = text(col)
+        if preset.time_format:
+            for zone, offset in preset.time_zones.items():
+                expr = f"replace({expr}, ' {zone} ', ' {offset} ')"
+            return f"epoch_us(try_strptime({expr}, {_literal(preset.time_format)}))"
+        return f"epoch_us(TRY_CAST({expr} AS TIMESTAMPTZ))"
+
+    def number(col: str) -> str:
+        t = types[col]
+        if t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
+                 "UINTEGER") or t.startswith("DECIMAL"):
+            return f"CAST({col} AS DOUBLE)"
+        expr = text(col)
+        if preset.reward_prefix:
+            expr = f"trim(replace({expr}, {_literal(preset.reward_prefix)}, ''))"
+        return f"TRY_CAST({expr} AS DOUBLE)"
+
+    cases = " ".join(f"WHEN {_literal(k.lower())} THEN {_literal(v)}" for k, v in preset.statuses.items())
+    has = set(types)
+    sub = f"upper({text('subdivision')})" if "subdivision" in has else "CAST(NULL AS VARCHAR)"
+    bonus = number("bonus") if "bonus" in has else "CAST(0 AS DOUBLE)"
+    task = text("task") if "task" in has else "CAST(NULL AS VARCHAR)"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW {typed} AS SELECT
+          __row,
+          {text('worker')} AS worker,
+          {text('project')} AS project,
+          {task} AS task,
+          {instant('started')} AS s_us,
+          {instant('submitted')} AS e_us,
+          {number('reward')} AS reward,
+          upper({text('currency')}) AS currency,
+          CASE lower({text('status')}) {cases} ELSE NULL END AS status,
+          {text('country')} AS country_raw,
+          {sub} AS subdivision_raw,
+          {bonus} AS bonus,
+          CAST(started AS VARCHAR) AS started_raw,
+          CAST(submitted AS VARCHAR) AS submitted_raw,
+          CAST(reward AS VARCHAR) AS reward_raw,
+          CAST(status AS VARCHAR) AS status_raw,
+          {"CAST(bonus AS VARCHAR)" if "bonus" in has else "NULL"} AS bonus_raw,
+          CAST(worker AS VARCHAR) AS worker_raw
+        FROM {raw}""")
+
+
+# --------------------------------------------------------------------------- validation
+
+_BAD = """(worker IS NULL OR project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
+  OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
+  OR currency IS NULL OR status IS NULL OR country_raw IS NULL
+  OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
+
+
+@dataclass
+class Scan:
+    """What one pass over the log found: distinct places and currencies, bad-row count, years."""
+
+    groups: list[tuple[str | None, str | None, str | None, int, int]]  # country, sub, ccy, rows, first row
+    bad_rows: int
+    rows: int
+    last_submitted_us: int | None
+    pending_rows: int
+
+
+def _scan(con: duckdb.DuckDBPyConnection, typed: str) -> Scan:
+    """One pass: distinct (country, subdivision, currency) with counts, bad rows, last submission."""
+    rows = con.execute(f"""
+        SELECT country_raw, subdivision_raw, currency, count(*), min(__row),
+               count(*) FILTER (WHERE {_BAD}), max(e_us), count(*) FILTER (WHERE status = 'pending')
+        FROM {typed} GROUP BY ALL""").fetchall()
+    return Scan(
+        groups=[(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows],
+        bad_rows=sum(int(r[5]) for r in rows),
+        rows=sum(int(r[3]) for r in rows),
+        last_submitted_us=max((int(r[6]) for r in rows if r[6] is not None), default=None),
+        pending_rows=sum(int(r[7]) for r in rows),
+    )
+
+
+def merge_scans(scans: list[Scan]) -> Scan:
+    """Combine scans of disjoint parts of one log (Dask partitions)."""
+    merged: dict[tuple[Any, Any, Any], list[int]] = {}
+    for s in scans:
+        for c, sub, ccy, n, first in s.groups:
+            cur = merged.setdefault((c, sub, ccy), [0, first])
+            cur[0] += n
+            cur[1] = min(cur[1], first)
+    lasts = [s.last_submitted_us for s in scans if s.last_submitted_us is not None]
+    return Scan(
+        groups=[(k[0], k[1], k[2], v[0], v[1]) for k, v in merged.items()],
+        bad_rows=sum(s.bad_rows for s in scans),
+        rows=sum(s.rows for s in scans),
+        last_submitted_us=max(lasts) if lasts else None,
+        pending_rows=sum(s.pending_rows for s in scans),
+    )
+
+
+def bad_row_messages(frame: pd.DataFrame) -> list[str]:
+    """One message per failing (row, column) of rows from the typed view (already filtered)."""
+    out: list[str] = []
+    for r in frame.itertuples(index=False):
+        def add(col: str, value: Any, why: str) -> None:
+            out.append(f"row {r.__row}, column {col!r}, value {value!r}: {why}")
+
+        if r.worker is None:
+            add("worker", r.worker_raw, "a worker id is required")
+        if r.project is None:
+            add("project", None, "a project id is required")
+        if r.s_us is None:
+            add("started", r.started_raw, "not a timestamp" if r.started_raw is not None else "a start time is required")
+        if r.e_us is None:
+            add("submitted", r.submitted_raw,
+                "not a timestamp" if r.submitted_raw is not None else "a submission time is required")
+        if r.s_us is not None and r.e_us is not None and r.e_us < r.s_us:
+            add("submitted", r.submitted_raw, f"earlier than started ({r.started_raw})")
+        _money_check(add, "reward", r.reward, r.reward_raw)
+        if r.currency is None:
+            add("currency", None, "a currency code is required")
+        if r.status is None:
+            add("status", r.status_raw, f"not a known status (expected {', '.join(STATUSES)} or the preset's names)")
+        if r.country_raw is None:
+            add("country", None, "a country is required (a column, country= or a worker -> country mapping)")
+        _money_check(add, "bonus", r.bonus, r.bonus_raw)
+    return out
+
+
+def _money_check(add: Any, col: str, value: Any, raw: Any) -> None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        add(col, raw, "not a number" if raw is not None else "an amount is required")
+    elif not math.isfinite(value):
+        add(col, raw, "not a finite number")
+    elif value < 0:
+        add(col, raw, "negative")
+    elif abs(value * 1e6 - round(value * 1e6)) > 1e-3:
+        add(col, raw, "more than 6 decimal places")
+
+
+def _bad_rows(con: duckdb.DuckDBPyConnection, typed: str) -> list[str]:
+    frame = con.execute(f"SELECT * FROM {typed} WHERE {_BAD} ORDER BY __row LIMIT {MAX_LISTED_FAILURES}").df()
+    frame = frame.astype(object).where(frame.notna(), None)
+    return bad_row_messages(frame)
+
+
+def normalize_groups(scan: Scan) -> tuple[dict[tuple[str, str], Any], dict[str, str], list[tuple[str, str, Any]]]:
+    """Normalise each distinct raw place and currency; returns (place map, currency map, failures).
+
+    failures: (column, raw value, why) for values that are unknown.
+    """
+    from fairpay.money import normalize_currency
+    from fairpay.places import place
+
+    places: dict[tuple[str, str], Any] = {}
+    currencies: dict[str, str] = {}
+    failures: list[tuple[str, str, Any]] = []
+    for c, sub, ccy, _n, _first in scan.groups:
+        if c is not None and (c, sub or "") not in places:
+            try:
+                places[(c, sub or "")] = place(c, sub)
+            except UnknownCountryError as exc:
+                places[(c, sub or "")] = None
+                failures.append(("subdivision" if exc.value == (sub or "").strip() and sub else "country",
+                                 f"{c}" + (f" / {sub}" if sub else ""), str(exc)))
+        if ccy is not None and ccy not in currencies:
+            try:
+                currencies[ccy] = normalize_currency(ccy)
+            except UnknownCurrencyError as exc:
+                currencies[ccy] = ""
+                failures.append(("currency", ccy, str(exc)))
+    return places, currencies, failures
+
+
+def _check(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, source: str, settings: Settings) -> list[str]:
+    """Raise InvalidDataError listing every bad row; return warnings."""
+    failures = _bad_rows(con, typed) if scan.bad_rows else []
+    _places, _ccys, unknown = normalize_groups(scan)
+    for col, value, why in unknown:
+        if col == "currency":
+            cond = f"currency = {_literal(value)}"
+        else:
+            c, _, sub = value.partition(" / ")
+            cond = f"country_raw = {_literal(c)} AND coalesce(subdivision_raw, '') = {_literal(sub)}"
+        rows = [r[0] for r in con.execute(
+            f"SELECT __row FROM {typed} WHERE {cond} ORDER BY __row LIMIT {MAX_LISTED_FAILURES}").fetchall()]
+        failures += [f"row {r}, column {col!r}, value {value!r}: {why}" for r in rows]
+    raise_failures(source, failures, scan.bad_rows + sum(1 for _ in unknown))
+    return pending_warning(scan, settings)
+
+
+def raise_failures(source: str, failures: list[str], bad_rows: int) -> None:
+    """Raise one InvalidDataError with every failure (listed up to MAX_LISTED_FAILURES)."""
+    if not failures:
+        return
+    failures = sorted(failures, key=lambda f: int(f.split(",")[0].split()[1]))
+    if len(failures) > MAX_LISTED_FAILURES:
+        failures = failures[:MAX_LISTED_FAILURES] + [f"... more bad rows not listed (at least {bad_rows} rows fail)"]
+    raise InvalidDataError(source, failures)
+
+
+def pending_warning(scan: Scan, settings: Settings) -> list[str]:
+    if not scan.pending_rows:
+        return []
+    how = "paid (auto-approval)" if settings.pending == "paid" else "unpaid"
+    return [f"{scan.pending_rows} submitted but unreviewed row(s) counted as {how}; pass pending='"
+            f"{'unpaid' if settings.pending == 'paid' else 'paid'}' to count them otherwise"]
+
+
+# --------------------------------------------------------------------------- bars and rates
+
+
+def _bars_and_fx(scan: Scan, settings: Settings, benchmarks: Any, rates: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Small tables: one bar per distinct raw place, one rate per (from, to) currency pair."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from fairpay.money import minor_units
+
+    places, currencies, _ = normalize_groups(scan)
+    year = settings.year
+    if year is None:
+        if scan.last_submitted_us is None:
+            raise InvalidInputError("the log has no rows; nothing to audit")
+        year = dt.datetime.fromtimestamp(scan.last_submitted_us / 1e6, tz=dt.timezone.utc).year
+    if benchmarks is None:
+        from fairpay.benchmark import benchmarks as _bundled_benchmarks
+
+        benchmarks = _bundled_benchmarks()
+    if rates is None:
+        from fairpay.fx import ExchangeRates
+
+        rates = ExchangeRates.bundled()
+    by_place: dict[Any, Any] = {}
+    missing: list[str] = []
+    for pl in sorted(set(places.values()), key=lambda p: (p.country, p.subdivision or "")):
+        try:
+            by_place[pl] = benchmarks.bar(
+                pl, kind=settings.kind, household=settings.household, locality=settings.locality,
+                year=year, inflate=settings.inflate, missing_living=settings.missing_living)
+        except NoBenchmarkError as exc:
+            missing.append(f"{pl}: {exc}")
+    if missing:
+        raise NoBenchmarkError(f"no {settings.kind} benchmark for {len(missing)} place(s): {'; '.join(missing)}")
+    bar_rows = []
+    for (c, sub), pl in places.items():
+        b = by_place[pl]
+        bar_rows.append({
+            "country_raw": c, "sub_key": sub, "country": pl.country, "subdivision": pl.subdivision,
+            "bar_local": float(b.hourly), "bar_exact": str(b.hourly), "local_currency": b.currency,
+            "bar_year": int(b.year), "bar_kind": b.kind, "bar_method": getattr(b, "method", None),
+            "bar_source": getattr(b, "source", None), "bar_url": getattr(b, "url", None),
+            "bar_notes": "; ".join([*getattr(b, "adjustments", ()), *getattr(b, "fallbacks", ())]),
+        })
+    bars = pd.DataFrame(bar_rows)
+    locals_ = sorted({b.currency for b in by_place.values()})
+    pays = sorted(set(currencies.values()))
+    fx_rows = []
+    fx_missing: list[str] = []
+    for a in pays:
+        for b in locals_:
+            for src, dst in ((a, b), (b, a)):
+                try:
+                    rate, used = rates.rate(src, dst, year, fallback=settings.fx_fallback)
+                except MissingExchangeRateError as exc:
+                    fx_missing.append(str(exc))
+                    continue
+                fx_rows.append({"from_ccy": src, "to_ccy": dst, "rate": float(rate), "rate_exact": str(rate),
+                                "fx_year": int(used)})
+    if fx_missing:
+        raise MissingExchangeRateError("; ".join(sorted(set(fx_missing))))
+    fx = pd.DataFrame(fx_rows, columns=["from_ccy", "to_ccy", "rate", "rate_exact", "fx_year"]).drop_duplicates(
+        ["from_ccy", "to_ccy"])
+    fx["to_minor"] = [minor_units(c) for c in fx["to_ccy"]]
+    return bars, fx
+
+
+# --------------------------------------------------------------------------- heavy pass
+
+#: Aggregation SQL at (worker, project, currency, place) grain; exact integer sums.
+AGGREGATE_SQL = """
+SELECT worker, project, currency, country_raw, coalesce(subdivision_raw, '') AS sub_key,
+  count(*) AS tasks,
+  count(*) FILTER (WHERE status = 'approved') AS approved,
+  count(*) FILTER (WHERE status = 'rejected') AS rejected,
+  count(*) FILTER (WHERE status = 'returned') AS returned,
+  count(*) FILTER (WHERE status = 'pending') AS pending,
+  sum(CASE WHEN status = 'approved' {pending_paid} THEN CAST(round(reward * 1e6) AS BIGINT) ELSE 0 END)
+    AS paid_micro,
+  sum(CAST(round(bonus * 1e6) AS BIGINT)) AS bonus_micro,
+  sum(CASE WHEN pw IS NULL OR s_us > pw + {gap} THEN e_us - s_us ELSE greatest(e_us - pw, 0) END) AS union_w_us,
+  sum(CASE WHEN pp IS NULL OR s_us > pp + {gap} THEN e_us - s_us ELSE greatest(e_us - pp, 0) END) AS union_wp_us,
+  max(task) FILTER (WHERE status = 'approved') AS task_approved,
+  max(task) AS task_any
+FROM (
+  SELECT worker, project, currency, country_raw, subdivision_raw, status, reward, bonus, task, s_us, e_us,
+    max(e_us) OVER (PARTITION BY worker ORDER BY s_us, e_us ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pw,
+    max(e_us) OVER (PARTITION BY worker, project ORDER BY s_us, e_us
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pp
+  FROM {typed}
+)
+GROUP BY ALL
+"""
+
+
+def aggregate_sql(typed: str, settings: Settings) -> str:
+    gap = int(round(settings.merge_gap_seconds * 1_000_000))
+    pending_paid = "OR status = 'pending'" if settings.pending == "paid" else ""
+    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid)
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings) -> Any:
+    return con.execute(f"CREATE TEMP TABLE g AS {aggregate_sql(typed, settings)}")
+
+
+# --------------------------------------------------------------------------- finishing
+
+_FINISH_SQL = """
+WITH gp AS (
+  SELECT g.*, b.country, b.subdivision, b.local_currency, b.bar_local
+  FROM g JOIN bars b ON g.country_raw = b.country_raw AND g.sub_key = b.sub_key
+),
+kc AS (  -- key x currency
+  SELECT {key}, currency, any_value(local_currency) AS local_currency,
+    CAST(sum(paid_micro) AS BIGINT) AS paid_micro, CAST(sum(bonus_micro) AS BIGINT) AS bonus_micro,
+    CAST(sum(tasks) AS BIGINT) AS n
+  FROM gp GROUP BY {key}, currency
+),
+pay AS (
+  SELECT {key}, first(currency ORDER BY n DESC, currency) AS pay_currency,
+    sum((paid_micro + bonus_micro) / 1e6 * f.rate ORDER BY currency) AS earnings_local,
+    count(*) AS n_currencies
+  FROM kc JOIN fx f ON f.from_ccy = kc.currency AND f.to_ccy = kc.local_currency
+  GROUP BY {key}
+),
+k AS (
+  SELECT {key},
+    min(country) AS country, max(country) AS country_max,
+    min(coalesce(subdivision, '')) AS sub_min, max(coalesce(subdivision, '')) AS sub_max,
+    any_value(local_currency) AS local_currency, any_value(bar_local) AS bar_local,
+    CAST(sum(tasks) AS BIGINT) AS tasks, CAST(sum(approved) AS BIGINT) AS approved,
+    CAST(sum(rejected) AS BIGINT) AS rejected, CAST(sum(returned) AS BIGINT) AS returned,
+    CAST(sum(pending) AS BIGINT) AS pending, CAST(sum({union}) AS BIGINT) AS worked_us,
+    coalesce(max(task_approved), max(task_any)) AS task
+  FROM gp GROUP BY {key}
+)
+SELECT k.*, pay.pay_currency, pay.earnings_local, pay.n_currencies,
+  t.rate AS to_pay_rate, t.to_minor AS pay_minor, t.fx_year
+FROM k JOIN pay USING ({key})
+JOIN fx t ON t.from_ccy = k.local_currency AND t.to_ccy = pay.pay_currency
+ORDER BY {key}
+"""
+
+
+def finish_level(con: duckdb.DuckDBPyConnection, key: list[str], union: str) -> pd.DataFrame:
+    """One row per key (worker, or worker x project) from tables g, bars, fx in ``con``."""
+    cols = ", ".join(key)
+    return con.execute(_FINISH_SQL.format(key=cols, union=union)).df()
+
+
+def _finish(g: Any, bars: pd.DataFrame, fx: pd.DataFrame, settings: Settings, warnings: list[str], source: str,
+            *, con: duckdb.DuckDBPyConnection) -> AuditResult:
+    """From the aggregated table ``g`` (in ``con``) to the three result tables."""
+    con.register("bars", bars)
+    con.register("fx", fx)
+    unmatched = con.execute("""
+        SELECT DISTINCT g.country_raw, g.sub_key FROM g ANTI JOIN bars b
+        ON g.country_raw = b.country_raw AND g.sub_key = b.sub_key""").fetchall()
+    if unmatched:  # every place was validated and given a bar; a miss here is a bug, never a silent drop
+        raise InvalidDataError(source, [f"no bar for place {c!r} / {s!r}" for c, s in unmatched])
+    n_before = con.execute("SELECT count(DISTINCT worker) FROM g").fetchone()[0]  # type: ignore[index]
+    workers = finish_level(con, ["worker"], "union_w_us")
+    wps = finish_level(con, ["worker", "project"], "union_wp_us")
+    if len(workers) != n_before:
+        raise InvalidDataError(source, [f"{n_before - len(workers)} worker(s) lost in the exchange-rate join"])
+    moved = workers[(workers["country"] != workers["country_max"]) | (workers["sub_min"] != workers["sub_max"])]
+    if len(moved):
+        raise InvalidDataError(source, [
+            f"worker {w!r} appears with more than one place; give one place per worker (country= mapping)"
+            for w in moved["worker"].head(MAX_LISTED_FAILURES)])
+    workers = _money_columns(workers, con, ["worker"])
+    wps = _money_columns(wps, con, ["worker", "project"])
+    projects = project_table(wps)
+    return AuditResult(workers=workers, worker_projects=wps, projects=projects, bars=bars, settings=settings,
+                       warnings=warnings, source=source)
+
+
+def _money_columns(df: pd.DataFrame, con: duckdb.DuckDBPyConnection, key: list[str]) -> pd.DataFrame:
+    """Hours, wage, gap and the rounded-up top-up; near-boundary cases recomputed in Decimal."""
+    import numpy as np
+
+    df = df.copy()
+    df["subdivision"] = df["sub_min"].astype(object).where(df["sub_min"] != "", None)
+    df = df.drop(columns=["country_max", "sub_min", "sub_max"])
+    worked_us = df["worked_us"].to_numpy(dtype="int64")
+    hours = worked_us / _US_PER_HOUR
+    bar = df["bar_local"].to_numpy(dtype="float64")
+    earn = df["earnings_local"].to_numpy(dtype="float64")
+    to_pay = df["to_pay_rate"].to_numpy(dtype="float64")
+    scale = np.power(10.0, df["pay_minor"].to_numpy(dtype="float64"))
+    gap_local = bar * hours - earn
+    x = gap_local * to_pay * scale  # gap in pay-currency minor units
+    magnitude = (bar * hours + earn) * to_pay * scale
+    tol = 1e-9 * np.maximum(magnitude, 1.0)
+    unsure = np.abs(x - np.rint(x)) <= tol
+    top_minor = np.where(x > 0, np.ceil(x), 0.0)
+    below = x > 0
+    if unsure.any():
+        idx = np.flatnonzero(unsure)
+        exact = exact_gaps(con, df.iloc[idx], key)
+        for i, (gap, minor) in zip(idx, exact):
+            below[i] = gap > 0
+            top_minor[i] = float(minor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wage = np.where(hours > 0, earn / hours, np.nan)
+    df["hours"] = hours
+    df["wage_local"] = wage
+    df["gap_local"] = gap_local
+    df["below"] = below
+    df["top_up"] = top_minor / scale
+    df["earnings"] = earn * to_pay
+    df = df.drop(columns=["worked_us"])
+    order = [*key, "country", "subdivision", "tasks", "approved", "rejected", "returned", "pending", "hours",
+             "pay_currency", "earnings", "top_up", "local_currency", "earnings_local", "wage_local", "bar_local",
+             "below", "gap_local", "to_pay_rate", "pay_minor", "fx_year", "n_currencies", "task"]
+    return df[order].reset_index(drop=True)
+
+
+def exact_gaps(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, key: list[str]) -> list[tuple[Decimal, int]]:
+    """Exact (gap in local currency, top-up in pay minor units) for a few keys, all in Decimal.
+
+    Uses the integer micro-unit and microsecond sums, the Decimal bar and the Decimal rates, so
+    the result is the true amount rounded up (ROUND_CEILING), independent of float error.
+    """
+    from fairpay.money import round_up
+
+    con.register("__keys", rows[key])
+    union = "union_w_us" if key == ["worker"] else "union_wp_us"
+    cols = ", ".join(f"g.{k}" for k in key)
+    detail = con.execute(f"""
+        SELECT {cols}, g.currency, b.bar_exact, b.local_currency, sum(g.paid_micro + g.bonus_micro) AS micro,
+               sum(g.{union}) AS us
+        FROM g JOIN __keys USING ({", ".join(key)})
+        JOIN bars b ON g.country_raw = b.country_raw AND g.sub_key = b.sub_key
+        GROUP BY ALL""").fetchall()
+    con.unregister("__keys")
+    fx = {(r[0], r[1]): Decimal(r[2]) for r in con.execute("SELECT from_ccy, to_ccy, rate_exact FROM fx").fetchall()}
+    acc: dict[tuple[Any, ...], dict[str, Any]] = {}
+    nk = len(key)
+    for r in detail:
+        k = tuple(r[:nk])
+        ccy, bar_exact, local, micro, us = r[nk:]
+        a = acc.setdefault(k, {"bar": Decimal(bar_exact), "local": local, "earn": Decimal(0), "us": 0})
+        a["earn"] += Decimal(int(micro)) / _MICRO * fx[(ccy, local)]
+        a["us"] += int(us)
+    out: list[tuple[Decimal, int]] = []
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for r in rows.itertuples(index=False):
+            k = tuple(getattr(r, c) for c in key)
+            a = acc[k]
+            gap = a["bar"] * Decimal(a["us"]) / _US_PER_HOUR - a["earn"]
+            if gap <= 0:
+                out.append((gap, 0))
+                continue
+            pay_gap = gap * fx[(a["local"], r.pay_currency)]
+            minor = int(r.pay_minor)
+            top = round_up(pay_gap, r.pay_currency)
+            out.append((gap, int(top.scaleb(minor))))
+    return out
+
+
+def project_table(wps: pd.DataFrame) -> pd.DataFrame:
+    """Per project: workers, share below the bar, median and p10 wage, total top-up.
+
+    Wages are in the project's pay currency per hour (workers live in different currencies);
+    ``median_bar_ratio`` is the median of wage / bar, comparable across places. ``total_top_up``
+    sums the per worker x project top-ups (each rounded up); the ledger pays per worker, netting
+    across projects, so its total can be lower.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register("wp", wps)
+        return con.execute("""
+            SELECT project, first(pay_currency ORDER BY pay_currency) AS pay_currency,
+              count(*) AS workers, count(*) FILTER (WHERE below) AS workers_below,
+              count(*) FILTER (WHERE below) / count(*) AS share_below,
+              quantile_cont(earnings / hours, 0.5) FILTER (WHERE hours > 0) AS median_wage,
+              quantile_cont(earnings / hours, 0.1) FILTER (WHERE hours > 0) AS p10_wage,
+              quantile_cont(wage_local / bar_local, 0.5) FILTER (WHERE hours > 0) AS median_bar_ratio,
+              sum(hours ORDER BY worker) AS hours, sum(top_up ORDER BY worker) AS total_top_up, count(DISTINCT pay_currency) AS n_currencies
+            FROM wp GROUP BY project ORDER BY project""").df()
+    finally:
+        con.close()

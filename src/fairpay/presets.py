@@ -1,0 +1,166 @@
+"""Column mappings from real platform exports to fairpay's canonical submission-log columns.
+
+Why: every platform names the same facts differently (``WorkerId`` vs ``Participant id``) and
+writes them differently (MTurk: ``"$0.40 "`` rewards, ``Wed Jan 16 13:42:47 PST 2019`` times).
+A preset is pure description - which source column feeds which canonical column, how statuses
+map, how times and rewards are written - and the audit engine applies it in SQL, so the same
+preset works on a CSV, a Parquet file, a pandas DataFrame or a Dask partition. Nothing is
+guessed: a status the preset does not know, or a time zone name other than the listed ones, is a
+bad row reported with its row number.
+
+Canonical columns (units): ``worker``, ``project``, ``task`` (assignment/submission id),
+``started`` and ``submitted`` (instants; naive times are UTC), ``reward`` (pay currency units per
+task, e.g. 0.40 = 40 cents), ``currency`` (ISO 4217), ``status`` (approved / rejected / returned /
+pending), ``country`` (+ optional ``subdivision``), optional ``bonus`` (already paid, pay currency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fairpay.errors import InvalidInputError
+
+#: Every canonical column, in report order.
+CANONICAL: tuple[str, ...] = (
+    "worker", "project", "task", "started", "submitted", "reward", "currency", "status",
+    "country", "subdivision", "bonus",
+)
+#: Columns that must come from the log, a preset default or an argument.
+REQUIRED: tuple[str, ...] = ("worker", "project", "started", "submitted", "reward", "currency", "status", "country")
+#: Canonical statuses: approved work is paid; the others are worked but unpaid time.
+#: ``pending`` (submitted, not yet reviewed) is counted as paid or unpaid by ``audit(pending=...)``.
+STATUSES: tuple[str, ...] = ("approved", "rejected", "returned", "pending")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How one export format maps onto the canonical columns.
+
+    ``columns``: canonical name -> source column. ``defaults``: canonical name -> constant used
+    when the export has no such column (MTurk pays in USD). ``statuses``: lower-cased source
+    status -> canonical status. ``time_format``: a strptime format (after replacing the
+    ``time_zones`` names by UTC offsets), or None for ISO 8601 / native timestamps.
+    ``reward_prefix``: a currency symbol stripped from text rewards ("$0.40 " -> 0.40).
+    """
+
+    name: str
+    columns: Mapping[str, str]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    statuses: Mapping[str, str] = field(default_factory=lambda: {s: s for s in STATUSES})
+    time_format: str | None = None
+    time_zones: Mapping[str, str] = field(default_factory=dict)
+    reward_prefix: str | None = None
+    country_hint: str = ""
+
+
+GENERIC = Preset(
+    name="generic",
+    columns={c: c for c in CANONICAL},
+    statuses={"approved": "approved", "rejected": "rejected", "returned": "returned",
+              "pending": "pending", "submitted": "pending"},
+)
+
+MTURK = Preset(
+    name="mturk",
+    columns={
+        "worker": "WorkerId",
+        "project": "HITTypeId",
+        "task": "AssignmentId",
+        "started": "AcceptTime",
+        "submitted": "SubmitTime",
+        "reward": "Reward",
+        "status": "AssignmentStatus",
+    },
+    defaults={"currency": "USD"},
+    # MTurk's AssignmentStatus: Submitted = awaiting review (auto-approved after the HIT's
+    # AutoApprovalDelay unless rejected), Approved, Rejected.
+    statuses={"approved": "approved", "rejected": "rejected", "submitted": "pending"},
+    time_format="%a %b %d %H:%M:%S %z %Y",
+    # Batch results are written in US Pacific time with the zone abbreviation.
+    time_zones={"PST": "-0800", "PDT": "-0700"},
+    reward_prefix="$",
+    country_hint=(
+        "MTurk batch results have no country column: pass country='US' (everyone) "
+        "or a worker -> country mapping"
+    ),
+)
+
+PROLIFIC = Preset(
+    name="prolific",
+    columns={
+        "worker": "Participant id",
+        "task": "Submission id",
+        "started": "Started at",
+        "submitted": "Completed at",
+        "status": "Status",
+        "country": "Country of residence",
+    },
+    # Prolific's submissions export carries neither the study id nor the reward: pass them as
+    # defaults={"project": "<study id>", "reward": 2.50, "currency": "GBP"}.
+    statuses={
+        "approved": "approved",
+        "rejected": "rejected",
+        "returned": "returned",
+        "timed-out": "returned",
+        "awaiting review": "pending",
+    },
+    country_hint="pass country= or a worker -> country mapping",
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (GENERIC, MTURK, PROLIFIC)}
+
+
+def get_preset(name: str | Preset) -> Preset:
+    """The preset called ``name`` (generic, mturk, prolific), or the Preset given."""
+    if isinstance(name, Preset):
+        return name
+    try:
+        return PRESETS[str(name).lower()]
+    except KeyError:
+        raise InvalidInputError(f"preset {name!r} is not one of {', '.join(PRESETS)}") from None
+
+
+def resolve_columns(
+    preset: Preset, available: list[str], columns: Mapping[str, str] | None, defaults: Mapping[str, Any] | None,
+    *, country_given: bool,
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Decide where each canonical column comes from: a source column or a constant.
+
+    ``columns`` (canonical -> source) overrides the preset's mapping; ``defaults`` adds constants.
+    Returns (canonical -> source column, canonical -> constant). Raises naming every missing
+    column at once, and refuses a constant for a column the log already has (ambiguous).
+    """
+    unknown = sorted(set(columns or {}) - set(CANONICAL)) + sorted(set(defaults or {}) - set(CANONICAL))
+    if unknown:
+        raise InvalidInputError(f"unknown canonical column(s) {unknown}: expected some of {', '.join(CANONICAL)}")
+    mapping = {**preset.columns, **(columns or {})}
+    consts = {**preset.defaults, **(defaults or {})}
+    source: dict[str, str] = {}
+    constant: dict[str, Any] = {}
+    missing: list[str] = []
+    for canon in CANONICAL:
+        col = mapping.get(canon)
+        has_col = col is not None and col in available
+        if canon in (defaults or {}) and has_col:
+            raise InvalidInputError(
+                f"column {canon!r} is both in the log (as {col!r}) and given as a default; drop one")
+        if canon == "country" and country_given:
+            if has_col:
+                raise InvalidInputError(
+                    f"the log has a country column {col!r} and country= was also given; drop one")
+            continue
+        if has_col:
+            source[canon] = col  # type: ignore[assignment]
+        elif canon in consts:
+            constant[canon] = consts[canon]
+        elif canon in REQUIRED:
+            where = f"column {col!r}" if col else f"a column for {canon!r}"
+            hint = f" ({preset.country_hint})" if canon == "country" and preset.country_hint else ""
+            missing.append(f"{where} ({canon}){hint}")
+    if missing:
+        raise InvalidInputError(
+            f"{preset.name} log is missing {'; '.join(missing)}; the log has columns {available}"
+            " (map them with columns={'worker': 'MyWorkerColumn', ...} or give defaults={...})")
+    return source, constant

@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "union_seconds": "fairpay.durations:union_seconds",
     "compare_reports": "fairpay.durations:compare_reports",
     "ReportComparison": "fairpay.durations:ReportComparison",
+    "forecast_coverage": "fairpay.forecast:forecast_coverage", "CoverageForecast": "fairpay.forecast:CoverageForecast", "ForecastWarning": "fairpay.forecast:ForecastWarning",
 }
 
 

@@ -258,7 +258,7 @@ def forecast_coverage(
 
     if returning_share is None and production_tasks is None:
         pi = 0.0
-        if learning:
+        if learning and beta is not None:
             notes.append(
                 "returning workers not modelled: pass production_tasks (the production batch size) "
                 "or returning_share; new workers learn as the pilot's did"
@@ -445,6 +445,8 @@ def _column(pilot: Any, name: str, what: str) -> Any:
         raise InvalidInputError(
             f"pilot has no {what} column {name!r}; columns: {', '.join(map(str, cols)) or 'none'}"
         ) from None
+    if getattr(getattr(col, "dtype", None), "tz", None) is not None:  # tz-aware pandas datetimes
+        col = col.dt.tz_convert("UTC").dt.tz_localize(None)
     if hasattr(col, "to_numpy"):
         return col.to_numpy()
     return np.asarray(col)

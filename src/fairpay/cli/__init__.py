@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "check_cmd",
     "time_cmd",
     "data_cmd",
+    "forecast_cmd",
 )
 
 

@@ -211,7 +211,7 @@ def to_utc_ns(series: pd.Series, column: str, tz: str | None) -> np.ndarray:
     if nat.size:
         i = int(nat[0])
         raise InvalidInputError(
-            f"column {column!r}: row {series.index[i]!r} has no timestamp ({nat.size} missing); expected a datetime in every row"
+            f"column {column!r}: row {_label(series.index, i)!r} has no timestamp ({nat.size} missing); expected a datetime in every row"
         )
     if not isinstance(s.dtype, pd.DatetimeTZDtype):
         if tz is None:
@@ -270,6 +270,12 @@ class WorkedTime:
         }
 
 
+def _label(index: Any, i: int) -> Any:
+    """Row label at position i as a plain Python value (so messages read ``row 12``)."""
+    v = index[i]
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _require_columns(df: Any, **cols: str) -> None:
     import pandas as pd
 
@@ -291,7 +297,7 @@ def _worker_codes(df: pd.DataFrame, worker: str) -> tuple[np.ndarray, Any]:
     missing = np.flatnonzero(w.isna().to_numpy())
     if missing.size:
         raise InvalidInputError(
-            f"worker column {worker!r}: row {df.index[int(missing[0])]!r} has no worker id; expected an id in every row"
+            f"worker column {worker!r}: row {_label(df.index, int(missing[0]))!r} has no worker id; expected an id in every row"
         )
     codes, labels = pd.factorize(w, sort=True)
     return codes.astype(np.int64), labels
@@ -350,7 +356,7 @@ def worked_time(
     if bad.size:
         i = int(bad[0])
         raise InvalidInputError(
-            f"row {df.index[i]!r}: {end!r} ({df[end].iloc[i]}) is before {start!r} ({df[start].iloc[i]}) "
+            f"row {_label(df.index, i)!r}: {end!r} ({df[end].iloc[i]}) is before {start!r} ({df[start].iloc[i]}) "
             f"({bad.size} such row(s)); expected submit at or after start"
         )
     gap_ns = int(round(merge_gap_seconds * _NS))
@@ -450,7 +456,7 @@ def _positive_seconds(df: pd.DataFrame, column: str) -> np.ndarray:
     if bad.size:
         i = int(bad[0])
         raise InvalidInputError(
-            f"column {column!r}: row {df.index[i]!r} is {x[i]!r}; expected seconds > 0 (a ratio needs both sides positive)"
+            f"column {column!r}: row {_label(df.index, i)!r} is {float(x[i])!r}; expected seconds > 0 (a ratio needs both sides positive)"
         )
     return x
 

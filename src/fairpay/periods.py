@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Literal
 
 from fairpay.errors import InvalidInputError
+from fairpay.money import to_decimal
 
 Period = Literal["hour", "day", "week", "month", "year"]
 PERIODS: tuple[str, ...] = ("hour", "day", "week", "month", "year")
@@ -50,8 +51,8 @@ def hours_basis(period: str, hours_per_week: Decimal | int | float, days_per_wee
     """Hours in one ``period`` for a given working week (52 weeks a year, 12 months)."""
     if period not in PERIODS:
         raise InvalidInputError(f"period {period!r} is not one of {', '.join(PERIODS)}")
-    hpw = Decimal(str(hours_per_week))
-    dpw = Decimal(str(days_per_week))
+    hpw = to_decimal(hours_per_week, "hours_per_week")
+    dpw = to_decimal(days_per_week, "days_per_week")
     if not (0 < hpw <= 168):
         raise InvalidInputError(f"hours_per_week {hours_per_week!r} must be in (0, 168]")
     if not (0 < dpw <= 7):

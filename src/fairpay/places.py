@@ -54,6 +54,13 @@ ALIASES: dict[str, str] = {
     "taiwan": "TW",
     "brunei": "BN",
     "micronesia": "FM",
+    "democratic republic of the congo": "CD",
+    "democratic republic of congo": "CD",
+    "republic of korea": "KR",
+    "uae": "AE",
+    "state of palestine": "PS",
+    "holy see": "VA",
+    "macau": "MO",
 }
 
 
@@ -157,8 +164,12 @@ def normalize_country(value: str | int) -> str:
     key = _fold(raw)
     if raw.isdigit():
         key = str(int(raw)).zfill(3)
+    elif any(ch.isdigit() for ch in raw):  # "4.0" or "-4" is no numeric code (and no name has digits)
+        raise UnknownCountryError(raw, _suggest(raw))
     index = _country_index()
     found = index.get(key) or _compact_index().get(key.replace(" ", ""))
+    if found is None and key.startswith("the "):  # "The Gambia", "the Netherlands"
+        found = index.get(key[4:]) or _compact_index().get(key[4:].replace(" ", ""))
     if found is None:
         raise UnknownCountryError(raw, _suggest(raw))
     return found

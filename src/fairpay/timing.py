@@ -185,7 +185,15 @@ def _as_float_array(values: Any, field: str) -> np.ndarray:
         if raw.ndim != 1:
             raise InvalidInputError(f"{field}: got an array of shape {raw.shape}; expected a 1-D sequence of seconds")
         if raw.dtype.kind not in "iuf":
-            for i, v in enumerate(raw.tolist()):
+            items = raw.tolist()
+            # name the first value that is not a number even as text (e.g. 'abc' in a CSV column)
+            for i, v in enumerate(items):
+                if isinstance(v, str):
+                    try:
+                        float(v)
+                    except ValueError:
+                        raise InvalidInputError(f"{field}: item {i} is {v!r}; expected seconds as a number") from None
+            for i, v in enumerate(items):
                 if v is None:
                     raise InvalidInputError(f"{field}: item {i} is missing (None); expected seconds as a number")
                 if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, Decimal, np.integer, np.floating)):

@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidDataError": "fairpay.errors:InvalidDataError",
     "SpecError": "fairpay.errors:SpecError",
     "SourceError": "fairpay.errors:SourceError",
+    "audit": "fairpay.auditing:audit", "AuditResult": "fairpay.auditing:AuditResult", "ledger": "fairpay.ledger:ledger", "pseudonymize": "fairpay.ledger:pseudonymize", "audit_dask": "fairpay.distributed:audit_dask",
     # timing / durations
     "estimate_task_time": "fairpay.timing:estimate_task_time",
     "TimeEstimate": "fairpay.timing:TimeEstimate",

@@ -291,7 +291,7 @@ def _raw_view(
     source, constant = resolve_columns(preset, available, columns, defaults, country_given=country is not None)
     select = ["__row"]
     for canon, col in source.items():
-        select.append(f"{_quote(col)} AS {canon}")
+        select.append(f"__src.{_quote(col)} AS {canon}")
     for canon, value in constant.items():
         select.append(f"{_literal(value)} AS {canon}")
     join = ""
@@ -444,9 +444,9 @@ def merge_scans(scans: list[Scan]) -> Scan:
 def bad_row_messages(frame: pd.DataFrame) -> list[str]:
     """One message per failing (row, column) of rows from the typed view (already filtered)."""
     out: list[str] = []
-    for r in frame.itertuples(index=False):
+    for r in frame.rename(columns={"__row": "row"}).itertuples(index=False):
         def add(col: str, value: Any, why: str) -> None:
-            out.append(f"row {r.__row}, column {col!r}, value {value!r}: {why}")
+            out.append(f"row {r.row}, column {col!r}, value {value!r}: {why}")
 
         if r.worker is None:
             add("worker", r.worker_raw, "a worker id is required")

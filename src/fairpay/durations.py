@@ -129,8 +129,8 @@ def union_seconds(
     ``worker_codes``: integer codes 0..k-1 (e.g. from ``pandas.factorize``); ``start_ns`` and
     ``end_ns``: UTC nanoseconds (int64). Rows may come in any order. Intervals of one worker that
     overlap, touch, or are separated by at most ``gap_ns`` merge into one block (the gap counts as
-    work). Returns float64 seconds of length ``n_workers`` (default ``max(code) + 1``); codes with
-    no rows get 0. Sums are exact int64 nanoseconds before the final division.
+    work). Returns float64 seconds of length ``n_workers`` (default ``max(code) + 1``, so pass
+    dense codes, not raw ids); codes with no rows get 0. Sums are exact int64 nanoseconds before the final division.
     """
     codes, s, e = _check_union_arrays(worker_codes, start_ns, end_ns, gap_ns)
     size = int(codes.max()) + 1 if codes.size else 0

@@ -46,6 +46,7 @@ __all__ = [
     "pay_for_coverage",
     "pilot_size_needed",
     "parse_statistic",
+    "per_worker_medians",
 ]
 
 #: Fewer workers (or samples, without worker ids) than this triggers a "too few" warning.
@@ -274,7 +275,12 @@ def _prepare(
 
 
 def per_worker_medians(times: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """Median seconds per worker code (codes 0..k-1, all present), vectorised; ordered by code."""
+    """Median seconds per worker, vectorised; ``codes`` are 0..k-1 with every code present.
+
+    Returns k medians ordered by code (the mean of the two middle times for an even count), so
+    one worker with many tasks contributes one value. Used by ``estimate_task_time`` and by
+    callers that need the per-worker times themselves (e.g. coverage in ``fairpay.prelaunch``).
+    """
     order = np.lexsort((times, codes))
     t = times[order]
     c = codes[order]

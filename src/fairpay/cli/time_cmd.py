@@ -8,7 +8,7 @@ Thin: reads the CSV, calls ``fairpay.timing``, prints. Exit 0 = estimate printed
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,11 @@ def run(
     return out, code
 
 
+def _up4(x: float) -> str:
+    """A required amount shown with 4 decimals, rounded *up* (display never understates it)."""
+    return str(Decimal(x).quantize(Decimal("0.0001"), rounding=ROUND_CEILING))
+
+
 def _table(out: dict[str, Any]) -> str:
     e = out["estimate"]
     who = (
@@ -116,7 +121,7 @@ def _table(out: dict[str, Any]) -> str:
             f"at the {e['statistic']} time; {p['coverage']:.0%} of {units} reach the bar"
         )
         lines.append(
-            f"pay for {p['target_share']:.0%} of workers to reach the bar: {p['pay_for_target_share']:.4f} per task "
+            f"pay for {p['target_share']:.0%} of workers to reach the bar: {_up4(p['pay_for_target_share'])} per task "
             "(round up to the currency's minor unit)"
         )
         if not p["reaches_bar_at_statistic"]:

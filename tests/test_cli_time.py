@@ -92,3 +92,10 @@ def test_missing_file_exits_2(capsys, tmp_path) -> None:
     assert main(["time", str(tmp_path / "nope.csv")]) == 2
     err = capsys.readouterr().err
     assert "nope.csv" in err and "file not found" in err
+
+
+def test_required_pay_is_displayed_rounded_up(capsys, tmp_path) -> None:
+    path = write(tmp_path, "seconds\n10\n20\n30.97\n40\n")
+    # p75 coverage: 3rd fastest 30.97 s at 7/h -> 7 * 30.97 / 3600 = 0.060219... -> shown 0.0603, not 0.0602
+    assert main(["time", path, "--pay", "1", "--bar", "7"]) == 0
+    assert "to reach the bar: 0.0603 per task" in capsys.readouterr().out

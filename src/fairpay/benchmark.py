@@ -547,11 +547,12 @@ class Benchmarks:
         target = min(year, years[-1]) if year is not None else years[-1]
         if r.reference_year >= target:
             return hourly, r.reference_year, (
-                f"not inflated: reference year {r.reference_year} is not older than the newest CPI year {years[-1]}")
-        base = self._cpi.get((iso3, r.reference_year))
-        if base is None:
-            return hourly, r.reference_year, f"not inflated: no CPI for {iso3} in {r.reference_year}"
-        factor = self._cpi[(iso3, target)] / base
+                f"not inflated: reference year {r.reference_year} is not older than the CPI target year {target}")
+        base, top = self._cpi.get((iso3, r.reference_year)), self._cpi.get((iso3, target))
+        if base is None or top is None:
+            missing = r.reference_year if base is None else target
+            return hourly, r.reference_year, f"not inflated: no CPI for {iso3} in {missing}"
+        factor = top / base
         why = "" if year is None or target == year else f" (newest CPI year; {year} not published)"
         return hourly * factor, target, (
             f"inflated {r.reference_year}->{target}{why} with CPI {iso3}: x {factor:.4f} "

@@ -222,8 +222,21 @@ def store(kind: str, rows: Sequence[Mapping[str, Any]], provenance: cache.Proven
     meta = cache.write_table(
         path, payload, prov, validate=lambda tmp: data.read_rows(kind, tmp, origin=origin)
     )
-    data.load.cache_clear()
+    _forget_loaded()
     return meta
+
+
+def _forget_loaded() -> None:
+    """Drop per-process caches of loaded tables so this process sees the new data at once."""
+    import sys
+
+    from fairpay import data
+
+    data.load.cache_clear()
+    bench = sys.modules.get("fairpay.benchmark")
+    cached = getattr(bench, "_bundled", None)
+    if cached is not None and hasattr(cached, "cache_clear"):
+        cached.cache_clear()
 
 
 def _run_source(name: str, url: str, policy: Any, kinds: Sequence[str] | None) -> list[Outcome]:
@@ -231,15 +244,31 @@ def _run_source(name: str, url: str, policy: Any, kinds: Sequence[str] | None) -
     outcomes: list[Outcome] = []
     wanted = [k for k in SOURCES[name][2] if kinds is None or k in kinds]
     for kind in wanted:
+        fetched: Fetched | None = None
         try:
-            fetched: Fetched = module.fetch(kind, base_url=url, policy=policy)
+            fetched = module.fetch(kind, base_url=url, policy=policy)
             with cache.lock():
                 rows = fetched.build(_current_rows(kind))
                 if not rows:
                     raise SourceError(f"{name}: {fetched.provenance.url}: no rows for {kind}")
                 meta = store(kind, rows, fetched.provenance, cache.table_path(kind), "cache")
-        except (SourceError, InvalidDataError) as exc:
+        except SourceError as exc:
             outcomes.append(Outcome(name, kind, False, f"{kind}: {exc}; kept the previous data"))
+            continue
+        except InvalidDataError as exc:
+            # The failures name rows of the rejected new table, not of a file the user has.
+            shown = "; ".join(exc.failures[:5]) + (
+                f" (and {len(exc.failures) - 5} more)" if len(exc.failures) > 5 else ""
+            )
+            outcomes.append(
+                Outcome(
+                    name,
+                    kind,
+                    False,
+                    f"{kind}: {name}: {fetched.provenance.url if fetched else url}: the new table failed validation "
+                    f"({len(exc.failures)} problem(s)): {shown}; kept the previous data",
+                )
+            )
             continue
         extra = f" ({'; '.join(fetched.notes)})" if fetched.notes else ""
         outcomes.append(
@@ -328,7 +357,7 @@ def reset(kinds: Sequence[str] | None = None, *, user: bool = True) -> list[Path
         paths += [cache.user_table_path(k) for k in targets]
     with cache.lock():
         removed = cache.remove(paths)
-    data.load.cache_clear()
+    _forget_loaded()
     return removed
 
 

@@ -13,6 +13,37 @@ __version__ = "0.1.0"
 
 # public name -> "module:attribute". Add one line per export.
 _EXPORTS: dict[str, str] = {
+    # pre-launch check
+    "check": "fairpay.prelaunch:check",
+    "CheckResult": "fairpay.prelaunch:CheckResult",
+    "Cell": "fairpay.prelaunch:Cell",
+    "required_pay_per_task": "fairpay.prelaunch:required_pay_per_task",
+    "what_if": "fairpay.whatif:what_if",
+    "Project": "fairpay.spec:Project",
+    "Task": "fairpay.spec:Task",
+    "Workforce": "fairpay.spec:Workforce",
+    "Deductions": "fairpay.spec:Deductions",
+    "Unpaid": "fairpay.spec:Unpaid",
+    "Policy": "fairpay.spec:Policy",
+    "BenchmarkOverride": "fairpay.spec:BenchmarkOverride",
+    "load_project": "fairpay.spec:load_project",
+    "parse_project": "fairpay.spec:parse_project",
+    # benchmarks, places, money
+    "benchmarks": "fairpay.benchmark:benchmarks",
+    "Benchmarks": "fairpay.benchmark:Benchmarks",
+    "Benchmark": "fairpay.benchmark:Benchmark",
+    "Place": "fairpay.places:Place",
+    "place": "fairpay.places:place",
+    "normalize_country": "fairpay.places:normalize_country",
+    "normalize_subdivision": "fairpay.places:normalize_subdivision",
+    "Money": "fairpay.money:Money",
+    "normalize_currency": "fairpay.money:normalize_currency",
+    "minor_units": "fairpay.money:minor_units",
+    "round_up": "fairpay.money:round_up",
+    "ExchangeRates": "fairpay.fx:ExchangeRates",
+    "Conversion": "fairpay.fx:Conversion",
+    "hours_basis": "fairpay.periods:hours_basis",
+    "to_hourly": "fairpay.periods:to_hourly",
     # errors
     "FairpayError": "fairpay.errors:FairpayError",
     "InvalidInputError": "fairpay.errors:InvalidInputError",

@@ -54,11 +54,14 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
     else:
         verdict = f"PASS: all {n} task x place cells reach the bar"
     typer.echo(f"{result.project}: {verdict}")
+    from fairpay.money import minor_units
+
+    digits = minor_units(cur)
     rows = []
     for c in result.cells_list:
-        where = c.subdivision or c.country
+        where = (c.subdivision or c.country) + (f" ({c.locality})" if c.locality else "")
         rows.append([
-            c.task, where, f"{c.pay_per_task} {cur}",
+            c.task, where, f"{c.pay_per_task:.{digits}f} {cur}",
             f"{c.effective_hourly:,.2f} {c.local_currency}", f"{c.bar_hourly:,.2f} {c.local_currency}",
             f"{c.ratio:.0%}", "ok" if c.ok else "BELOW",
             f"{c.required_pay_per_task} {cur}",

@@ -1,0 +1,61 @@
+"""CLI start-up budget: `fairpay check EXAMPLE` vs a bare `python -c "import pandas"`.
+
+Target (issue #3): the check, from the shell, takes at most 1.5x the time of importing pandas.
+Both commands run alternately in fresh processes, so load on a shared machine hits both alike;
+the script prints medians and the ratio of medians.
+
+    python benchmarks/cli_speed.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 1.5
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    fairpay = shutil.which("fairpay") or str(Path(sys.executable).with_name("fairpay"))
+    commands = {"python -c 'import pandas'": [sys.executable, "-c", "import pandas"]}
+    for spec in sorted((ROOT / "examples").glob("*.toml")):
+        commands[f"fairpay check examples/{spec.name}"] = [fairpay, "check", str(spec)]
+    for cmd in commands.values():  # warm the file cache once
+        timed(cmd)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.runs):
+        for name, cmd in commands.items():
+            times[name].append(timed(cmd))
+    base = statistics.median(next(iter(times.values())))
+    print(f"{'command':<52} {'median s':>9} {'min s':>7} {'ratio':>6}")
+    worst = 0.0
+    for name, values in times.items():
+        med = statistics.median(values)
+        ratio = med / base
+        if name.startswith("fairpay"):
+            worst = max(worst, ratio)
+        print(f"{name:<52} {med:>9.3f} {min(values):>7.3f} {ratio:>6.2f}")
+    print(f"worst ratio {worst:.2f} (target <= {TARGET}); runs={args.runs}, interleaved")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

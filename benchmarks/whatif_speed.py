@@ -42,9 +42,9 @@ def main() -> int:
     for _ in range(args.repeat):
         t = time.perf_counter()
         for s in sample:
-            spec = dict(base)
+            spec = {**{k: v for k, v in base.items() if k != "project"}, **base["project"]}
             spec["tasks"] = [{**task, "pay_per_task": str(round(task["pay_per_task"] * s, 6))} for task in base["tasks"]]
-            fairpay.check({**spec, **spec.pop("project")})
+            fairpay.check(spec)
         loop_times.append((time.perf_counter() - t) * len(levels) / len(sample))
     g, lp = statistics.median(grid_times), statistics.median(loop_times)
     print(f"combinations: {len(df):,} ({cells} task x place cells x {len(levels):,} pay levels)")

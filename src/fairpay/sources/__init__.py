@@ -86,16 +86,6 @@ def base_url(source: str, override: str | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- shared helpers
-def decimal_text(value: Any) -> str:
-    """A number as plain decimal text, exactly as parsed (Decimal/int; never via float)."""
-    from decimal import Decimal
-
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise ValueError(f"{value!r} is not a number")
-    text = str(value)
-    return text
-
-
 def is_country_alpha3(code: str) -> bool:
     """True for ISO 3166-1 alpha-3 codes and the World Bank's XKX/CHI; False for aggregates."""
     from fairpay.data import NON_ISO_ALPHA3

@@ -68,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "compare_reports": "fairpay.durations:compare_reports",
     "ReportComparison": "fairpay.durations:ReportComparison",
     "forecast_coverage": "fairpay.forecast:forecast_coverage", "CoverageForecast": "fairpay.forecast:CoverageForecast", "ForecastWarning": "fairpay.forecast:ForecastWarning",
+    "report_markdown": "fairpay.report:report_markdown", "report_html": "fairpay.report:report_html", "report_json": "fairpay.report:report_json", "write_report": "fairpay.report:write_report", "plot_effective_vs_bar": "fairpay.plots:plot_effective_vs_bar", "plot_wage_ecdf": "fairpay.plots:plot_wage_ecdf", "plot_coverage_curve": "fairpay.plots:plot_coverage_curve", "safe_csv_cell": "fairpay.csvsafe:safe_csv_cell", "register_accessor": "fairpay.accessor:register_accessor",
 }
 
 

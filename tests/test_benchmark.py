@@ -140,11 +140,12 @@ def test_subdivision_falls_back_to_national_and_says_so(b: Benchmarks) -> None:
     bench = b.lookup("IN-KA")
     assert bench.subdivision == "IN-KA"
     assert any("no living wage for IN-KA" in f and "national figure for IN" in f for f in bench.fallbacks)
-    # never another subdivision's figure (IN-MP 13279/14114, IN-TN 15570)
-    assert bench.amount not in (Decimal("13279"), Decimal("14114"), Decimal("15570"))
+    # never another subdivision's figure (IN-MP 13279/14114, IN-TN 15570, IN-UP 10627)
+    assert bench.amount not in (Decimal("13279"), Decimal("14114"), Decimal("15570"), Decimal("10627"))
+    # India has no national Anker figure, so the national typical-family WageIndicator row is used
     national = [r for r in rows("living_wages") if r["country"] == "IN" and r["subdivision"] == ""
-                and r["method"] == "anker"]
-    assert len(national) == 1
+                and r["method"] == "wageindicator" and r["household"] == "typical_family"]
+    assert len(national) == 1 and bench.method == "wageindicator"
     assert close(bench.hourly, Fraction(national[0]["amount"]) / MONTH_40)
 
 

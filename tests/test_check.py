@@ -159,8 +159,9 @@ def test_subdivision_falls_back_to_national_with_cpi_inflation():
     }
     result = check(spec)
     (cell,) = result.cells_list
-    # bundled: IN national anker typical_family 10627 INR/month (2019), 40 h default, CPI 2019 -> 2024
-    expected = Decimal(10627) / (Decimal(40) * 52 / 12) * _cpi("IND", 2024) / _cpi("IND", 2019)
+    # bundled: IN national typical_family 15500 INR/month (WageIndicator 2019; no national Anker
+    # figure), 40 h default, CPI 2019 -> 2024
+    expected = Decimal(15500) / (Decimal(40) * 52 / 12) * _cpi("IND", 2024) / _cpi("IND", 2019)
     assert cell.benchmark_hourly == pytest.approx(expected)
     assert cell.benchmark.year == 2024
     assert any("used the national figure for IN" in f for f in cell.benchmark.fallbacks)

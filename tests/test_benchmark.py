@@ -414,7 +414,7 @@ def test_invalid_user_dataframe(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- serialisation
 def test_to_dict_is_json_ready(b: Benchmarks) -> None:
     out: dict[str, Any] = b.lookup("KE").to_dict()
-    assert out["hourly"] == "204.9115"  # 35518 / 173.333... = 204.91153..., to 4 places
+    assert out["hourly"] == "204.9116"  # 35518 / 173.333... = 204.91153..., rounded UP to 4 places (a bar)
     assert out["amount"] == "35518" and out["hours_per_week"] == "40"
     assert isinstance(out["adjustments"], list) and isinstance(out["fallbacks"], list)
     assert isinstance(b.lookup("KE"), Benchmark)

@@ -40,7 +40,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, Literal
 
 from fairpay.errors import InvalidInputError, NoBenchmarkError
@@ -86,7 +86,7 @@ class Benchmark:
     hourly: Decimal  # per hour, in ``currency``, in the prices of ``year``
     currency: str
     year: int  # the price year of ``hourly`` (reference year, or the CPI target year)
-    amount: Decimal  # as published
+    amount: Decimal  # as published, in ``amount_currency``
     period: str  # as published
     hours_per_week: Decimal
     hours_basis: str  # "source" | "national_standard" | "default_40" | "hourly"
@@ -104,6 +104,11 @@ class Benchmark:
     adjustments: tuple[str, ...] = ()
     fallbacks: tuple[str, ...] = ()
     notes: str | None = None
+    amount_currency: str = ""  # the currency ``amount`` is published in (set from ``currency`` if empty)
+
+    def __post_init__(self) -> None:
+        if not self.amount_currency:
+            object.__setattr__(self, "amount_currency", self.currency)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: Decimals as strings (exact), tuples as lists."""
@@ -113,7 +118,8 @@ class Benchmark:
                 out[key] = format(value.normalize() if key != "hourly" else value, "f")
             elif isinstance(value, tuple):
                 out[key] = list(value)
-        out["hourly"] = format(self.hourly.quantize(Decimal("0.0001")), "f")
+        # a bar: shown rounded UP (4 decimals), never below the figure
+        out["hourly"] = format(self.hourly.quantize(Decimal("0.0001"), rounding=ROUND_CEILING), "f")
         return out
 
 
@@ -421,7 +427,8 @@ class Benchmarks:
             min_hourly = conv.amount
             note = f" (converted {minimum.currency}->{living.currency} at the {conv.year_used} rate)"
         if min_hourly > living.hourly:
-            return replace(minimum, hourly=min_hourly, currency=living.currency, adjustments=(
+            return replace(minimum, hourly=min_hourly, currency=living.currency,
+                           amount_currency=minimum.amount_currency, adjustments=(
                 *minimum.adjustments,
                 f"minimum wage {min_hourly:.4f} {living.currency}/h{note} is higher than the living wage "
                 f"{living.hourly:.4f} {living.currency}/h ({living.method}, {living.reference_year}), "

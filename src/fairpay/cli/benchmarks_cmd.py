@@ -76,7 +76,7 @@ def benchmarks_command(
         conv_d = result["converted"]
         lines.append(["converted", f"{Decimal(conv_d['hourly']):,.2f} {conv_d['currency']} per hour (rate of {conv_d['rate_year']})"])
     lines += [
-        ["as published", f"{bench.amount:,} {bench.currency} per {bench.period} ({bench.gross_net})"],
+        ["as published", f"{bench.amount:,} {bench.amount_currency} per {bench.period} ({bench.gross_net})"],
         ["hours basis", "none needed (published per hour)" if bench.hours_basis == "hourly"
          else f"{bench.hours_per_week} h/week ({bench.hours_basis.replace('_', ' ')})"],
         ["method", f"{bench.method}" + (f", household {bench.household}" if bench.household else "")

@@ -670,13 +670,7 @@ kc AS (  -- key x currency
     CAST(sum(tasks) AS BIGINT) AS n
   FROM gp GROUP BY {key}, currency
 ),
-pay AS (
-  SELECT {key}, first(currency ORDER BY n DESC, currency) AS pay_currency,
-    sum((paid_micro + bonus_micro) / 1e6 * f.rate ORDER BY currency) AS earnings_local,
-    count(*) AS n_currencies
-  FROM kc JOIN fx f ON f.from_ccy = kc.currency AND f.to_ccy = kc.local_currency
-  GROUP BY {key}
-),
+{pay_cte},
 k AS (
   SELECT {key},
     min(country) AS country, max(country) AS country_max,
@@ -696,10 +690,35 @@ ORDER BY {key}
 """
 
 
+def _pay_cte(currencies: list[str], key: str) -> str:
+    """Per key: pay currency (most rows, ties alphabetical) and earnings in local currency, summed
+    in a fixed currency order so the float result never depends on thread scheduling."""
+    cs = sorted(currencies)
+    lit = [_literal(c) for c in cs]
+    sums = ", ".join(
+        f"CAST(coalesce(sum(paid_micro + bonus_micro) FILTER (WHERE currency = {c}), 0) AS BIGINT) AS m{i}, "
+        f"CAST(coalesce(sum(n) FILTER (WHERE currency = {c}), 0) AS BIGINT) AS n{i}" for i, c in enumerate(lit))
+    joins = " ".join(f"LEFT JOIN fx f{i} ON f{i}.from_ccy = {c} AND f{i}.to_ccy = p.local_currency"
+                     for i, c in enumerate(lit))
+    earn = " + ".join(f"m{i} / 1e6 * coalesce(f{i}.rate, 0)" for i in range(len(cs)))
+    whens = []
+    for j, c in enumerate(lit):
+        conds = [f"n{j} > n{i}" for i in range(j)] + [f"n{j} >= n{i}" for i in range(j + 1, len(cs))]
+        whens.append(f"WHEN {' AND '.join(conds) or 'TRUE'} THEN {c}")
+    ncur = " + ".join(f"CAST(n{i} > 0 AS INTEGER)" for i in range(len(cs)))
+    return f"""pay AS (
+  SELECT p.{key.replace(", ", ", p.")}, CASE {' '.join(whens)} END AS pay_currency, {earn} AS earnings_local,
+    {ncur} AS n_currencies
+  FROM (SELECT {key}, any_value(local_currency) AS local_currency, {sums} FROM kc GROUP BY {key}) p {joins}
+)"""
+
+
 def finish_level(con: duckdb.DuckDBPyConnection, key: list[str], union: str) -> pd.DataFrame:
     """One row per key (worker, or worker x project) from tables g, bars, fx in ``con``."""
     cols = ", ".join(key)
-    return con.execute(_FINISH_SQL.format(key=cols, union=union)).df()
+    currencies = [r[0] for r in con.execute("SELECT DISTINCT currency FROM g").fetchall()]
+    sql = _FINISH_SQL.replace("{pay_cte}", _pay_cte(currencies, cols))
+    return con.execute(sql.format(key=cols, union=union)).df()
 
 
 def _finish(g: Any, bars: pd.DataFrame, fx: pd.DataFrame, settings: Settings, warnings: list[str], source: str,

@@ -142,36 +142,15 @@ def _verified(path: Path) -> Path | None:
     return path
 
 
-def _folder_or_none() -> Path | None:
-    """The data folder, or None (with a warning) if it cannot be determined.
-
-    Why: platformdirs is a declared dependency, but a stripped-down install without it must
-    still load the bundled snapshot; it is told why its own tables are not used.
-    """
-    try:
-        return data_dir()
-    except ImportError as exc:
-        import warnings
-
-        warnings.warn(
-            f"cannot locate the fairpay data folder ({exc}); set {ENV_VAR} or install "
-            "platformdirs; using the bundled tables",
-            stacklevel=3,
-        )
-        return None
-
-
 def locate(kind: str) -> tuple[Path, str] | None:
     """The refreshed copy of ``kind`` and its origin label ``"cache"``, if one is stored."""
-    folder = _folder_or_none()
-    path = _verified(folder / f"{kind}.csv") if folder else None
+    path = _verified(data_dir() / f"{kind}.csv")
     return (path, "cache") if path else None
 
 
 def locate_user(kind: str) -> tuple[Path, str] | None:
     """The user's imported ``kind`` table and its origin label ``"user"``, if one is stored."""
-    folder = _folder_or_none()
-    path = _verified(folder / f"{USER_PREFIX}{kind}.csv") if folder else None
+    path = _verified(data_dir() / f"{USER_PREFIX}{kind}.csv")
     return (path, "user") if path else None
 
 

@@ -826,7 +826,9 @@ def exact_gaps(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, key: list[str
             if gap <= 0:
                 out.append((gap, 0))
                 continue
-            pay_gap = gap * fx[(a["local"], r.pay_currency)]
+            # Cross rates are Decimal divisions (28 digits), so 260 KES may come out as 1.6000..0004 GBP;
+            # residues below 1e-18 currency units are that noise, not money owed.
+            pay_gap = (gap * fx[(a["local"], r.pay_currency)]).quantize(Decimal("1e-18"))
             minor = int(r.pay_minor)
             top = round_up(pay_gap, r.pay_currency)
             out.append((gap, int(top.scaleb(minor))))

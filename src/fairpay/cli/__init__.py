@@ -18,6 +18,7 @@ from fairpay.errors import FairpayError
 # Modules under fairpay.cli that define register(app). Add one entry per command module.
 COMMAND_MODULES: tuple[str, ...] = (
     "benchmarks_cmd",
+    "audit_cmd",
     "check_cmd",
     "time_cmd",
     "data_cmd",

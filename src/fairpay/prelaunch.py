@@ -30,7 +30,7 @@ import csv
 import datetime
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,7 @@ class TaskTime:
     description: str
     per_worker: tuple[float, ...] = ()  # the pilot's per-worker times, for coverage
     estimate: TimeEstimate | None = None
+    pilot: dict[str, list[Any]] | None = None  # raw times + worker ids, for the production forecast
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Cell:
     time_source: str
     coverage: float | None = None  # share of pilot workers reaching the bar at the proposed pay
     adjustments: tuple[str, ...] = ()
+    forecast: dict[str, Any] | None = None  # predicted share of production workers below the bar
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``fairpay check --format json`` (numbers as JSON numbers)."""
@@ -122,6 +124,7 @@ class Cell:
             "fx": {"rate": _f(self.fx_rate, 8), "year": self.fx_year,
                    "pair": f"{self.pay_currency}->{self.local_currency}"},
             "coverage": self.coverage,
+            "forecast": self.forecast,
             "benchmark": {
                 "kind": b.kind,
                 "method": b.method,
@@ -238,9 +241,13 @@ def check(
         tt = times[task.name]
         if tt.estimate is not None:
             warnings.extend(f"task {task.name!r}: {w}" for w in tt.estimate.warnings)
+        model = _forecast_model(task, tt, warnings)
         for w, share in zip(proj.workforce, shares, strict=True):
             bench = bars[(w.country, w.subdivision, w.locality)]
-            cells.append(_cell(proj, pol, task, tt, w.country, w.subdivision, w.locality, share, bench, rates))
+            cell = _cell(proj, pol, task, tt, w.country, w.subdivision, w.locality, share, bench, rates)
+            if model is not None:
+                cell = replace(cell, forecast=_forecast_for(model, cell))
+            cells.append(cell)
     for bench in bars.values():
         warnings.extend(_benchmark_warnings(bench))
     return CheckResult(
@@ -354,7 +361,8 @@ def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTi
     unit = f"{est.n_workers} workers' medians" if est.per_worker else f"{est.n} samples"
     desc = (f"{est.value:.1f} s per task: {statistic} of {unit} from {where} "
             f"({int(est.confidence * 100)}% CI {est.ci_low:.1f}-{est.ci_high:.1f} s)")
-    return TaskTime(Decimal(repr(est.value)), origin, desc, per_worker, est)
+    pilot = {"seconds": list(values), "worker_id": list(workers)} if workers is not None else None
+    return TaskTime(Decimal(repr(est.value)), origin, desc, per_worker, est, pilot)
 
 
 def read_pilot(path: Path, column: str, worker_column: str | None) -> tuple[list[float], list[str] | None]:
@@ -395,6 +403,43 @@ def read_pilot(path: Path, column: str, worker_column: str | None) -> tuple[list
     if not values:
         raise SpecError(f"pilot file {path}: no rows")
     return values, (workers if worker_column else None)
+
+
+def _forecast_model(task: Task, tt: TaskTime, warnings: list[str]) -> Any:
+    """One production forecast per pilot task (fairpay.forecast), fitted with bar = 1 per hour so
+    that each place's bar and unpaid time enter as an equivalent rate (see ``_forecast_for``)."""
+    if tt.pilot is None:
+        return None
+    import warnings as pywarnings
+
+    from fairpay.forecast import forecast_coverage
+
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        model = forecast_coverage(tt.pilot, rate=1.0, bar=1.0, production_tasks=task.volume)
+    warnings.extend(f"task {task.name!r}: forecast: {w.message}" for w in caught)
+    warnings.extend(f"task {task.name!r}: forecast: {w}" for w in model.warnings)
+    return model
+
+
+def _forecast_for(model: Any, cell: Cell) -> dict[str, Any]:
+    """The forecast for one place: a worker is below the bar when their median time exceeds
+    ``n x fx x (1 - r) x 3600 / b - o`` seconds; with the model's bar of 1/h that threshold is the
+    equivalent rate x 3600."""
+    threshold = (cell.net_pay_per_task * cell.fx_rate * (1 - cell.lost_share) * 3600 / cell.bar_hourly
+                 - cell.unpaid_seconds_per_task)
+    if threshold <= 0:
+        share, interval = 1.0, (1.0, 1.0)
+    else:
+        rate = float(threshold) / 3600
+        share, interval = model.share_at(rate), model.interval_at(rate)
+    return {
+        "share_below": round(float(share), 4),
+        "interval": [round(float(interval[0]), 4), round(float(interval[1]), 4)],
+        "level": model.level,
+        "threshold_seconds": round(float(threshold), 2),
+        "method": "fairpay.forecast: per-worker medians, learning, smoothed bootstrap over workers",
+    }
 
 
 def _cell(proj: Project, pol: Policy, task: Task, tt: TaskTime, country: str, subdivision: str | None,

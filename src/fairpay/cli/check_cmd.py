@@ -66,13 +66,15 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
             f"{c.ratio:.0%}", "ok" if c.ok else "BELOW",
             f"{c.required_pay_per_task} {cur}",
             "" if c.coverage is None else f"{c.coverage:.0%}",
+            "" if c.forecast is None else (f"{c.forecast['share_below']:.0%} ({c.forecast['interval'][0]:.0%}-"
+                                           f"{c.forecast['interval'][1]:.0%})"),
             f"{c.benchmark.kind}/{c.benchmark.method} {c.benchmark.reference_year}",
         ])
     columns = ["task", "place", "pay/task", "effective/h", "bar/h", "ratio", "verdict", "required/task",
-               "pilot workers at bar", "benchmark"]
-    if all(c.coverage is None for c in result.cells_list):
-        columns.pop(8)
-        rows = [r[:8] + r[9:] for r in rows]
+               "pilot workers at bar", "forecast below (90%)", "benchmark"]
+    if all(c.coverage is None for c in result.cells_list):  # no pilot data: drop both pilot columns
+        columns = columns[:8] + columns[10:]
+        rows = [r[:8] + r[10:] for r in rows]
     output.table("Per task and place (effective hourly after deductions and unpaid time)", columns, rows)
     b = result.budget
     typer.echo(f"Budget ({cur}): current {b['current']:,.2f}; compliant per place {b['compliant_per_place']:,.2f} "

@@ -46,6 +46,9 @@ def run(
     overhead: float,
     seed: int,
     fmt: str,
+    forecast: bool = False,
+    order_column: str | None = None,
+    production_tasks: int | None = None,
 ) -> tuple[dict[str, Any], int]:
     """Compute everything the command prints; return (result dict, exit code)."""
     import pandas as pd
@@ -92,7 +95,28 @@ def run(
             "pay_for_target_share": needed,
         }
         code = 0 if reaches else 1
+        if forecast:
+            out["forecast"] = _forecast(df, p, b, overhead, column, worker_column, order_column, production_tasks)
+    elif forecast:
+        raise InvalidInputError("--forecast needs --pay and --bar")
     return out, code
+
+
+def _forecast(df: Any, pay: Decimal, bar: Decimal, overhead: float, column: str, worker_column: str | None,
+              order_column: str | None, production_tasks: int | None) -> dict[str, Any]:
+    """Production forecast (fairpay.forecast) of the share below the bar; unpaid seconds enter as
+    an equivalent rate: below when median time > pay x 3600 / bar - overhead."""
+    from fairpay.forecast import forecast_coverage
+
+    if worker_column is None:
+        raise InvalidInputError("--forecast needs --worker-column: the forecast works on per-worker medians")
+    threshold = float(pay) * 3600 / float(bar) - overhead
+    if threshold <= 0:
+        raise InvalidInputError("--forecast: with this overhead no worker can reach the bar at this pay")
+    fc = forecast_coverage(df, threshold / 3600, 1.0, seconds_column=column, worker_column=worker_column,
+                           order_column=order_column, production_tasks=production_tasks)
+    return {"share_below": fc.share_below, "interval": list(fc.interval), "level": fc.level,
+            "effects": [list(e) for e in fc.effects], "warnings": list(fc.warnings)}
 
 
 def _up4(x: float) -> str:
@@ -126,6 +150,11 @@ def _table(out: dict[str, Any]) -> str:
         )
         if not p["reaches_bar_at_statistic"]:
             lines.append(f"UNDERPAID at the {e['statistic']} time")
+    if "forecast" in out:
+        f = out["forecast"]
+        lines.append(f"forecast: {f['share_below']:.0%} of production workers below the bar "
+                     f"({f['level']:.0%} interval {f['interval'][0]:.0%}-{f['interval'][1]:.0%}); effects: "
+                     + ", ".join(f"{name} {shift:+.1f} pp" for name, shift in f["effects"]))
     lines.append(f"advice: {out['advice']}")
     lines.extend(f"warning: {w}" for w in e["warnings"])
     return "\n".join(lines)
@@ -146,9 +175,13 @@ def register(app: typer.Typer) -> None:
         overhead: float = typer.Option(0.0, "--overhead", help="Unpaid seconds per task to add (instructions, search)."),
         seed: int = typer.Option(0, "--seed", help="Bootstrap seed (results are reproducible)."),
         fmt: str = typer.Option("table", "--format", help="table or json."),
+        forecast: bool = typer.Option(False, "--forecast", help="With --pay/--bar: forecast the share of production workers below the bar."),
+        order_column: str | None = typer.Option(None, "--order-column", help="Column giving task order (for learning effects)."),
+        production_tasks: int | None = typer.Option(None, "--production-tasks", help="Tasks in the production batch."),
     ) -> None:
         """Estimate time per task from a pilot (statistic + CI), coverage of a pay, pilot-size advice."""
-        out, code = run(pilot, column, worker_column, statistic, confidence, pay, bar, overhead, seed, fmt)
+        out, code = run(pilot, column, worker_column, statistic, confidence, pay, bar, overhead, seed, fmt,
+                        forecast, order_column, production_tasks)
         typer.echo(json.dumps(out, indent=2) if fmt == "json" else _table(out))
         if code:
             raise typer.Exit(code)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fairpay.cli import output
 from fairpay.errors import InvalidInputError
 
 
@@ -39,12 +40,7 @@ def run(
 
     from fairpay.forecast import ForecastWarning, forecast_coverage
 
-    if not pilot.exists():
-        raise InvalidInputError(f"{pilot}: file not found; expected a CSV with one row per task")
-    try:
-        df = pd.read_csv(pilot)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{pilot}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    df = output.read_pilot_csv(pilot)
     if order_column is not None and order_column in df.columns:
         col = df[order_column]
         if not pd.api.types.is_numeric_dtype(col):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from fairpay.errors import InvalidInputError
@@ -31,3 +32,15 @@ def _is_tty() -> bool:
     import sys
 
     return sys.stdout.isatty()
+
+
+def read_pilot_csv(path: Path) -> Any:
+    """A pilot CSV (one row per task) as a DataFrame, or one error line naming the file."""
+    import pandas as pd
+
+    if not path.exists():
+        raise InvalidInputError(f"{path}: file not found; expected a CSV with one row per task")
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None

@@ -14,6 +14,8 @@ from typing import Any
 
 import typer
 
+from fairpay.cli import output
+
 from fairpay.errors import InvalidInputError
 
 
@@ -51,7 +53,6 @@ def run(
     production_tasks: int | None = None,
 ) -> tuple[dict[str, Any], int]:
     """Compute everything the command prints; return (result dict, exit code)."""
-    import pandas as pd
 
     from fairpay import timing
 
@@ -59,12 +60,7 @@ def run(
         raise InvalidInputError(f"--format: got {fmt!r}; expected 'table' or 'json'")
     if (pay is None) != (bar is None):
         raise InvalidInputError("--pay and --bar go together: pay per task and hourly bar in the same currency")
-    if not pilot.exists():
-        raise InvalidInputError(f"{pilot}: file not found; expected a CSV with one row per task")
-    try:
-        df = pd.read_csv(pilot)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{pilot}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    df = output.read_pilot_csv(pilot)
     kwargs: dict[str, Any] = {"column": column, "worker_column": worker_column}
     try:
         est = timing.estimate_task_time(df, statistic=statistic, confidence=confidence, seed=seed, **kwargs)

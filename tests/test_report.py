@@ -295,3 +295,36 @@ def test_safe_csv_roundtrip_reads_back_as_text(tmp_path):
     assert pd.read_csv(io.StringIO(text))["top_up"].tolist() == [-1.5, 2.0]  # numbers stay numbers
     # text that starts with "-" is neutralised even when it looks numeric: a spreadsheet would evaluate "-1+2"
     assert write_safe_csv([["-1+2", -1]]) == "'-1+2,-1\n"
+
+
+def test_audit_total_top_up_is_the_exact_sum_of_cents():
+    """Forty workers from the bundled pilot: the float sum of top-ups (10.900000000000002-style) must not
+    round up to an extra cent; the report's total equals the ledger's exact Decimal sum."""
+    pytest.importorskip("fairpay.ledger")
+    import pandas as pd
+
+    pilot = pd.read_csv(ROOT / "examples" / "pilot_boxes.csv")
+    start = pd.Timestamp("2024-06-03T09:00:00Z")
+    rows = []
+    for n, (worker, tasks) in enumerate(pilot.groupby("worker_id", sort=True)):
+        t = start + pd.Timedelta(minutes=7 * n)
+        for r in tasks.itertuples(index=False):
+            end = t + pd.Timedelta(seconds=float(r.seconds))
+            rows.append({"worker": worker, "project": "p", "task": r.task_id, "started": t.isoformat(),
+                         "submitted": end.isoformat(), "reward": 0.12, "currency": "USD", "status": "approved",
+                         "country": "US"})
+            t = end + pd.Timedelta(seconds=20)
+    res = fairpay.audit(pd.DataFrame(rows))
+    exact = sum((Decimal(a) for a in res.ledger()["amount"]), Decimal(0))
+    assert exact > 0
+    md = report.report_markdown(res)
+    assert f"Top-ups proposed: {exact:,.2f} USD" in md
+    assert md.count(f"| {exact:,.2f} USD |") == 2  # per project and per place rows
+    # 0.1 + 0.2 = 0.30000000000000004 in floats: rounding that up would claim 0.31
+    from dataclasses import replace
+
+    w = res.workers.copy()
+    w["below"] = [True, True] + [False] * (len(w) - 2)
+    w["top_up"] = [0.1, 0.2] + [0.0] * (len(w) - 2)
+    assert 0.1 + 0.2 > 0.3
+    assert "Top-ups proposed: 0.30 USD" in report.report_markdown(replace(res, workers=w))

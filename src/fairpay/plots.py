@@ -94,7 +94,8 @@ def plot_effective_vs_bar(result: CheckResult | AuditResult, *, title: str | Non
             ax.plot([100 * lo, 100 * hi], [y, y], color="#444444", linewidth=1.2)
     top = max([*pct, *[100 * r[4][1] for r in rows if r[4] is not None], 100.0])
     for y, p, r in zip(ys, pct, rows, strict=True):
-        ax.text(max(p, 100.0) + top * 0.01, y, f"{math.floor(p)}%  ({r[3]})", va="center", fontsize=8)
+        right = max(p, 100.0, 100 * r[4][1] if r[4] is not None else 0.0)
+        ax.text(right + top * 0.01, y, f"{math.floor(p)}%  ({r[3]})", va="center", fontsize=8)
     ax.axvline(100, color=BAR_COLOUR, linewidth=1.5, linestyle="--")
     ax.text(100, len(rows) - 0.4, " bar", va="bottom", fontsize=8)
     ax.set_yticks(ys, [r[0] for r in rows], fontsize=9)
@@ -181,7 +182,8 @@ def plot_wage_ecdf(data: AuditResult | Sequence[float], bar: float | None = None
     ax.step([xs[0], *xs], [0.0, *[(i + 1) / n for i in range(n)]], where="post", color=OK_COLOUR, linewidth=1.8)
     ax.axvline(bar_value, color=BAR_COLOUR, linestyle="--", linewidth=1.5)
     ax.axvspan(min(xs[0], bar_value) - abs(bar_value) * 0.05, bar_value, color=BELOW_COLOUR, alpha=0.08)
-    ax.text(bar_value, 1.02, f" bar {bar_value:,.2f}", fontsize=8, va="bottom")
+    bar_text = " bar = 100%" if unit.startswith("%") else f" bar {bar_value:,.2f}"
+    ax.text(bar_value, 1.02, bar_text, fontsize=8, va="bottom")
     ax.set_ylim(0, 1.08)
     ax.set_xlabel(f"effective hourly wage ({unit})" if unit else "effective hourly wage")
     ax.set_ylabel("share of workers earning at most x")

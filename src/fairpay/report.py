@@ -353,7 +353,7 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     w = r.workers
     n = len(w)
     below = w[w["below"].astype(bool)]
-    totals = below.groupby("pay_currency")["top_up"].sum().sort_index()
+    totals = _minor_sums(below, "pay_currency", "top_up")
     total_text = ", ".join(f"{_up(v)} {k}" for k, v in totals.items()) or "none"
     if len(below):
         headline = f"FAIL: {len(below)} of {n} workers ({_pct(len(below) / n, 1)}) earned below the bar where they live"
@@ -366,7 +366,7 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
                           f"{_down(p.median_wage)} {p.pay_currency}/h" if _finite(p.median_wage) else "",
                           f"{_down(p.p10_wage)} {p.pay_currency}/h" if _finite(p.p10_wage) else "",
                           _pct_floor(p.median_bar_ratio) if _finite(p.median_bar_ratio) else "",
-                          f"{float(p.hours):,.1f}", f"{_up(p.total_top_up)} {p.pay_currency}"])
+                          f"{float(p.hours):,.1f}", f"{_up(_exact_minor(p.total_top_up))} {p.pay_currency}"])
     projects = _table("Per project", ["project", "workers", "below", "share below", "median wage", "10th pct wage",
                                       "median wage / bar", "hours", "top-ups"], proj_rows,
                       "Wages in the project's pay currency per hour; the ratio compares each worker with their own "
@@ -382,7 +382,7 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
                            f"{_up(g['bar_local'].iloc[0])} {g['local_currency'].iloc[0]}/h",
                            _pct_floor(ratio.median()) if len(worked) else "",
                            "; ".join(f"{_up(v)} {k}" for k, v in
-                                     g[g["below"].astype(bool)].groupby("pay_currency")["top_up"].sum().items())])
+                                     _minor_sums(g[g["below"].astype(bool)], "pay_currency", "top_up").items())])
         place_flags.append(nb > 0)
     places = _table("Per place", ["place", "workers", "below", "share below", "median wage", "bar", "median / bar",
                                   "top-ups"], place_rows, "Wages and bars in the local currency per hour.", place_flags)
@@ -410,11 +410,28 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         "transparency": _audit_transparency(r, below, total_text),
         "sources": _audit_sources(r),
         "numbers": {"workers": n, "workers_below": int(len(below)),
-                    "total_top_up": {str(k): float(v) for k, v in totals.items()},
+                    "total_top_up": {k: float(v) for k, v in totals.items()},
                     "settings": dict(vars(r.settings)), "pseudonymized": bool(pseudonymize),
                     "projects": _records(r.projects),
                     "workers_below_the_bar": _records(listed.drop(columns=[c for c in ("task",) if c in listed]))},
     }
+
+
+def _exact_minor(x: Any) -> Decimal:
+    """A sum of minor-unit amounts held as a float (10.900000000000002) back to its exact value.
+
+    Why: rounding the float *up* would add a cent that nobody owes; every top-up is already a whole
+    number of minor units, so the nearest 1e-9 is exact for any realistic total.
+    """
+    return Decimal(repr(round(float(x), 9)))
+
+
+def _minor_sums(df: pd.DataFrame, by: str, col: str) -> dict[str, Decimal]:
+    """Exact per-``by`` sums of a column of minor-unit amounts (see :func:`_exact_minor`), sorted by key."""
+    out: dict[str, Decimal] = {}
+    for k, v in zip(df[by], df[col], strict=True):
+        out[str(k)] = out.get(str(k), Decimal(0)) + _exact_minor(v)
+    return dict(sorted(out.items()))
 
 
 def _finite(x: Any) -> bool:

@@ -258,7 +258,8 @@ def check(
         warnings=tuple(dict.fromkeys(warnings)),
         policy=pol.model_dump(),
         times=tuple({"task": name, "seconds": float(t.seconds), "source": t.source, "description": t.description,
-                     **({"estimate": t.estimate.to_dict()} if t.estimate is not None else {})}
+                     **({"estimate": t.estimate.to_dict()} if t.estimate is not None else {}),
+                     **({"per_worker": list(t.per_worker)} if t.per_worker else {})}
                     for name, t in times.items()),
     )
 

@@ -141,9 +141,10 @@ def export_prolific(ledger_df: pd.DataFrame, path: str | Path) -> int:
     amount in the study's currency). Returns the number of lines."""
     rows = _to_pay(ledger_df)
     _one_currency(rows, "Prolific")
-    lines = [f"{w},{a}" for w, a in zip(rows["worker"], rows["amount"])]
-    Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return len(lines)
+    from fairpay.csvsafe import write_safe_csv
+
+    write_safe_csv(zip(rows["worker"], rows["amount"]), path)
+    return len(rows)
 
 
 def export_mturk(ledger_df: pd.DataFrame, path: str | Path) -> int:
@@ -158,14 +159,18 @@ def export_mturk(ledger_df: pd.DataFrame, path: str | Path) -> int:
         raise InvalidInputError(f"MTurk bonuses need an AssignmentId; none for workers {list(no_task['worker'][:10])}")
     out = rows.rename(columns={"worker": "WorkerId", "task": "AssignmentId", "amount": "BonusAmount",
                                "reason": "Reason"})[["WorkerId", "AssignmentId", "BonusAmount", "Reason"]]
-    out.to_csv(path, index=False)
+    from fairpay.csvsafe import frame_to_safe_csv
+
+    frame_to_safe_csv(out, path)
     return len(out)
 
 
 def export_generic(ledger_df: pd.DataFrame, path: str | Path) -> int:
     """Generic CSV: worker, currency, amount, reason (only workers still owed)."""
+    from fairpay.csvsafe import frame_to_safe_csv
+
     rows = _to_pay(ledger_df)[["worker", "currency", "amount", "reason"]]
-    rows.to_csv(path, index=False)
+    frame_to_safe_csv(rows, path)
     return len(rows)
 
 

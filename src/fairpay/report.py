@@ -166,8 +166,9 @@ def _pay(x: Any, currency: str) -> str:
 
 
 def _place(country: str, subdivision: str | None, locality: str | None = None) -> str:
-    where = subdivision or country
-    return f"{where} ({locality})" if locality else str(where)
+    # pandas 3 string columns hold NaN (not None) for a missing subdivision or locality
+    where = subdivision if isinstance(subdivision, str) and subdivision else country
+    return f"{where} ({locality})" if isinstance(locality, str) and locality else str(where)
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]], note: str = "",

@@ -46,12 +46,14 @@ def audit_command(
     key_file: Annotated[Path | None, typer.Option("--pseudonymize-key-file", help="Pseudonymise worker ids in the tables with this secret key.")] = None,
     memory_limit: Annotated[str | None, typer.Option("--memory-limit", help="Engine memory limit, e.g. 1GB.")] = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write a shareable report: .html, .md or .json (worker ids pseudonymised).")] = None,
 ) -> None:
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
     import pandas as pd
 
     from fairpay.auditing import audit
     from fairpay.cli import fail
+    from fairpay.csvsafe import frame_to_safe_csv
     from fairpay.ledger import EXPORTERS, pseudonymize_frame
 
     if fmt not in ("csv", "parquet", "json"):
@@ -88,7 +90,7 @@ def audit_command(
                 df = pseudonymize_frame(df, key)
             target = out / f"{name}.{fmt}"
             if fmt == "csv":
-                df.to_csv(target, index=False)
+                frame_to_safe_csv(df, target)  # ids and reasons may start with a formula character
             elif fmt == "parquet":
                 df.to_parquet(target, index=False)
             else:
@@ -98,5 +100,10 @@ def audit_command(
         if bonus_format:
             n = EXPORTERS[bonus_format](ledger, out / f"bonus_{bonus_format}.csv")
             typer.echo(f"bonus file: {out / f'bonus_{bonus_format}.csv'} ({n} workers)")
+    if report is not None:
+        from fairpay.report import write_report
+
+        write_report(result, report)
+        typer.echo(f"report: {report}")
     if not result.ok:
         raise typer.Exit(1)

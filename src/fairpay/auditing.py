@@ -6,15 +6,20 @@ worked time (rejected, returned and pending work count as time), converts earnin
 worker's local currency, compares them with the local bar and proposes the exact top-up,
 rounded *up* in the pay currency.
 
-Engine: DuckDB. Parquet is streamed (larger-than-memory logs work under ``memory_limit``),
-pandas DataFrames and CSVs are scanned through Arrow. The per-row work is one window pass:
-with rows sorted by start, the running maximum ``m`` of earlier ends is the frontier already
-covered, so a task adds ``end - start`` when it starts after ``m + gap`` and ``max(0, end - m)``
-otherwise; summing that per worker gives the interval union without materialising blocks.
-Money and time are summed as exact integers (micro-units of the pay currency, microseconds),
-so results do not depend on thread scheduling, and the Dask engine (``fairpay.distributed``)
-reproduces them exactly. Per-place bars and exchange rates are computed once per place with
-:mod:`fairpay.benchmark` and :mod:`fairpay.fx` into small tables.
+Engine: DuckDB, one connection per audit. Parquet is streamed; pandas DataFrames and CSVs are
+scanned through Arrow. Passes: (1) a validation scan (aggregate counts; only when a row is bad a
+second query lists every bad row), which also yields the distinct places and pay currencies, so
+bars and exchange rates are computed once per place with :mod:`fairpay.benchmark` and
+:mod:`fairpay.fx` into small tables; (2) the per-row pass, at (worker, project) grain: with rows
+sorted by start, the running maximum ``m`` of earlier ends is the frontier already covered, so a
+task adds ``end - start`` when it starts after ``m + gap`` and ``max(0, end - m)`` otherwise;
+summing that gives the interval union without materialising blocks (per worker and per worker x
+project). Money and time are summed as exact integers (micro-units of each pay currency,
+microseconds), so results do not depend on thread scheduling, and the Dask engine
+(``fairpay.distributed``) reproduces them exactly. (3) Small SQL queries join the bars and
+rates, choose the pay currency (most rows; a tie goes to the alphabetically first ISO code) and
+compute the money columns; results come back as Arrow and become pandas at the end. DuckDB
+spills to a private temporary directory, so ``memory_limit`` bounds its memory.
 
 Rounding: top-ups are computed in float, then rounded up to the pay currency's minor unit. A
 float within 1e-9 (relative) of a minor-unit boundary is recomputed exactly in ``Decimal`` from
@@ -176,8 +181,7 @@ def audit(
     settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
                          merge_gap_seconds, pending)
     p = get_preset(preset)
-    con = duckdb.connect(config=_duckdb_config(memory_limit, threads))
-    try:
+    with _connect(memory_limit, threads) as con:
         if progress:
             con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = true")
         source = _register_source(con, log, p, columns, defaults, country)
@@ -185,10 +189,10 @@ def audit(
         scan = _scan(con, "typed")
         warnings = _check(con, "typed", scan, source, settings)
         bars, fx = _bars_and_fx(scan, settings, benchmarks, rates)
-        g = _aggregate(con, "typed", settings)
-        return _finish(g, bars, fx, settings, warnings, source, con=con)
-    finally:
-        con.close()
+        _places, currencies, _ = normalize_groups(scan)
+        con.register("__places", places_table(bars))
+        con.execute(f"CREATE TEMP TABLE __wp AS {aggregate_sql('typed', settings, currencies)}")
+        return _finish(con, bars, fx, currencies, settings, warnings, source)
 
 
 def _settings(kind: str, household: str | None, locality: str | None, missing_living: str, year: int | None,
@@ -205,13 +209,34 @@ def _settings(kind: str, household: str | None, locality: str | None, missing_li
                     merge_gap_seconds, pending)  # type: ignore[arg-type]
 
 
-def _duckdb_config(memory_limit: str | None, threads: int | None) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
-    if threads:
-        config["threads"] = int(threads)
-    return config
+class _connect:
+    """A DuckDB connection that spills to a private temporary directory (removed afterwards).
+
+    ``memory_limit`` (e.g. "1GB") bounds DuckDB's own memory: sorts, windows and aggregations
+    larger than that spill to disk, so logs larger than memory are processed in bounded memory.
+    """
+
+    def __init__(self, memory_limit: str | None, threads: int | None) -> None:
+        import tempfile
+
+        import duckdb
+
+        self.tmp = tempfile.mkdtemp(prefix="fairpay-duckdb-")
+        config: dict[str, Any] = {"temp_directory": self.tmp, "preserve_insertion_order": False}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if threads:
+            config["threads"] = int(threads)
+        self.con = duckdb.connect(config=config)
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        return self.con
+
+    def __exit__(self, *exc: Any) -> None:
+        import shutil
+
+        self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- sources
@@ -621,241 +646,270 @@ def _bars_and_fx(scan: Scan, settings: Settings, benchmarks: Any, rates: Any) ->
 
 # --------------------------------------------------------------------------- heavy pass
 
-#: Aggregation SQL at (worker, project, currency, place) grain; exact integer sums.
+#: The one per-row pass, at (worker, project) grain: interval unions (per worker and per worker x
+#: project, from two running maxima), status counts, exact integer money sums pivoted by pay
+#: currency (micro-units; ``m<i>``/``n<i>`` = micro-units and rows paid in the i-th currency, in
+#: alphabetical order), the place as a small integer (checked to be one per worker later).
 AGGREGATE_SQL = """
-SELECT worker, project, currency, country_raw, coalesce(subdivision_raw, '') AS sub_key,
+SELECT worker, project,
+  CAST(min(place_id) AS INTEGER) AS place_min, CAST(max(place_id) AS INTEGER) AS place_max,
   count(*) AS tasks,
   count(*) FILTER (WHERE status = 'approved') AS approved,
   count(*) FILTER (WHERE status = 'rejected') AS rejected,
   count(*) FILTER (WHERE status = 'returned') AS returned,
   count(*) FILTER (WHERE status = 'pending') AS pending,
-  sum(CASE WHEN status = 'approved' {pending_paid} THEN CAST(round(reward * 1e6) AS BIGINT) ELSE 0 END)
-    AS paid_micro,
-  sum(CAST(round(bonus * 1e6) AS BIGINT)) AS bonus_micro,
+  {pivot},
   sum(CASE WHEN pw IS NULL OR s_us > pw + {gap} THEN e_us - s_us ELSE greatest(e_us - pw, 0) END) AS union_w_us,
   sum(CASE WHEN pp IS NULL OR s_us > pp + {gap} THEN e_us - s_us ELSE greatest(e_us - pp, 0) END) AS union_wp_us,
   max(task) FILTER (WHERE status = 'approved') AS task_approved,
   max(task) AS task_any
 FROM (
-  SELECT worker, project, currency, country_raw, subdivision_raw, status, reward, bonus, task, s_us, e_us,
+  SELECT r.*,
     max(e_us) OVER (PARTITION BY worker ORDER BY s_us, e_us ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pw,
     max(e_us) OVER (PARTITION BY worker, project ORDER BY s_us, e_us
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pp
-  FROM {typed}
+  FROM (
+    SELECT t.worker, t.project, t.task, t.s_us, t.e_us, t.status, t.currency, p.place_id,
+      CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
+        + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro
+    FROM {typed} t JOIN {places} p ON t.country_raw = p.country_raw AND coalesce(t.subdivision_raw, '') = p.sub_key
+  ) r
 )
-GROUP BY ALL
+GROUP BY worker, project
 """
 
 
-def aggregate_sql(typed: str, settings: Settings) -> str:
+def _currency_groups(currencies: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """(ISO code, raw spellings) in alphabetical ISO order: the pivot columns m0/n0, m1/n1, ..."""
+    by_code: dict[str, list[str]] = {}
+    for raw, code in currencies.items():
+        by_code.setdefault(code, []).append(raw)
+    return [(code, sorted(by_code[code])) for code in sorted(by_code)]
+
+
+def aggregate_sql(typed: str, settings: Settings, currencies: Mapping[str, str], places: str = "__places") -> str:
+    """The heavy per-row SQL (see ``AGGREGATE_SQL``); ``currencies`` maps raw currency -> ISO code."""
     gap = int(round(settings.merge_gap_seconds * 1_000_000))
-    pending_paid = "OR status = 'pending'" if settings.pending == "paid" else ""
-    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid)
+    pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
+    pivot = []
+    for i, (_code, raws) in enumerate(_currency_groups(currencies)):
+        cond = f"currency IN ({', '.join(_literal(r) for r in raws)})"
+        pivot.append(f"CAST(coalesce(sum(micro) FILTER (WHERE {cond}), 0) AS BIGINT) AS m{i}, "
+                     f"count(*) FILTER (WHERE {cond}) AS n{i}")
+    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid, pivot=",\n  ".join(pivot),
+                                places=places)
 
 
-def _aggregate(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings) -> Any:
-    return con.execute(f"CREATE TEMP TABLE g AS {aggregate_sql(typed, settings)}")
+def places_table(bars: pd.DataFrame) -> pd.DataFrame:
+    """Raw place -> small integer id (the row of ``bars``), for the heavy pass's join."""
+    import numpy as np
+
+    return bars[["country_raw", "sub_key"]].assign(place_id=np.arange(len(bars), dtype="int32"))
 
 
 # --------------------------------------------------------------------------- finishing
 
-_FINISH_SQL = """
-WITH gp AS (
-  SELECT g.*, b.country, b.subdivision, b.local_currency, b.bar_local
-  FROM g JOIN bars b ON g.country_raw = b.country_raw AND g.sub_key = b.sub_key
+#: Per key (worker, or worker x project) from the aggregated table: pay currency (most rows; a tie
+#: goes to the alphabetically first ISO code), earnings converted to the local currency in a fixed
+#: currency order, the gap, and the top-up in pay-currency minor units (``x`` before rounding up).
+_MONEY_SQL = """
+WITH k AS ({k_sql}),
+p AS (
+  SELECT k.*, b.country, b.subdivision, b.local_currency, b.bar_local,
+    CASE {whens} END AS pay_currency,
+    {earn} AS earnings_local,
+    {ncur} AS n_currencies
+  FROM k JOIN __bars b ON b.place_id = k.place_id {fx_joins}
 ),
-kc AS (  -- key x currency
-  SELECT {key}, currency, any_value(local_currency) AS local_currency,
-    CAST(sum(paid_micro) AS BIGINT) AS paid_micro, CAST(sum(bonus_micro) AS BIGINT) AS bonus_micro,
-    CAST(sum(tasks) AS BIGINT) AS n
-  FROM gp GROUP BY {key}, currency
+q AS (
+  SELECT p.*, worked_us / {us_per_hour} AS hours, t.rate AS to_pay_rate, t.to_minor AS pay_minor, t.fx_year,
+    pow(10.0, t.to_minor) AS scale
+  FROM p JOIN __fx t ON t.from_ccy = p.local_currency AND t.to_ccy = p.pay_currency
 ),
-{pay_cte},
-k AS (
-  SELECT {key},
-    min(country) AS country, max(country) AS country_max,
-    min(coalesce(subdivision, '')) AS sub_min, max(coalesce(subdivision, '')) AS sub_max,
-    any_value(local_currency) AS local_currency, any_value(bar_local) AS bar_local,
-    CAST(sum(tasks) AS BIGINT) AS tasks, CAST(sum(approved) AS BIGINT) AS approved,
-    CAST(sum(rejected) AS BIGINT) AS rejected, CAST(sum(returned) AS BIGINT) AS returned,
-    CAST(sum(pending) AS BIGINT) AS pending, CAST(sum({union}) AS BIGINT) AS worked_us,
-    coalesce(max(task_approved), max(task_any)) AS task
-  FROM gp GROUP BY {key}
+x AS (
+  SELECT q.*, bar_local * hours - earnings_local AS gap_local,
+    (bar_local * hours - earnings_local) * to_pay_rate * scale AS x,
+    (bar_local * hours + earnings_local) * to_pay_rate * scale AS magnitude
+  FROM q
 )
-SELECT k.*, pay.pay_currency, pay.earnings_local, pay.n_currencies,
-  t.rate AS to_pay_rate, t.to_minor AS pay_minor, t.fx_year
-FROM k JOIN pay USING ({key})
-JOIN fx t ON t.from_ccy = k.local_currency AND t.to_ccy = pay.pay_currency
+SELECT {key}, country, subdivision,
+  CAST(tasks AS BIGINT) AS tasks, CAST(approved AS BIGINT) AS approved, CAST(rejected AS BIGINT) AS rejected,
+  CAST(returned AS BIGINT) AS returned, CAST(pending AS BIGINT) AS pending, hours,
+  pay_currency, earnings_local * to_pay_rate AS earnings,
+  CASE WHEN x > 0 THEN ceil(x) ELSE 0.0 END / scale AS top_up,
+  local_currency, earnings_local,
+  CASE WHEN hours > 0 THEN earnings_local / hours END AS wage_local, bar_local,
+  x > 0 AS below, gap_local, to_pay_rate, CAST(pay_minor AS BIGINT) AS pay_minor, CAST(fx_year AS BIGINT) AS fx_year,
+  CAST(n_currencies AS BIGINT) AS n_currencies, task,
+  abs(x - round(x)) <= 1e-9 * greatest(magnitude, 1.0) AS __unsure
+FROM x
 ORDER BY {key}
 """
 
+_WORKER_K = """
+SELECT worker, min(place_min) AS place_id, max(place_max) AS place_max,
+  sum(tasks) AS tasks, sum(approved) AS approved, sum(rejected) AS rejected, sum(returned) AS returned,
+  sum(pending) AS pending, {sums}, CAST(sum(union_w_us) AS BIGINT) AS worked_us,
+  coalesce(max(task_approved), max(task_any)) AS task
+FROM __wp GROUP BY worker
+"""
 
-def _pay_cte(currencies: list[str], key: str) -> str:
-    """Per key: pay currency (most rows, ties alphabetical) and earnings in local currency, summed
-    in a fixed currency order so the float result never depends on thread scheduling."""
-    cs = sorted(currencies)
-    lit = [_literal(c) for c in cs]
-    sums = ", ".join(
-        f"CAST(coalesce(sum(paid_micro + bonus_micro) FILTER (WHERE currency = {c}), 0) AS BIGINT) AS m{i}, "
-        f"CAST(coalesce(sum(n) FILTER (WHERE currency = {c}), 0) AS BIGINT) AS n{i}" for i, c in enumerate(lit))
-    joins = " ".join(f"LEFT JOIN fx f{i} ON f{i}.from_ccy = {c} AND f{i}.to_ccy = p.local_currency"
-                     for i, c in enumerate(lit))
-    earn = " + ".join(f"m{i} / 1e6 * coalesce(f{i}.rate, 0)" for i in range(len(cs)))
+_PROJECT_K = """
+SELECT worker, project, place_min AS place_id, place_max, tasks, approved, rejected, returned, pending, {cols},
+  CAST(union_wp_us AS BIGINT) AS worked_us, coalesce(task_approved, task_any) AS task
+FROM __wp
+"""
+
+
+def money_sql(key: list[str], codes: list[str]) -> str:
+    """SQL for one result table (key ["worker"] or ["worker", "project"]) from ``__wp``, ``__bars``, ``__fx``."""
+    n = len(codes)
+    if key == ["worker"]:
+        k_sql = _WORKER_K.format(sums=", ".join(f"CAST(sum(m{i}) AS BIGINT) AS m{i}, CAST(sum(n{i}) AS BIGINT) AS n{i}"
+                                                for i in range(n)))
+    else:
+        k_sql = _PROJECT_K.format(cols=", ".join(f"m{i}, n{i}" for i in range(n)))
     whens = []
-    for j, c in enumerate(lit):
-        conds = [f"n{j} > n{i}" for i in range(j)] + [f"n{j} >= n{i}" for i in range(j + 1, len(cs))]
-        whens.append(f"WHEN {' AND '.join(conds) or 'TRUE'} THEN {c}")
-    ncur = " + ".join(f"CAST(n{i} > 0 AS INTEGER)" for i in range(len(cs)))
-    return f"""pay AS (
-  SELECT p.{key.replace(", ", ", p.")}, CASE {' '.join(whens)} END AS pay_currency, {earn} AS earnings_local,
-    {ncur} AS n_currencies
-  FROM (SELECT {key}, any_value(local_currency) AS local_currency, {sums} FROM kc GROUP BY {key}) p {joins}
-)"""
+    for j, c in enumerate(codes):  # most rows wins; a tie goes to the alphabetically first code
+        conds = [f"n{j} > n{i}" for i in range(j)] + [f"n{j} >= n{i}" for i in range(j + 1, n)]
+        whens.append(f"WHEN {' AND '.join(conds) or 'TRUE'} THEN {_literal(c)}")
+    earn = " + ".join(f"m{i} / 1e6 * coalesce(f{i}.rate, 0)" for i in range(n))
+    ncur = " + ".join(f"CAST(n{i} > 0 AS INTEGER)" for i in range(n))
+    fx_joins = " ".join(f"LEFT JOIN __fx f{i} ON f{i}.from_ccy = {_literal(c)} AND f{i}.to_ccy = b.local_currency"
+                        for i, c in enumerate(codes))
+    return _MONEY_SQL.format(k_sql=k_sql, whens=" ".join(whens), earn=earn, ncur=ncur, fx_joins=fx_joins,
+                             key=", ".join(key), us_per_hour=_US_PER_HOUR)
 
 
-def finish_level(con: duckdb.DuckDBPyConnection, key: list[str], union: str) -> pd.DataFrame:
-    """One row per key (worker, or worker x project) from tables g, bars, fx in ``con``."""
-    cols = ", ".join(key)
-    currencies = [r[0] for r in con.execute("SELECT DISTINCT currency FROM g").fetchall()]
-    sql = _FINISH_SQL.replace("{pay_cte}", _pay_cte(currencies, cols))
-    return con.execute(sql.format(key=cols, union=union)).df()
-
-
-def _finish(g: Any, bars: pd.DataFrame, fx: pd.DataFrame, settings: Settings, warnings: list[str], source: str,
-            *, con: duckdb.DuckDBPyConnection) -> AuditResult:
-    """From the aggregated table ``g`` (in ``con``) to the three result tables."""
-    con.register("bars", bars)
-    con.register("fx", fx)
-    unmatched = con.execute("""
-        SELECT DISTINCT g.country_raw, g.sub_key FROM g ANTI JOIN bars b
-        ON g.country_raw = b.country_raw AND g.sub_key = b.sub_key""").fetchall()
-    if unmatched:  # every place was validated and given a bar; a miss here is a bug, never a silent drop
-        raise InvalidDataError(source, [f"no bar for place {c!r} / {s!r}" for c, s in unmatched])
-    n_before = con.execute("SELECT count(DISTINCT worker) FROM g").fetchone()[0]  # type: ignore[index]
-    workers = finish_level(con, ["worker"], "union_w_us")
-    wps = finish_level(con, ["worker", "project"], "union_wp_us")
-    if len(workers) != n_before:
-        raise InvalidDataError(source, [f"{n_before - len(workers)} worker(s) lost in the exchange-rate join"])
-    moved = workers[(workers["country"] != workers["country_max"]) | (workers["sub_min"] != workers["sub_max"])]
-    if len(moved):
+def _finish(con: duckdb.DuckDBPyConnection, bars: pd.DataFrame, fx: pd.DataFrame, currencies: Mapping[str, str],
+            settings: Settings, warnings: list[str], source: str) -> AuditResult:
+    """From the aggregated table ``__wp`` (in ``con``) to the three result tables (Arrow -> pandas)."""
+    codes = [c for c, _ in _currency_groups(currencies)]
+    con.register("__bars", bars.assign(place_id=places_table(bars)["place_id"]))
+    con.register("__fx", fx)
+    workers = arrow_table(con, money_sql(["worker"], codes))
+    moved = con.execute("""SELECT worker FROM __wp GROUP BY worker HAVING min(place_min) <> max(place_max)
+                           ORDER BY worker LIMIT {n}""".format(n=MAX_LISTED_FAILURES)).fetchall()
+    if moved:
         raise InvalidDataError(source, [
             f"worker {w!r} appears with more than one place; give one place per worker (country= mapping)"
-            for w in moved["worker"].head(MAX_LISTED_FAILURES)])
-    workers = _money_columns(workers, con, ["worker"])
-    wps = _money_columns(wps, con, ["worker", "project"])
-    projects = project_table(wps)
-    return AuditResult(workers=workers, worker_projects=wps, projects=projects, bars=bars, settings=settings,
-                       warnings=warnings, source=source)
+            for (w,) in moved])
+    n_workers = con.execute("SELECT count(DISTINCT worker) FROM __wp").fetchall()[0][0]
+    if workers.num_rows != n_workers:  # every place has a bar and every pair a rate; a miss is a bug
+        raise InvalidDataError(source, [f"{n_workers - workers.num_rows} worker(s) lost in the bar/rate joins"])
+    workers = _exact_fix(con, workers, ["worker"], codes)
+    wps = arrow_table(con, money_sql(["worker", "project"], codes))
+    wps = _exact_fix(con, wps, ["worker", "project"], codes)
+    projects = project_table(wps, con)
+    return AuditResult(workers=_to_pandas(workers), worker_projects=_to_pandas(wps), projects=projects, bars=bars,
+                       settings=settings, warnings=warnings, source=source)
 
 
-def _money_columns(df: pd.DataFrame, con: duckdb.DuckDBPyConnection, key: list[str]) -> pd.DataFrame:
-    """Hours, wage, gap and the rounded-up top-up; near-boundary cases recomputed in Decimal."""
+def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    """Run ``sql`` and return a pyarrow Table (across DuckDB versions)."""
+    rel = con.sql(sql)
+    return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+
+
+def _to_pandas(table: Any) -> pd.DataFrame:
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _exact_fix(con: duckdb.DuckDBPyConnection, table: Any, key: list[str], codes: list[str]) -> Any:
+    """Recompute ``below``/``top_up`` in Decimal where the float is near a minor-unit boundary; drop ``__unsure``."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    df = df.copy()
-    df["subdivision"] = df["sub_min"].astype(object).where(df["sub_min"] != "", None)
-    df = df.drop(columns=["country_max", "sub_min", "sub_max"])
-    worked_us = df["worked_us"].to_numpy(dtype="int64")
-    hours = worked_us / _US_PER_HOUR
-    bar = df["bar_local"].to_numpy(dtype="float64")
-    earn = df["earnings_local"].to_numpy(dtype="float64")
-    to_pay = df["to_pay_rate"].to_numpy(dtype="float64")
-    scale = np.power(10.0, df["pay_minor"].to_numpy(dtype="float64"))
-    gap_local = bar * hours - earn
-    x = gap_local * to_pay * scale  # gap in pay-currency minor units
-    magnitude = (bar * hours + earn) * to_pay * scale
-    tol = 1e-9 * np.maximum(magnitude, 1.0)
-    unsure = np.abs(x - np.rint(x)) <= tol
-    top_minor = np.where(x > 0, np.ceil(x), 0.0)
-    below = x > 0
-    if unsure.any():
-        idx = np.flatnonzero(unsure)
-        exact = exact_gaps(con, df.iloc[idx], key)
-        for i, (gap, minor) in zip(idx, exact):
-            below[i] = gap > 0
-            top_minor[i] = float(minor)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wage = np.where(hours > 0, earn / hours, np.nan)
-    df["hours"] = hours
-    df["wage_local"] = wage
-    df["gap_local"] = gap_local
-    df["below"] = below
-    df["top_up"] = top_minor / scale
-    df["earnings"] = earn * to_pay
-    df = df.drop(columns=["worked_us"])
-    order = [*key, "country", "subdivision", "tasks", "approved", "rejected", "returned", "pending", "hours",
-             "pay_currency", "earnings", "top_up", "local_currency", "earnings_local", "wage_local", "bar_local",
-             "below", "gap_local", "to_pay_rate", "pay_minor", "fx_year", "n_currencies", "task"]
-    return df[order].reset_index(drop=True)
+    unsure = table.column("__unsure")
+    table = table.drop_columns(["__unsure"])
+    idx = np.flatnonzero(pc.fill_null(unsure, False).to_numpy(zero_copy_only=False))
+    if not len(idx):
+        return table
+    rows = table.select([*key, "pay_currency", "pay_minor"]).take(pa.array(idx)).to_pylist()
+    exact = exact_gaps(con, rows, key, codes)
+    below = table.column("below").to_numpy(zero_copy_only=False).copy()
+    top = table.column("top_up").to_numpy(zero_copy_only=False).copy()
+    for i, r, (gap, minor) in zip(idx, rows, exact):
+        below[i] = gap > 0
+        top[i] = minor / 10.0 ** int(r["pay_minor"])
+    table = table.set_column(table.schema.get_field_index("below"), "below", pa.array(below))
+    return table.set_column(table.schema.get_field_index("top_up"), "top_up", pa.array(top))
 
 
-def exact_gaps(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, key: list[str]) -> list[tuple[Decimal, int]]:
+def exact_gaps(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], key: list[str],
+               codes: list[str]) -> list[tuple[Decimal, int]]:
     """Exact (gap in local currency, top-up in pay minor units) for a few keys, all in Decimal.
 
     Uses the integer micro-unit and microsecond sums, the Decimal bar and the Decimal rates, so
     the result is the true amount rounded up (ROUND_CEILING), independent of float error.
     """
+    import pandas as pd
+
     from fairpay.money import round_up
 
-    con.register("__keys", rows[key])
+    con.register("__keys", pd.DataFrame({k: [r[k] for r in rows] for k in key}))
     union = "union_w_us" if key == ["worker"] else "union_wp_us"
-    cols = ", ".join(f"g.{k}" for k in key)
+    cols = ", ".join(f"w.{k}" for k in key)
+    sums = ", ".join(f"sum(w.m{i})" for i in range(len(codes)))
     detail = con.execute(f"""
-        SELECT {cols}, g.currency, b.bar_exact, b.local_currency, sum(g.paid_micro + g.bonus_micro) AS micro,
-               sum(g.{union}) AS us
-        FROM g JOIN __keys USING ({", ".join(key)})
-        JOIN bars b ON g.country_raw = b.country_raw AND g.sub_key = b.sub_key
-        GROUP BY ALL""").fetchall()
+        SELECT {cols}, any_value(b.bar_exact), any_value(b.local_currency), {sums}, sum(w.{union})
+        FROM __wp w JOIN __keys USING ({", ".join(key)}) JOIN __bars b ON b.place_id = w.place_min
+        GROUP BY {cols}""").fetchall()
     con.unregister("__keys")
-    fx = {(r[0], r[1]): Decimal(r[2]) for r in con.execute("SELECT from_ccy, to_ccy, rate_exact FROM fx").fetchall()}
-    acc: dict[tuple[Any, ...], dict[str, Any]] = {}
+    fx = {(r[0], r[1]): Decimal(r[2]) for r in con.execute("SELECT from_ccy, to_ccy, rate_exact FROM __fx").fetchall()}
     nk = len(key)
+    acc: dict[tuple[Any, ...], tuple[Decimal, str, Decimal, int]] = {}
     for r in detail:
-        k = tuple(r[:nk])
-        ccy, bar_exact, local, micro, us = r[nk:]
-        a = acc.setdefault(k, {"bar": Decimal(bar_exact), "local": local, "earn": Decimal(0), "us": 0})
-        a["earn"] += Decimal(int(micro)) / _MICRO * fx[(ccy, local)]
-        a["us"] += int(us)
+        bar_exact, local = r[nk], r[nk + 1]
+        micros, us = r[nk + 2:nk + 2 + len(codes)], r[-1]
+        earn = sum((Decimal(int(m)) / _MICRO * fx[(c, local)] for c, m in zip(codes, micros) if m), Decimal(0))
+        acc[tuple(r[:nk])] = (Decimal(bar_exact), local, earn, int(us))
     out: list[tuple[Decimal, int]] = []
     with localcontext() as ctx:
         ctx.prec = 60
-        for r in rows.itertuples(index=False):
-            k = tuple(getattr(r, c) for c in key)
-            a = acc[k]
-            gap = a["bar"] * Decimal(a["us"]) / _US_PER_HOUR - a["earn"]
+        for r in rows:
+            bar, local, earn, us = acc[tuple(r[k] for k in key)]
+            gap = bar * Decimal(us) / _US_PER_HOUR - earn
             if gap <= 0:
                 out.append((gap, 0))
                 continue
             # Cross rates are Decimal divisions (28 digits), so 260 KES may come out as 1.6000..0004 GBP;
             # residues below 1e-18 currency units are that noise, not money owed.
-            pay_gap = (gap * fx[(a["local"], r.pay_currency)]).quantize(Decimal("1e-18"))
-            minor = int(r.pay_minor)
-            top = round_up(pay_gap, r.pay_currency)
-            out.append((gap, int(top.scaleb(minor))))
+            pay_gap = (gap * fx[(local, r["pay_currency"])]).quantize(Decimal("1e-18"))
+            top = round_up(pay_gap, r["pay_currency"])
+            out.append((gap, int(top.scaleb(int(r["pay_minor"])))))
     return out
 
 
-def project_table(wps: pd.DataFrame) -> pd.DataFrame:
+def project_table(wps: Any, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
     """Per project: workers, share below the bar, median and p10 wage, total top-up.
 
     Wages are in the project's pay currency per hour (workers live in different currencies);
-    ``median_bar_ratio`` is the median of wage / bar, comparable across places. ``total_top_up``
-    sums the per worker x project top-ups (each rounded up); the ledger pays per worker, netting
-    across projects, so its total can be lower.
+    ``median_bar_ratio`` is the median of wage / bar, comparable across places. ``hours`` and
+    ``total_top_up`` are summed exactly (microseconds; micro-units of money), so they do not depend
+    on row order. ``total_top_up`` sums the per worker x project top-ups (each rounded up); the
+    ledger pays per worker, netting across projects, so its total can be lower.
+    ``wps``: the worker x project table (pandas DataFrame or Arrow table).
     """
     import duckdb
 
-    con = duckdb.connect()
+    own = con is None
+    con = duckdb.connect() if own else con
     try:
-        con.register("wp", wps)
-        return con.execute("""
-            SELECT project, first(pay_currency ORDER BY pay_currency) AS pay_currency,
+        con.register("__wp_result", wps)
+        return con.execute(f"""
+            SELECT project, min(pay_currency) AS pay_currency,
               count(*) AS workers, count(*) FILTER (WHERE below) AS workers_below,
               count(*) FILTER (WHERE below) / count(*) AS share_below,
               quantile_cont(earnings / hours, 0.5) FILTER (WHERE hours > 0) AS median_wage,
               quantile_cont(earnings / hours, 0.1) FILTER (WHERE hours > 0) AS p10_wage,
               quantile_cont(wage_local / bar_local, 0.5) FILTER (WHERE hours > 0) AS median_bar_ratio,
-              sum(hours ORDER BY worker) AS hours, sum(top_up ORDER BY worker) AS total_top_up, count(DISTINCT pay_currency) AS n_currencies
-            FROM wp GROUP BY project ORDER BY project""").df()
+              sum(CAST(round(hours * {_US_PER_HOUR}) AS BIGINT)) / {_US_PER_HOUR} AS hours,
+              sum(CAST(round(top_up * 1e6) AS BIGINT)) / 1e6 AS total_top_up,
+              count(DISTINCT pay_currency) AS n_currencies
+            FROM __wp_result GROUP BY project ORDER BY project""").df()
     finally:
-        con.close()
+        con.unregister("__wp_result")
+        if own:
+            con.close()

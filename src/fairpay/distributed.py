@@ -5,7 +5,9 @@ Why: a log too big for one machine still has small per-worker results. Dask (an 
 distributed engine, local or on a cluster via ``dask.distributed.Client``) shuffles rows by
 worker; each partition then runs fairpay's own DuckDB validation scan and aggregation, which
 yield exact integer sums (microseconds, micro-units of money), so the concatenated partial
-tables are identical to the in-process ones and so are the results, to the last bit.
+tables are identical to the in-process ones and so are the results, to the last bit. Two passes
+over the shuffled (persisted) partitions: validation scans first (they name the places and pay
+currencies, hence the bars and rates), then the aggregation.
 
 Recipe::
 
@@ -26,34 +28,52 @@ from fairpay.auditing import (
     Scan,
     _bad_rows,
     _bars_and_fx,
+    _connect,
     _finish,
     _raw_view,
     _scan,
     _settings,
     _typed_view,
     aggregate_sql,
+    arrow_table,
     merge_scans,
     normalize_groups,
     pending_warning,
+    places_table,
     raise_failures,
 )
 from fairpay.presets import Preset, get_preset
 
 
-def _partition(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any, settings: Any) -> tuple:
-    """Validate and aggregate one partition (whole workers) with the in-process SQL."""
+def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> None:
+    con.register("__part", pdf)
+    _raw_view(con, "__part", [c for c in pdf.columns if c != "__row"], preset, columns, defaults, country, "partition")
+    _typed_view(con, preset, "raw", "typed")
+
+
+def _validate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> tuple:
+    """Validation scan of one partition (whole workers) with the in-process SQL."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        con.register("__part", pdf)
-        _raw_view(con, "__part", [c for c in pdf.columns if c != "__row"], preset, columns, defaults, country,
-                  "partition")
-        _typed_view(con, preset, "raw", "typed")
+        _typed(con, pdf, preset, columns, defaults, country)
         scan = _scan(con, "typed")
-        bad = _bad_rows(con, "typed") if scan.bad_rows else []
-        g = con.execute(aggregate_sql("typed", settings)).df()
-        return scan, bad, g
+        return scan, (_bad_rows(con, "typed") if scan.bad_rows else [])
+    finally:
+        con.close()
+
+
+def _aggregate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any, settings: Any,
+               places: Any, currencies: Any) -> Any:
+    """The in-process heavy pass on one partition: its (worker, project) rows of the aggregated table."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        _typed(con, pdf, preset, columns, defaults, country)
+        con.register("__places", places)
+        return arrow_table(con, aggregate_sql("typed", settings, currencies))
     finally:
         con.close()
 
@@ -84,7 +104,6 @@ def audit_dask(
     """
     import dask
     import dask.dataframe as dd
-    import duckdb
     import numpy as np
 
     settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
@@ -106,14 +125,12 @@ def audit_dask(
 
     ddf = ddf.map_partitions(with_rows, meta={**ddf.dtypes.to_dict(), "__row": "int64"})
     wcol = {**p.columns, **(columns or {})}["worker"]
-    ddf = ddf.shuffle(on=wcol, npartitions=npartitions or ddf.npartitions)
-    parts = [dask.delayed(_partition)(d, p, columns, defaults, country, settings) for d in ddf.to_delayed()]
-    results = dask.compute(*parts)
-    import pandas as pd
-
+    ddf = ddf.shuffle(on=wcol, npartitions=npartitions or ddf.npartitions).persist()
+    parts = ddf.to_delayed()
+    results = dask.compute(*[dask.delayed(_validate)(d, p, columns, defaults, country) for d in parts])
     scan: Scan = merge_scans([r[0] for r in results])
     failures = [f for r in results for f in r[1]]
-    _places, _ccys, unknown = normalize_groups(scan)
+    _places, currencies, unknown = normalize_groups(scan)
     if unknown:
         failures += [f"row ?, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
     if failures:
@@ -121,11 +138,13 @@ def audit_dask(
     raise_failures(source, failures, scan.bad_rows + len(unknown))
     warnings = pending_warning(scan, settings)
     bars, fx = _bars_and_fx(scan, settings, benchmarks, rates)
-    g = pd.concat([r[2] for r in results if len(r[2])], ignore_index=True)
-    con = duckdb.connect()
-    try:
-        con.register("__g", g)
-        con.execute("CREATE TEMP TABLE g AS SELECT * FROM __g")
-        return _finish(None, bars, fx, settings, warnings, source, con=con)
-    finally:
-        con.close()
+    places = places_table(bars)
+    tables = dask.compute(*[dask.delayed(_aggregate)(d, p, columns, defaults, country, settings, places, currencies)
+                            for d in parts])
+    import pyarrow as pa
+
+    wp = pa.concat_tables([t for t in tables if t.num_rows] or tables[:1])
+    with _connect(None, None) as con:
+        con.register("__wp_parts", wp)
+        con.execute("CREATE TEMP TABLE __wp AS SELECT * FROM __wp_parts")
+        return _finish(con, bars, fx, currencies, settings, warnings, source)

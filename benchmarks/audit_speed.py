@@ -10,8 +10,12 @@ the cent in the pay currency; per project workers, share below, median and p10 w
 The reference engines get the small per-place bars/rates table precomputed (fairpay computes it
 inside its timed run) and do no row validation (fairpay validates every row inside its run).
 
-    python benchmarks/make_logs.py --rows 1000000 --out benchmarks/data/log_1m.parquet
-    python benchmarks/audit_speed.py benchmarks/data/log_1m.parquet --repeat 3
+    python benchmarks/make_logs.py --rows 1000000 --out benchmarks/out/log_1m.parquet
+    python benchmarks/audit_speed.py benchmarks/out/log_1m.parquet --repeat 3
+
+Pay currency, in all three engines: the currency with most rows; a tie goes to the alphabetically
+first ISO code (fairpay's documented rule; ``arg_max``/``sort_by().first()`` without the second
+key pick either currency on a tie, which made earlier runs disagree for a few workers).
 """
 
 from __future__ import annotations
@@ -54,67 +58,46 @@ def _inputs(kind: str):  # noqa: ANN202
 
 
 def run_fairpay(path: str, out: str, bars: str) -> None:
+    import os
+
     import fairpay
 
-    r = fairpay.audit(path, **_inputs(bars))
+    r = fairpay.audit(path, **_inputs(bars), memory_limit=os.environ.get("FAIRPAY_MEMORY_LIMIT") or None)
     r.workers[["worker", "hours", "top_up"]].to_parquet(out)
     _ = (r.worker_projects, r.projects)
 
 
-REF_SQL = """
+#: The reference job as idiomatic DuckDB SQL over the Parquet file, one statement per level.
+#: Interval union: with rows sorted by start, the running maximum ``m`` of earlier ends (a window
+#: function) is the frontier already covered, so a task adds ``e - s`` when it starts after ``m``
+#: and ``max(0, e - m)`` otherwise. Pay currency: most rows, a tie goes to the alphabetically
+#: first code (the rule fairpay documents). Top-up: ceil in cents, with a 1e-6 cent tolerance.
+REF_LEVEL = """
 WITH r AS (
   SELECT worker, project, currency, country AS country_raw, coalesce(subdivision, '') AS sub_key,
     epoch_us(started) AS s, epoch_us(submitted) AS e,
     (CASE WHEN status = 'approved' THEN reward ELSE 0 END) + coalesce(bonus, 0) AS paid
   FROM read_parquet('{path}')
 ),
--- gaps and islands: a new block starts where a task starts after every earlier task ended
-isl AS (
-  SELECT *, sum(new_w) OVER (PARTITION BY worker ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS blk_w,
-            sum(new_p) OVER (PARTITION BY worker, project ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS blk_p
-  FROM (
-    SELECT *,
-      CASE WHEN s <= max(e) OVER (PARTITION BY worker ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-           THEN 0 ELSE 1 END AS new_w,
-      CASE WHEN s <= max(e) OVER (PARTITION BY worker, project ORDER BY s, e
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS new_p
-    FROM r)
+u AS (
+  SELECT *, max(e) OVER (PARTITION BY {keys} ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS m
+  FROM r
 ),
-money AS (
-  SELECT isl.*, b.bar_local, b.to_local, b.to_pay FROM isl
-  JOIN bars b ON isl.country_raw = b.country_raw AND isl.sub_key = b.sub_key AND isl.currency = b.currency
+per_ccy AS (
+  SELECT {keys}, currency, any_value(country_raw) AS country_raw, any_value(sub_key) AS sub_key, count(*) AS n,
+    sum(paid) AS paid, sum(CASE WHEN m IS NULL OR s > m THEN e - s ELSE greatest(e - m, 0) END) AS us
+  FROM u GROUP BY {keys}, currency
 ),
-blocks_w AS (SELECT worker, max(e) - min(s) AS us FROM isl GROUP BY worker, blk_w),
-blocks_p AS (SELECT worker, project, max(e) - min(s) AS us FROM isl GROUP BY worker, project, blk_p),
-w AS (
-  SELECT worker, any_value(bar_local) AS bar, sum(paid * to_local) AS earn,
-         arg_max(to_pay, n) AS to_pay
-  FROM (SELECT worker, currency, any_value(bar_local) bar_local, sum(paid * to_local) AS paid, 1 AS to_local,
-               any_value(to_pay) to_pay, count(*) n FROM money GROUP BY worker, currency)
-  GROUP BY worker
-),
-wh AS (SELECT worker, sum(us) / 3.6e9 AS hours FROM blocks_w GROUP BY worker)
-SELECT w.worker, wh.hours, w.earn,
-  greatest(ceil(round((w.bar * wh.hours - w.earn) * w.to_pay * 100, 6)), 0) / 100 AS top_up
-FROM w JOIN wh USING (worker)
-"""
-
-REF_WP = """
-WITH r AS (
-  SELECT worker, project, country AS country_raw, coalesce(subdivision, '') AS sub_key, currency,
-    epoch_us(started) AS s, epoch_us(submitted) AS e,
-    (CASE WHEN status = 'approved' THEN reward ELSE 0 END) + coalesce(bonus, 0) AS paid
-  FROM read_parquet('{path}')),
-isl AS (SELECT *, sum(new_p) OVER (PARTITION BY worker, project ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS blk
-  FROM (SELECT *, CASE WHEN s <= max(e) OVER (PARTITION BY worker, project ORDER BY s, e
-                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS new_p FROM r)),
-blk AS (SELECT worker, project, country_raw, sub_key, currency, max(e) - min(s) AS us, sum(paid) AS paid
-        FROM isl GROUP BY ALL),
-wp AS (SELECT worker, project, sum(us) / 3.6e9 AS hours, sum(paid * b.to_local) AS earn, any_value(b.bar_local) AS bar,
-              any_value(b.to_pay) AS to_pay
-       FROM blk JOIN bars b USING (country_raw, sub_key, currency) GROUP BY worker, project)
-SELECT *, greatest(ceil(round((bar * hours - earn) * to_pay * 100, 6)), 0) / 100 AS top_up,
-       earn / hours * to_pay AS wage, bar * hours > earn AS below FROM wp
+k AS (
+  SELECT {keys}, any_value(c.country_raw) AS country_raw, any_value(c.sub_key) AS sub_key,
+    sum(c.us) / 3.6e9 AS hours, sum(c.paid * b.to_local) AS earn, any_value(b.bar_local) AS bar,
+    arg_min(c.currency, (-c.n, c.currency)) AS pay_currency
+  FROM per_ccy c JOIN bars b USING (country_raw, sub_key, currency) GROUP BY {keys}
+)
+SELECT k.*, p.to_pay,
+  greatest(ceil(round((bar * hours - earn) * p.to_pay * 100, 6)), 0) / 100 AS top_up,
+  earn / hours * p.to_pay AS wage, bar * hours > earn AS below
+FROM k JOIN bars p ON p.country_raw = k.country_raw AND p.sub_key = k.sub_key AND p.currency = k.pay_currency
 """
 
 REF_PROJECTS = """
@@ -129,10 +112,10 @@ def run_duckdb(path: str, out: str, bars: str) -> None:
 
     con = duckdb.connect()
     con.register("bars", pd.read_parquet(bars))
-    workers = con.execute(REF_SQL.format(path=path)).df()
-    wp = con.execute(REF_WP.format(path=path)).df()
+    workers = con.sql(REF_LEVEL.format(path=path, keys="worker")).df()
+    wp = con.sql(REF_LEVEL.format(path=path, keys="worker, project")).df()
     con.register("wp", wp)
-    _projects = con.execute(REF_PROJECTS).df()
+    _projects = con.sql(REF_PROJECTS).df()
     workers[["worker", "hours", "top_up"]].to_parquet(out)
 
 
@@ -160,9 +143,10 @@ def run_polars(path: str, out: str, bars: str) -> None:
         per_ccy = t.group_by([*keys, "currency"]).agg(
             pl.col("us").sum(), (pl.col("paid") * pl.col("to_local")).sum().alias("earn"),
             pl.col("bar_local").first(), pl.col("to_pay").first(), pl.len().alias("n"))
+        # pay currency: most rows, a tie goes to the alphabetically first code (fairpay's rule)
         agg = per_ccy.group_by(keys).agg(
             (pl.col("us").sum() / 3.6e9).alias("hours"), pl.col("earn").sum(), pl.col("bar_local").first(),
-            pl.col("to_pay").sort_by("n", descending=True).first())
+            pl.col("to_pay").sort_by(["n", "currency"], descending=[True, False]).first())
         gap = ((pl.col("bar_local") * pl.col("hours") - pl.col("earn")) * pl.col("to_pay") * 100).round(6)
         return agg.with_columns((pl.max_horizontal(gap.ceil(), pl.lit(0.0)) / 100).alias("top_up"),
                                 (pl.col("earn") / pl.col("hours") * pl.col("to_pay")).alias("wage")).collect()

@@ -91,9 +91,11 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--workers", type=int, default=None, help="default rows/50")
+    ap.add_argument("--projects", type=int, default=1000)
     args = ap.parse_args()
     t = time.perf_counter()
-    generate(args.rows, args.out, args.seed)
+    generate(args.rows, args.out, args.seed, workers=args.workers, projects=args.projects)
     print(f"wrote {args.rows:,} rows to {args.out} in {time.perf_counter() - t:.1f} s")
 
 

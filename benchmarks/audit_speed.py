@@ -67,7 +67,8 @@ def run_fairpay(path: str, out: str, bars: str) -> None:
     _ = (r.worker_projects, r.projects)
 
 
-#: The reference job as idiomatic DuckDB SQL over the Parquet file, one statement per level.
+#: The reference job as idiomatic DuckDB SQL over the Parquet file, one statement per level
+#: (REF_LEVEL for workers, REF_WP for worker x project: whichever formulation measured faster).
 #: Interval union: with rows sorted by start, the running maximum ``m`` of earlier ends (a window
 #: function) is the frontier already covered, so a task adds ``e - s`` when it starts after ``m``
 #: and ``max(0, e - m)`` otherwise. Pay currency: most rows, a tie goes to the alphabetically
@@ -100,6 +101,27 @@ SELECT k.*, p.to_pay,
 FROM k JOIN bars p ON p.country_raw = k.country_raw AND p.sub_key = k.sub_key AND p.currency = k.pay_currency
 """
 
+#: Worker x project level as gaps and islands (faster here than REF_LEVEL at this grain, where
+#: almost every (worker, project) pair is its own group: 7.4M pairs at 10M rows). Each generated
+#: project pays in one currency, so ``any_value(to_pay)`` is the pay currency's rate.
+REF_WP = """
+WITH r AS (
+  SELECT worker, project, country AS country_raw, coalesce(subdivision, '') AS sub_key, currency,
+    epoch_us(started) AS s, epoch_us(submitted) AS e,
+    (CASE WHEN status = 'approved' THEN reward ELSE 0 END) + coalesce(bonus, 0) AS paid
+  FROM read_parquet('{path}')),
+isl AS (SELECT *, sum(new_p) OVER (PARTITION BY worker, project ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS blk
+  FROM (SELECT *, CASE WHEN s <= max(e) OVER (PARTITION BY worker, project ORDER BY s, e
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS new_p FROM r)),
+blk AS (SELECT worker, project, country_raw, sub_key, currency, max(e) - min(s) AS us, sum(paid) AS paid
+        FROM isl GROUP BY ALL),
+wp AS (SELECT worker, project, sum(us) / 3.6e9 AS hours, sum(paid * b.to_local) AS earn, any_value(b.bar_local) AS bar,
+              any_value(b.to_pay) AS to_pay
+       FROM blk JOIN bars b USING (country_raw, sub_key, currency) GROUP BY worker, project)
+SELECT *, greatest(ceil(round((bar * hours - earn) * to_pay * 100, 6)), 0) / 100 AS top_up,
+       earn / hours * to_pay AS wage, bar * hours > earn AS below FROM wp
+"""
+
 REF_PROJECTS = """
 SELECT project, count(*) AS workers, avg(below::INT) AS share_below, quantile_cont(wage, 0.5) AS median_wage,
        quantile_cont(wage, 0.1) AS p10_wage, sum(top_up) AS total_top_up FROM wp WHERE hours > 0 GROUP BY project
@@ -113,7 +135,7 @@ def run_duckdb(path: str, out: str, bars: str) -> None:
     con = duckdb.connect()
     con.register("bars", pd.read_parquet(bars))
     workers = con.sql(REF_LEVEL.format(path=path, keys="worker")).df()
-    wp = con.sql(REF_LEVEL.format(path=path, keys="worker, project")).df()
+    wp = con.sql(REF_WP.format(path=path)).df()
     con.register("wp", wp)
     _projects = con.sql(REF_PROJECTS).df()
     workers[["worker", "hours", "top_up"]].to_parquet(out)

@@ -225,3 +225,15 @@ def test_country_argument_and_mapping() -> None:
 def test_public_api_is_exported() -> None:
     assert fairpay.audit is audit
     assert fairpay.AuditResult.__name__ == "AuditResult"
+
+
+def test_pay_currency_tie_goes_to_the_alphabetically_first_code() -> None:
+    # UK worker, one GBP and one USD row (a tie): pay currency GBP (G < U), for the worker and in total
+    df = log([
+        ("u", "p", "t1", "2024-03-01 10:00", "2024-03-01 10:30", 2, "USD", "approved", "GB"),
+        ("u", "q", "t2", "2024-03-01 11:00", "2024-03-01 11:30", 1, "GBP", "approved", "GB"),
+    ])
+    u = row(run(df), "u")
+    assert u["pay_currency"] == "GBP" and u["n_currencies"] == 2
+    # 1 h at 12 GBP/h; paid 1 GBP + 2 USD * 0.8 = 2.6 GBP -> top-up 9.40 GBP
+    assert u["top_up"] == pytest.approx(9.40)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fairpay.errors import MissingExchangeRateError, UnknownCurrencyError
+from fairpay.errors import InvalidInputError, MissingExchangeRateError, UnknownCurrencyError
 from fairpay.fx import Conversion, ExchangeRates
 
 RATES_CSV = Path(__file__).resolve().parents[1] / "data" / "wage_benchmarks" / "exchange_rates.csv"
@@ -124,7 +124,7 @@ def test_nearest_earlier_needs_both_currencies(fx: ExchangeRates) -> None:
 
 
 def test_bad_fallback_and_currency(fx: ExchangeRates) -> None:
-    with pytest.raises(MissingExchangeRateError, match="fallback"):
+    with pytest.raises(InvalidInputError, match="fallback"):
         fx.rate("KES", "USD", 2023, fallback="nearest")  # type: ignore[arg-type]
     with pytest.raises(UnknownCurrencyError):
         fx.rate("XYZ", "USD", 2023)

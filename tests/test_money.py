@@ -138,3 +138,12 @@ def test_round_up_never_falls_short(amount: str, code: str) -> None:
 def test_rounding_mode_is_required_and_checked() -> None:
     with pytest.raises(InvalidInputError, match="rounding mode"):
         round_amount(Decimal("1"), "USD", "nearest")  # type: ignore[arg-type]
+
+
+def test_metal_and_test_codes_are_not_money() -> None:
+    from fairpay.errors import UnknownCurrencyError
+    from fairpay.money import normalize_currency
+
+    for code in ("XAU", "XTS", "xxx"):
+        with pytest.raises(UnknownCurrencyError, match="not money"):
+            normalize_currency(code)

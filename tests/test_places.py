@@ -173,3 +173,8 @@ def test_alpha3() -> None:
     assert alpha3("ci") == "CIV"
     with pytest.raises(UnknownCountryError):
         alpha3("XX")
+
+
+def test_subdivision_given_twice_is_refused_with_a_clear_hint() -> None:
+    with pytest.raises(UnknownCountryError, match="give the subdivision once"):
+        place("IN-MP", "IN-KA")

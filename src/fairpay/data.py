@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fairpay.errors import InvalidDataError
+from fairpay.money import NOT_MONEY
 
 __all__ = [
     "TABLES",
@@ -90,9 +91,6 @@ SCOPES = frozenset(
 # World Bank codes outside ISO 3166-1: Kosovo and the Channel Islands.
 NON_ISO_ALPHA3 = frozenset({"XKX", "CHI"})
 # ISO 4217 codes that are not money anyone is paid in (metals, fund units, testing, "no currency").
-_NOT_PAY_CURRENCIES = frozenset(
-    {"XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"}
-)
 MIN_YEAR = 1990
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -301,7 +299,7 @@ def _currency(year_col: str, note_col: str | None = None) -> Checker:
                 return None
             why = f" and {note_col!r} does not say why" if note_col else ""
             raise _Bad(f"is empty{why}; expected an ISO 4217 currency code")
-        if value in _NOT_PAY_CURRENCIES:
+        if value in NOT_MONEY:
             raise _Bad(f"{value!r} is an ISO 4217 code for a metal, fund unit or test, not money")
         if value in _current_currencies():
             return value

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from fairpay.errors import MissingExchangeRateError
+from fairpay.errors import InvalidInputError, MissingExchangeRateError
 from fairpay.money import normalize_currency, to_decimal
 
 Fallback = Literal["error", "nearest_earlier"]
@@ -85,7 +85,7 @@ class ExchangeRates:
         have a rate is used; the caller must record it (``convert`` does).
         """
         if fallback not in FALLBACKS:
-            raise MissingExchangeRateError(f"fallback {fallback!r} is not one of {FALLBACKS}")
+            raise InvalidInputError(f"fallback {fallback!r} is not one of {', '.join(FALLBACKS)}")
         src = normalize_currency(from_currency, allow_withdrawn=True)
         dst = normalize_currency(to_currency, allow_withdrawn=True)
         if src == dst:

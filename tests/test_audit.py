@@ -237,3 +237,38 @@ def test_pay_currency_tie_goes_to_the_alphabetically_first_code() -> None:
     assert u["pay_currency"] == "GBP" and u["n_currencies"] == 2
     # 1 h at 12 GBP/h; paid 1 GBP + 2 USD * 0.8 = 2.6 GBP -> top-up 9.40 GBP
     assert u["top_up"] == pytest.approx(9.40)
+
+
+def test_worker_project_table_is_narrow_and_compact() -> None:
+    df = log([
+        ("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US", "US-CA"),
+        ("a", "q", "t2", "2024-03-01 12:00", "2024-03-01 12:30", 3, "USD", "rejected", "US", "US-CA"),
+        ("b", "p", "t3", "2024-03-01 10:00", "2024-03-01 11:00", 5, "USD", "approved", "Kenya"),
+    ])
+    r = run(df)
+    wp = r.worker_projects
+    assert list(wp.columns) == ["worker", "project", "pay_currency", "tasks", "approved", "rejected", "returned",
+                                "pending", "hours", "earnings", "earnings_local", "wage_local", "below", "top_up"]
+    assert {str(wp[c].dtype) for c in ("tasks", "approved", "rejected", "returned", "pending")} == {"int32"}
+    for col in ("worker", "project", "pay_currency"):
+        assert isinstance(wp[col].dtype, pd.CategoricalDtype)
+    assert list(wp["worker"].cat.categories) == ["a", "b"] and list(wp["project"].cat.categories) == ["p", "q"]
+    assert isinstance(r.workers["country"].dtype, pd.CategoricalDtype) and str(r.workers["tasks"].dtype) == "int32"
+    # per-worker attributes live in .workers, joinable on worker: a's bar is California's 20 USD/h
+    j = wp.merge(r.workers[["worker", "bar_local", "local_currency"]], on="worker")
+    aq = j[(j["worker"] == "a") & (j["project"] == "q")].iloc[0]
+    assert aq["bar_local"] == 20 and aq["hours"] == pytest.approx(0.5) and aq["top_up"] == pytest.approx(10.0)  # 20*0.5
+    bp = j[j["worker"] == "b"].iloc[0]  # Kenya: 5 USD = 650 KES for 1 h at 260 KES/h: not below
+    assert bp["local_currency"] == "KES" and bp["earnings_local"] == pytest.approx(650) and not bp["below"]
+
+
+def test_benchmarks_used_are_kept_per_place() -> None:
+    from fairpay.places import Place
+
+    df = log([("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+              ("c", "p", "t2", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US", "US-CA")])
+    r = run(df)
+    assert set(r.benchmarks) == {Place("US"), Place("US", "US-CA")}
+    assert r.benchmarks[Place("US", "US-CA")].hourly == 20 and r.benchmarks[Place("US")].hourly == 15
+    assert {"bar_reference_year", "bar_gross_net", "bar_hours_per_week", "bar_hours_basis", "bar_adjustments",
+            "bar_fallbacks"} <= set(r.bars.columns)

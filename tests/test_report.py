@@ -328,3 +328,17 @@ def test_audit_total_top_up_is_the_exact_sum_of_cents():
     w["top_up"] = [0.1, 0.2] + [0.0] * (len(w) - 2)
     assert 0.1 + 0.2 > 0.3
     assert "Top-ups proposed: 0.30 USD" in report.report_markdown(replace(res, workers=w))
+
+
+def test_audit_sources_cite_the_benchmark_the_audit_used():
+    """The report cites result.benchmarks (no second lookup): a changed source shows up as is."""
+    from dataclasses import replace as dc_replace
+
+    audit = pytest.importorskip("fairpay.auditing").audit
+    res = audit(_log(), missing_living="minimum")
+    (place, bm), = res.benchmarks.items()
+    assert bm.hourly == Decimal(str(res.bars["bar_exact"].iloc[0]))
+    moved = dc_replace(res, benchmarks={place: dc_replace(bm, source="Hand-made test source", url="https://example.org/x")})
+    sources = report.report_markdown(moved).split("## Sources", 1)[1]
+    assert "Hand-made test source" in sources and "<https://example.org/x>" in sources
+    assert "Hand-made test source" not in report.report_markdown(res)

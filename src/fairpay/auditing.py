@@ -7,10 +7,11 @@ worker's local currency, compares them with the local bar and proposes the exact
 rounded *up* in the pay currency.
 
 Engine: DuckDB, one connection per audit. Parquet is streamed; pandas DataFrames and CSVs are
-scanned through Arrow. Passes: (1) a validation scan (aggregate counts; only when a row is bad a
-second query lists every bad row), which also yields the distinct places and pay currencies, so
-bars and exchange rates are computed once per place with :mod:`fairpay.benchmark` and
-:mod:`fairpay.fx` into small tables; (2) the per-row pass, at (worker, project) grain: with rows
+scanned through Arrow. Passes: (1) a validation scan at (worker, place, currency) grain (counts;
+only when a row is bad a second query lists every bad row), which also yields the distinct places
+and pay currencies, so bars and exchange rates are computed once per place with
+:mod:`fairpay.benchmark` and :mod:`fairpay.fx` into small tables, and each worker's place (one per
+worker is checked) and task id for bonuses; (2) the per-row pass, numbers only, at (worker, project) grain: with rows
 sorted by start, the running maximum ``m`` of earlier ends is the frontier already covered, so a
 task adds ``end - start`` when it starts after ``m + gap`` and ``max(0, end - m)`` otherwise;
 summing that gives the interval union without materialising blocks (per worker and per worker x
@@ -18,7 +19,8 @@ project). Money and time are summed as exact integers (micro-units of each pay c
 microseconds), so results do not depend on thread scheduling, and the Dask engine
 (``fairpay.distributed``) reproduces them exactly. (3) Small SQL queries join the bars and
 rates, choose the pay currency (most rows; a tie goes to the alphabetically first ISO code) and
-compute the money columns; results come back as Arrow and become pandas at the end. DuckDB
+compute the money columns; results come back as Arrow with integer codes for workers, projects
+and pay currencies, which become pandas categoricals at the end. DuckDB
 spills to a private temporary directory, so ``memory_limit`` bounds its memory.
 
 Rounding: top-ups are computed in float, then rounded up to the pay currency's minor unit. A
@@ -83,6 +85,12 @@ class AuditResult:
     Money columns: ``earnings``/``top_up`` in the worker's pay currency, ``*_local`` in the
     currency of the bar where the worker lives; ``hours`` are merged worked hours; ``wage_local``
     is local currency per hour. ``top_up`` is rounded up to the pay currency's minor unit.
+
+    ``workers``: one row per worker with everything that belongs to the worker (place, bar, local
+    currency, exchange rate, pay currency, task id for bonuses). ``worker_projects``: narrow, one
+    row per (worker, project) with the pair's own measures only; join ``workers`` on ``worker``
+    for place, bar or rates. ``bars``: one row per raw place spelling, with the bar's provenance;
+    ``benchmarks``: place (:class:`fairpay.places.Place`) -> the benchmark object used.
     """
 
     workers: pd.DataFrame
@@ -92,6 +100,7 @@ class AuditResult:
     settings: Settings
     warnings: list[str] = field(default_factory=list)
     source: str = "log"
+    benchmarks: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -116,6 +125,7 @@ class AuditResult:
             settings=self.settings,
             warnings=list(self.warnings),
             source=self.source,
+            benchmarks=dict(self.benchmarks),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,6 +185,14 @@ def audit(
     and exchange-rate year (default: the year of the last submission). ``merge_gap_seconds``
     merges a worker's tasks separated by at most that many seconds (the gap counts as work).
     ``pending``: whether submitted-but-unreviewed rewards count as paid (a warning says how many).
+
+    Result tables: ``workers``, one row per worker (keys, place, counts, hours, pay currency,
+    earnings, top-up, local currency, wage, bar, rate, task id); ``worker_projects``, narrow, one
+    row per (worker, project): worker, project, pay_currency, tasks, approved, rejected, returned,
+    pending, hours, earnings, earnings_local, wage_local, below, top_up (join ``workers`` on
+    ``worker`` for place, bar and rates); ``projects``, one row per project; ``bars``, one row per
+    raw place with provenance, and ``benchmarks`` (place -> benchmark used). Counts are int32;
+    worker, project, currencies and places are categoricals (sorted categories).
     """
     import duckdb
 
@@ -188,11 +206,10 @@ def audit(
         _typed_view(con, p, "raw", "typed")
         scan = _scan(con, "typed")
         warnings = _check(con, "typed", scan, source, settings)
-        bars, fx = _bars_and_fx(scan, settings, benchmarks, rates)
+        bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
         _places, currencies, _ = normalize_groups(scan)
-        con.register("__places", places_table(bars))
         con.execute(f"CREATE TEMP TABLE __wp AS {aggregate_sql('typed', settings, currencies)}")
-        return _finish(con, bars, fx, currencies, settings, warnings, source)
+        return _finish(con, bars, fx, currencies, settings, warnings, source, used)
 
 
 def _settings(kind: str, household: str | None, locality: str | None, missing_living: str, year: int | None,
@@ -433,36 +450,40 @@ class Scan:
     pending_rows: int
 
 
+#: The validation scan, one group per (worker, raw place, raw currency): row counts, bad-row
+#: counts, last submission and pending counts (the log-wide scan is the sum of these groups), plus
+#: each worker's MTurk assignment id (the last approved task, else the last task) and raw places
+#: (one place per worker is checked from this small table), so the heavy pass handles only numbers.
+SCAN_SQL = """
+SELECT worker, country_raw, subdivision_raw, currency, count(*) AS n, min(__row) AS first_row,
+  count(*) FILTER (WHERE {bad}) AS bad, max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending,
+  max(task) FILTER (WHERE status = 'approved') AS task_approved, max(task) AS task_any
+FROM {typed} GROUP BY ALL
+"""
+
+
+def scan_sql(typed: str) -> str:
+    """The validation scan at (worker, place, currency) grain (see ``SCAN_SQL``)."""
+    return SCAN_SQL.format(bad=_BAD, typed=typed)
+
+
 def _scan(con: duckdb.DuckDBPyConnection, typed: str) -> Scan:
-    """One pass: distinct (country, subdivision, currency) with counts, bad rows, last submission."""
-    rows = con.execute(f"""
-        SELECT country_raw, subdivision_raw, currency, count(*), min(__row),
-               count(*) FILTER (WHERE {_BAD}), max(e_us), count(*) FILTER (WHERE status = 'pending')
-        FROM {typed} GROUP BY ALL""").fetchall()
+    """One pass over the log: creates the small table ``__wg`` (``SCAN_SQL``) and sums it up."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __wg AS {scan_sql(typed)}")
+    return scan_from_groups(con)
+
+
+def scan_from_groups(con: duckdb.DuckDBPyConnection) -> Scan:
+    """The log-wide :class:`Scan` from the (worker, place, currency) groups in ``__wg``."""
+    rows = con.execute("""
+        SELECT country_raw, subdivision_raw, currency, sum(n), min(first_row), sum(bad), max(last_e), sum(pending)
+        FROM __wg GROUP BY ALL""").fetchall()
     return Scan(
         groups=[(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows],
         bad_rows=sum(int(r[5]) for r in rows),
         rows=sum(int(r[3]) for r in rows),
         last_submitted_us=max((int(r[6]) for r in rows if r[6] is not None), default=None),
         pending_rows=sum(int(r[7]) for r in rows),
-    )
-
-
-def merge_scans(scans: list[Scan]) -> Scan:
-    """Combine scans of disjoint parts of one log (Dask partitions)."""
-    merged: dict[tuple[Any, Any, Any], list[int]] = {}
-    for s in scans:
-        for c, sub, ccy, n, first in s.groups:
-            cur = merged.setdefault((c, sub, ccy), [0, first])
-            cur[0] += n
-            cur[1] = min(cur[1], first)
-    lasts = [s.last_submitted_us for s in scans if s.last_submitted_us is not None]
-    return Scan(
-        groups=[(k[0], k[1], k[2], v[0], v[1]) for k, v in merged.items()],
-        bad_rows=sum(s.bad_rows for s in scans),
-        rows=sum(s.rows for s in scans),
-        last_submitted_us=max(lasts) if lasts else None,
-        pending_rows=sum(s.pending_rows for s in scans),
     )
 
 
@@ -578,8 +599,28 @@ def pending_warning(scan: Scan, settings: Settings) -> list[str]:
 # --------------------------------------------------------------------------- bars and rates
 
 
+def _opt_int(x: Any) -> int | None:
+    return None if x is None else int(x)
+
+
+def _opt_str(x: Any) -> str | None:
+    if x is None:
+        return None
+    return f"{x.normalize():f}" if isinstance(x, Decimal) else str(x)
+
+
 def _bars_and_fx(scan: Scan, settings: Settings, benchmarks: Any, rates: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Small tables: one bar per distinct raw place, one rate per (from, to) currency pair."""
+    """Small tables: one bar per distinct raw place, one rate per (from, to) currency pair.
+
+    See :func:`bars_fx_benchmarks` for the place -> benchmark mapping too.
+    """
+    bars, fx, _ = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+    return bars, fx
+
+
+def bars_fx_benchmarks(scan: Scan, settings: Settings, benchmarks: Any,
+                       rates: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[Any, Any]]:
+    """(bars, fx, place -> benchmark used): one bar per distinct raw place, one rate per currency pair."""
     import datetime as dt
 
     import pandas as pd
@@ -620,6 +661,12 @@ def _bars_and_fx(scan: Scan, settings: Settings, benchmarks: Any, rates: Any) ->
             "bar_year": int(b.year), "bar_kind": b.kind, "bar_method": getattr(b, "method", None),
             "bar_source": getattr(b, "source", None), "bar_url": getattr(b, "url", None),
             "bar_notes": "; ".join([*getattr(b, "adjustments", ()), *getattr(b, "fallbacks", ())]),
+            "bar_reference_year": _opt_int(getattr(b, "reference_year", None)),
+            "bar_gross_net": getattr(b, "gross_net", None),
+            "bar_hours_per_week": _opt_str(getattr(b, "hours_per_week", None)),
+            "bar_hours_basis": getattr(b, "hours_basis", None),
+            "bar_adjustments": "; ".join(getattr(b, "adjustments", ())),
+            "bar_fallbacks": "; ".join(getattr(b, "fallbacks", ())),
         })
     bars = pd.DataFrame(bar_rows)
     locals_ = sorted({b.currency for b in by_place.values()})
@@ -641,18 +688,17 @@ def _bars_and_fx(scan: Scan, settings: Settings, benchmarks: Any, rates: Any) ->
     fx = pd.DataFrame(fx_rows, columns=["from_ccy", "to_ccy", "rate", "rate_exact", "fx_year"]).drop_duplicates(
         ["from_ccy", "to_ccy"])
     fx["to_minor"] = [minor_units(c) for c in fx["to_ccy"]]
-    return bars, fx
+    return bars, fx, dict(sorted(by_place.items(), key=lambda kv: (kv[0].country, kv[0].subdivision or "")))
 
 
 # --------------------------------------------------------------------------- heavy pass
 
-#: The one per-row pass, at (worker, project) grain: interval unions (per worker and per worker x
-#: project, from two running maxima), status counts, exact integer money sums pivoted by pay
-#: currency (micro-units; ``m<i>``/``n<i>`` = micro-units and rows paid in the i-th currency, in
-#: alphabetical order), the place as a small integer (checked to be one per worker later).
+#: The one heavy per-row pass, at (worker, project) grain, numbers only: interval unions (per
+#: worker and per worker x project, from two running maxima), status counts and exact integer
+#: money sums pivoted by pay currency (micro-units; ``m<i>``/``n<i>`` = micro-units and rows paid
+#: in the i-th currency, in alphabetical order). Places and task ids come from the scan (``__wg``).
 AGGREGATE_SQL = """
 SELECT worker, project,
-  CAST(min(place_id) AS INTEGER) AS place_min, CAST(max(place_id) AS INTEGER) AS place_max,
   count(*) AS tasks,
   count(*) FILTER (WHERE status = 'approved') AS approved,
   count(*) FILTER (WHERE status = 'rejected') AS rejected,
@@ -660,22 +706,36 @@ SELECT worker, project,
   count(*) FILTER (WHERE status = 'pending') AS pending,
   {pivot},
   sum(CASE WHEN pw IS NULL OR s_us > pw + {gap} THEN e_us - s_us ELSE greatest(e_us - pw, 0) END) AS union_w_us,
-  sum(CASE WHEN pp IS NULL OR s_us > pp + {gap} THEN e_us - s_us ELSE greatest(e_us - pp, 0) END) AS union_wp_us,
-  max(task) FILTER (WHERE status = 'approved') AS task_approved,
-  max(task) AS task_any
+  sum(CASE WHEN pp IS NULL OR s_us > pp + {gap} THEN e_us - s_us ELSE greatest(e_us - pp, 0) END) AS union_wp_us
 FROM (
   SELECT r.*,
     max(e_us) OVER (PARTITION BY worker ORDER BY s_us, e_us ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pw,
     max(e_us) OVER (PARTITION BY worker, project ORDER BY s_us, e_us
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pp
   FROM (
-    SELECT t.worker, t.project, t.task, t.s_us, t.e_us, t.status, t.currency, p.place_id,
+    SELECT t.worker, t.project, t.s_us, t.e_us, t.status, t.currency,
       CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
         + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro
-    FROM {typed} t JOIN {places} p ON t.country_raw = p.country_raw AND coalesce(t.subdivision_raw, '') = p.sub_key
+    FROM {typed} t
   ) r
 )
 GROUP BY worker, project
+"""
+
+#: Per worker from the scan groups: the place (a small integer: the row of ``bars``; ``place_max``
+#: differs when a worker appears with two places, an error) and the MTurk assignment id.
+WORKER_PLACE_SQL = """
+SELECT *, CAST(row_number() OVER (ORDER BY worker) - 1 AS INTEGER) AS wid FROM (
+  SELECT g.worker, CAST(min(p.place_id) AS INTEGER) AS place_id, CAST(max(p.place_id) AS INTEGER) AS place_max,
+    coalesce(max(g.task_approved), max(g.task_any)) AS task
+  FROM __wg g JOIN {places} p ON g.country_raw = p.country_raw AND coalesce(g.subdivision_raw, '') = p.sub_key
+  GROUP BY g.worker)
+"""
+
+#: Project -> small integer (alphabetical order), so result tables carry integer codes.
+PROJECT_ID_SQL = """
+SELECT project, CAST(row_number() OVER (ORDER BY project) - 1 AS INTEGER) AS pid
+FROM (SELECT DISTINCT project FROM __wp)
 """
 
 
@@ -687,7 +747,7 @@ def _currency_groups(currencies: Mapping[str, str]) -> list[tuple[str, list[str]
     return [(code, sorted(by_code[code])) for code in sorted(by_code)]
 
 
-def aggregate_sql(typed: str, settings: Settings, currencies: Mapping[str, str], places: str = "__places") -> str:
+def aggregate_sql(typed: str, settings: Settings, currencies: Mapping[str, str]) -> str:
     """The heavy per-row SQL (see ``AGGREGATE_SQL``); ``currencies`` maps raw currency -> ISO code."""
     gap = int(round(settings.merge_gap_seconds * 1_000_000))
     pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
@@ -696,12 +756,11 @@ def aggregate_sql(typed: str, settings: Settings, currencies: Mapping[str, str],
         cond = f"currency IN ({', '.join(_literal(r) for r in raws)})"
         pivot.append(f"CAST(coalesce(sum(micro) FILTER (WHERE {cond}), 0) AS BIGINT) AS m{i}, "
                      f"count(*) FILTER (WHERE {cond}) AS n{i}")
-    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid, pivot=",\n  ".join(pivot),
-                                places=places)
+    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid, pivot=",\n  ".join(pivot))
 
 
 def places_table(bars: pd.DataFrame) -> pd.DataFrame:
-    """Raw place -> small integer id (the row of ``bars``), for the heavy pass's join."""
+    """Raw place -> small integer id (the row of ``bars``), for the per-worker place join."""
     import numpy as np
 
     return bars[["country_raw", "sub_key"]].assign(place_id=np.arange(len(bars), dtype="int32"))
@@ -732,43 +791,61 @@ x AS (
     (bar_local * hours + earnings_local) * to_pay_rate * scale AS magnitude
   FROM q
 )
-SELECT {key}, country, subdivision,
-  CAST(tasks AS BIGINT) AS tasks, CAST(approved AS BIGINT) AS approved, CAST(rejected AS BIGINT) AS rejected,
-  CAST(returned AS BIGINT) AS returned, CAST(pending AS BIGINT) AS pending, hours,
-  pay_currency, earnings_local * to_pay_rate AS earnings,
-  CASE WHEN x > 0 THEN ceil(x) ELSE 0.0 END / scale AS top_up,
-  local_currency, earnings_local,
-  CASE WHEN hours > 0 THEN earnings_local / hours END AS wage_local, bar_local,
-  x > 0 AS below, gap_local, to_pay_rate, CAST(pay_minor AS BIGINT) AS pay_minor, CAST(fx_year AS BIGINT) AS fx_year,
-  CAST(n_currencies AS BIGINT) AS n_currencies, task,
-  abs(x - round(x)) <= 1e-9 * greatest(magnitude, 1.0) AS __unsure
+SELECT {select}, CAST(CASE pay_currency {pay_index} END AS TINYINT) AS pay_currency,
+  x > -1e-9 * greatest(magnitude, 1.0) AND abs(x - round(x)) <= 1e-9 * greatest(magnitude, 1.0) AS __unsure
 FROM x
 ORDER BY {key}
 """
 
+#: Per worker: the place, the pay, the bar and the rates (everything that belongs to the worker).
+_WORKER_SELECT = """wid AS worker, country, subdivision,
+  CAST(tasks AS INTEGER) AS tasks, CAST(approved AS INTEGER) AS approved, CAST(rejected AS INTEGER) AS rejected,
+  CAST(returned AS INTEGER) AS returned, CAST(pending AS INTEGER) AS pending, hours,
+  earnings_local * to_pay_rate AS earnings,
+  CASE WHEN x > 0 THEN ceil(x) ELSE 0.0 END / scale AS top_up,
+  local_currency, earnings_local,
+  CASE WHEN hours > 0 THEN earnings_local / hours END AS wage_local, bar_local,
+  x > 0 AS below, gap_local, to_pay_rate, CAST(pay_minor AS TINYINT) AS pay_minor, CAST(fx_year AS SMALLINT) AS fx_year,
+  CAST(n_currencies AS TINYINT) AS n_currencies, task"""
+
+#: Per worker x project: keys and the pair's own measures only (narrow; per-worker attributes are
+#: in the worker table, joinable on ``worker``).
+_PROJECT_SELECT = """wid AS worker, pid AS project,
+  CAST(tasks AS INTEGER) AS tasks, CAST(approved AS INTEGER) AS approved, CAST(rejected AS INTEGER) AS rejected,
+  CAST(returned AS INTEGER) AS returned, CAST(pending AS INTEGER) AS pending, hours,
+  earnings_local * to_pay_rate AS earnings, earnings_local,
+  CASE WHEN hours > 0 THEN earnings_local / hours END AS wage_local,
+  x > 0 AS below, CASE WHEN x > 0 THEN ceil(x) ELSE 0.0 END / scale AS top_up,
+  CASE WHEN hours > 0 THEN earnings_local / hours / bar_local END AS __bar_ratio"""
+
 _WORKER_K = """
-SELECT worker, min(place_min) AS place_id, max(place_max) AS place_max,
-  sum(tasks) AS tasks, sum(approved) AS approved, sum(rejected) AS rejected, sum(returned) AS returned,
-  sum(pending) AS pending, {sums}, CAST(sum(union_w_us) AS BIGINT) AS worked_us,
-  coalesce(max(task_approved), max(task_any)) AS task
-FROM __wp GROUP BY worker
+SELECT k.wid, k.place_id, k.task, w.* EXCLUDE (worker) FROM (
+  SELECT worker, sum(tasks) AS tasks, sum(approved) AS approved, sum(rejected) AS rejected,
+    sum(returned) AS returned, sum(pending) AS pending, {sums}, CAST(sum(union_w_us) AS BIGINT) AS worked_us
+  FROM __wp GROUP BY worker) w
+JOIN __wk k ON k.worker = w.worker
 """
 
 _PROJECT_K = """
-SELECT worker, project, place_min AS place_id, place_max, tasks, approved, rejected, returned, pending, {cols},
-  CAST(union_wp_us AS BIGINT) AS worked_us, coalesce(task_approved, task_any) AS task
-FROM __wp
+SELECT k.wid, j.pid, k.place_id, tasks, approved, rejected, returned, pending, {cols},
+  CAST(union_wp_us AS BIGINT) AS worked_us
+FROM __wp w JOIN __wk k ON k.worker = w.worker JOIN __pj j ON j.project = w.project
 """
 
 
 def money_sql(key: list[str], codes: list[str]) -> str:
-    """SQL for one result table (key ["worker"] or ["worker", "project"]) from ``__wp``, ``__bars``, ``__fx``."""
+    """SQL for one result table (key ["wid"] or ["wid", "pid"]) from ``__wp``, ``__wk``, ``__pj``, ``__bars``, ``__fx``.
+
+    Workers, projects and pay currencies come back as integer codes (see :func:`_to_pandas`).
+    """
     n = len(codes)
-    if key == ["worker"]:
+    if key == ["wid"]:
         k_sql = _WORKER_K.format(sums=", ".join(f"CAST(sum(m{i}) AS BIGINT) AS m{i}, CAST(sum(n{i}) AS BIGINT) AS n{i}"
                                                 for i in range(n)))
+        select = _WORKER_SELECT
     else:
         k_sql = _PROJECT_K.format(cols=", ".join(f"m{i}, n{i}" for i in range(n)))
+        select = _PROJECT_SELECT
     whens = []
     for j, c in enumerate(codes):  # most rows wins; a tie goes to the alphabetically first code
         conds = [f"n{j} > n{i}" for i in range(j)] + [f"n{j} >= n{i}" for i in range(j + 1, n)]
@@ -777,32 +854,45 @@ def money_sql(key: list[str], codes: list[str]) -> str:
     ncur = " + ".join(f"CAST(n{i} > 0 AS INTEGER)" for i in range(n))
     fx_joins = " ".join(f"LEFT JOIN __fx f{i} ON f{i}.from_ccy = {_literal(c)} AND f{i}.to_ccy = b.local_currency"
                         for i, c in enumerate(codes))
+    pay_index = " ".join(f"WHEN {_literal(c)} THEN {i}" for i, c in enumerate(codes))
     return _MONEY_SQL.format(k_sql=k_sql, whens=" ".join(whens), earn=earn, ncur=ncur, fx_joins=fx_joins,
-                             key=", ".join(key), us_per_hour=_US_PER_HOUR)
+                             key=", ".join(key), us_per_hour=_US_PER_HOUR, select=select, pay_index=pay_index)
+
+
+#: Small string columns returned as pandas categoricals (dictionary-encoded, categories sorted).
+_CATEGORICAL = ("country", "subdivision", "local_currency")
 
 
 def _finish(con: duckdb.DuckDBPyConnection, bars: pd.DataFrame, fx: pd.DataFrame, currencies: Mapping[str, str],
-            settings: Settings, warnings: list[str], source: str) -> AuditResult:
-    """From the aggregated table ``__wp`` (in ``con``) to the three result tables (Arrow -> pandas)."""
+            settings: Settings, warnings: list[str], source: str,
+            benchmarks: Mapping[Any, Any] | None = None) -> AuditResult:
+    """From ``__wg`` (scan groups) and ``__wp`` (aggregated pairs) in ``con`` to the result tables."""
     codes = [c for c, _ in _currency_groups(currencies)]
+    con.register("__places", places_table(bars))
     con.register("__bars", bars.assign(place_id=places_table(bars)["place_id"]))
     con.register("__fx", fx)
-    workers = arrow_table(con, money_sql(["worker"], codes))
-    moved = con.execute("""SELECT worker FROM __wp GROUP BY worker HAVING min(place_min) <> max(place_max)
-                           ORDER BY worker LIMIT {n}""".format(n=MAX_LISTED_FAILURES)).fetchall()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __wk AS {WORKER_PLACE_SQL.format(places='__places')}")
+    moved = con.execute(f"""SELECT worker FROM __wk WHERE place_id <> place_max
+                            ORDER BY worker LIMIT {MAX_LISTED_FAILURES}""").fetchall()
     if moved:
         raise InvalidDataError(source, [
             f"worker {w!r} appears with more than one place; give one place per worker (country= mapping)"
             for (w,) in moved])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __pj AS {PROJECT_ID_SQL}")
+    names = {"worker": arrow_table(con, "SELECT worker FROM __wk ORDER BY wid").column(0),
+             "project": arrow_table(con, "SELECT project FROM __pj ORDER BY pid").column(0),
+             "pay_currency": codes}
+    workers = arrow_table(con, money_sql(["wid"], codes))
     n_workers = con.execute("SELECT count(DISTINCT worker) FROM __wp").fetchall()[0][0]
     if workers.num_rows != n_workers:  # every place has a bar and every pair a rate; a miss is a bug
         raise InvalidDataError(source, [f"{n_workers - workers.num_rows} worker(s) lost in the bar/rate joins"])
-    workers = _exact_fix(con, workers, ["worker"], codes)
-    wps = arrow_table(con, money_sql(["worker", "project"], codes))
-    wps = _exact_fix(con, wps, ["worker", "project"], codes)
-    projects = project_table(wps, con)
-    return AuditResult(workers=_to_pandas(workers), worker_projects=_to_pandas(wps), projects=projects, bars=bars,
-                       settings=settings, warnings=warnings, source=source)
+    workers = _exact_fix(con, workers, ["wid"], codes)
+    wps = arrow_table(con, money_sql(["wid", "pid"], codes))
+    wps = _exact_fix(con, wps, ["wid", "pid"], codes)
+    projects = _project_table(con, wps, names)
+    return AuditResult(workers=_to_pandas(workers, names), worker_projects=_to_pandas(wps.drop_columns(["__bar_ratio"]), names),
+                       projects=projects, bars=bars, settings=settings, warnings=warnings, source=source,
+                       benchmarks=dict(benchmarks or {}))
 
 
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
@@ -811,8 +901,36 @@ def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
 
 
-def _to_pandas(table: Any) -> pd.DataFrame:
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+def _dictionary(col: Any) -> Any:
+    """A string column as a dictionary array whose dictionary is sorted (deterministic categories)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    values = pc.drop_null(pc.unique(col))
+    values = values.take(pc.array_sort_indices(values))
+    return pa.DictionaryArray.from_arrays(pc.index_in(col, value_set=values).cast(pa.int32()), values)
+
+
+def _to_pandas(table: Any, names: Mapping[str, Any]) -> pd.DataFrame:
+    """Arrow -> pandas: integer codes (``names``: code -> value, sorted) and small string columns as categoricals."""
+    import pandas as pd
+    import pyarrow as pa
+
+    for name in _CATEGORICAL:
+        i = table.schema.get_field_index(name)
+        if i >= 0 and pa.types.is_string(table.schema.field(name).type):
+            table = table.set_column(i, name, _dictionary(table.column(name)))
+    coded = [c for c in names if c in table.column_names]
+    codes = {c: table.column(c).to_numpy() for c in coded}
+    df = table.drop_columns(coded).to_pandas(split_blocks=True, self_destruct=True)
+    for pos, c in sorted((table.schema.get_field_index(c), c) for c in coded):
+        cats = pd.Index(names[c].to_pylist() if hasattr(names[c], "to_pylist") else list(names[c]), dtype="str")
+        df.insert(pos, c, pd.Categorical.from_codes(codes[c], dtype=pd.CategoricalDtype(cats)))
+    if "pay_currency" in df:  # next to the keys (pairs) or before the money columns (workers)
+        after = "project" if "project" in df else "hours"
+        df.insert(df.columns.get_loc(after) + 1, "pay_currency", df.pop("pay_currency"))
+    return df
 
 
 def _exact_fix(con: duckdb.DuckDBPyConnection, table: Any, key: list[str], codes: list[str]) -> Any:
@@ -821,18 +939,22 @@ def _exact_fix(con: duckdb.DuckDBPyConnection, table: Any, key: list[str], codes
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from fairpay.money import minor_units
+
     unsure = table.column("__unsure")
     table = table.drop_columns(["__unsure"])
     idx = np.flatnonzero(pc.fill_null(unsure, False).to_numpy(zero_copy_only=False))
     if not len(idx):
         return table
-    rows = table.select([*key, "pay_currency", "pay_minor"]).take(pa.array(idx)).to_pylist()
+    out_names = {"wid": "worker", "pid": "project"}  # the integer codes' names in the result table
+    picked = table.select([*(out_names[k] for k in key), "pay_currency"]).take(pa.array(idx)).to_pylist()
+    rows = [{**{k: r[out_names[k]] for k in key}, "pay_currency": codes[r["pay_currency"]]} for r in picked]
     exact = exact_gaps(con, rows, key, codes)
     below = table.column("below").to_numpy(zero_copy_only=False).copy()
     top = table.column("top_up").to_numpy(zero_copy_only=False).copy()
     for i, r, (gap, minor) in zip(idx, rows, exact):
         below[i] = gap > 0
-        top[i] = minor / 10.0 ** int(r["pay_minor"])
+        top[i] = minor / 10.0 ** minor_units(r["pay_currency"])
     table = table.set_column(table.schema.get_field_index("below"), "below", pa.array(below))
     return table.set_column(table.schema.get_field_index("top_up"), "top_up", pa.array(top))
 
@@ -846,15 +968,19 @@ def exact_gaps(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], key: 
     """
     import pandas as pd
 
-    from fairpay.money import round_up
+    from fairpay.money import minor_units, round_up
 
     con.register("__keys", pd.DataFrame({k: [r[k] for r in rows] for k in key}))
-    union = "union_w_us" if key == ["worker"] else "union_wp_us"
-    cols = ", ".join(f"w.{k}" for k in key)
+    union = "union_w_us" if key == ["wid"] else "union_wp_us"
+    cols = ", ".join(f"i.{k}" for k in key)
     sums = ", ".join(f"sum(w.m{i})" for i in range(len(codes)))
+    per_project = key == ["wid", "pid"]
     detail = con.execute(f"""
+        WITH i AS (SELECT k.worker, k.wid, k.place_id{", j.project, j.pid" if per_project else ""}
+                   FROM __keys x JOIN __wk k ON k.wid = x.wid{" JOIN __pj j ON j.pid = x.pid" if per_project else ""})
         SELECT {cols}, any_value(b.bar_exact), any_value(b.local_currency), {sums}, sum(w.{union})
-        FROM __wp w JOIN __keys USING ({", ".join(key)}) JOIN __bars b ON b.place_id = w.place_min
+        FROM __wp w JOIN i ON i.worker = w.worker{" AND i.project = w.project" if per_project else ""}
+          JOIN __bars b ON b.place_id = i.place_id
         GROUP BY {cols}""").fetchall()
     con.unregister("__keys")
     fx = {(r[0], r[1]): Decimal(r[2]) for r in con.execute("SELECT from_ccy, to_ccy, rate_exact FROM __fx").fetchall()}
@@ -878,11 +1004,11 @@ def exact_gaps(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], key: 
             # residues below 1e-18 currency units are that noise, not money owed.
             pay_gap = (gap * fx[(local, r["pay_currency"])]).quantize(Decimal("1e-18"))
             top = round_up(pay_gap, r["pay_currency"])
-            out.append((gap, int(top.scaleb(int(r["pay_minor"])))))
+            out.append((gap, int(top.scaleb(minor_units(r["pay_currency"])))))
     return out
 
 
-def project_table(wps: Any, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+def _project_table(con: duckdb.DuckDBPyConnection, wps: Any, names: Mapping[str, Any]) -> pd.DataFrame:
     """Per project: workers, share below the bar, median and p10 wage, total top-up.
 
     Wages are in the project's pay currency per hour (workers live in different currencies);
@@ -890,26 +1016,24 @@ def project_table(wps: Any, con: duckdb.DuckDBPyConnection | None = None) -> pd.
     ``total_top_up`` are summed exactly (microseconds; micro-units of money), so they do not depend
     on row order. ``total_top_up`` sums the per worker x project top-ups (each rounded up); the
     ledger pays per worker, netting across projects, so its total can be lower.
-    ``wps``: the worker x project table (pandas DataFrame or Arrow table).
+    ``wps``: the worker x project Arrow table with integer codes (see :func:`money_sql`).
     """
-    import duckdb
-
-    own = con is None
-    con = duckdb.connect() if own else con
+    con.register("__wp_result", wps)
     try:
-        con.register("__wp_result", wps)
-        return con.execute(f"""
+        df = con.execute(f"""
             SELECT project, min(pay_currency) AS pay_currency,
               count(*) AS workers, count(*) FILTER (WHERE below) AS workers_below,
               count(*) FILTER (WHERE below) / count(*) AS share_below,
               quantile_cont(earnings / hours, 0.5) FILTER (WHERE hours > 0) AS median_wage,
               quantile_cont(earnings / hours, 0.1) FILTER (WHERE hours > 0) AS p10_wage,
-              quantile_cont(wage_local / bar_local, 0.5) FILTER (WHERE hours > 0) AS median_bar_ratio,
+              quantile_cont(__bar_ratio, 0.5) FILTER (WHERE hours > 0) AS median_bar_ratio,
               sum(CAST(round(hours * {_US_PER_HOUR}) AS BIGINT)) / {_US_PER_HOUR} AS hours,
               sum(CAST(round(top_up * 1e6) AS BIGINT)) / 1e6 AS total_top_up,
               count(DISTINCT pay_currency) AS n_currencies
             FROM __wp_result GROUP BY project ORDER BY project""").df()
     finally:
         con.unregister("__wp_result")
-        if own:
-            con.close()
+    projects = names["project"].to_pylist()
+    df["project"] = [projects[i] for i in df["project"]]
+    df["pay_currency"] = [names["pay_currency"][i] for i in df["pay_currency"]]
+    return df

@@ -6,8 +6,9 @@ distributed engine, local or on a cluster via ``dask.distributed.Client``) shuff
 worker; each partition then runs fairpay's own DuckDB validation scan and aggregation, which
 yield exact integer sums (microseconds, micro-units of money), so the concatenated partial
 tables are identical to the in-process ones and so are the results, to the last bit. Two passes
-over the shuffled (persisted) partitions: validation scans first (they name the places and pay
-currencies, hence the bars and rates), then the aggregation.
+over the shuffled (persisted) partitions: validation scans first (small per (worker, place,
+currency) tables; they name the places and pay currencies, hence the bars and rates, and carry
+each worker's task id), then the numeric aggregation.
 
 Recipe::
 
@@ -25,9 +26,7 @@ from typing import Any
 from fairpay.auditing import (
     AuditResult,
     Pending,
-    Scan,
     _bad_rows,
-    _bars_and_fx,
     _connect,
     _finish,
     _raw_view,
@@ -36,11 +35,12 @@ from fairpay.auditing import (
     _typed_view,
     aggregate_sql,
     arrow_table,
-    merge_scans,
+    bars_fx_benchmarks,
     normalize_groups,
     pending_warning,
-    places_table,
     raise_failures,
+    scan_from_groups,
+    scan_sql,
 )
 from fairpay.presets import Preset, get_preset
 
@@ -52,27 +52,27 @@ def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, coun
 
 
 def _validate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> tuple:
-    """Validation scan of one partition (whole workers) with the in-process SQL."""
+    """Validation scan of one partition (whole workers) with the in-process SQL: (groups, bad rows)."""
     import duckdb
 
     con = duckdb.connect()
     try:
         _typed(con, pdf, preset, columns, defaults, country)
-        scan = _scan(con, "typed")
-        return scan, (_bad_rows(con, "typed") if scan.bad_rows else [])
+        groups = arrow_table(con, scan_sql("typed"))
+        bad = sum(int(x or 0) for x in groups.column("bad").to_pylist())
+        return groups, (_bad_rows(con, "typed") if bad else [])
     finally:
         con.close()
 
 
 def _aggregate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any, settings: Any,
-               places: Any, currencies: Any) -> Any:
+               currencies: Any) -> Any:
     """The in-process heavy pass on one partition: its (worker, project) rows of the aggregated table."""
     import duckdb
 
     con = duckdb.connect()
     try:
         _typed(con, pdf, preset, columns, defaults, country)
-        con.register("__places", places)
         return arrow_table(con, aggregate_sql("typed", settings, currencies))
     finally:
         con.close()
@@ -128,23 +128,25 @@ def audit_dask(
     ddf = ddf.shuffle(on=wcol, npartitions=npartitions or ddf.npartitions).persist()
     parts = ddf.to_delayed()
     results = dask.compute(*[dask.delayed(_validate)(d, p, columns, defaults, country) for d in parts])
-    scan: Scan = merge_scans([r[0] for r in results])
-    failures = [f for r in results for f in r[1]]
-    _places, currencies, unknown = normalize_groups(scan)
-    if unknown:
-        failures += [f"row ?, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
-    if failures:
-        failures = [f.replace("row ?,", "row -1,") for f in failures]
-    raise_failures(source, failures, scan.bad_rows + len(unknown))
-    warnings = pending_warning(scan, settings)
-    bars, fx = _bars_and_fx(scan, settings, benchmarks, rates)
-    places = places_table(bars)
-    tables = dask.compute(*[dask.delayed(_aggregate)(d, p, columns, defaults, country, settings, places, currencies)
-                            for d in parts])
     import pyarrow as pa
 
-    wp = pa.concat_tables([t for t in tables if t.num_rows] or tables[:1])
     with _connect(None, None) as con:
-        con.register("__wp_parts", wp)
+        con.register("__wg_parts", pa.concat_tables([r[0] for r in results]))
+        con.execute("CREATE TEMP TABLE __wg AS SELECT * FROM __wg_parts")
+        con.unregister("__wg_parts")
+        scan = scan_from_groups(con)
+        failures = [f for r in results for f in r[1]]
+        _places, currencies, unknown = normalize_groups(scan)
+        if unknown:
+            failures += [f"row ?, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
+        if failures:
+            failures = [f.replace("row ?,", "row -1,") for f in failures]
+        raise_failures(source, failures, scan.bad_rows + len(unknown))
+        warnings = pending_warning(scan, settings)
+        bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+        tables = dask.compute(*[dask.delayed(_aggregate)(d, p, columns, defaults, country, settings, currencies)
+                                for d in parts])
+        con.register("__wp_parts", pa.concat_tables([t for t in tables if t.num_rows] or tables[:1]))
         con.execute("CREATE TEMP TABLE __wp AS SELECT * FROM __wp_parts")
-        return _finish(con, bars, fx, currencies, settings, warnings, source)
+        con.unregister("__wp_parts")
+        return _finish(con, bars, fx, currencies, settings, warnings, source, used)

@@ -497,37 +497,29 @@ def _bar_rows(r: AuditResult) -> list[Any]:
 
 
 def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
-    """One entry per bar; the full provenance when the bundled lookup gives back the exact same figure."""
-    out: list[dict[str, Any]] = []
-    s = r.settings
-    try:
-        from fairpay.benchmark import benchmarks as _bundled
+    """One entry per bar: the full provenance of the benchmark the audit used (``r.benchmarks``),
+    else (a duck-typed benchmark without it) what the bars table records."""
+    from fairpay.places import Place
 
-        collection: Any = _bundled()
-    except Exception:  # pragma: no cover - no data: cite from the bars table
-        collection = None
+    used = getattr(r, "benchmarks", None) or {}
+    out: list[dict[str, Any]] = []
     for b in _bar_rows(r):
         where = _place(b.country, b.subdivision)
-        full = None
-        if collection is not None:
-            try:
-                from fairpay.places import Place
-
-                bm = collection.bar(Place(b.country, b.subdivision), kind=s.kind, household=s.household,
-                                    locality=s.locality, year=int(b.bar_year), inflate=s.inflate,
-                                    missing_living=s.missing_living)
-                if str(bm.hourly) == str(b.bar_exact):
-                    full = _benchmark_source(bm, [where])
-            except Exception:  # a user collection was used in the audit: fall back to the bars table
-                full = None
-        out.append(full or {
+        sub = None if b.subdivision is None or (isinstance(b.subdivision, float) and math.isnan(b.subdivision)) \
+            else str(b.subdivision)
+        bm = used.get(Place(str(b.country), sub))
+        if bm is not None and all(hasattr(bm, a) for a in ("amount", "period", "hours_per_week", "reference_year")):
+            out.append(_benchmark_source(bm, [where]))
+            continue
+        out.append({
             "places": [where], "kind": b.bar_kind, "method": b.bar_method, "household": None,
             "source": b.bar_source, "url": b.bar_url, "reference_year": getattr(b, "bar_reference_year", None),
             "price_year": int(b.bar_year), "amount_as_published": None,
             "hourly": f"{_up(b.bar_local, 4)} {b.local_currency}/h",
             "gross_net": getattr(b, "bar_gross_net", None), "hours_per_week": getattr(b, "bar_hours_per_week", None),
             "hours_basis": getattr(b, "bar_hours_basis", None), "confidence": None, "origin": None,
-            "adjustments": [x for x in str(b.bar_notes or "").split("; ") if x], "fallbacks": [],
+            "adjustments": [x for x in str(getattr(b, "bar_adjustments", "") or "").split("; ") if x],
+            "fallbacks": [x for x in str(getattr(b, "bar_fallbacks", "") or "").split("; ") if x],
         })
     return out
 

@@ -697,13 +697,15 @@ def bars_fx_benchmarks(scan: Scan, settings: Settings, benchmarks: Any,
 #: worker and per worker x project, from two running maxima), status counts and exact integer
 #: money sums pivoted by pay currency (micro-units; ``m<i>``/``n<i>`` = micro-units and rows paid
 #: in the i-th currency, in alphabetical order). Places and task ids come from the scan (``__wg``).
+#: Status and currency enter the window sorts as small integer codes (``st``: 1 approved, 2 rejected,
+#: 3 returned, 4 pending; ``ci``: index of the ISO code in alphabetical order), not strings.
 AGGREGATE_SQL = """
 SELECT worker, project,
   count(*) AS tasks,
-  count(*) FILTER (WHERE status = 'approved') AS approved,
-  count(*) FILTER (WHERE status = 'rejected') AS rejected,
-  count(*) FILTER (WHERE status = 'returned') AS returned,
-  count(*) FILTER (WHERE status = 'pending') AS pending,
+  count(*) FILTER (WHERE st = 1) AS approved,
+  count(*) FILTER (WHERE st = 2) AS rejected,
+  count(*) FILTER (WHERE st = 3) AS returned,
+  count(*) FILTER (WHERE st = 4) AS pending,
   {pivot},
   sum(CASE WHEN pw IS NULL OR s_us > pw + {gap} THEN e_us - s_us ELSE greatest(e_us - pw, 0) END) AS union_w_us,
   sum(CASE WHEN pp IS NULL OR s_us > pp + {gap} THEN e_us - s_us ELSE greatest(e_us - pp, 0) END) AS union_wp_us
@@ -713,7 +715,10 @@ FROM (
     max(e_us) OVER (PARTITION BY worker, project ORDER BY s_us, e_us
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pp
   FROM (
-    SELECT t.worker, t.project, t.s_us, t.e_us, t.status, t.currency,
+    SELECT t.worker, t.project, t.s_us, t.e_us,
+      CAST(CASE t.status WHEN 'approved' THEN 1 WHEN 'rejected' THEN 2 WHEN 'returned' THEN 3
+                         WHEN 'pending' THEN 4 ELSE 0 END AS UTINYINT) AS st,
+      CAST(CASE {ccy_cases} ELSE 255 END AS UTINYINT) AS ci,
       CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
         + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro
     FROM {typed} t
@@ -751,12 +756,13 @@ def aggregate_sql(typed: str, settings: Settings, currencies: Mapping[str, str])
     """The heavy per-row SQL (see ``AGGREGATE_SQL``); ``currencies`` maps raw currency -> ISO code."""
     gap = int(round(settings.merge_gap_seconds * 1_000_000))
     pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
-    pivot = []
+    pivot, cases = [], []
     for i, (_code, raws) in enumerate(_currency_groups(currencies)):
-        cond = f"currency IN ({', '.join(_literal(r) for r in raws)})"
-        pivot.append(f"CAST(coalesce(sum(micro) FILTER (WHERE {cond}), 0) AS BIGINT) AS m{i}, "
-                     f"count(*) FILTER (WHERE {cond}) AS n{i}")
-    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid, pivot=",\n  ".join(pivot))
+        cases.append(f"WHEN t.currency IN ({', '.join(_literal(r) for r in raws)}) THEN {i}")
+        pivot.append(f"CAST(coalesce(sum(micro) FILTER (WHERE ci = {i}), 0) AS BIGINT) AS m{i}, "
+                     f"count(*) FILTER (WHERE ci = {i}) AS n{i}")
+    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid, pivot=",\n  ".join(pivot),
+                                ccy_cases=" ".join(cases) or "WHEN FALSE THEN 0")
 
 
 def places_table(bars: pd.DataFrame) -> pd.DataFrame:

@@ -272,3 +272,40 @@ def test_benchmarks_used_are_kept_per_place() -> None:
     assert r.benchmarks[Place("US", "US-CA")].hourly == 20 and r.benchmarks[Place("US")].hourly == 15
     assert {"bar_reference_year", "bar_gross_net", "bar_hours_per_week", "bar_hours_basis", "bar_adjustments",
             "bar_fallbacks"} <= set(r.bars.columns)
+
+
+def test_exact_recheck_applies_to_worker_project_rows() -> None:
+    # same figures as test_exactly_at_the_bar_is_not_below, checked on the worker x project table
+    df = log([
+        ("e", "p", "t1", "2024-03-01 10:00:00", "2024-03-01 10:00:36", 0.1, "USD", "approved", "US"),
+        ("e", "p", "t2", "2024-03-01 10:00:36", "2024-03-01 10:01:12", 0.05, "USD", "approved", "US"),
+        ("f", "q", "t3", "2024-03-01 10:00:00", "2024-03-01 10:00:48", 0.2, "USD", "approved", "US"),
+    ])
+    r = run(df)
+    assert row(r, "e", "worker_projects", "p")["top_up"] == pytest.approx(0.15)  # 0.30 - 0.15
+    f = row(r, "f", "worker_projects", "q")  # 48 s * 15/3600 = 0.2 exactly = pay
+    assert not f["below"] and f["top_up"] == 0
+
+
+def test_pair_rows_sorted_by_worker_then_project_and_memory_limit_changes_nothing() -> None:
+    rnd = random.Random(11)
+    base = pd.Timestamp("2024-05-01", tz="UTC")
+    recs = []
+    for i in range(400):
+        w, p, s = f"w{rnd.randint(0, 30)}", f"p{rnd.randint(0, 12)}", rnd.randint(0, 50_000)
+        recs.append((w, p, f"t{i}", base + pd.Timedelta(seconds=s), base + pd.Timedelta(seconds=s + rnd.randint(1, 900)),
+                     rnd.randint(1, 300) / 100, "USD", "approved", "US"))
+    r = run(log(recs))
+    keys = list(zip(r.worker_projects["worker"].astype(str), r.worker_projects["project"].astype(str)))
+    assert keys == sorted({(w, p) for w, p, *_ in recs})  # every pair once, in (worker, project) order
+    limited = run(log(recs), memory_limit="64MB")
+    pd.testing.assert_frame_equal(limited.worker_projects, r.worker_projects)
+    pd.testing.assert_frame_equal(limited.workers, r.workers)
+    pd.testing.assert_frame_equal(limited.projects, r.projects)
+
+
+def test_duckdb_memory_setting_text_in_bytes() -> None:
+    from fairpay.auditing import _bytes
+
+    assert _bytes("953.6 MiB") == int(953.6 * 1024 * 1024)
+    assert _bytes("2 GB") == 2_000_000_000 and _bytes("512 KiB") == 512 * 1024

@@ -209,7 +209,7 @@ def audit(
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
         _places, currencies, _ = normalize_groups(scan)
         con.execute(f"CREATE TEMP TABLE __wp AS {aggregate_sql('typed', settings, currencies)}")
-        return _finish(con, bars, fx, currencies, settings, warnings, source, used)
+        return _finish(con, bars, fx, currencies, settings, warnings, source, used, memory_limit)
 
 
 def _settings(kind: str, household: str | None, locality: str | None, missing_living: str, year: int | None,
@@ -229,8 +229,11 @@ def _settings(kind: str, household: str | None, locality: str | None, missing_li
 class _connect:
     """A DuckDB connection that spills to a private temporary directory (removed afterwards).
 
-    ``memory_limit`` (e.g. "1GB") bounds DuckDB's own memory: sorts, windows and aggregations
-    larger than that spill to disk, so logs larger than memory are processed in bounded memory.
+    ``memory_limit`` (e.g. "1GB") is the audit's memory budget: DuckDB gets it minus an allowance
+    for the interpreter and libraries (``_PYTHON_BYTES``, at most half), and for the worker x
+    project fetch also minus the size of the numpy result columns; sorts, windows, aggregations
+    and temporary tables larger than that spill to disk, so logs larger than memory are processed
+    in bounded memory.
     """
 
     def __init__(self, memory_limit: str | None, threads: int | None) -> None:
@@ -245,6 +248,9 @@ class _connect:
         if threads:
             config["threads"] = int(threads)
         self.con = duckdb.connect(config=config)
+        if memory_limit:  # the limit is the audit's budget: leave room for the interpreter and libraries
+            limit = _bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+            self.con.execute(f"SET memory_limit = '{max(limit - _PYTHON_BYTES, limit // 2) // 2**20}MiB'")
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
         return self.con
@@ -800,7 +806,7 @@ x AS (
 SELECT {select}, CAST(CASE pay_currency {pay_index} END AS TINYINT) AS pay_currency,
   x > -1e-9 * greatest(magnitude, 1.0) AND abs(x - round(x)) <= 1e-9 * greatest(magnitude, 1.0) AS __unsure
 FROM x
-ORDER BY {key}
+{order_by}
 """
 
 #: Per worker: the place, the pay, the bar and the rates (everything that belongs to the worker).
@@ -839,10 +845,11 @@ FROM __wp w JOIN __wk k ON k.worker = w.worker JOIN __pj j ON j.project = w.proj
 """
 
 
-def money_sql(key: list[str], codes: list[str]) -> str:
+def money_sql(key: list[str], codes: list[str], order: bool = True) -> str:
     """SQL for one result table (key ["wid"] or ["wid", "pid"]) from ``__wp``, ``__wk``, ``__pj``, ``__bars``, ``__fx``.
 
-    Workers, projects and pay currencies come back as integer codes (see :func:`_to_pandas`).
+    Workers, projects and pay currencies come back as integer codes (see :func:`_to_pandas`),
+    ordered by the key unless ``order`` is false (the pair table is sorted in numpy instead).
     """
     n = len(codes)
     if key == ["wid"]:
@@ -862,7 +869,7 @@ def money_sql(key: list[str], codes: list[str]) -> str:
                         for i, c in enumerate(codes))
     pay_index = " ".join(f"WHEN {_literal(c)} THEN {i}" for i, c in enumerate(codes))
     return _MONEY_SQL.format(k_sql=k_sql, whens=" ".join(whens), earn=earn, ncur=ncur, fx_joins=fx_joins,
-                             key=", ".join(key), us_per_hour=_US_PER_HOUR, select=select, pay_index=pay_index)
+                             order_by=f"ORDER BY {', '.join(key)}" if order else "", us_per_hour=_US_PER_HOUR, select=select, pay_index=pay_index)
 
 
 #: Small string columns returned as pandas categoricals (dictionary-encoded, categories sorted).
@@ -871,8 +878,12 @@ _CATEGORICAL = ("country", "subdivision", "local_currency")
 
 def _finish(con: duckdb.DuckDBPyConnection, bars: pd.DataFrame, fx: pd.DataFrame, currencies: Mapping[str, str],
             settings: Settings, warnings: list[str], source: str,
-            benchmarks: Mapping[Any, Any] | None = None) -> AuditResult:
-    """From ``__wg`` (scan groups) and ``__wp`` (aggregated pairs) in ``con`` to the result tables."""
+            benchmarks: Mapping[Any, Any] | None = None, memory_limit: str | None = None) -> AuditResult:
+    """From ``__wg`` (scan groups) and ``__wp`` (aggregated pairs) in ``con`` to the result tables.
+
+    With ``memory_limit``, DuckDB's limit is lowered for the worker x project fetch by the size of
+    the numpy columns being filled, so DuckDB plus the result stay near the limit (DuckDB spills).
+    """
     codes = [c for c, _ in _currency_groups(currencies)]
     con.register("__places", places_table(bars))
     con.register("__bars", bars.assign(place_id=places_table(bars)["place_id"]))
@@ -892,13 +903,108 @@ def _finish(con: duckdb.DuckDBPyConnection, bars: pd.DataFrame, fx: pd.DataFrame
     n_workers = con.execute("SELECT count(DISTINCT worker) FROM __wp").fetchall()[0][0]
     if workers.num_rows != n_workers:  # every place has a bar and every pair a rate; a miss is a bug
         raise InvalidDataError(source, [f"{n_workers - workers.num_rows} worker(s) lost in the bar/rate joins"])
-    workers = _exact_fix(con, workers, ["wid"], codes)
-    wps = arrow_table(con, money_sql(["wid", "pid"], codes))
-    wps = _exact_fix(con, wps, ["wid", "pid"], codes)
-    projects = _project_table(con, wps, names)
-    return AuditResult(workers=_to_pandas(workers, names), worker_projects=_to_pandas(wps.drop_columns(["__bar_ratio"]), names),
+    workers = _to_pandas(_exact_fix(con, workers, ["wid"], codes), names)
+    n_pairs = con.execute("SELECT count(*) FROM __wp").fetchall()[0][0]
+    if memory_limit:  # leave room for the numpy pair columns next to DuckDB (its tables spill to disk)
+        limit = _bytes(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        room = max(limit - n_pairs * _PAIR_ROW_BYTES, limit // 2)
+        con.execute(f"SET memory_limit = '{room // 2**20}MiB'")
+    cols = _pair_columns(con, money_sql(["wid", "pid"], codes, order=False), n_pairs)
+    _exact_fix_columns(con, cols, codes)
+    projects = _project_table(con, cols, names)
+    for t in ("__wp", "__wg"):  # the big intermediates are no longer needed: free them before sorting
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    _sort_pairs(cols)
+    return AuditResult(workers=workers, worker_projects=_pairs_frame(cols, names),
                        projects=projects, bars=bars, settings=settings, warnings=warnings, source=source,
                        benchmarks=dict(benchmarks or {}))
+
+
+#: Bytes per worker x project row in the numpy columns (int32 x 7, float64 x 6, bool x 2, int8), and
+#: an allowance for the interpreter, libraries and the worker table.
+_PAIR_ROW_BYTES = 7 * 4 + 6 * 8 + 2 + 1
+_PYTHON_BYTES = 256 * 2**20
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _bytes(setting: str) -> int:
+    """DuckDB's memory setting text ("953.6 MiB") in bytes."""
+    number, _, unit = str(setting).strip().partition(" ")
+    return int(float(number) * _UNITS[unit.strip().upper() or "B"])
+
+
+def _pair_columns(con: duckdb.DuckDBPyConnection, sql: str, n_rows: int) -> dict[str, Any]:
+    """The worker x project result (``n_rows`` rows) as numpy columns, fetched in Arrow record batches.
+
+    The columns are allocated once and filled batch by batch, so only one batch is held as Arrow
+    (no full Arrow copy next to the numpy one). ``__unsure`` becomes the row indices.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    rel = con.sql(sql)
+    reader = rel.to_arrow_reader(1_000_000) if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch(1_000_000)
+    names = list(reader.schema.names)
+    out = {n: np.empty(n_rows, dtype=np.dtype(f.type.to_pandas_dtype())) for n, f in zip(names, reader.schema)}
+    at = 0
+    for batch in reader:
+        k = batch.num_rows
+        if at + k > n_rows:  # the pair count comes from __wp; a mismatch is a bug
+            raise InvalidDataError("log", [f"worker x project result has more than {n_rows} rows"])
+        for n, col in zip(names, batch.columns):
+            out[n][at:at + k] = (pc.fill_null(col, False) if n == "__unsure" else col).to_numpy(zero_copy_only=False)
+        at += k
+        del batch
+    if at != n_rows:
+        raise InvalidDataError("log", [f"worker x project result has {at} rows, expected {n_rows}"])
+    out["__unsure"] = np.flatnonzero(out["__unsure"])
+    return out
+
+
+def _sort_pairs(cols: dict[str, Any]) -> None:
+    """Deterministic row order, in place: by worker, then project (integer codes, i.e. alphabetical).
+
+    Sorted here rather than by DuckDB's ORDER BY, one column at a time, so neither DuckDB nor numpy
+    holds a second copy of the table.
+    """
+    import numpy as np
+
+    order = np.argsort((cols["worker"].astype(np.int64) << 32) | cols["project"].astype(np.int64), kind="stable")
+    for n in list(cols):
+        cols[n] = cols[n][order]
+
+
+def _exact_fix_columns(con: duckdb.DuckDBPyConnection, cols: dict[str, Any], codes: list[str]) -> None:
+    """:func:`_exact_fix` for the numpy pair columns, in place (only the unsure rows are touched)."""
+    from fairpay.money import minor_units
+
+    idx = cols.pop("__unsure")
+    if not len(idx):
+        return
+    rows = [{"wid": int(cols["worker"][i]), "pid": int(cols["project"][i]), "pay_currency": codes[cols["pay_currency"][i]]}
+            for i in idx]
+    for i, r, (gap, minor) in zip(idx, rows, exact_gaps(con, rows, ["wid", "pid"], codes)):
+        cols["below"][i] = gap > 0
+        cols["top_up"][i] = minor / 10.0 ** minor_units(r["pay_currency"])
+
+
+def _pairs_frame(cols: dict[str, Any], names: Mapping[str, Any]) -> pd.DataFrame:
+    """The public worker x project DataFrame from the numpy columns (codes -> categoricals), no copy."""
+    import pandas as pd
+
+    cols.pop("__bar_ratio", None)
+    data: dict[str, Any] = {}
+    for n in list(cols):
+        col = cols.pop(n)
+        if n in names:
+            cats = pd.Index(names[n].to_pylist() if hasattr(names[n], "to_pylist") else list(names[n]), dtype="str")
+            col = pd.Categorical.from_codes(col, dtype=pd.CategoricalDtype(cats))
+        data[n] = col
+    df = pd.DataFrame(data, copy=False)
+    if "pay_currency" in df:
+        df.insert(df.columns.get_loc("project") + 1, "pay_currency", df.pop("pay_currency"))
+    return df
 
 
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
@@ -1014,7 +1120,7 @@ def exact_gaps(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], key: 
     return out
 
 
-def _project_table(con: duckdb.DuckDBPyConnection, wps: Any, names: Mapping[str, Any]) -> pd.DataFrame:
+def _project_table(con: duckdb.DuckDBPyConnection, cols: Mapping[str, Any], names: Mapping[str, Any]) -> pd.DataFrame:
     """Per project: workers, share below the bar, median and p10 wage, total top-up.
 
     Wages are in the project's pay currency per hour (workers live in different currencies);
@@ -1022,9 +1128,12 @@ def _project_table(con: duckdb.DuckDBPyConnection, wps: Any, names: Mapping[str,
     ``total_top_up`` are summed exactly (microseconds; micro-units of money), so they do not depend
     on row order. ``total_top_up`` sums the per worker x project top-ups (each rounded up); the
     ledger pays per worker, netting across projects, so its total can be lower.
-    ``wps``: the worker x project Arrow table with integer codes (see :func:`money_sql`).
+    ``cols``: the worker x project numpy columns with integer codes (see :func:`_pair_columns`).
     """
-    con.register("__wp_result", wps)
+    import pandas as pd
+
+    con.register("__wp_result", pd.DataFrame({c: cols[c] for c in ("project", "pay_currency", "below", "hours",
+                                                                   "earnings", "top_up", "__bar_ratio")}, copy=False))
     try:
         df = con.execute(f"""
             SELECT project, min(pay_currency) AS pay_currency,

@@ -19,9 +19,11 @@ project). Money and time are summed as exact integers (micro-units of each pay c
 microseconds), so results do not depend on thread scheduling, and the Dask engine
 (``fairpay.distributed``) reproduces them exactly. (3) Small SQL queries join the bars and
 rates, choose the pay currency (most rows; a tie goes to the alphabetically first ISO code) and
-compute the money columns; results come back as Arrow with integer codes for workers, projects
-and pay currencies, which become pandas categoricals at the end. DuckDB
-spills to a private temporary directory, so ``memory_limit`` bounds its memory.
+compute the money columns, with integer codes for workers, projects and pay currencies, which
+become pandas categoricals at the end. The worker x project table is streamed in Arrow record
+batches into preallocated numpy columns and sorted there on the integer codes (worker, then
+project), so no second copy of it is held. DuckDB spills to a private temporary directory;
+``memory_limit`` is the audit's budget (see :class:`_connect`).
 
 Rounding: top-ups are computed in float, then rounded up to the pay currency's minor unit. A
 float within 1e-9 (relative) of a minor-unit boundary is recomputed exactly in ``Decimal`` from

@@ -246,3 +246,15 @@ def test_loading_and_status_do_not_import_httpx() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_forgetting_loaded_tables_also_drops_rates_and_benchmarks() -> None:
+    """After an update or import in the same process, derived caches must not serve old data."""
+    from fairpay import benchmark, fx
+    from fairpay.sources import _forget_loaded
+
+    rates, bench = fx.ExchangeRates.bundled(), benchmark.Benchmarks.bundled()
+    assert fx.ExchangeRates.bundled() is rates and benchmark.Benchmarks.bundled() is bench
+    _forget_loaded()
+    assert fx.ExchangeRates.bundled() is not rates
+    assert benchmark.Benchmarks.bundled() is not bench

@@ -135,3 +135,8 @@ def _bundled() -> ExchangeRates:
 
     table = data.load("exchange_rates")
     return ExchangeRates(table.rows, source=f"exchange_rates ({table.origin}: {table.location})")
+
+
+def clear_cache() -> None:
+    """Forget the loaded rates (after ``fairpay data update`` in the same process)."""
+    _bundled.cache_clear()

@@ -27,7 +27,6 @@ The arithmetic, exactly (task t, place k; all money ``Decimal``):
 from __future__ import annotations
 
 import csv
-import datetime
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -519,10 +518,3 @@ def _benchmark_warnings(b: Benchmark) -> list[str]:
     if b.gross_net == "net":
         out.append(f"{where}: benchmark is a net figure; gross pay must be higher to leave this much after tax")
     return out
-
-
-def this_year() -> int:
-    """The calendar year used for benchmark ages (UTC)."""
-    return datetime.datetime.now(datetime.UTC).year
-
-

@@ -217,16 +217,13 @@ def store(kind: str, rows: Sequence[Mapping[str, Any]], provenance: cache.Proven
 
 
 def _forget_loaded() -> None:
-    """Drop per-process caches of loaded tables so this process sees the new data at once."""
-    import sys
-
-    from fairpay import data
+    """Drop per-process caches of loaded tables and what is built from them (benchmark collection,
+    exchange rates), so this process sees the new data at once."""
+    from fairpay import benchmark, data, fx
 
     data.load.cache_clear()
-    bench = sys.modules.get("fairpay.benchmark")
-    cached = getattr(bench, "_bundled", None)
-    if cached is not None and hasattr(cached, "cache_clear"):
-        cached.cache_clear()
+    benchmark.clear_cache()
+    fx.clear_cache()
 
 
 def _run_source(name: str, url: str, policy: Any, kinds: Sequence[str] | None) -> list[Outcome]:

@@ -41,6 +41,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from fairpay.audit_money import PAIR_COLUMNS, WORKER_COLUMNS
 from fairpay.errors import (
     InvalidDataError,
     InvalidInputError,
@@ -201,7 +202,8 @@ def audit(
     settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
                          merge_gap_seconds, pending)
     p = get_preset(preset)
-    with _connect(memory_limit, threads) as con:
+    with _connect(memory_limit, threads) as connection, _numpy_pages():
+        con = connection.con
         if progress:
             con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = true")
         source = _register_source(con, log, p, columns, defaults, country)
@@ -210,8 +212,10 @@ def audit(
         warnings = _check(con, "typed", scan, source, settings)
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
         _places, currencies, _ = normalize_groups(scan)
-        con.execute(f"CREATE TEMP TABLE __wp AS {aggregate_sql('typed', settings, currencies)}")
-        return _finish(con, bars, fx, currencies, settings, warnings, source, used, memory_limit)
+        workers, pairs, projects = _run(con, "typed", scan, bars, fx, currencies, settings, source,
+                                        connection.tmp, connection.budget)
+    return AuditResult(workers=workers, worker_projects=pairs, projects=projects, bars=bars, settings=settings,
+                       warnings=warnings, source=source, benchmarks=used)
 
 
 def _settings(kind: str, household: str | None, locality: str | None, missing_living: str, year: int | None,
@@ -231,11 +235,10 @@ def _settings(kind: str, household: str | None, locality: str | None, missing_li
 class _connect:
     """A DuckDB connection that spills to a private temporary directory (removed afterwards).
 
-    ``memory_limit`` (e.g. "1GB") is the audit's memory budget: DuckDB gets it minus an allowance
-    for the interpreter and libraries (``_PYTHON_BYTES``, at most half), and for the worker x
-    project fetch also minus the size of the numpy result columns; sorts, windows, aggregations
-    and temporary tables larger than that spill to disk, so logs larger than memory are processed
-    in bounded memory.
+    ``memory_limit`` (e.g. "1GB") is the audit's memory budget (``budget``, bytes): DuckDB gets it
+    minus an allowance for the interpreter and libraries (``_PYTHON_BYTES``, at most half) for its
+    scans and small aggregations, and the row buckets go to files in the same directory when the
+    rows would take more than a quarter of it (see :func:`plan`).
     """
 
     def __init__(self, memory_limit: str | None, threads: int | None) -> None:
@@ -244,24 +247,47 @@ class _connect:
         import duckdb
 
         self.tmp = tempfile.mkdtemp(prefix="fairpay-duckdb-")
-        config: dict[str, Any] = {"temp_directory": self.tmp, "preserve_insertion_order": False}
+        # background threads return DuckDB's freed memory to the system while numpy works
+        config: dict[str, Any] = {"temp_directory": self.tmp, "preserve_insertion_order": False,
+                                  "allocator_background_threads": True}
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:
             config["threads"] = int(threads)
         self.con = duckdb.connect(config=config)
+        self.budget: int | None = None
         if memory_limit:  # the limit is the audit's budget: leave room for the interpreter and libraries
-            limit = _bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
-            self.con.execute(f"SET memory_limit = '{max(limit - _PYTHON_BYTES, limit // 2) // 2**20}MiB'")
+            self.budget = _bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+            self.con.execute(f"SET memory_limit = '{max(self.budget - _PYTHON_BYTES, self.budget // 2) // 2**20}MiB'")
 
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        return self.con
+    def __enter__(self) -> _connect:
+        return self
 
     def __exit__(self, *exc: Any) -> None:
         import shutil
 
         self.con.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class _numpy_pages:
+    """Within the audit, numpy does not ask the kernel for transparent huge pages.
+
+    Why: with THP in ``madvise`` mode and ``defrag=madvise`` (a common server setting), each fresh
+    large numpy array may stall on memory compaction; measured here, array operations on 10M rows
+    ran 3-5x slower. numpy's own switch (also ``NUMPY_MADVISE_HUGEPAGE=0``) is restored afterwards.
+    """
+
+    def __enter__(self) -> None:
+        import numpy as np
+
+        core = getattr(np, "_core", None) or getattr(np, "core", None)
+        self.switch = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+        self.before = self.switch(False) if self.switch else None
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.switch:
+            self.switch(self.before)
 
 
 # --------------------------------------------------------------------------- sources
@@ -447,51 +473,55 @@ _BAD = """(worker IS NULL OR project IS NULL OR s_us IS NULL OR e_us IS NULL OR 
   OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
 
 
+
+
 @dataclass
 class Scan:
     """What one pass over the log found: distinct places and currencies, bad-row count, years."""
 
-    groups: list[tuple[str | None, str | None, str | None, int, int]]  # country, sub, ccy, rows, first row
+    groups: list[tuple[str | None, str | None, str | None, int]]  # country, subdivision, currency, rows
     bad_rows: int
     rows: int
     last_submitted_us: int | None
     pending_rows: int
 
 
-#: The validation scan, one group per (worker, raw place, raw currency): row counts, bad-row
-#: counts, last submission and pending counts (the log-wide scan is the sum of these groups), plus
-#: each worker's MTurk assignment id (the last approved task, else the last task) and raw places
-#: (one place per worker is checked from this small table), so the heavy pass handles only numbers.
+#: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission
+#: and pending rows. Small: it names the places and currencies (hence the bars and rates).
 SCAN_SQL = """
-SELECT worker, country_raw, subdivision_raw, currency, count(*) AS n, min(__row) AS first_row,
-  count(*) FILTER (WHERE {bad}) AS bad, max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending,
-  max(task) FILTER (WHERE status = 'approved') AS task_approved, max(task) AS task_any
+SELECT country_raw, subdivision_raw, currency, count(*) AS n, count(*) FILTER (WHERE {bad}) AS bad,
+  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending
 FROM {typed} GROUP BY ALL
 """
 
 
 def scan_sql(typed: str) -> str:
-    """The validation scan at (worker, place, currency) grain (see ``SCAN_SQL``)."""
+    """The validation scan at (place, currency) grain (see ``SCAN_SQL``)."""
     return SCAN_SQL.format(bad=_BAD, typed=typed)
 
 
 def _scan(con: duckdb.DuckDBPyConnection, typed: str) -> Scan:
-    """One pass over the log: creates the small table ``__wg`` (``SCAN_SQL``) and sums it up."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __wg AS {scan_sql(typed)}")
-    return scan_from_groups(con)
+    """One pass over the log (``SCAN_SQL``), summed up."""
+    return scan_from_groups(con.execute(scan_sql(typed)).fetchall())
 
 
-def scan_from_groups(con: duckdb.DuckDBPyConnection) -> Scan:
-    """The log-wide :class:`Scan` from the (worker, place, currency) groups in ``__wg``."""
-    rows = con.execute("""
-        SELECT country_raw, subdivision_raw, currency, sum(n), min(first_row), sum(bad), max(last_e), sum(pending)
-        FROM __wg GROUP BY ALL""").fetchall()
+def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
+    """The log-wide :class:`Scan` from ``SCAN_SQL`` rows (of one or several partitions)."""
+    merged: dict[tuple[Any, Any, Any], list[int]] = {}
+    last: int | None = None
+    for c, sub, ccy, n, bad, last_e, pending in rows:
+        acc = merged.setdefault((c, sub, ccy), [0, 0, 0])
+        acc[0] += int(n)
+        acc[1] += int(bad)
+        acc[2] += int(pending)
+        if last_e is not None:
+            last = int(last_e) if last is None else max(last, int(last_e))
     return Scan(
-        groups=[(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows],
-        bad_rows=sum(int(r[5]) for r in rows),
-        rows=sum(int(r[3]) for r in rows),
-        last_submitted_us=max((int(r[6]) for r in rows if r[6] is not None), default=None),
-        pending_rows=sum(int(r[7]) for r in rows),
+        groups=[(*k, v[0]) for k, v in merged.items()],
+        bad_rows=sum(v[1] for v in merged.values()),
+        rows=sum(v[0] for v in merged.values()),
+        last_submitted_us=last,
+        pending_rows=sum(v[2] for v in merged.values()),
     )
 
 
@@ -552,7 +582,7 @@ def normalize_groups(scan: Scan) -> tuple[dict[tuple[str, str], Any], dict[str, 
     places: dict[tuple[str, str], Any] = {}
     currencies: dict[str, str] = {}
     failures: list[tuple[str, str, Any]] = []
-    for c, sub, ccy, _n, _first in scan.groups:
+    for c, sub, ccy, _n in scan.groups:
         if c is not None and (c, sub or "") not in places:
             try:
                 places[(c, sub or "")] = place(c, sub)
@@ -699,233 +729,267 @@ def bars_fx_benchmarks(scan: Scan, settings: Settings, benchmarks: Any,
     return bars, fx, dict(sorted(by_place.items(), key=lambda kv: (kv[0].country, kv[0].subdivision or "")))
 
 
-# --------------------------------------------------------------------------- heavy pass
 
-#: The one heavy per-row pass, at (worker, project) grain, numbers only: interval unions (per
-#: worker and per worker x project, from two running maxima), status counts and exact integer
-#: money sums pivoted by pay currency (micro-units; ``m<i>``/``n<i>`` = micro-units and rows paid
-#: in the i-th currency, in alphabetical order). Places and task ids come from the scan (``__wg``).
-#: Status and currency enter the window sorts as small integer codes (``st``: 1 approved, 2 rejected,
-#: 3 returned, 4 pending; ``ci``: index of the ISO code in alphabetical order), not strings.
-AGGREGATE_SQL = """
-SELECT worker, project,
-  count(*) AS tasks,
-  count(*) FILTER (WHERE st = 1) AS approved,
-  count(*) FILTER (WHERE st = 2) AS rejected,
-  count(*) FILTER (WHERE st = 3) AS returned,
-  count(*) FILTER (WHERE st = 4) AS pending,
-  {pivot},
-  sum(CASE WHEN pw IS NULL OR s_us > pw + {gap} THEN e_us - s_us ELSE greatest(e_us - pw, 0) END) AS union_w_us,
-  sum(CASE WHEN pp IS NULL OR s_us > pp + {gap} THEN e_us - s_us ELSE greatest(e_us - pp, 0) END) AS union_wp_us
-FROM (
-  SELECT r.*,
-    max(e_us) OVER (PARTITION BY worker ORDER BY s_us, e_us ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pw,
-    max(e_us) OVER (PARTITION BY worker, project ORDER BY s_us, e_us
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pp
-  FROM (
-    SELECT t.worker, t.project, t.s_us, t.e_us,
-      CAST(CASE t.status WHEN 'approved' THEN 1 WHEN 'rejected' THEN 2 WHEN 'returned' THEN 3
-                         WHEN 'pending' THEN 4 ELSE 0 END AS UTINYINT) AS st,
-      CAST(CASE {ccy_cases} ELSE 255 END AS UTINYINT) AS ci,
-      CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
-        + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro
-    FROM {typed} t
-  ) r
-)
-GROUP BY worker, project
+
+# --------------------------------------------------------------------------- the engine
+
+#: Each worker once, alphabetical (its position is the integer id ``wid``), with its row count and
+#: the task id used for bonuses (the alphabetically last approved task, else the last task; MTurk's
+#: SendBonus needs one assignment of the worker).
+WORKERS_SQL = """
+SELECT worker, count(*) AS n, coalesce(max(task) FILTER (WHERE status = 'approved'), max(task)) AS task
+FROM {typed} GROUP BY worker ORDER BY worker
 """
 
-#: Per worker from the scan groups: the place (a small integer: the row of ``bars``; ``place_max``
-#: differs when a worker appears with two places, an error) and the MTurk assignment id.
-WORKER_PLACE_SQL = """
-SELECT *, CAST(row_number() OVER (ORDER BY worker) - 1 AS INTEGER) AS wid FROM (
-  SELECT g.worker, CAST(min(p.place_id) AS INTEGER) AS place_id, CAST(max(p.place_id) AS INTEGER) AS place_max,
-    coalesce(max(g.task_approved), max(g.task_any)) AS task
-  FROM __wg g JOIN {places} p ON g.country_raw = p.country_raw AND coalesce(g.subdivision_raw, '') = p.sub_key
-  GROUP BY g.worker)
+#: The per-row stream, integers only: worker and project ids (alphabetical), the place (row of
+#: ``bars``), the pay currency (index in alphabetical ISO order), the status code (see
+#: :mod:`fairpay.audit_kernel`), start and end (microseconds) and money paid (micro-units: approved
+#: rewards, and pending ones when they count as paid, plus bonuses already paid).
+STREAM_SQL = """
+SELECT k.wid, j.pid, g.place, g.ccy,
+  CAST(CASE t.status WHEN 'approved' THEN 1 WHEN 'rejected' THEN 2 WHEN 'returned' THEN 3
+                     WHEN 'pending' THEN 4 ELSE 0 END AS TINYINT) AS st,
+  t.s_us AS s, t.e_us AS e,
+  CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
+    + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro
+FROM {typed} t
+JOIN __wk k ON k.worker = t.worker
+JOIN __pj j ON j.project = t.project
+JOIN __g g ON g.country_raw = t.country_raw AND g.sub_key = coalesce(t.subdivision_raw, '') AND g.currency = t.currency
 """
 
-#: Project -> small integer (alphabetical order), so result tables carry integer codes.
-PROJECT_ID_SQL = """
-SELECT project, CAST(row_number() OVER (ORDER BY project) - 1 AS INTEGER) AS pid
-FROM (SELECT DISTINCT project FROM __wp)
-"""
+#: Rows per bucket by default, and bytes per row of work in a bucket (the rows, the sort keys and
+#: order, the shifted times): with a memory budget, buckets are sized to a quarter of it.
+ROWS_PER_BUCKET = 1_000_000
+_WORK_BYTES_PER_ROW = 120
+#: Bytes per worker x project result row (int32 x 7, float64 x 5, bool, int8), and an allowance for
+#: the interpreter and libraries.
+_PAIR_ROW_BYTES = 7 * 4 + 5 * 8 + 2
+_PYTHON_BYTES = 256 * 2**20
 
 
 def _currency_groups(currencies: Mapping[str, str]) -> list[tuple[str, list[str]]]:
-    """(ISO code, raw spellings) in alphabetical ISO order: the pivot columns m0/n0, m1/n1, ..."""
+    """(ISO code, raw spellings) in alphabetical ISO order: the pay-currency indices 0, 1, ..."""
     by_code: dict[str, list[str]] = {}
     for raw, code in currencies.items():
         by_code.setdefault(code, []).append(raw)
     return [(code, sorted(by_code[code])) for code in sorted(by_code)]
 
 
-def aggregate_sql(typed: str, settings: Settings, currencies: Mapping[str, str]) -> str:
-    """The heavy per-row SQL (see ``AGGREGATE_SQL``); ``currencies`` maps raw currency -> ISO code."""
-    gap = int(round(settings.merge_gap_seconds * 1_000_000))
+def _codes_table(bars: pd.DataFrame, scan: Scan, currencies: Mapping[str, str], codes: list[str]) -> pd.DataFrame:
+    """(raw country, raw subdivision, raw currency) -> (place = row of ``bars``, pay-currency index)."""
+    import pandas as pd
+
+    place_of = {(c, s): i for i, (c, s) in enumerate(zip(bars["country_raw"], bars["sub_key"]))}
+    rows = [(c, sub or "", ccy, place_of[(c, sub or "")], codes.index(currencies[ccy]))
+            for c, sub, ccy, _n in scan.groups]
+    return pd.DataFrame(rows, columns=["country_raw", "sub_key", "currency", "place", "ccy"]).astype(
+        {"place": "int16", "ccy": "int8"})
+
+
+@dataclass
+class Engine:
+    """What the per-row stage needs: the lookups, the settings and the memory plan."""
+
+    codes: list[str]
+    lookup: Any
+    gap_us: int
+    rows_per_bucket: int
+    spill_dir: str | None
+    places: Any  # the ``__g`` table: raw place and currency -> place, pay-currency index
+
+
+def plan(con: duckdb.DuckDBPyConnection, scan: Scan, bars: pd.DataFrame, fx: pd.DataFrame,
+         currencies: Mapping[str, str], settings: Settings, tmp: str, budget: int | None) -> Engine:
+    """Register the small code tables (``__g``) and choose bucket size and spilling for the budget."""
+    from fairpay.audit_money import lookup
+
+    codes = [c for c, _ in _currency_groups(currencies)]
+    places = _codes_table(bars, scan, currencies, codes)
+    con.register("__g", places)
+    rows_per_bucket, spill = ROWS_PER_BUCKET, None
+    if budget is not None:
+        from fairpay.audit_kernel import ROW_BYTES
+
+        rows_per_bucket = max(10_000, min(ROWS_PER_BUCKET, budget // 4 // _WORK_BYTES_PER_ROW))
+        if scan.rows * ROW_BYTES > budget // 4:  # rows on disk; results and one bucket in memory
+            spill = os.path.join(tmp, "buckets")
+            os.makedirs(spill, exist_ok=True)
+    return Engine(codes, lookup(bars, fx, codes), int(round(settings.merge_gap_seconds * 1_000_000)),
+                  rows_per_bucket, spill, places)
+
+
+def dictionaries(con: duckdb.DuckDBPyConnection, typed: str) -> tuple[Any, Any]:
+    """(workers: Arrow table worker, n, task; projects: Arrow array), alphabetical; registers the codes."""
+    workers = arrow_table(con, WORKERS_SQL.format(typed=typed))
+    projects = arrow_table(con, f"SELECT DISTINCT project FROM {typed} ORDER BY project").column(0).combine_chunks()
+    register_codes(con, workers.column("worker"), projects)
+    return workers, projects
+
+
+def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, places: Any = None) -> None:
+    """Register ``__wk`` (worker -> wid), ``__pj`` (project -> pid) and, if given, ``__g`` (places)."""
+    import numpy as np
+    import pyarrow as pa
+
+    con.register("__wk", pa.table({"worker": workers, "wid": pa.array(np.arange(len(workers), dtype=np.int32))}))
+    con.register("__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))}))
+    if places is not None:
+        con.register("__g", places)
+
+
+def stream(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings, buckets: Any) -> int:
+    """Stream the integer rows (``STREAM_SQL``) into ``buckets``; returns the number of rows."""
+    from fairpay.audit_kernel import ROW_DTYPES
+
     pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
-    pivot, cases = [], []
-    for i, (_code, raws) in enumerate(_currency_groups(currencies)):
-        cases.append(f"WHEN t.currency IN ({', '.join(_literal(r) for r in raws)}) THEN {i}")
-        pivot.append(f"CAST(coalesce(sum(micro) FILTER (WHERE ci = {i}), 0) AS BIGINT) AS m{i}, "
-                     f"count(*) FILTER (WHERE ci = {i}) AS n{i}")
-    return AGGREGATE_SQL.format(typed=typed, gap=gap, pending_paid=pending_paid, pivot=",\n  ".join(pivot),
-                                ccy_cases=" ".join(cases) or "WHEN FALSE THEN 0")
+    rel = con.sql(STREAM_SQL.format(typed=typed, pending_paid=pending_paid))
+    reader = rel.to_arrow_reader(1_000_000) if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch(1_000_000)
+    n = 0
+    for batch in reader:
+        buckets.add({c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)})
+        n += batch.num_rows
+    return n
 
 
-def places_table(bars: pd.DataFrame) -> pd.DataFrame:
-    """Raw place -> small integer id (the row of ``bars``), for the per-worker place join."""
+@dataclass
+class Tables:
+    """Result columns being filled bucket by bucket: per worker (by id) and per pair (in order)."""
+
+    workers: dict[str, Any]
+    pairs: dict[str, Any]
+    n_pairs: int = 0
+    moved: list[int] = field(default_factory=list)
+
+
+_COUNT_COLUMNS = ("tasks", "approved", "rejected", "returned", "pending")
+
+
+def new_tables(n_workers: int, max_pairs: int) -> Tables:
+    """Empty result columns; the pair columns have room for ``max_pairs`` (pages are used as filled)."""
     import numpy as np
 
-    return bars[["country_raw", "sub_key"]].assign(place_id=np.arange(len(bars), dtype="int32"))
+    def cols(names: tuple[str, ...], n: int) -> dict[str, Any]:
+        dt = {"pay_currency": np.int8, "below": np.bool_, "pay_minor": np.int8, "fx_year": np.int16,
+              "n_currencies": np.int8, "place": np.int16, **{c: np.int32 for c in ("worker", "project", *_COUNT_COLUMNS)}}
+        return {c: np.empty(n, dtype=dt.get(c, np.float64)) for c in names}
+
+    return Tables(workers=cols(("place", *_COUNT_COLUMNS, *WORKER_COLUMNS), n_workers),
+                  pairs=cols(("worker", "project", *_COUNT_COLUMNS, *PAIR_COLUMNS), max_pairs))
 
 
-# --------------------------------------------------------------------------- finishing
+def partial(rows: dict[str, Any], engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sums and money for one slice of whole workers: (worker columns with ``wid``, pair columns)."""
+    import numpy as np
 
-#: Per key (worker, or worker x project) from the aggregated table: pay currency (most rows; a tie
-#: goes to the alphabetically first ISO code), earnings converted to the local currency in a fixed
-#: currency order, the gap, and the top-up in pay-currency minor units (``x`` before rounding up).
-_MONEY_SQL = """
-WITH k AS ({k_sql}),
-p AS (
-  SELECT k.*, b.country, b.subdivision, b.local_currency, b.bar_local,
-    CASE {whens} END AS pay_currency,
-    {earn} AS earnings_local,
-    {ncur} AS n_currencies
-  FROM k JOIN __bars b ON b.place_id = k.place_id {fx_joins}
-),
-q AS (
-  SELECT p.*, worked_us / {us_per_hour} AS hours, t.rate AS to_pay_rate, t.to_minor AS pay_minor, t.fx_year,
-    pow(10.0, t.to_minor) AS scale
-  FROM p JOIN __fx t ON t.from_ccy = p.local_currency AND t.to_ccy = p.pay_currency
-),
-x AS (
-  SELECT q.*, bar_local * hours - earnings_local AS gap_local,
-    (bar_local * hours - earnings_local) * to_pay_rate * scale AS x,
-    (bar_local * hours + earnings_local) * to_pay_rate * scale AS magnitude
-  FROM q
-)
-SELECT {select}, CAST(CASE pay_currency {pay_index} END AS TINYINT) AS pay_currency,
-  x > -1e-9 * greatest(magnitude, 1.0) AND abs(x - round(x)) <= 1e-9 * greatest(magnitude, 1.0) AS __unsure
-FROM x
-{order_by}
-"""
+    from fairpay.audit_kernel import sums
+    from fairpay.audit_money import money
 
-#: Per worker: the place, the pay, the bar and the rates (everything that belongs to the worker).
-_WORKER_SELECT = """wid AS worker, country, subdivision,
-  CAST(tasks AS INTEGER) AS tasks, CAST(approved AS INTEGER) AS approved, CAST(rejected AS INTEGER) AS rejected,
-  CAST(returned AS INTEGER) AS returned, CAST(pending AS INTEGER) AS pending, hours,
-  earnings_local * to_pay_rate AS earnings,
-  CASE WHEN x > 0 THEN ceil(x) ELSE 0.0 END / scale AS top_up,
-  local_currency, earnings_local,
-  CASE WHEN hours > 0 THEN earnings_local / hours END AS wage_local, bar_local,
-  x > 0 AS below, gap_local, to_pay_rate, CAST(pay_minor AS TINYINT) AS pay_minor, CAST(fx_year AS SMALLINT) AS fx_year,
-  CAST(n_currencies AS TINYINT) AS n_currencies, task"""
-
-#: Per worker x project: keys and the pair's own measures only (narrow; per-worker attributes are
-#: in the worker table, joinable on ``worker``).
-_PROJECT_SELECT = """wid AS worker, pid AS project,
-  CAST(tasks AS INTEGER) AS tasks, CAST(approved AS INTEGER) AS approved, CAST(rejected AS INTEGER) AS rejected,
-  CAST(returned AS INTEGER) AS returned, CAST(pending AS INTEGER) AS pending, hours,
-  earnings_local * to_pay_rate AS earnings, earnings_local,
-  CASE WHEN hours > 0 THEN earnings_local / hours END AS wage_local,
-  x > 0 AS below, CASE WHEN x > 0 THEN ceil(x) ELSE 0.0 END / scale AS top_up,
-  CASE WHEN hours > 0 THEN earnings_local / hours / bar_local END AS __bar_ratio"""
-
-_WORKER_K = """
-SELECT k.wid, k.place_id, k.task, w.* EXCLUDE (worker) FROM (
-  SELECT worker, sum(tasks) AS tasks, sum(approved) AS approved, sum(rejected) AS rejected,
-    sum(returned) AS returned, sum(pending) AS pending, {sums}, CAST(sum(union_w_us) AS BIGINT) AS worked_us
-  FROM __wp GROUP BY worker) w
-JOIN __wk k ON k.worker = w.worker
-"""
-
-_PROJECT_K = """
-SELECT k.wid, j.pid, k.place_id, tasks, approved, rejected, returned, pending, {cols},
-  CAST(union_wp_us AS BIGINT) AS worked_us
-FROM __wp w JOIN __wk k ON k.worker = w.worker JOIN __pj j ON j.project = w.project
-"""
+    ws, ps = sums(rows, len(engine.codes), engine.gap_us)
+    workers = {"wid": ws.wid, "place": ws.place_min, "moved": ws.place_min != ws.place_max, "tasks": ws.tasks,
+               **ws.counts, **money(ws, ws.place_min, engine.lookup)}
+    pair_place = ws.place_min[np.searchsorted(ws.wid, ps.wid)]  # a pair lives where its worker lives
+    pairs = {"worker": ps.wid, "project": ps.pid, "tasks": ps.tasks, **ps.counts,
+             **money(ps, pair_place, engine.lookup, PAIR_COLUMNS)}
+    return workers, pairs
 
 
-def money_sql(key: list[str], codes: list[str], order: bool = True) -> str:
-    """SQL for one result table (key ["wid"] or ["wid", "pid"]) from ``__wp``, ``__wk``, ``__pj``, ``__bars``, ``__fx``.
-
-    Workers, projects and pay currencies come back as integer codes (see :func:`_to_pandas`),
-    ordered by the key unless ``order`` is false (the pair table is sorted in numpy instead).
-    """
-    n = len(codes)
-    if key == ["wid"]:
-        k_sql = _WORKER_K.format(sums=", ".join(f"CAST(sum(m{i}) AS BIGINT) AS m{i}, CAST(sum(n{i}) AS BIGINT) AS n{i}"
-                                                for i in range(n)))
-        select = _WORKER_SELECT
-    else:
-        k_sql = _PROJECT_K.format(cols=", ".join(f"m{i}, n{i}" for i in range(n)))
-        select = _PROJECT_SELECT
-    whens = []
-    for j, c in enumerate(codes):  # most rows wins; a tie goes to the alphabetically first code
-        conds = [f"n{j} > n{i}" for i in range(j)] + [f"n{j} >= n{i}" for i in range(j + 1, n)]
-        whens.append(f"WHEN {' AND '.join(conds) or 'TRUE'} THEN {_literal(c)}")
-    earn = " + ".join(f"m{i} / 1e6 * coalesce(f{i}.rate, 0)" for i in range(n))
-    ncur = " + ".join(f"CAST(n{i} > 0 AS INTEGER)" for i in range(n))
-    fx_joins = " ".join(f"LEFT JOIN __fx f{i} ON f{i}.from_ccy = {_literal(c)} AND f{i}.to_ccy = b.local_currency"
-                        for i, c in enumerate(codes))
-    pay_index = " ".join(f"WHEN {_literal(c)} THEN {i}" for i, c in enumerate(codes))
-    return _MONEY_SQL.format(k_sql=k_sql, whens=" ".join(whens), earn=earn, ncur=ncur, fx_joins=fx_joins,
-                             order_by=f"ORDER BY {', '.join(key)}" if order else "", us_per_hour=_US_PER_HOUR, select=select, pay_index=pay_index)
+def put(tables: Tables, workers: dict[str, Any], pairs: dict[str, Any]) -> None:
+    """Write one :func:`partial` result into ``tables`` (workers by id, pairs appended)."""
+    wid = workers.pop("wid")
+    tables.moved += wid[workers.pop("moved")].tolist()
+    for c, v in workers.items():
+        tables.workers[c][wid] = v
+    at, k = tables.n_pairs, len(pairs["worker"])
+    for c, v in pairs.items():
+        tables.pairs[c][at:at + k] = v
+    tables.n_pairs = at + k
 
 
-#: Small string columns returned as pandas categoricals (dictionary-encoded, categories sorted).
-_CATEGORICAL = ("country", "subdivision", "local_currency")
+def sort_pairs(tables: Tables) -> None:
+    """Pair rows in (worker, project) order (alphabetical ids); a no-op when already so (buckets are)."""
+    import numpy as np
+
+    n = tables.n_pairs
+    key = (tables.pairs["worker"][:n].astype(np.int64) << 32) | tables.pairs["project"][:n].astype(np.int64)
+    if n < 2 or bool((key[1:] > key[:-1]).all()):
+        return
+    order = np.argsort(key)
+    del key
+    for c, a in tables.pairs.items():
+        a[:n] = np.take(a[:n], order)
 
 
-def _finish(con: duckdb.DuckDBPyConnection, bars: pd.DataFrame, fx: pd.DataFrame, currencies: Mapping[str, str],
-            settings: Settings, warnings: list[str], source: str,
-            benchmarks: Mapping[Any, Any] | None = None, memory_limit: str | None = None) -> AuditResult:
-    """From ``__wg`` (scan groups) and ``__wp`` (aggregated pairs) in ``con`` to the result tables.
+def _frames(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame, codes: list[str],
+            con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The public (workers, worker_projects, projects) DataFrames from the filled columns."""
+    import numpy as np
+    import pandas as pd
 
-    With ``memory_limit``, DuckDB's limit is lowered for the worker x project fetch by the size of
-    the numpy columns being filled, so DuckDB plus the result stay near the limit (DuckDB spills).
-    """
-    codes = [c for c, _ in _currency_groups(currencies)]
-    con.register("__places", places_table(bars))
-    con.register("__bars", bars.assign(place_id=places_table(bars)["place_id"]))
-    con.register("__fx", fx)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __wk AS {WORKER_PLACE_SQL.format(places='__places')}")
-    moved = con.execute(f"""SELECT worker FROM __wk WHERE place_id <> place_max
-                            ORDER BY worker LIMIT {MAX_LISTED_FAILURES}""").fetchall()
-    if moved:
+    def cat(codes_: Any, values: list[str]) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes_, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")))
+
+    def cat_of_values(values: Any) -> pd.Categorical:  # categories: the values present, sorted
+        return pd.Categorical(values, categories=sorted({v for v in values if isinstance(v, str)}))
+
+    worker_names = workers.column("worker").to_pylist()
+    project_names = projects.to_pylist()
+    w = tables.workers
+    place = w.pop("place")
+    country = np.asarray(bars["country"], dtype=object)[place]
+    subdivision = np.asarray(bars["subdivision"].astype(object).where(bars["subdivision"].notna(), None),
+                             dtype=object)[place]
+    local = np.asarray(bars["local_currency"], dtype=object)[place]
+    wf = pd.DataFrame({
+        "worker": cat(np.arange(len(worker_names), dtype=np.int32), worker_names),
+        "country": cat_of_values(country), "subdivision": cat_of_values(subdivision),
+        **{c: w[c] for c in _COUNT_COLUMNS}, "hours": w["hours"],
+        "pay_currency": cat(w["pay_currency"], codes),
+        "earnings": w["earnings"], "top_up": w["top_up"], "local_currency": cat_of_values(local),
+        **{c: w[c] for c in ("earnings_local", "wage_local", "bar_local", "below", "gap_local", "to_pay_rate",
+                             "pay_minor", "fx_year", "n_currencies")},
+        "task": workers.column("task").to_pandas(),
+    })
+    n = tables.n_pairs
+    p = {c: a[:n] for c, a in tables.pairs.items()}
+    projects_df = _project_table(con, p, project_names, codes, w["bar_local"])
+    pf = pd.DataFrame({
+        "worker": cat(p.pop("worker"), worker_names), "project": cat(p.pop("project"), project_names),
+        "pay_currency": cat(p.pop("pay_currency"), codes), **p}, copy=False)
+    return wf, pf, projects_df
+
+
+def _run(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, bars: pd.DataFrame, fx: pd.DataFrame,
+         currencies: Mapping[str, str], settings: Settings, source: str, tmp: str,
+         budget: int | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Dictionaries, the row stream into buckets, the kernel bucket by bucket, the result frames."""
+    from fairpay.audit_rows import Buckets
+
+    engine = plan(con, scan, bars, fx, currencies, settings, tmp, budget)
+    workers, projects = dictionaries(con, typed)
+    per_worker = workers.column("n").to_numpy()
+    buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir)
+    n = stream(con, typed, settings, buckets)
+    if n != scan.rows:  # every row has a worker, project, place and currency by now; a miss is a bug
+        raise InvalidDataError(source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"])
+    tables = new_tables(len(per_worker), n)
+    for j in range(buckets.k):
+        put(tables, *partial(buckets.pop(j), engine))
+    return finish(con, tables, workers, projects, bars, engine, source)
+
+
+def finish(con: duckdb.DuckDBPyConnection, tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame,
+           engine: Engine, source: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Check one place per worker, order the pairs, and build the result frames."""
+    if tables.moved:
+        names = workers.column("worker")
         raise InvalidDataError(source, [
-            f"worker {w!r} appears with more than one place; give one place per worker (country= mapping)"
-            for (w,) in moved])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __pj AS {PROJECT_ID_SQL}")
-    names = {"worker": arrow_table(con, "SELECT worker FROM __wk ORDER BY wid").column(0),
-             "project": arrow_table(con, "SELECT project FROM __pj ORDER BY pid").column(0),
-             "pay_currency": codes}
-    workers = arrow_table(con, money_sql(["wid"], codes))
-    n_workers = con.execute("SELECT count(DISTINCT worker) FROM __wp").fetchall()[0][0]
-    if workers.num_rows != n_workers:  # every place has a bar and every pair a rate; a miss is a bug
-        raise InvalidDataError(source, [f"{n_workers - workers.num_rows} worker(s) lost in the bar/rate joins"])
-    workers = _to_pandas(_exact_fix(con, workers, ["wid"], codes), names)
-    n_pairs = con.execute("SELECT count(*) FROM __wp").fetchall()[0][0]
-    if memory_limit:  # leave room for the numpy pair columns next to DuckDB (its tables spill to disk)
-        limit = _bytes(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
-        room = max(limit - n_pairs * _PAIR_ROW_BYTES, limit // 2)
-        con.execute(f"SET memory_limit = '{room // 2**20}MiB'")
-    cols = _pair_columns(con, money_sql(["wid", "pid"], codes, order=False), n_pairs)
-    _exact_fix_columns(con, cols, codes)
-    projects = _project_table(con, cols, names)
-    for t in ("__wp", "__wg"):  # the big intermediates are no longer needed: free them before sorting
-        con.execute(f"DROP TABLE IF EXISTS {t}")
-    _sort_pairs(cols)
-    return AuditResult(workers=workers, worker_projects=_pairs_frame(cols, names),
-                       projects=projects, bars=bars, settings=settings, warnings=warnings, source=source,
-                       benchmarks=dict(benchmarks or {}))
+            f"worker {names[int(i)].as_py()!r} appears with more than one place; give one place per worker "
+            "(country= mapping)" for i in sorted(tables.moved)[:MAX_LISTED_FAILURES]])
+    sort_pairs(tables)
+    return _frames(tables, workers, projects, bars, engine.codes, con)
 
 
-#: Bytes per worker x project row in the numpy columns (int32 x 7, float64 x 6, bool x 2, int8), and
-#: an allowance for the interpreter, libraries and the worker table.
-_PAIR_ROW_BYTES = 7 * 4 + 6 * 8 + 2 + 1
-_PYTHON_BYTES = 256 * 2**20
 _UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
@@ -936,193 +1000,14 @@ def _bytes(setting: str) -> int:
     return int(float(number) * _UNITS[unit.strip().upper() or "B"])
 
 
-def _pair_columns(con: duckdb.DuckDBPyConnection, sql: str, n_rows: int) -> dict[str, Any]:
-    """The worker x project result (``n_rows`` rows) as numpy columns, fetched in Arrow record batches.
-
-    The columns are allocated once and filled batch by batch, so only one batch is held as Arrow
-    (no full Arrow copy next to the numpy one). ``__unsure`` becomes the row indices.
-    """
-    import numpy as np
-    import pyarrow.compute as pc
-
-    rel = con.sql(sql)
-    reader = rel.to_arrow_reader(1_000_000) if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch(1_000_000)
-    names = list(reader.schema.names)
-    out = {n: np.empty(n_rows, dtype=np.dtype(f.type.to_pandas_dtype())) for n, f in zip(names, reader.schema)}
-    at = 0
-    for batch in reader:
-        k = batch.num_rows
-        if at + k > n_rows:  # the pair count comes from __wp; a mismatch is a bug
-            raise InvalidDataError("log", [f"worker x project result has more than {n_rows} rows"])
-        for n, col in zip(names, batch.columns):
-            out[n][at:at + k] = (pc.fill_null(col, False) if n == "__unsure" else col).to_numpy(zero_copy_only=False)
-        at += k
-        del batch
-    if at != n_rows:
-        raise InvalidDataError("log", [f"worker x project result has {at} rows, expected {n_rows}"])
-    out["__unsure"] = np.flatnonzero(out["__unsure"])
-    return out
-
-
-def _sort_pairs(cols: dict[str, Any]) -> None:
-    """Deterministic row order, in place: by worker, then project (integer codes, i.e. alphabetical).
-
-    Sorted here rather than by DuckDB's ORDER BY, one column at a time, so neither DuckDB nor numpy
-    holds a second copy of the table.
-    """
-    import numpy as np
-
-    order = np.argsort((cols["worker"].astype(np.int64) << 32) | cols["project"].astype(np.int64), kind="stable")
-    for n in list(cols):
-        cols[n] = cols[n][order]
-
-
-def _exact_fix_columns(con: duckdb.DuckDBPyConnection, cols: dict[str, Any], codes: list[str]) -> None:
-    """:func:`_exact_fix` for the numpy pair columns, in place (only the unsure rows are touched)."""
-    from fairpay.money import minor_units
-
-    idx = cols.pop("__unsure")
-    if not len(idx):
-        return
-    rows = [{"wid": int(cols["worker"][i]), "pid": int(cols["project"][i]), "pay_currency": codes[cols["pay_currency"][i]]}
-            for i in idx]
-    for i, r, (gap, minor) in zip(idx, rows, exact_gaps(con, rows, ["wid", "pid"], codes)):
-        cols["below"][i] = gap > 0
-        cols["top_up"][i] = minor / 10.0 ** minor_units(r["pay_currency"])
-
-
-def _pairs_frame(cols: dict[str, Any], names: Mapping[str, Any]) -> pd.DataFrame:
-    """The public worker x project DataFrame from the numpy columns (codes -> categoricals), no copy."""
-    import pandas as pd
-
-    cols.pop("__bar_ratio", None)
-    data: dict[str, Any] = {}
-    for n in list(cols):
-        col = cols.pop(n)
-        if n in names:
-            cats = pd.Index(names[n].to_pylist() if hasattr(names[n], "to_pylist") else list(names[n]), dtype="str")
-            col = pd.Categorical.from_codes(col, dtype=pd.CategoricalDtype(cats))
-        data[n] = col
-    df = pd.DataFrame(data, copy=False)
-    if "pay_currency" in df:
-        df.insert(df.columns.get_loc("project") + 1, "pay_currency", df.pop("pay_currency"))
-    return df
-
-
 def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     """Run ``sql`` and return a pyarrow Table (across DuckDB versions)."""
     rel = con.sql(sql)
     return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
 
 
-def _dictionary(col: Any) -> Any:
-    """A string column as a dictionary array whose dictionary is sorted (deterministic categories)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    values = pc.drop_null(pc.unique(col))
-    values = values.take(pc.array_sort_indices(values))
-    return pa.DictionaryArray.from_arrays(pc.index_in(col, value_set=values).cast(pa.int32()), values)
-
-
-def _to_pandas(table: Any, names: Mapping[str, Any]) -> pd.DataFrame:
-    """Arrow -> pandas: integer codes (``names``: code -> value, sorted) and small string columns as categoricals."""
-    import pandas as pd
-    import pyarrow as pa
-
-    for name in _CATEGORICAL:
-        i = table.schema.get_field_index(name)
-        if i >= 0 and pa.types.is_string(table.schema.field(name).type):
-            table = table.set_column(i, name, _dictionary(table.column(name)))
-    coded = [c for c in names if c in table.column_names]
-    codes = {c: table.column(c).to_numpy() for c in coded}
-    df = table.drop_columns(coded).to_pandas(split_blocks=True, self_destruct=True)
-    for pos, c in sorted((table.schema.get_field_index(c), c) for c in coded):
-        cats = pd.Index(names[c].to_pylist() if hasattr(names[c], "to_pylist") else list(names[c]), dtype="str")
-        df.insert(pos, c, pd.Categorical.from_codes(codes[c], dtype=pd.CategoricalDtype(cats)))
-    if "pay_currency" in df:  # next to the keys (pairs) or before the money columns (workers)
-        after = "project" if "project" in df else "hours"
-        df.insert(df.columns.get_loc(after) + 1, "pay_currency", df.pop("pay_currency"))
-    return df
-
-
-def _exact_fix(con: duckdb.DuckDBPyConnection, table: Any, key: list[str], codes: list[str]) -> Any:
-    """Recompute ``below``/``top_up`` in Decimal where the float is near a minor-unit boundary; drop ``__unsure``."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from fairpay.money import minor_units
-
-    unsure = table.column("__unsure")
-    table = table.drop_columns(["__unsure"])
-    idx = np.flatnonzero(pc.fill_null(unsure, False).to_numpy(zero_copy_only=False))
-    if not len(idx):
-        return table
-    out_names = {"wid": "worker", "pid": "project"}  # the integer codes' names in the result table
-    picked = table.select([*(out_names[k] for k in key), "pay_currency"]).take(pa.array(idx)).to_pylist()
-    rows = [{**{k: r[out_names[k]] for k in key}, "pay_currency": codes[r["pay_currency"]]} for r in picked]
-    exact = exact_gaps(con, rows, key, codes)
-    below = table.column("below").to_numpy(zero_copy_only=False).copy()
-    top = table.column("top_up").to_numpy(zero_copy_only=False).copy()
-    for i, r, (gap, minor) in zip(idx, rows, exact):
-        below[i] = gap > 0
-        top[i] = minor / 10.0 ** minor_units(r["pay_currency"])
-    table = table.set_column(table.schema.get_field_index("below"), "below", pa.array(below))
-    return table.set_column(table.schema.get_field_index("top_up"), "top_up", pa.array(top))
-
-
-def exact_gaps(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], key: list[str],
-               codes: list[str]) -> list[tuple[Decimal, int]]:
-    """Exact (gap in local currency, top-up in pay minor units) for a few keys, all in Decimal.
-
-    Uses the integer micro-unit and microsecond sums, the Decimal bar and the Decimal rates, so
-    the result is the true amount rounded up (ROUND_CEILING), independent of float error.
-    """
-    import pandas as pd
-
-    from fairpay.money import minor_units, round_up
-
-    con.register("__keys", pd.DataFrame({k: [r[k] for r in rows] for k in key}))
-    union = "union_w_us" if key == ["wid"] else "union_wp_us"
-    cols = ", ".join(f"i.{k}" for k in key)
-    sums = ", ".join(f"sum(w.m{i})" for i in range(len(codes)))
-    per_project = key == ["wid", "pid"]
-    detail = con.execute(f"""
-        WITH i AS (SELECT k.worker, k.wid, k.place_id{", j.project, j.pid" if per_project else ""}
-                   FROM __keys x JOIN __wk k ON k.wid = x.wid{" JOIN __pj j ON j.pid = x.pid" if per_project else ""})
-        SELECT {cols}, any_value(b.bar_exact), any_value(b.local_currency), {sums}, sum(w.{union})
-        FROM __wp w JOIN i ON i.worker = w.worker{" AND i.project = w.project" if per_project else ""}
-          JOIN __bars b ON b.place_id = i.place_id
-        GROUP BY {cols}""").fetchall()
-    con.unregister("__keys")
-    fx = {(r[0], r[1]): Decimal(r[2]) for r in con.execute("SELECT from_ccy, to_ccy, rate_exact FROM __fx").fetchall()}
-    nk = len(key)
-    acc: dict[tuple[Any, ...], tuple[Decimal, str, Decimal, int]] = {}
-    for r in detail:
-        bar_exact, local = r[nk], r[nk + 1]
-        micros, us = r[nk + 2:nk + 2 + len(codes)], r[-1]
-        earn = sum((Decimal(int(m)) / _MICRO * fx[(c, local)] for c, m in zip(codes, micros) if m), Decimal(0))
-        acc[tuple(r[:nk])] = (Decimal(bar_exact), local, earn, int(us))
-    out: list[tuple[Decimal, int]] = []
-    with localcontext() as ctx:
-        ctx.prec = 60
-        for r in rows:
-            bar, local, earn, us = acc[tuple(r[k] for k in key)]
-            gap = bar * Decimal(us) / _US_PER_HOUR - earn
-            if gap <= 0:
-                out.append((gap, 0))
-                continue
-            # Cross rates are Decimal divisions (28 digits), so 260 KES may come out as 1.6000..0004 GBP;
-            # residues below 1e-18 currency units are that noise, not money owed.
-            pay_gap = (gap * fx[(local, r["pay_currency"])]).quantize(Decimal("1e-18"))
-            top = round_up(pay_gap, r["pay_currency"])
-            out.append((gap, int(top.scaleb(minor_units(r["pay_currency"])))))
-    return out
-
-
-def _project_table(con: duckdb.DuckDBPyConnection, cols: Mapping[str, Any], names: Mapping[str, Any]) -> pd.DataFrame:
+def _project_table(con: duckdb.DuckDBPyConnection, cols: Mapping[str, Any], projects: list[str], codes: list[str],
+                   worker_bar: Any) -> pd.DataFrame:
     """Per project: workers, share below the bar, median and p10 wage, total top-up.
 
     Wages are in the project's pay currency per hour (workers live in different currencies);
@@ -1130,12 +1015,14 @@ def _project_table(con: duckdb.DuckDBPyConnection, cols: Mapping[str, Any], name
     ``total_top_up`` are summed exactly (microseconds; micro-units of money), so they do not depend
     on row order. ``total_top_up`` sums the per worker x project top-ups (each rounded up); the
     ledger pays per worker, netting across projects, so its total can be lower.
-    ``cols``: the worker x project numpy columns with integer codes (see :func:`_pair_columns`).
+    ``cols``: the worker x project columns with integer codes; ``worker_bar``: bar per worker id.
     """
     import pandas as pd
 
-    con.register("__wp_result", pd.DataFrame({c: cols[c] for c in ("project", "pay_currency", "below", "hours",
-                                                                   "earnings", "top_up", "__bar_ratio")}, copy=False))
+    frame = pd.DataFrame({c: cols[c] for c in ("project", "pay_currency", "below", "hours", "earnings", "top_up")},
+                         copy=False)
+    frame["__bar_ratio"] = cols["wage_local"] / worker_bar[cols["worker"]]
+    con.register("__wp_result", frame)
     try:
         df = con.execute(f"""
             SELECT project, min(pay_currency) AS pay_currency,
@@ -1150,7 +1037,6 @@ def _project_table(con: duckdb.DuckDBPyConnection, cols: Mapping[str, Any], name
             FROM __wp_result GROUP BY project ORDER BY project""").df()
     finally:
         con.unregister("__wp_result")
-    projects = names["project"].to_pylist()
     df["project"] = [projects[i] for i in df["project"]]
-    df["pay_currency"] = [names["pay_currency"][i] for i in df["pay_currency"]]
+    df["pay_currency"] = [codes[i] for i in df["pay_currency"]]
     return df

@@ -1,14 +1,14 @@
-"""The same audit on Dask: partitions hold whole workers, each is aggregated by the in-process
-engine, and the small aggregated tables are finished exactly as :func:`fairpay.audit` does.
+"""The same audit on Dask: partitions hold whole workers, each is summed by the in-process
+kernel, and the per-worker and per-pair results are finished exactly as :func:`fairpay.audit` does.
 
 Why: a log too big for one machine still has small per-worker results. Dask (an existing
 distributed engine, local or on a cluster via ``dask.distributed.Client``) shuffles rows by
-worker; each partition then runs fairpay's own DuckDB validation scan and aggregation, which
-yield exact integer sums (microseconds, micro-units of money), so the concatenated partial
-tables are identical to the in-process ones and so are the results, to the last bit. Two passes
-over the shuffled (persisted) partitions: validation scans first (small per (worker, place,
-currency) tables; they name the places and pay currencies, hence the bars and rates, and carry
-each worker's task id), then the numeric aggregation.
+worker; each partition then runs fairpay's own DuckDB validation scan and, in a second pass,
+streams its rows as integer codes through :mod:`fairpay.audit_kernel` and :mod:`fairpay.audit_money`.
+Sums are exact integers (microseconds, micro-units of money) and money is per key, so the
+results are identical to the in-process ones, to the last bit. The first pass yields the
+places and pay currencies (hence the bars and rates) and the worker and project dictionaries,
+which the second pass uses for the integer codes.
 
 Recipe::
 
@@ -24,23 +24,30 @@ from collections.abc import Mapping
 from typing import Any
 
 from fairpay.auditing import (
+    WORKERS_SQL,
     AuditResult,
+    Engine,
+    InvalidDataError,
     Pending,
     _bad_rows,
     _connect,
-    _finish,
     _raw_view,
-    _scan,
-    _settings,
     _typed_view,
-    aggregate_sql,
     arrow_table,
     bars_fx_benchmarks,
+    finish,
+    new_tables,
     normalize_groups,
+    partial,
     pending_warning,
+    plan,
+    put,
     raise_failures,
+    register_codes,
     scan_from_groups,
     scan_sql,
+    stream,
+    _settings,
 )
 from fairpay.presets import Preset, get_preset
 
@@ -52,28 +59,50 @@ def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, coun
 
 
 def _validate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> tuple:
-    """Validation scan of one partition (whole workers) with the in-process SQL: (groups, bad rows)."""
+    """Pass 1 on one partition (whole workers): (scan groups, bad-row messages, workers, projects)."""
     import duckdb
 
     con = duckdb.connect()
     try:
         _typed(con, pdf, preset, columns, defaults, country)
-        groups = arrow_table(con, scan_sql("typed"))
-        bad = sum(int(x or 0) for x in groups.column("bad").to_pylist())
-        return groups, (_bad_rows(con, "typed") if bad else [])
+        groups = con.execute(scan_sql("typed")).fetchall()
+        bad = sum(int(g[4]) for g in groups)
+        workers = arrow_table(con, WORKERS_SQL.format(typed="typed"))
+        projects = arrow_table(con, "SELECT DISTINCT project FROM typed WHERE project IS NOT NULL").column(0)
+        return groups, (_bad_rows(con, "typed") if bad else []), workers, projects
     finally:
         con.close()
 
 
-def _aggregate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any, settings: Any,
-               currencies: Any) -> Any:
-    """The in-process heavy pass on one partition: its (worker, project) rows of the aggregated table."""
+class _Rows:
+    """Collects streamed batches of one partition (the partition is one slice of whole workers)."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[str, Any]] = []
+
+    def add(self, cols: dict[str, Any]) -> None:
+        self.batches.append({c: a.copy() for c, a in cols.items()})
+
+    def rows(self) -> dict[str, Any]:
+        import numpy as np
+
+        return {c: np.concatenate([b[c] for b in self.batches]) for c in self.batches[0]}
+
+
+def _partial(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any, settings: Any,
+             engine: Engine, workers: Any, projects: Any) -> tuple:
+    """Pass 2 on one partition: the in-process kernel and money on its rows."""
     import duckdb
 
     con = duckdb.connect()
     try:
         _typed(con, pdf, preset, columns, defaults, country)
-        return arrow_table(con, aggregate_sql("typed", settings, currencies))
+        register_codes(con, workers, projects, engine.places)
+        collected = _Rows()
+        n = stream(con, "typed", settings, collected)
+        if n != len(pdf):
+            raise InvalidDataError("partition", [f"{len(pdf) - n} row(s) lost joining the integer codes"])
+        return partial(collected.rows(), engine) if n else None
     finally:
         con.close()
 
@@ -105,6 +134,8 @@ def audit_dask(
     import dask
     import dask.dataframe as dd
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
                          merge_gap_seconds, pending)
@@ -128,25 +159,28 @@ def audit_dask(
     ddf = ddf.shuffle(on=wcol, npartitions=npartitions or ddf.npartitions).persist()
     parts = ddf.to_delayed()
     results = dask.compute(*[dask.delayed(_validate)(d, p, columns, defaults, country) for d in parts])
-    import pyarrow as pa
-
-    with _connect(None, None) as con:
-        con.register("__wg_parts", pa.concat_tables([r[0] for r in results]))
-        con.execute("CREATE TEMP TABLE __wg AS SELECT * FROM __wg_parts")
-        con.unregister("__wg_parts")
-        scan = scan_from_groups(con)
-        failures = [f for r in results for f in r[1]]
-        _places, currencies, unknown = normalize_groups(scan)
-        if unknown:
-            failures += [f"row ?, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
-        if failures:
-            failures = [f.replace("row ?,", "row -1,") for f in failures]
-        raise_failures(source, failures, scan.bad_rows + len(unknown))
-        warnings = pending_warning(scan, settings)
-        bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
-        tables = dask.compute(*[dask.delayed(_aggregate)(d, p, columns, defaults, country, settings, currencies)
-                                for d in parts])
-        con.register("__wp_parts", pa.concat_tables([t for t in tables if t.num_rows] or tables[:1]))
-        con.execute("CREATE TEMP TABLE __wp AS SELECT * FROM __wp_parts")
-        con.unregister("__wp_parts")
-        return _finish(con, bars, fx, currencies, settings, warnings, source, used)
+    scan = scan_from_groups([g for r in results for g in r[0]])
+    failures = [f for r in results for f in r[1]]
+    _places, currencies, unknown = normalize_groups(scan)
+    failures += [f"row -1, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
+    raise_failures(source, failures, scan.bad_rows + len(unknown))
+    warnings = pending_warning(scan, settings)
+    bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+    workers = pa.concat_tables([r[2] for r in results if r[2].num_rows])
+    workers = workers.take(pc.sort_indices(workers, [("worker", "ascending")]))
+    if len(pc.unique(workers.column("worker"))) != workers.num_rows:  # the shuffle keeps workers whole
+        raise InvalidDataError(source, ["a worker's rows are in more than one partition after the shuffle"])
+    projects = pc.unique(pa.chunked_array([r[3] for r in results], type=pa.string()).combine_chunks())
+    projects = projects.take(pc.array_sort_indices(projects))
+    with _connect(None, None) as connection:
+        engine = plan(connection.con, scan, bars, fx, currencies, settings, connection.tmp, None)
+        names = workers.column("worker").combine_chunks()
+        partials = dask.compute(*[dask.delayed(_partial)(d, p, columns, defaults, country, settings, engine,
+                                                         names, projects) for d in parts])
+        partials = [x for x in partials if x is not None]
+        tables = new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
+        for w, pairs in partials:
+            put(tables, w, pairs)
+        frames = finish(connection.con, tables, workers, projects, bars, engine, source)
+    return AuditResult(workers=frames[0], worker_projects=frames[1], projects=frames[2], bars=bars,
+                       settings=settings, warnings=warnings, source=source, benchmarks=used)

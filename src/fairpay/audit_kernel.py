@@ -1,0 +1,186 @@
+"""Interval unions and exact sums per worker and per worker x project, for one slice of a log.
+
+Why: the audit's heavy work is per row: merge each worker's overlapping tasks into worked time
+(once across all their projects, once per project) and sum counts and money. Done here in numpy
+on integer columns (codes, microseconds, micro-units of money) for a slice that holds whole
+workers, so every sum is an exact integer, independent of how the log was sliced (the in-process
+buckets and the Dask partitions give identical results).
+
+The interval union uses one sort: rows sorted by (group, start); each group is shifted onto its
+own stretch of one integer line (groups apart by more than the merge gap), so a single running
+maximum of the ends is the frontier already covered; a task adds ``end - start`` when it starts
+after ``frontier + gap``, else ``max(0, end - frontier)``. The per-project union re-sorts the
+worker-ordered rows by (worker, project) stably, so starts stay ordered within each pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: Status codes in the ``st`` column (0 never reaches the kernel: such rows fail validation).
+APPROVED, REJECTED, RETURNED, PENDING = 1, 2, 3, 4
+_COUNTS = {"approved": APPROVED, "rejected": REJECTED, "returned": RETURNED, "pending": PENDING}
+#: Column dtypes of a slice of rows (see :class:`Rows`).
+ROW_DTYPES = {"wid": "int32", "pid": "int32", "place": "int16", "ccy": "int8", "st": "int8",
+              "s": "int64", "e": "int64", "micro": "int64"}
+ROW_BYTES = sum({"int64": 8, "int32": 4, "int16": 2, "int8": 1}[d] for d in ROW_DTYPES.values())
+_LIMIT = 2**62  # offsets on the shared integer line stay below this (int64 headroom)
+
+
+@dataclass
+class Sums:
+    """One row per key (worker, or worker x project), ordered by key.
+
+    ``m``/``n``: micro-units and rows per pay currency (shape: currencies x keys); per worker,
+    ``place_min`` / ``place_max`` differ when a worker appears with two places (an error, reported
+    by the caller); None per pair (a pair's place is its worker's).
+    """
+
+    wid: Any
+    pid: Any | None
+    place_min: Any
+    place_max: Any
+    tasks: Any
+    counts: dict[str, Any]
+    worked_us: Any
+    m: Any
+    n: Any
+
+
+def sums(rows: dict[str, Any], n_currencies: int, gap_us: int) -> tuple[Sums, Sums]:
+    """(per worker, per worker x project) for ``rows`` (whole workers, any order), exact integers.
+
+    ``rows`` maps the :data:`ROW_DTYPES` names to numpy arrays; it is consumed (re-ordered in place).
+    """
+    import numpy as np
+
+    if not len(rows["wid"]):
+        raise ValueError("no rows")
+    order = _order(rows["wid"], rows["s"])
+    for k in list(rows):
+        rows[k] = np.take(rows[k], order)
+    del order
+    workers = _group_sums(rows, rows["wid"], None, n_currencies, gap_us)
+    # pairs: stable re-sort by (worker, project); starts stay sorted within each pair
+    del rows["place"]
+    order = _pair_order(rows["wid"], rows["pid"])
+    for k in list(rows):
+        rows[k] = np.take(rows[k], order)
+    del order
+    pairs = _group_sums(rows, rows["wid"], rows["pid"], n_currencies, gap_us)
+    return workers, pairs
+
+
+def _bits(a: Any) -> int:
+    return int(a.max() - a.min()).bit_length() if len(a) else 0
+
+
+def _order(wid: Any, s: Any) -> Any:
+    """Row order by (worker, start): one argsort of a packed int64 key when it fits, else lexsort."""
+    import numpy as np
+
+    wb, sb = _bits(wid), _bits(s)
+    if wb + sb <= 62:
+        key = (wid.astype(np.int64) - int(wid.min())) << sb
+        key |= s - int(s.min())
+        return np.argsort(key)
+    return np.lexsort((s, wid))
+
+
+def _pair_order(wid: Any, pid: Any) -> Any:
+    """Stable order by (worker, project) of rows already sorted by (worker, start)."""
+    import numpy as np
+
+    n = len(wid)
+    wb, pb, nb = _bits(wid), _bits(pid), int(n).bit_length()
+    if wb + pb + nb <= 62:  # position as the last key: unique keys, so a fast unstable sort is stable
+        key = (wid.astype(np.int64) - int(wid.min())) << (pb + nb)
+        key |= (pid.astype(np.int64) - int(pid.min())) << nb
+        key |= np.arange(n, dtype=np.int64)
+        return np.argsort(key)
+    return np.lexsort((pid, wid))
+
+
+def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: int, gap_us: int) -> Sums:
+    import numpy as np
+
+    n = len(wid)
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(wid[1:], wid[:-1], out=first[1:])
+    if pid is not None:
+        first[1:] |= pid[1:] != pid[:-1]
+    starts = np.flatnonzero(first)
+    del first
+    g = len(starts)
+    worked = union_us(starts, rows["s"], rows["e"], gap_us)
+    tasks = np.diff(starts, append=n).astype(np.int32)
+    gid = np.repeat(np.arange(g, dtype=np.int64), tasks)
+    # status counts and rows per currency: one bincount each over (group, code)
+    by_status = np.bincount(gid * 5 + rows["st"], minlength=5 * g).reshape(g, 5).astype(np.int32)
+    counts = {name: np.ascontiguousarray(by_status[:, code]) for name, code in _COUNTS.items()}
+    del by_status
+    micro = rows["micro"]
+    m = np.empty((n_currencies, g), dtype=np.int64)
+    m[0] = np.add.reduceat(micro, starts)
+    if n_currencies == 1:
+        nn = tasks[None, :].copy()
+    else:
+        ccy = rows["ccy"]
+        nn = np.bincount(gid * n_currencies + ccy, minlength=n_currencies * g).reshape(g, n_currencies).T.astype(np.int32)
+        for i in range(1, n_currencies):  # the first currency's sum is the rest of the total
+            m[i] = np.add.reduceat(np.where(ccy == i, micro, 0), starts)
+            m[0] -= m[i]
+    del gid
+    place = rows.get("place")
+    return Sums(
+        wid=wid[starts], pid=None if pid is None else pid[starts],
+        place_min=np.minimum.reduceat(place, starts) if pid is None else None,
+        place_max=np.maximum.reduceat(place, starts) if pid is None else None,
+        tasks=tasks, counts=counts, worked_us=worked, m=m, n=nn)
+
+
+def union_us(starts: Any, s: Any, e: Any, gap_us: int) -> Any:
+    """Merged microseconds per group; rows sorted by (group, start), ``starts`` = first row of each group."""
+    import numpy as np
+
+    n = len(s)
+    first_s = s[starts]
+    span = np.maximum.reduceat(e, starts) - first_s + (gap_us + 1)  # a group's stretch, plus a gap
+    if float(span.sum(dtype=np.float64)) < _LIMIT / 2:
+        return _union_chunk(starts, s, e, gap_us, first_s, span)
+    # very long logs with many groups: shift chunks of groups separately (int64 headroom)
+    out = np.empty(len(starts), dtype=np.int64)
+    edges = np.searchsorted(np.cumsum(span, dtype=np.float64), np.arange(1, 64) * (_LIMIT / 4))
+    lo = 0
+    for hi in [*sorted({int(x) for x in edges if 0 < x < len(starts)}), len(starts)]:
+        if hi <= lo:
+            continue
+        r0, r1 = int(starts[lo]), int(starts[hi]) if hi < len(starts) else n
+        out[lo:hi] = _union_chunk(starts[lo:hi] - r0, s[r0:r1], e[r0:r1], gap_us, first_s[lo:hi], span[lo:hi])
+        lo = hi
+    return out
+
+
+def _union_chunk(starts: Any, s: Any, e: Any, gap_us: int, first_s: Any, span: Any) -> Any:
+    import numpy as np
+
+    n = len(s)
+    base = np.cumsum(span) - span - first_s  # group g starts at the sum of earlier stretches
+    off = np.repeat(base, np.diff(starts, append=n))
+    so = s + off
+    eo = np.add(e, off, out=off)
+    frontier = np.empty_like(so)  # running max of earlier ends (a group's first row sees the last group's)
+    frontier[0] = so[0] - gap_us - 1
+    np.maximum.accumulate(eo[:-1], out=frontier[1:])
+    if gap_us:
+        so -= gap_us
+        after = so > frontier
+        so += gap_us
+    else:
+        after = so > frontier
+    np.copyto(frontier, so, where=after)  # covered from: own start if after the frontier, else the frontier
+    np.subtract(eo, frontier, out=frontier)
+    np.maximum(frontier, 0, out=frontier)
+    return np.add.reduceat(frontier, starts)

@@ -71,3 +71,24 @@ def test_union_in_chunks_when_offsets_would_overflow() -> None:
     starts = np.array([0, 3])
     got = union_us(np.concatenate([starts] * 8) + np.repeat(np.arange(8) * 6, 2), np.tile(s, 8), np.tile(e, 8), 0)
     assert got.tolist() == [30 + 4, 1 + (big - 7)] * 8
+
+
+@pytest.mark.parametrize("min_pairs", [1, 10**9])  # the per-project loop, and the one-sort path
+def test_project_quantiles_match_numpy_on_both_paths(monkeypatch: pytest.MonkeyPatch, min_pairs: int) -> None:
+    from fairpay import audit_projects
+
+    monkeypatch.setattr(audit_projects, "MIN_PAIRS_FOR_LOOP", min_pairs)
+    rng = np.random.default_rng(3)
+    sizes = [0, 1, 2, 5, 40, 7]
+    values = rng.lognormal(1.0, 1.0, sum(sizes))
+    values[rng.random(len(values)) < 0.2] = np.nan  # pairs without worked time
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    med, p10 = audit_projects._quantiles(values, edges, (0.5, 0.1))
+    for g in range(len(sizes)):
+        v = values[edges[g]:edges[g + 1]]
+        v = v[~np.isnan(v)]
+        if not len(v):
+            assert np.isnan(med[g]) and np.isnan(p10[g])
+        else:
+            assert med[g] == pytest.approx(np.quantile(v, 0.5), rel=1e-12)
+            assert p10[g] == pytest.approx(np.quantile(v, 0.1), rel=1e-12)

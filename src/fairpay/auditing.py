@@ -926,6 +926,8 @@ def _frames(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame, cod
     import numpy as np
     import pandas as pd
 
+    from fairpay.audit_projects import project_table
+
     def cat(codes_: Any, values: list[str]) -> pd.Categorical:
         return pd.Categorical.from_codes(codes_, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")))
 
@@ -952,7 +954,7 @@ def _frames(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame, cod
     })
     n = tables.n_pairs
     p = {c: a[:n] for c, a in tables.pairs.items()}
-    projects_df = _project_table(con, p, project_names, codes, w["bar_local"])
+    projects_df = project_table(p, project_names, codes, w["bar_local"])
     pf = pd.DataFrame({
         "worker": cat(p.pop("worker"), worker_names), "project": cat(p.pop("project"), project_names),
         "pay_currency": cat(p.pop("pay_currency"), codes), **p}, copy=False)
@@ -1004,39 +1006,3 @@ def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     """Run ``sql`` and return a pyarrow Table (across DuckDB versions)."""
     rel = con.sql(sql)
     return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
-
-
-def _project_table(con: duckdb.DuckDBPyConnection, cols: Mapping[str, Any], projects: list[str], codes: list[str],
-                   worker_bar: Any) -> pd.DataFrame:
-    """Per project: workers, share below the bar, median and p10 wage, total top-up.
-
-    Wages are in the project's pay currency per hour (workers live in different currencies);
-    ``median_bar_ratio`` is the median of wage / bar, comparable across places. ``hours`` and
-    ``total_top_up`` are summed exactly (microseconds; micro-units of money), so they do not depend
-    on row order. ``total_top_up`` sums the per worker x project top-ups (each rounded up); the
-    ledger pays per worker, netting across projects, so its total can be lower.
-    ``cols``: the worker x project columns with integer codes; ``worker_bar``: bar per worker id.
-    """
-    import pandas as pd
-
-    frame = pd.DataFrame({c: cols[c] for c in ("project", "pay_currency", "below", "hours", "earnings", "top_up")},
-                         copy=False)
-    frame["__bar_ratio"] = cols["wage_local"] / worker_bar[cols["worker"]]
-    con.register("__wp_result", frame)
-    try:
-        df = con.execute(f"""
-            SELECT project, min(pay_currency) AS pay_currency,
-              count(*) AS workers, count(*) FILTER (WHERE below) AS workers_below,
-              count(*) FILTER (WHERE below) / count(*) AS share_below,
-              quantile_cont(earnings / hours, 0.5) FILTER (WHERE hours > 0) AS median_wage,
-              quantile_cont(earnings / hours, 0.1) FILTER (WHERE hours > 0) AS p10_wage,
-              quantile_cont(__bar_ratio, 0.5) FILTER (WHERE hours > 0) AS median_bar_ratio,
-              sum(CAST(round(hours * {_US_PER_HOUR}) AS BIGINT)) / {_US_PER_HOUR} AS hours,
-              sum(CAST(round(top_up * 1e6) AS BIGINT)) / 1e6 AS total_top_up,
-              count(DISTINCT pay_currency) AS n_currencies
-            FROM __wp_result GROUP BY project ORDER BY project""").df()
-    finally:
-        con.unregister("__wp_result")
-    df["project"] = [projects[i] for i in df["project"]]
-    df["pay_currency"] = [codes[i] for i in df["pay_currency"]]
-    return df

@@ -309,3 +309,35 @@ def test_duckdb_memory_setting_text_in_bytes() -> None:
 
     assert _bytes("953.6 MiB") == int(953.6 * 1024 * 1024)
     assert _bytes("2 GB") == 2_000_000_000 and _bytes("512 KiB") == 512 * 1024
+
+
+def test_buckets_and_spilled_buckets_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fairpay import audit_kernel, audit_rows, auditing
+
+    rnd = random.Random(12)
+    base = pd.Timestamp("2024-05-01", tz="UTC")
+    recs = []
+    for i in range(600):
+        w, p, s = f"w{rnd.randint(0, 40)}", f"p{rnd.randint(0, 9)}", rnd.randint(0, 80_000)
+        recs.append((w, p, f"t{i}", base + pd.Timedelta(seconds=s), base + pd.Timedelta(seconds=s + rnd.randint(1, 2000)),
+                     rnd.randint(0, 300) / 100, rnd.choice(["USD", "GBP"]), rnd.choice(["approved"] * 8 + ["rejected"]),
+                     "US"))
+    one = run(log(recs))
+    writes: list[str | None] = []
+    real_write = audit_rows.Buckets._write
+
+    def counting_write(self, j, cols, lo, hi):  # noqa: ANN001, ANN202
+        writes.append(self.spill_dir)
+        return real_write(self, j, cols, lo, hi)
+
+    monkeypatch.setattr(audit_rows.Buckets, "_write", counting_write)
+    monkeypatch.setattr(auditing, "ROWS_PER_BUCKET", 37)  # ~16 buckets in memory
+    many = run(log(recs))
+    assert len(writes) > 16 and set(writes) == {None}
+    writes.clear()
+    monkeypatch.setattr(audit_kernel, "ROW_BYTES", 10**6)  # rows "too big" for the budget: spill to files
+    spilled = run(log(recs), memory_limit="64MB")
+    assert writes and all(w is not None for w in writes)
+    for other in (many, spilled):
+        for table in ("workers", "worker_projects", "projects"):
+            pd.testing.assert_frame_equal(getattr(one, table), getattr(other, table), check_exact=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any
 

@@ -38,7 +38,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -60,8 +60,6 @@ if TYPE_CHECKING:  # pragma: no cover
 Pending = Literal["paid", "unpaid"]
 #: How many bad rows are listed one by one before the rest are counted.
 MAX_LISTED_FAILURES = 10_000
-_MICRO = 1_000_000
-_US_PER_HOUR = 3_600_000_000
 
 
 @dataclass(frozen=True)
@@ -203,8 +201,6 @@ def audit(
     themselves are held: ~70 bytes per worker x project pair). ``threads``: DuckDB's threads.
     ``progress``: DuckDB's progress bar on the scans.
     """
-    import duckdb
-
     settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
                          merge_gap_seconds, pending)
     p = get_preset(preset)

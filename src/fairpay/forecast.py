@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fairpay.errors import InvalidInputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
 
 __all__ = ["CoverageForecast", "ForecastWarning", "forecast_coverage"]
 

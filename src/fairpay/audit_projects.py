@@ -96,7 +96,7 @@ def _quantiles(values: Any, edges: Any, qs: tuple[float, ...]) -> list[Any]:
             v = v[~np.isnan(v)]
             if len(v):
                 for k, q in enumerate(qs):
-                    out[k][g] = _interpolate(v, q, partition=True)
+                    out[k][g] = _interpolate(v, q)
         return out
     # many small groups: sort values within groups (NaN last), then index arithmetic
     group = np.repeat(np.arange(n_groups), np.diff(edges))
@@ -113,13 +113,13 @@ def _quantiles(values: Any, edges: Any, qs: tuple[float, ...]) -> list[Any]:
     return out
 
 
-def _interpolate(v: Any, q: float, partition: bool) -> float:
+def _interpolate(v: Any, q: float) -> float:
     """``quantile_cont``: linear between the order statistics around ``(n - 1) * q``."""
     import numpy as np
 
     pos = (len(v) - 1) * q
     lo = int(np.floor(pos))
     hi = min(lo + 1, len(v) - 1)
-    part = np.partition(v, [lo, hi]) if partition else np.sort(v)
+    part = np.partition(v, [lo, hi])
     a, b = float(part[lo]), float(part[hi])
     return a + (pos - lo) * (b - a)

@@ -768,18 +768,8 @@ _WORK_BYTES_PER_ROW = 120
 #: Without a budget, rows wait in files once they would take more than this in memory (~15M rows;
 #: measured at 30M rows: 20.7 s / 0.46 GiB spilled vs 20.2 s / 1.40 GiB in memory).
 ROWS_IN_MEMORY_BYTES = 512 * 2**20
-#: Bytes per worker x project result row (int32 x 7, float64 x 5, bool, int8), and an allowance for
-#: the interpreter and libraries.
-_PAIR_ROW_BYTES = 7 * 4 + 5 * 8 + 2
+#: An allowance for the interpreter and libraries within ``memory_limit``.
 _PYTHON_BYTES = 256 * 2**20
-
-
-def _currency_groups(currencies: Mapping[str, str]) -> list[tuple[str, list[str]]]:
-    """(ISO code, raw spellings) in alphabetical ISO order: the pay-currency indices 0, 1, ..."""
-    by_code: dict[str, list[str]] = {}
-    for raw, code in currencies.items():
-        by_code.setdefault(code, []).append(raw)
-    return [(code, sorted(by_code[code])) for code in sorted(by_code)]
 
 
 def _codes_table(bars: pd.DataFrame, scan: Scan, currencies: Mapping[str, str], codes: list[str]) -> pd.DataFrame:
@@ -805,43 +795,42 @@ class Engine:
     places: Any  # the ``__g`` table: raw place and currency -> place, pay-currency index
 
 
-def plan(con: duckdb.DuckDBPyConnection, scan: Scan, bars: pd.DataFrame, fx: pd.DataFrame,
-         currencies: Mapping[str, str], settings: Settings, tmp: str, budget: int | None) -> Engine:
-    """Register the small code tables (``__g``) and choose bucket size and spilling for the budget."""
+def plan(scan: Scan, bars: pd.DataFrame, fx: pd.DataFrame, currencies: Mapping[str, str], settings: Settings,
+         tmp: str | None, budget: int | None) -> Engine:
+    """Lookups, the place/currency code table, and bucket size and spilling for the budget.
+
+    ``tmp``: where bucket files may go (None: rows stay in memory, as in Dask partitions).
+    """
+    from fairpay.audit_kernel import ROW_BYTES
     from fairpay.audit_money import lookup
 
-    codes = [c for c, _ in _currency_groups(currencies)]
-    places = _codes_table(bars, scan, currencies, codes)
-    con.register("__g", places)
-    from fairpay.audit_kernel import ROW_BYTES
-
+    codes = sorted(set(currencies.values()))  # pay-currency indices: alphabetical ISO codes
     rows_per_bucket, spill = ROWS_PER_BUCKET, None
     if budget is not None:
         rows_per_bucket = max(10_000, min(ROWS_PER_BUCKET, budget // 4 // _WORK_BYTES_PER_ROW))
-    if scan.rows * ROW_BYTES > (budget // 4 if budget is not None else ROWS_IN_MEMORY_BYTES):
+    if tmp is not None and scan.rows * ROW_BYTES > (budget // 4 if budget is not None else ROWS_IN_MEMORY_BYTES):
         spill = os.path.join(tmp, "buckets")  # rows on disk; results and one bucket in memory
         os.makedirs(spill, exist_ok=True)
     return Engine(codes, lookup(bars, fx, codes), int(round(settings.merge_gap_seconds * 1_000_000)),
-                  rows_per_bucket, spill, places)
+                  rows_per_bucket, spill, _codes_table(bars, scan, currencies, codes))
 
 
-def dictionaries(con: duckdb.DuckDBPyConnection, typed: str) -> tuple[Any, Any]:
+def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, places: Any) -> tuple[Any, Any]:
     """(workers: Arrow table worker, n, task; projects: Arrow array), alphabetical; registers the codes."""
     workers = arrow_table(con, WORKERS_SQL.format(typed=typed))
     projects = arrow_table(con, f"SELECT DISTINCT project FROM {typed} ORDER BY project").column(0).combine_chunks()
-    register_codes(con, workers.column("worker"), projects)
+    register_codes(con, workers.column("worker"), projects, places)
     return workers, projects
 
 
-def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, places: Any = None) -> None:
-    """Register ``__wk`` (worker -> wid), ``__pj`` (project -> pid) and, if given, ``__g`` (places)."""
+def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, places: Any) -> None:
+    """Register ``__wk`` (worker -> wid), ``__pj`` (project -> pid) and ``__g`` (:func:`_codes_table`)."""
     import numpy as np
     import pyarrow as pa
 
     con.register("__wk", pa.table({"worker": workers, "wid": pa.array(np.arange(len(workers), dtype=np.int32))}))
     con.register("__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))}))
-    if places is not None:
-        con.register("__g", places)
+    con.register("__g", places)
 
 
 def stream(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings, buckets: Any) -> int:
@@ -926,8 +915,8 @@ def sort_pairs(tables: Tables) -> None:
         a[:n] = np.take(a[:n], order)
 
 
-def _frames(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame, codes: list[str],
-            con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _frames(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame,
+            codes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The public (workers, worker_projects, projects) DataFrames from the filled columns."""
     import numpy as np
     import pandas as pd
@@ -973,8 +962,8 @@ def _run(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, bars: pd.DataFr
     """Dictionaries, the row stream into buckets, the kernel bucket by bucket, the result frames."""
     from fairpay.audit_rows import Buckets
 
-    engine = plan(con, scan, bars, fx, currencies, settings, tmp, budget)
-    workers, projects = dictionaries(con, typed)
+    engine = plan(scan, bars, fx, currencies, settings, tmp, budget)
+    workers, projects = dictionaries(con, typed, engine.places)
     per_worker = workers.column("n").to_numpy()
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir)
     n = stream(con, typed, settings, buckets)
@@ -983,10 +972,10 @@ def _run(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, bars: pd.DataFr
     tables = new_tables(len(per_worker), n)
     for j in range(buckets.k):
         put(tables, *partial(buckets.pop(j), engine))
-    return finish(con, tables, workers, projects, bars, engine, source)
+    return finish(tables, workers, projects, bars, engine, source)
 
 
-def finish(con: duckdb.DuckDBPyConnection, tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame,
+def finish(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame,
            engine: Engine, source: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Check one place per worker, order the pairs, and build the result frames."""
     if tables.moved:
@@ -995,7 +984,7 @@ def finish(con: duckdb.DuckDBPyConnection, tables: Tables, workers: Any, project
             f"worker {names[int(i)].as_py()!r} appears with more than one place; give one place per worker "
             "(country= mapping)" for i in sorted(tables.moved)[:MAX_LISTED_FAILURES]])
     sort_pairs(tables)
-    return _frames(tables, workers, projects, bars, engine.codes, con)
+    return _frames(tables, workers, projects, bars, engine.codes)
 
 
 _UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,

@@ -30,7 +30,6 @@ from fairpay.auditing import (
     InvalidDataError,
     Pending,
     _bad_rows,
-    _connect,
     _raw_view,
     _typed_view,
     arrow_table,
@@ -81,7 +80,7 @@ class _Rows:
         self.batches: list[dict[str, Any]] = []
 
     def add(self, cols: dict[str, Any]) -> None:
-        self.batches.append({c: a.copy() for c, a in cols.items()})
+        self.batches.append(cols)  # numpy views keep their Arrow buffers alive
 
     def rows(self) -> dict[str, Any]:
         import numpy as np
@@ -172,15 +171,14 @@ def audit_dask(
         raise InvalidDataError(source, ["a worker's rows are in more than one partition after the shuffle"])
     projects = pc.unique(pa.chunked_array([r[3] for r in results], type=pa.string()).combine_chunks())
     projects = projects.take(pc.array_sort_indices(projects))
-    with _connect(None, None) as connection:
-        engine = plan(connection.con, scan, bars, fx, currencies, settings, connection.tmp, None)
-        names = workers.column("worker").combine_chunks()
-        partials = dask.compute(*[dask.delayed(_partial)(d, p, columns, defaults, country, settings, engine,
-                                                         names, projects) for d in parts])
-        partials = [x for x in partials if x is not None]
-        tables = new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
-        for w, pairs in partials:
-            put(tables, w, pairs)
-        frames = finish(connection.con, tables, workers, projects, bars, engine, source)
+    engine = plan(scan, bars, fx, currencies, settings, None, None)
+    names = workers.column("worker").combine_chunks()
+    partials = dask.compute(*[dask.delayed(_partial)(d, p, columns, defaults, country, settings, engine,
+                                                     names, projects) for d in parts])
+    partials = [x for x in partials if x is not None]
+    tables = new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
+    for w, pairs in partials:
+        put(tables, w, pairs)
+    frames = finish(tables, workers, projects, bars, engine, source)
     return AuditResult(workers=frames[0], worker_projects=frames[1], projects=frames[2], bars=bars,
                        settings=settings, warnings=warnings, source=source, benchmarks=used)

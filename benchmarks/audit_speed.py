@@ -51,7 +51,7 @@ class SyntheticBenchmarks:
 def _inputs(kind: str):  # noqa: ANN202
     if kind == "bundled":
         return {}
-    from fairpay.fx import ExchangeRates
+    from fairpay.units.fx import ExchangeRates
 
     rates = ExchangeRates([{"currency": "GBP", "year": 2024, "lcu_per_usd": "0.8"}], source="benchmark stand-in")
     return {"benchmarks": SyntheticBenchmarks(), "rates": rates}
@@ -200,7 +200,7 @@ def bars_table(path: str, kind: str, out: Path) -> None:
     import duckdb
     import pandas as pd
 
-    from fairpay import auditing as A
+    from fairpay.auditing import engine as A
 
     con = duckdb.connect()
     A._register_source(con, path, A.get_preset("generic"), None, None, None)

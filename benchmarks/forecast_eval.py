@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fairpay.forecast import ForecastWarning, forecast_coverage
+from fairpay.worktime.forecast import ForecastWarning, forecast_coverage
 
 BAR = 15.0  # money per hour; the shares do not depend on its value
 LEVEL = 0.9

@@ -18,7 +18,7 @@ import numpy as np
 import tomllib
 
 import fairpay
-from fairpay.whatif import what_if
+from fairpay.prelaunch.whatif import what_if
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "vendor_transcription.toml"

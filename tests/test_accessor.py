@@ -72,7 +72,7 @@ def test_unknown_section_is_an_error():
 
 
 def test_audit_passes_through():
-    auditing = pytest.importorskip("fairpay.auditing")
+    auditing = pytest.importorskip("fairpay.auditing.engine")
     log = pd.DataFrame([{"worker": "w", "project": "p", "task": "t", "started": "2024-05-01T10:00:00",
                          "submitted": "2024-05-01T10:30:00", "reward": 3.0, "currency": "USD",
                          "status": "approved", "country": "US"}])

@@ -14,8 +14,8 @@ def test_every_export_resolves():
 
 
 def test_function_exports_are_not_shadowed_by_modules():
-    import fairpay.benchmark  # noqa: F401
-    import fairpay.prelaunch  # noqa: F401
+    import fairpay.wages  # noqa: F401
+    import fairpay.prelaunch.check  # noqa: F401
 
     assert callable(fairpay.check) and callable(fairpay.benchmarks)
 

@@ -43,8 +43,8 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     pytest.importorskip("matplotlib")
     if path.name.startswith("03_"):
         try:
-            import fairpay.auditing  # noqa: F401
-            import fairpay.ledger  # noqa: F401
+            import fairpay.auditing.engine  # noqa: F401
+            import fairpay.auditing.ledger  # noqa: F401
         except ImportError as exc:  # the audit is issue #5; the notebook needs it
             pytest.skip(f"fairpay.audit is not importable: {exc}")
     # no user data folder: the notebook must run on the bundled snapshot alone

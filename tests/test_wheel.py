@@ -1,6 +1,6 @@
 """The built wheel ships the benchmark tables and loads them from site-packages, not the checkout.
 
-Why: in a dev (editable) install ``fairpay.data`` falls back to ``<repo>/data``; only a real wheel
+Why: in a dev (editable) install ``fairpay.tables.load`` falls back to ``<repo>/data``; only a real wheel
 in a clean venv proves the force-include in pyproject.toml works.
 """
 
@@ -38,7 +38,7 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
                    check=True, capture_output=True, text=True)
 
     snippet = (
-        "import json, sysconfig, fairpay.data as d\n"
+        "import json, sysconfig, fairpay.tables.load as d\n"
         "t = d.load('living_wages')\n"
         "print(json.dumps({'location': t.location, 'rows': len(t.rows), 'origin': t.origin,\n"
         "  'purelib': sysconfig.get_paths()['purelib'],\n"

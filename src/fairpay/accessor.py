@@ -1,7 +1,7 @@
 """``df.fairpay``: a thin pandas accessor over the functional API.
 
 Why: analysts live in DataFrames. The accessor turns a DataFrame into the arguments of
-:func:`fairpay.check` or :func:`fairpay.auditing.audit` and returns their results unchanged; it
+:func:`fairpay.check` or :func:`fairpay.auditing.engine.audit` and returns their results unchanged; it
 holds no logic of its own (CONTRIBUTING: "the pandas accessor holds no logic"), so the
 functional API stays primary and everything the accessor does can be done without it.
 
@@ -24,8 +24,8 @@ import pandas as pd
 from fairpay.errors import InvalidInputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fairpay.auditing import AuditResult
-    from fairpay.prelaunch import CheckResult
+    from fairpay.auditing.engine import AuditResult
+    from fairpay.prelaunch.check import CheckResult
 
 #: Columns of a tasks x places frame (``seconds`` may be replaced by a ``times`` list column).
 TASK_COLUMNS: tuple[str, ...] = ("task", "pay_per_task", "volume")
@@ -105,22 +105,22 @@ class FairpayAccessor:
     def check(self, *, currency: str, name: str = "project", policy: Mapping[str, Any] | None = None,
               benchmarks: Any = None, base_dir: str | Path | None = None, **sections: Any) -> CheckResult:
         """:func:`fairpay.check` of this tasks x places frame (see :func:`tasks_frame_to_spec`)."""
-        from fairpay.prelaunch import check
-        from fairpay.spec import parse_project
+        from fairpay.prelaunch.check import check
+        from fairpay.prelaunch.spec import parse_project
 
         spec = tasks_frame_to_spec(self._df, currency=currency, name=name, **sections)
         project = parse_project(spec, source="tasks DataFrame", base_dir=None if base_dir is None else str(base_dir))
         return check(project, policy=policy, benchmarks=benchmarks)
 
     def audit(self, **kwargs: Any) -> AuditResult:
-        """:func:`fairpay.auditing.audit` of this submission log; keyword arguments pass through."""
-        from fairpay.auditing import audit
+        """:func:`fairpay.auditing.engine.audit` of this submission log; keyword arguments pass through."""
+        from fairpay.auditing.engine import audit
 
         return audit(self._df, **kwargs)
 
     def to_safe_csv(self, path: str | Path | None = None, *, index: bool = False) -> str:
-        """This frame as CSV whose cells no spreadsheet runs as formulas (:mod:`fairpay.csvsafe`)."""
-        from fairpay.csvsafe import frame_to_safe_csv
+        """This frame as CSV whose cells no spreadsheet runs as formulas (:mod:`fairpay.report.csvsafe`)."""
+        from fairpay.report.csvsafe import frame_to_safe_csv
 
         return frame_to_safe_csv(self._df, path, index=index)
 

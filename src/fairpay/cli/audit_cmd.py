@@ -51,10 +51,10 @@ def audit_command(
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
     import pandas as pd
 
-    from fairpay.auditing import audit
+    from fairpay.auditing.engine import audit
     from fairpay.cli import fail
-    from fairpay.csvsafe import frame_to_safe_csv
-    from fairpay.ledger import EXPORTERS, pseudonymize_frame
+    from fairpay.report.csvsafe import frame_to_safe_csv
+    from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
 
     if fmt not in ("csv", "parquet", "json"):
         raise fail(f"--format {fmt!r} is not csv, parquet or json")
@@ -101,7 +101,7 @@ def audit_command(
             n = EXPORTERS[bonus_format](ledger, out / f"bonus_{bonus_format}.csv")
             typer.echo(f"bonus file: {out / f'bonus_{bonus_format}.csv'} ({n} workers)")
     if report is not None:
-        from fairpay.report import write_report
+        from fairpay.report.document import write_report
 
         write_report(result, report)
         typer.echo(f"report: {report}")

@@ -30,7 +30,7 @@ def benchmarks_command(
     list_: Annotated[bool, typer.Option("--list", help="List coverage: countries x kinds x newest year.")] = False,
 ) -> None:
     """Show the living or minimum wage for a place: hourly amount, source, year, hours basis."""
-    from fairpay.benchmark import benchmarks
+    from fairpay.wages import benchmarks
     from fairpay.errors import InvalidInputError
 
     output.check_format(fmt, ("table", "json"))
@@ -53,8 +53,8 @@ def benchmarks_command(
                            method=method, year=year, inflate=inflate)
     result: dict[str, Any] = bench.to_dict()
     if currency:
-        from fairpay.fx import ExchangeRates
-        from fairpay.money import normalize_currency
+        from fairpay.units.fx import ExchangeRates
+        from fairpay.units.money import normalize_currency
 
         code = normalize_currency(currency)
         conv = ExchangeRates.bundled().convert(bench.hourly, bench.currency, code, bench.year, fallback="nearest_earlier")

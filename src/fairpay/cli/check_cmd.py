@@ -25,19 +25,19 @@ def check_command(
 ) -> None:
     """Check a project before launch. Exit 0 when every task x place reaches the bar, 1 when any is
     below, 2 for invalid input."""
-    from fairpay.prelaunch import check
+    from fairpay.prelaunch.check import check
 
     output.check_format(fmt, ("table", "json", "markdown"))
     policy = {k: v for k, v in (("margin", margin), ("benchmark", benchmark)) if v is not None}
     result = check(spec, policy=policy or None)
     if report is not None:
-        from fairpay.report import write_report
+        from fairpay.report.document import write_report
 
         write_report(result, report)
     if fmt == "json":
         typer.echo(result.to_json())
     elif fmt == "markdown":
-        from fairpay.report import check_markdown
+        from fairpay.report.document import check_markdown
 
         typer.echo(check_markdown(result))
     else:
@@ -54,7 +54,7 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
     else:
         verdict = f"PASS: all {n} task x place cells reach the bar"
     typer.echo(f"{result.project}: {verdict}")
-    from fairpay.money import minor_units
+    from fairpay.units.money import minor_units
 
     digits = minor_units(cur)
     rows = []
@@ -108,7 +108,7 @@ def rate_command(
     """The per-task pay that reaches the bar for one place, for quick planning."""
     import json
 
-    from fairpay.prelaunch import check
+    from fairpay.prelaunch.check import check
 
     output.check_format(fmt, ("table", "json"))
     spec = {

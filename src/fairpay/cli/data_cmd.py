@@ -1,7 +1,7 @@
 """``fairpay data status|update|import|reset``: see, refresh and extend the benchmark tables.
 
 Thin by design: every decision (precedence, validation, atomic writes) lives in
-``fairpay.sources`` and ``fairpay.cache``; this module parses arguments and prints.
+``fairpay.tables.sources`` and ``fairpay.tables.store``; this module parses arguments and prints.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def status_command(
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Each table: origin (user/cache/bundled), source, vintage, age, rows, countries, staleness."""
-    from fairpay import cache, sources
+    from fairpay.tables import store as cache
+    from fairpay.tables import sources
 
     output.check_format(fmt, ("table", "json"))
     entries = sources.status()
@@ -63,9 +64,9 @@ def update_command(
     retries: Annotated[int, typer.Option("--retries", help="Retries after a connection error, 429 or 5xx.")] = 3,
 ) -> None:
     """Refresh tables from the open sources; a failure keeps the previous data (exit 2)."""
-    from fairpay import sources
+    from fairpay.tables import sources
     from fairpay.errors import InvalidInputError
-    from fairpay.sources import http
+    from fairpay.tables.sources import http
 
     if timeout <= 0 or retries < 0:
         raise InvalidInputError("--timeout must be > 0 and --retries >= 0")
@@ -93,7 +94,7 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8) in the column layout of the bundled table.")],
 ) -> None:
     """Validate your table and use its rows ahead of the bundled ones (cited as your file)."""
-    from fairpay import sources
+    from fairpay.tables import sources
 
     meta = sources.import_user_table(kind, file)
     typer.echo(
@@ -108,7 +109,8 @@ def reset_command(
     keep_user: Annotated[bool, typer.Option("--keep-user", help="Keep imported user tables.")] = False,
 ) -> None:
     """Delete refreshed (and imported) tables: the bundled snapshot applies again."""
-    from fairpay import data, sources
+    from fairpay.tables import load as data
+    from fairpay.tables import sources
     from fairpay.errors import InvalidInputError
 
     for k in kind or []:

@@ -1,6 +1,6 @@
 """``fairpay forecast PILOT.csv --rate R --bar B``: share of production workers below the bar.
 
-Thin: reads the CSV, calls ``fairpay.forecast.forecast_coverage``, prints. Exit 0 = forecast
+Thin: reads the CSV, calls ``fairpay.worktime.forecast.forecast_coverage``, prints. Exit 0 = forecast
 printed; exit 1 = with ``--target``, the forecast share below the bar exceeds the target; exit 2 =
 invalid input.
 """
@@ -38,7 +38,7 @@ def run(
     """Compute what the command prints; return (result dict, exit code)."""
     import pandas as pd
 
-    from fairpay.forecast import ForecastWarning, forecast_coverage
+    from fairpay.worktime.forecast import ForecastWarning, forecast_coverage
 
     df = output.read_pilot_csv(pilot)
     if order_column is not None and order_column in df.columns:

@@ -1,6 +1,6 @@
 """``fairpay time PILOT.csv``: task-time estimate, CI, coverage and pilot-size advice.
 
-Thin: reads the CSV, calls ``fairpay.timing``, prints. Exit 0 = estimate printed; exit 1 = with
+Thin: reads the CSV, calls ``fairpay.worktime.estimates``, prints. Exit 0 = estimate printed; exit 1 = with
 ``--pay`` and ``--bar``, the pay per task falls short of the bar at the chosen statistic's time
 (workers at that time would earn less than the bar); exit 2 = invalid input.
 """
@@ -31,7 +31,7 @@ def _decimal(text: str, option: str) -> Decimal:
 
 def _share_of(statistic: str) -> float:
     """Share of workers the statistic is meant to cover (p75 -> 0.75; median -> 0.5; means -> 0.5)."""
-    from fairpay.timing import parse_statistic
+    from fairpay.worktime.estimates import parse_statistic
 
     _, q = parse_statistic(statistic)
     return q / 100 if q is not None else 0.5
@@ -54,7 +54,7 @@ def run(
 ) -> tuple[dict[str, Any], int]:
     """Compute everything the command prints; return (result dict, exit code)."""
 
-    from fairpay import timing
+    from fairpay.worktime import estimates as timing
 
     if fmt not in ("table", "json"):
         raise InvalidInputError(f"--format: got {fmt!r}; expected 'table' or 'json'")
@@ -100,9 +100,9 @@ def run(
 
 def _forecast(df: Any, pay: Decimal, bar: Decimal, overhead: float, column: str, worker_column: str | None,
               order_column: str | None, production_tasks: int | None) -> dict[str, Any]:
-    """Production forecast (fairpay.forecast) of the share below the bar; unpaid seconds enter as
+    """Production forecast (fairpay.worktime.forecast) of the share below the bar; unpaid seconds enter as
     an equivalent rate: below when median time > pay x 3600 / bar - overhead."""
-    from fairpay.forecast import forecast_coverage
+    from fairpay.worktime.forecast import forecast_coverage
 
     if worker_column is None:
         raise InvalidInputError("--forecast needs --worker-column: the forecast works on per-worker medians")

@@ -1,0 +1,184 @@
+"""The same audit on Dask: partitions hold whole workers, each is summed by the in-process
+kernel, and the per-worker and per-pair results are finished exactly as :func:`fairpay.audit` does.
+
+Why: a log too big for one machine still has small per-worker results. Dask (an existing
+distributed engine, local or on a cluster via ``dask.distributed.Client``) shuffles rows by
+worker; each partition then runs fairpay's own DuckDB validation scan and, in a second pass,
+streams its rows as integer codes through :mod:`fairpay.auditing.kernel` and :mod:`fairpay.auditing.money`.
+Sums are exact integers (microseconds, micro-units of money) and money is per key, so the
+results are identical to the in-process ones, to the last bit. The first pass yields the
+places and pay currencies (hence the bars and rates) and the worker and project dictionaries,
+which the second pass uses for the integer codes.
+
+Recipe::
+
+    import dask.dataframe as dd
+    from dask.distributed import Client        # optional: a cluster; default is local threads
+    from fairpay.auditing.dask import audit_dask
+    result = audit_dask("s3://bucket/logs/*.parquet", country=None, npartitions=64)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fairpay.auditing.engine import (
+    WORKERS_SQL,
+    AuditResult,
+    Engine,
+    InvalidDataError,
+    Pending,
+    _bad_rows,
+    _raw_view,
+    _typed_view,
+    arrow_table,
+    bars_fx_benchmarks,
+    finish,
+    new_tables,
+    normalize_groups,
+    partial,
+    pending_warning,
+    plan,
+    put,
+    raise_failures,
+    register_codes,
+    scan_from_groups,
+    scan_sql,
+    stream,
+    _settings,
+)
+from fairpay.auditing.presets import Preset, get_preset
+
+
+def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> None:
+    con.register("__part", pdf)
+    _raw_view(con, "__part", [c for c in pdf.columns if c != "__row"], preset, columns, defaults, country, "partition")
+    _typed_view(con, preset, "raw", "typed")
+
+
+def _validate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> tuple:
+    """Pass 1 on one partition (whole workers): (scan groups, bad-row messages, workers, projects)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        _typed(con, pdf, preset, columns, defaults, country)
+        groups = con.execute(scan_sql("typed")).fetchall()
+        bad = sum(int(g[4]) for g in groups)
+        workers = arrow_table(con, WORKERS_SQL.format(typed="typed"))
+        projects = arrow_table(con, "SELECT DISTINCT project FROM typed WHERE project IS NOT NULL").column(0)
+        return groups, (_bad_rows(con, "typed") if bad else []), workers, projects
+    finally:
+        con.close()
+
+
+class _Rows:
+    """Collects streamed batches of one partition (the partition is one slice of whole workers)."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[str, Any]] = []
+
+    def add(self, cols: dict[str, Any]) -> None:
+        self.batches.append(cols)  # numpy views keep their Arrow buffers alive
+
+    def rows(self) -> dict[str, Any]:
+        import numpy as np
+
+        return {c: np.concatenate([b[c] for b in self.batches]) for c in self.batches[0]}
+
+
+def _partial(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any, settings: Any,
+             engine: Engine, workers: Any, projects: Any) -> tuple:
+    """Pass 2 on one partition: the in-process kernel and money on its rows."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        _typed(con, pdf, preset, columns, defaults, country)
+        register_codes(con, workers, projects, engine.places)
+        collected = _Rows()
+        n = stream(con, "typed", settings, collected)
+        if n != len(pdf):
+            raise InvalidDataError("partition", [f"{len(pdf) - n} row(s) lost joining the integer codes"])
+        return partial(collected.rows(), engine) if n else None
+    finally:
+        con.close()
+
+
+def audit_dask(
+    log: Any,
+    *,
+    preset: str | Preset = "generic",
+    columns: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    country: Any = None,
+    benchmarks: Any = None,
+    rates: Any = None,
+    kind: str = "higher",
+    household: str | None = None,
+    locality: str | None = None,
+    missing_living: str = "error",
+    year: int | None = None,
+    inflate: bool = True,
+    fx_fallback: str = "error",
+    merge_gap_seconds: float = 0,
+    pending: Pending = "paid",
+    npartitions: int | None = None,
+) -> AuditResult:
+    """:func:`fairpay.audit` on a Dask DataFrame or Parquet/CSV path(s); identical results.
+
+    Row numbers in error messages are positions in the whole log (0-based), as in-process.
+    """
+    import dask
+    import dask.dataframe as dd
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
+                         merge_gap_seconds, pending)
+    p = get_preset(preset)
+    if isinstance(log, dd.DataFrame):
+        ddf, source = log, "dask DataFrame"
+    else:
+        path = str(log)
+        ddf = dd.read_parquet(path) if path.endswith((".parquet", ".pq")) else dd.read_csv(path, dtype=str)
+        source = path
+    # global 0-based row numbers: partition offsets from partition lengths
+    lengths = ddf.map_partitions(len).compute()
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")
+
+    def with_rows(pdf: Any, partition_info: Any = None) -> Any:
+        i = partition_info["number"] if partition_info else 0
+        return pdf.assign(__row=np.arange(len(pdf), dtype="int64") + offsets[i])
+
+    ddf = ddf.map_partitions(with_rows, meta={**ddf.dtypes.to_dict(), "__row": "int64"})
+    wcol = {**p.columns, **(columns or {})}["worker"]
+    ddf = ddf.shuffle(on=wcol, npartitions=npartitions or ddf.npartitions).persist()
+    parts = ddf.to_delayed()
+    results = dask.compute(*[dask.delayed(_validate)(d, p, columns, defaults, country) for d in parts])
+    scan = scan_from_groups([g for r in results for g in r[0]])
+    failures = [f for r in results for f in r[1]]
+    _places, currencies, unknown = normalize_groups(scan)
+    failures += [f"row -1, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
+    raise_failures(source, failures, scan.bad_rows + len(unknown))
+    warnings = pending_warning(scan, settings)
+    bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+    workers = pa.concat_tables([r[2] for r in results if r[2].num_rows])
+    workers = workers.take(pc.sort_indices(workers, [("worker", "ascending")]))
+    if len(pc.unique(workers.column("worker"))) != workers.num_rows:  # the shuffle keeps workers whole
+        raise InvalidDataError(source, ["a worker's rows are in more than one partition after the shuffle"])
+    projects = pc.unique(pa.chunked_array([r[3] for r in results], type=pa.string()).combine_chunks())
+    projects = projects.take(pc.array_sort_indices(projects))
+    engine = plan(scan, bars, fx, currencies, settings, None, None)
+    names = workers.column("worker").combine_chunks()
+    partials = dask.compute(*[dask.delayed(_partial)(d, p, columns, defaults, country, settings, engine,
+                                                     names, projects) for d in parts])
+    partials = [x for x in partials if x is not None]
+    tables = new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
+    for w, pairs in partials:
+        put(tables, w, pairs)
+    frames = finish(tables, workers, projects, bars, engine, source)
+    return AuditResult(workers=frames[0], worker_projects=frames[1], projects=frames[2], bars=bars,
+                       settings=settings, warnings=warnings, source=source, benchmarks=used)

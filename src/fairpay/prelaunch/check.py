@@ -1,0 +1,520 @@
+"""The pre-launch pay check: for every task and every place, does the pay reach the bar?
+
+Why: this is fairpay's main job. Before a project launches it says, per task x place, the
+effective hourly wage *after* deductions and unpaid time, the bar it must reach, by how much it
+falls short, what per-task pay would fix it, and what that costs.
+
+The arithmetic, exactly (task t, place k; all money ``Decimal``):
+
+- ``T`` = seconds per task (given, or the policy's statistic of pilot times);
+  ``o`` = unpaid seconds per task = onboarding_minutes x 60 / tasks_per_worker
+  + per_task_seconds + the task's own unpaid_seconds; ``r`` = rejection_rate + return_rate.
+- net pay reaching the worker, pay currency: ``n = pay x (1 - vendor_margin) x (1 - platform_fee)
+  x (1 - payout_fee)``.
+- ``fx`` = units of the benchmark's currency per unit of pay currency, at the bundled rate of the
+  year the bar is expressed in (after CPI inflation), or the nearest earlier year (recorded).
+- effective hourly ``w = n x fx x (1 - r) x 3600 / (T + o)``; bar ``b = benchmark_hourly x
+  (1 + margin)``; the cell passes when ``w >= b``; shortfall ``max(0, b - w)`` per hour (local
+  and pay currency); ratio ``w / b``.
+- required pay per task ``b x (T + o) / 3600 / ((1 - r) x (1 - vm) x (1 - pf) x (1 - po)) / fx``,
+  **rounded up** to the pay currency's minor unit. A cell passes exactly when pay >= the unrounded
+  required pay, so paying the (rounded-up) required rate always passes.
+- budget: current ``sum(volume x share x pay)``; compliant per place ``sum(volume x share x
+  max(pay, required_k))``; compliant uniform ``sum(volume x max(pay, max_k required_k))``;
+  each also with the requester fee on top.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fairpay.wages import Benchmark, Benchmarks, _Row
+from fairpay.errors import InvalidInputError, SpecError
+from fairpay.units.fx import ExchangeRates
+from fairpay.units.money import round_up
+from fairpay.units.places import Place
+from fairpay.prelaunch.spec import BenchmarkOverride, Policy, Project, Task, load_project, parse_project
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fairpay.worktime.estimates import TimeEstimate
+
+_PREC = 50
+STALE_YEARS = 3
+
+
+@dataclass(frozen=True)
+class TaskTime:
+    """Seconds per task used for a task, and where they came from."""
+
+    seconds: Decimal
+    source: str  # "given" | "times" | "pilot"
+    description: str
+    per_worker: tuple[float, ...] = ()  # the pilot's per-worker times, for coverage
+    estimate: TimeEstimate | None = None
+    pilot: dict[str, list[Any]] | None = None  # raw times + worker ids, for the production forecast
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The verdict for one task x place. Money in ``local_currency`` unless named ``*_pay``."""
+
+    task: str
+    country: str
+    subdivision: str | None
+    locality: str | None
+    share: Decimal
+    volume: Decimal  # tasks done in this place = task volume x share
+    pay_per_task: Decimal
+    pay_currency: str
+    net_pay_per_task: Decimal  # pay currency, after deductions
+    seconds_per_task: Decimal
+    unpaid_seconds_per_task: Decimal
+    lost_share: Decimal
+    local_currency: str
+    fx_rate: Decimal
+    fx_year: int
+    effective_hourly: Decimal
+    benchmark_hourly: Decimal
+    bar_hourly: Decimal
+    ratio: Decimal
+    ok: bool
+    shortfall_hourly: Decimal
+    shortfall_hourly_pay: Decimal
+    required_pay_per_task: Decimal
+    benchmark: Benchmark
+    time_source: str
+    coverage: float | None = None  # share of pilot workers reaching the bar at the proposed pay
+    adjustments: tuple[str, ...] = ()
+    forecast: dict[str, Any] | None = None  # predicted share of production workers below the bar
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``fairpay check --format json`` (numbers as JSON numbers)."""
+        b = self.benchmark
+        return {
+            "task": self.task,
+            "country": self.country,
+            "subdivision": self.subdivision,
+            "locality": self.locality,
+            "share": float(self.share),
+            "volume": float(self.volume),
+            "pay_per_task": float(self.pay_per_task),
+            "net_pay_per_task": _f(self.net_pay_per_task, 6),
+            "seconds_per_task": _f(self.seconds_per_task, 3),
+            "unpaid_seconds_per_task": _f(self.unpaid_seconds_per_task, 3),
+            "time_source": self.time_source,
+            "effective_hourly": _f(self.effective_hourly, 4),
+            "benchmark_hourly": _f(self.benchmark_hourly, 4),
+            "bar_hourly": _f(self.bar_hourly, 4),
+            "local_currency": self.local_currency,
+            "ratio": _f(self.ratio, 4),
+            "ok": self.ok,
+            "shortfall_hourly": _f(self.shortfall_hourly, 4),
+            "shortfall_hourly_pay": _f(self.shortfall_hourly_pay, 4),
+            "required_pay_per_task": float(self.required_pay_per_task),
+            "pay_currency": self.pay_currency,
+            "fx": {"rate": _f(self.fx_rate, 8), "year": self.fx_year,
+                   "pair": f"{self.pay_currency}->{self.local_currency}"},
+            "coverage": self.coverage,
+            "forecast": self.forecast,
+            "benchmark": {
+                "kind": b.kind,
+                "method": b.method,
+                "household": b.household,
+                "locality": b.locality,
+                "amount": float(b.amount),
+                "currency": b.currency,
+                "period": b.period,
+                "gross_net": b.gross_net,
+                "source": b.source,
+                "url": b.url,
+                "reference_year": b.reference_year,
+                "price_year": b.year,
+                "age_years": b.age_years,
+                "hours_per_week": float(b.hours_per_week),
+                "hours_basis": b.hours_basis,
+                "confidence": b.confidence,
+                "origin": b.origin,
+                "adjustments": list(b.adjustments) + list(self.adjustments),
+                "fallbacks": list(b.fallbacks),
+            },
+        }
+
+
+def _f(x: Decimal, places: int) -> float:
+    return float(round(x, places))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of :func:`check`: ``ok`` only when every cell reaches its bar."""
+
+    project: str
+    pay_currency: str
+    cells_list: tuple[Cell, ...]
+    budget: dict[str, Any]
+    warnings: tuple[str, ...]
+    policy: dict[str, Any] = field(default_factory=dict)
+    times: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every task x place reaches the bar."""
+        return all(c.ok for c in self.cells_list)
+
+    @property
+    def flags(self) -> list[Cell]:
+        """The cells below the bar."""
+        return [c for c in self.cells_list if not c.ok]
+
+    @property
+    def cells(self) -> pd.DataFrame:
+        """One row per task x place (pandas DataFrame, built on first use)."""
+        import pandas as pd
+
+        rows = []
+        for c in self.cells_list:
+            d = c.to_dict()
+            bench = d.pop("benchmark")
+            fx = d.pop("fx")
+            d.update({f"benchmark_{k}": v for k, v in bench.items()})
+            d.update({"fx_rate": fx["rate"], "fx_year": fx["year"]})
+            rows.append(d)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``ok``, ``project``, ``cells``, ``budget``, ``warnings`` (+ policy, times)."""
+        return {
+            "ok": self.ok,
+            "project": self.project,
+            "pay_currency": self.pay_currency,
+            "policy": self.policy,
+            "times": list(self.times),
+            "cells": [c.to_dict() for c in self.cells_list],
+            "budget": self.budget,
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (stable key order, no timestamps)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------- API
+def check(
+    project: Project | Mapping[str, Any] | str | Path,
+    policy: Policy | Mapping[str, Any] | None = None,
+    benchmarks: Benchmarks | None = None,
+) -> CheckResult:
+    """Check a project before launch: every task x place against its local bar.
+
+    ``project``: a :class:`Project`, a spec dict, or a path to a TOML/YAML/JSON spec.
+    ``policy``: replaces (a :class:`Policy`) or updates (a dict of fields) the project's policy.
+    ``benchmarks``: the collection to use (default: bundled + user tables).
+    """
+    proj = _as_project(project)
+    pol = _merge_policy(proj.policy, policy)
+    collection = benchmarks if benchmarks is not None else Benchmarks.bundled()
+    if proj.benchmark_overrides:
+        collection = collection.with_rows(_override_row(o, collection.current_year) for o in proj.benchmark_overrides)
+    rates = ExchangeRates.bundled()
+    times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks}
+    shares = proj.shares()
+    bars: dict[tuple[str, str | None, str | None], Benchmark] = {}
+    for w in proj.workforce:
+        key = (w.country, w.subdivision, w.locality)
+        bars[key] = collection.bar(
+            Place(w.country, w.subdivision), kind=pol.benchmark, locality=w.locality, household=pol.household,
+            method=pol.method, inflate=pol.inflate, missing_living=pol.missing_living,
+        )
+    cells: list[Cell] = []
+    warnings: list[str] = []
+    for task in proj.tasks:
+        tt = times[task.name]
+        if tt.estimate is not None:
+            warnings.extend(f"task {task.name!r}: {w}" for w in tt.estimate.warnings)
+        model = _forecast_model(task, tt, warnings)
+        for w, share in zip(proj.workforce, shares, strict=True):
+            bench = bars[(w.country, w.subdivision, w.locality)]
+            cell = _cell(proj, pol, task, tt, w.country, w.subdivision, w.locality, share, bench, rates)
+            if model is not None:
+                cell = replace(cell, forecast=_forecast_for(model, cell))
+            cells.append(cell)
+    for bench in bars.values():
+        warnings.extend(_benchmark_warnings(bench))
+    return CheckResult(
+        project=proj.name,
+        pay_currency=proj.currency,
+        cells_list=tuple(cells),
+        budget=_budget(proj, cells),
+        warnings=tuple(dict.fromkeys(warnings)),
+        policy=pol.model_dump(),
+        times=tuple({"task": name, "seconds": float(t.seconds), "source": t.source, "description": t.description,
+                     **({"estimate": t.estimate.to_dict()} if t.estimate is not None else {}),
+                     **({"per_worker": list(t.per_worker)} if t.per_worker else {})}
+                    for name, t in times.items()),
+    )
+
+
+def required_pay_per_task(
+    bar_hourly: Decimal,
+    seconds: Decimal,
+    *,
+    unpaid_seconds: Decimal = Decimal(0),
+    lost_share: Decimal = Decimal(0),
+    keep: Decimal = Decimal(1),
+    fx_rate: Decimal = Decimal(1),
+    currency: str,
+) -> Decimal:
+    """Per-task pay (pay currency, rounded UP to its minor unit) that reaches ``bar_hourly``.
+
+    ``bar_hourly`` is in the local currency; ``fx_rate`` converts pay currency to local;
+    ``keep`` is the share of pay left after deductions; ``lost_share`` the unpaid share of work.
+    """
+    return round_up(_required_exact(bar_hourly, seconds, unpaid_seconds, lost_share, keep, fx_rate), currency)
+
+
+def _required_exact(b: Decimal, t: Decimal, o: Decimal, r: Decimal, keep: Decimal, fx: Decimal) -> Decimal:
+    with localcontext(prec=_PREC):
+        return b * (t + o) / 3600 / ((1 - r) * keep) / fx
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _as_project(project: Project | Mapping[str, Any] | str | Path) -> Project:
+    if isinstance(project, Project):
+        return project
+    if isinstance(project, (str, Path)):
+        return load_project(project)
+    if isinstance(project, Mapping):
+        return parse_project(dict(project))
+    raise InvalidInputError(f"project must be a Project, a spec dict or a path, not {type(project).__name__}")
+
+
+def _merge_policy(base: Policy, policy: Policy | Mapping[str, Any] | None) -> Policy:
+    if policy is None:
+        return base
+    if isinstance(policy, Policy):
+        return policy
+    from pydantic import ValidationError
+
+    from fairpay.prelaunch.spec import _describe
+
+    try:
+        return Policy.model_validate({**base.model_dump(), **dict(policy)})
+    except ValidationError as exc:
+        raise SpecError(f"policy: {_describe(exc)}") from None
+
+
+def _override_row(o: BenchmarkOverride, current_year: int) -> _Row:
+    return _Row(
+        kind=o.kind,
+        country=o.country,
+        subdivision=o.subdivision,
+        area=None,
+        locality=o.locality,
+        household=None,
+        method="user_override",
+        amount=o.amount,
+        currency=o.currency,
+        period=o.period,
+        gross_net=o.gross_net,
+        hours_per_week=o.hours_per_week,
+        reference_year=o.reference_year or current_year,
+        confidence=None,
+        source=o.source + ("" if o.reference_year else f" (no reference year given; taken as {current_year})"),
+        url=o.url or "(none given)",
+        origin="override",
+        scope="national" if o.kind == "minimum" else None,
+    )
+
+
+def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTime:
+    """Seconds per task for ``task``: as given, or the ``statistic`` of its times/pilot file."""
+    if task.seconds is not None:
+        return TaskTime(Decimal(str(task.seconds)), "given", f"{task.seconds:g} s per task (given)")
+    from fairpay.worktime.estimates import estimate_task_time, per_worker_medians
+
+    if task.times is not None:
+        values, workers, origin = list(task.times), None, "times"
+        where = f"{len(values)} inline times"
+    else:
+        path = Path(task.pilot or "")
+        if not path.is_absolute() and base_dir:
+            path = Path(base_dir) / path
+        values, workers = read_pilot(path, task.column, task.worker_column)
+        origin, where = "pilot", f"pilot {path.name}"
+    est = estimate_task_time(values, worker=workers, statistic=statistic)
+    import numpy as np
+
+    if workers is not None:
+        codes = np.unique(np.asarray(workers, dtype=object).astype(str), return_inverse=True)[1]
+        per_worker = tuple(float(x) for x in per_worker_medians(np.asarray(values, dtype=float), codes))
+    else:
+        per_worker = tuple(float(x) for x in values)
+    unit = f"{est.n_workers} workers' medians" if est.per_worker else f"{est.n} samples"
+    desc = (f"{est.value:.1f} s per task: {statistic} of {unit} from {where} "
+            f"({int(est.confidence * 100)}% CI {est.ci_low:.1f}-{est.ci_high:.1f} s)")
+    pilot = {"seconds": list(values), "worker_id": list(workers)} if workers is not None else None
+    return TaskTime(Decimal(repr(est.value)), origin, desc, per_worker, est, pilot)
+
+
+def read_pilot(path: Path, column: str, worker_column: str | None) -> tuple[list[float], list[str] | None]:
+    """Read task times (seconds) and optional worker ids from a pilot CSV; every bad row is named."""
+    try:
+        fh = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"pilot file {path}: cannot open ({exc.strerror or exc})") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        missing = [c for c in (column, worker_column) if c and c not in cols]
+        if missing:
+            raise SpecError(f"pilot file {path}: no column {', '.join(map(repr, missing))} "
+                            f"(columns: {', '.join(cols)})")
+        values: list[float] = []
+        workers: list[str] = []
+        problems: list[str] = []
+        for i, row in enumerate(reader, start=2):
+            raw = (row.get(column) or "").strip()
+            try:
+                v = float(raw)
+                if not (v > 0 and v < float("inf")):
+                    raise ValueError
+            except ValueError:
+                problems.append(f"line {i}, column {column!r}: {raw!r} is not a positive number of seconds")
+                continue
+            values.append(v)
+            if worker_column:
+                wid = (row.get(worker_column) or "").strip()
+                if not wid:
+                    problems.append(f"line {i}, column {worker_column!r}: empty worker id")
+                workers.append(wid)
+    if problems:
+        from fairpay.errors import InvalidDataError
+
+        raise InvalidDataError(f"pilot file {path}", problems)
+    if not values:
+        raise SpecError(f"pilot file {path}: no rows")
+    return values, (workers if worker_column else None)
+
+
+def _forecast_model(task: Task, tt: TaskTime, warnings: list[str]) -> Any:
+    """One production forecast per pilot task (fairpay.worktime.forecast), fitted with bar = 1 per hour so
+    that each place's bar and unpaid time enter as an equivalent rate (see ``_forecast_for``)."""
+    if tt.pilot is None:
+        return None
+    import warnings as pywarnings
+
+    from fairpay.worktime.forecast import forecast_coverage
+
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        model = forecast_coverage(tt.pilot, rate=1.0, bar=1.0, production_tasks=task.volume)
+    warnings.extend(f"task {task.name!r}: forecast: {w.message}" for w in caught)
+    warnings.extend(f"task {task.name!r}: forecast: {w}" for w in model.warnings)
+    return model
+
+
+def _forecast_for(model: Any, cell: Cell) -> dict[str, Any]:
+    """The forecast for one place: a worker is below the bar when their median time exceeds
+    ``n x fx x (1 - r) x 3600 / b - o`` seconds; with the model's bar of 1/h that threshold is the
+    equivalent rate x 3600."""
+    threshold = (cell.net_pay_per_task * cell.fx_rate * (1 - cell.lost_share) * 3600 / cell.bar_hourly
+                 - cell.unpaid_seconds_per_task)
+    if threshold <= 0:
+        share, interval = 1.0, (1.0, 1.0)
+    else:
+        rate = float(threshold) / 3600
+        share, interval = model.share_at(rate), model.interval_at(rate)
+    return {
+        "share_below": round(float(share), 4),
+        "interval": [round(float(interval[0]), 4), round(float(interval[1]), 4)],
+        "level": model.level,
+        "threshold_seconds": round(float(threshold), 2),
+        "method": "fairpay.worktime.forecast: per-worker medians, learning, smoothed bootstrap over workers",
+    }
+
+
+def _cell(proj: Project, pol: Policy, task: Task, tt: TaskTime, country: str, subdivision: str | None,
+          locality: str | None, share: Decimal, bench: Benchmark, rates: ExchangeRates) -> Cell:
+    with localcontext(prec=_PREC):
+        conv = rates.convert(Decimal(1), proj.currency, bench.currency, bench.year, fallback="nearest_earlier")
+        fx = conv.rate
+        keep = proj.deductions.keep
+        r = proj.unpaid.lost_share
+        t = tt.seconds
+        o = proj.unpaid.overhead_seconds(task.unpaid_seconds)
+        pay = task.pay_per_task
+        n = pay * keep
+        w = n * fx * (1 - r) * 3600 / (t + o)
+        b = bench.hourly * (1 + Decimal(str(pol.margin)))
+        exact_required = _required_exact(b, t, o, r, keep, fx)
+        ok = pay >= exact_required
+        shortfall = max(Decimal(0), b - w) if not ok else Decimal(0)
+        cov = None
+        if tt.per_worker:
+            from fairpay.worktime.estimates import coverage
+
+            cov = coverage(list(tt.per_worker), n * fx * (1 - r), b, overhead_seconds=o)
+        return Cell(
+            task=task.name, country=country, subdivision=subdivision, locality=locality, share=share,
+            volume=Decimal(task.volume) * share, pay_per_task=pay, pay_currency=proj.currency,
+            net_pay_per_task=n, seconds_per_task=t, unpaid_seconds_per_task=o, lost_share=r,
+            local_currency=bench.currency, fx_rate=fx, fx_year=conv.year_used,
+            effective_hourly=w, benchmark_hourly=bench.hourly, bar_hourly=b, ratio=w / b, ok=ok,
+            shortfall_hourly=shortfall, shortfall_hourly_pay=shortfall / fx,
+            required_pay_per_task=round_up(exact_required, proj.currency),
+            benchmark=bench, time_source=tt.description, coverage=cov,
+            adjustments=conv.adjustments + ((f"margin above the benchmark: {pol.margin:g}",) if pol.margin else ()),
+        )
+
+
+def _budget(proj: Project, cells: Sequence[Cell]) -> dict[str, Any]:
+    fee = Decimal(str(proj.deductions.requester_fee))
+    cur = proj.currency
+    per_task: list[dict[str, Any]] = []
+    totals = {"current": Decimal(0), "compliant_per_place": Decimal(0), "compliant_uniform": Decimal(0)}
+    for task in proj.tasks:
+        mine = [c for c in cells if c.task == task.name]
+        uniform = max([task.pay_per_task, *[c.required_pay_per_task for c in mine]])
+        current = sum((c.volume * c.pay_per_task for c in mine), Decimal(0))
+        per_place = sum((c.volume * max(c.pay_per_task, c.required_pay_per_task) for c in mine), Decimal(0))
+        uni = Decimal(task.volume) * uniform
+        totals["current"] += current
+        totals["compliant_per_place"] += per_place
+        totals["compliant_uniform"] += uni
+        per_task.append({
+            "task": task.name, "volume": task.volume, "pay_per_task": float(task.pay_per_task),
+            "uniform_rate": float(uniform),
+            "current": float(round_up(current, cur)),
+            "compliant_per_place": float(round_up(per_place, cur)),
+            "compliant_uniform": float(round_up(uni, cur)),
+        })
+    out: dict[str, Any] = {"currency": cur, "requester_fee": float(fee), "tasks": per_task}
+    for key, value in totals.items():
+        out[key] = float(round_up(value, cur))
+        out[f"{key}_with_fees"] = float(round_up(value * (1 + fee), cur))
+    out["increase_per_place"] = float(round_up(totals["compliant_per_place"] - totals["current"], cur))
+    out["increase_uniform"] = float(round_up(totals["compliant_uniform"] - totals["current"], cur))
+    return out
+
+
+def _benchmark_warnings(b: Benchmark) -> list[str]:
+    where = b.subdivision or b.country
+    out = [f"{where}: {a}" for a in b.adjustments if a.startswith("no living wage")]
+    out += [f"{where}: {f}" for f in b.fallbacks]
+    if b.age_years > STALE_YEARS:
+        out.append(f"{where}: benchmark is {b.age_years} years old ({b.method}, {b.reference_year})"
+                   + (" and was inflated with CPI" if any(a.startswith("inflated") for a in b.adjustments) else ""))
+    if b.confidence == "low":
+        out.append(f"{where}: benchmark confidence is low ({b.source})")
+    if b.gross_net == "net":
+        out.append(f"{where}: benchmark is a net figure; gross pay must be higher to leave this much after tax")
+    return out

@@ -1,0 +1,413 @@
+"""Refresh the bundled tables from their open sources; import a user's own benchmark table.
+
+Why a package of small modules: each source (World Bank API v2, ILOSTAT rplumber, ECB reference
+rates) has its own format; each module turns it into exactly the columns of the bundled table it
+refreshes, with provenance (source, URL, vintage, retrieved-at). This module ties them to
+``fairpay.tables.store``: fetch outside the lock (the network is slow), then, holding the lock, build the
+new table, validate it *as the file that will be loaded*, and only then replace the old one.
+Any failure (network, parse, validation) leaves the stored data exactly as it was.
+
+Importing this package is light: ``httpx`` loads only with the source modules, in :func:`update`.
+Each source's base URL is configurable (argument, or ``FAIRPAY_<SOURCE>_URL``), so tests point
+them at a local server.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fairpay.tables import store as cache
+from fairpay.errors import FairpayError, InvalidDataError, SourceError
+
+__all__ = [
+    "SOURCES",
+    "IMPORTABLE",
+    "Fetched",
+    "Outcome",
+    "base_url",
+    "update",
+    "import_user_table",
+    "reset",
+    "status",
+]
+
+# source name -> (module under fairpay.tables.sources, default base URL, tables it refreshes)
+SOURCES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "worldbank": ("worldbank", "https://api.worldbank.org", ("exchange_rates", "cpi", "ppp")),
+    "ilostat": ("ilostat", "https://rplumber.ilo.org", ("minimum_wages_ilostat",)),
+    "ecb": ("ecb", "https://www.ecb.europa.eu", ("exchange_rates",)),
+}
+# Benchmark tables a user may import; their rows go ahead of the bundled ones (see data.user_rows).
+IMPORTABLE: tuple[str, ...] = ("living_wages", "minimum_wages")
+# A benchmark row whose reference year is older than this many years is flagged as stale.
+STALE_BENCHMARK_YEARS = 3
+# A sourced table whose vintage is older than this many days is flagged as due for an update.
+STALE_VINTAGE_DAYS = 400
+
+
+@dataclass
+class Fetched:
+    """A source's new version of one table, before it is validated and stored.
+
+    ``build(current_rows)`` returns the full new table in the bundled columns; it receives the
+    table as currently loaded (cache or bundled) so a partial source (ECB) can merge into it.
+    """
+
+    kind: str
+    provenance: cache.Provenance
+    build: Callable[[Sequence[Mapping[str, Any]]], list[dict[str, Any]]]
+    notes: list[str] = field(default_factory=list)  # e.g. "skipped 49 aggregate rows"
+
+
+@dataclass
+class Outcome:
+    """What an update or import did to one table (or why it did nothing)."""
+
+    source: str
+    kind: str
+    ok: bool
+    message: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def base_url(source: str, override: str | None = None) -> str:
+    """The base URL for ``source``: explicit override, else ``FAIRPAY_<SOURCE>_URL``, else default."""
+    if source not in SOURCES:
+        raise FairpayError(f"unknown source {source!r}; expected one of: {', '.join(SOURCES)}")
+    url = override or os.environ.get(f"FAIRPAY_{source.upper()}_URL") or SOURCES[source][1]
+    return url.rstrip("/")
+
+
+# --------------------------------------------------------------------------- shared helpers
+def is_country_alpha3(code: str) -> bool:
+    """True for ISO 3166-1 alpha-3 codes and the World Bank's XKX/CHI; False for aggregates."""
+    from fairpay.tables.load import NON_ISO_ALPHA3
+
+    if code in NON_ISO_ALPHA3:
+        return True
+    import pycountry
+
+    return bool(code) and pycountry.countries.get(alpha_3=code) is not None
+
+
+def alpha2_of(alpha3: str) -> str | None:
+    """The alpha-2 code for an alpha-3 (Kosovo: XK), for CLDR territory look-ups."""
+    if alpha3 == "XKX":
+        return "XK"
+    import pycountry
+
+    country = pycountry.countries.get(alpha_3=alpha3)
+    return country.alpha_2 if country else None
+
+
+def cldr_tender(alpha2: str | None, year: int) -> list[str]:
+    """Legal-tender currencies of a territory on 1 July of ``year`` per CLDR (babel), primary first."""
+    if not alpha2:
+        return []
+    import babel.numbers
+
+    day = datetime.date(year, 7, 1)
+    try:
+        return list(babel.numbers.get_territory_currencies(alpha2, day, day, tender=True))
+    except Exception:  # babel raises for territories it does not know  # noqa: BLE001
+        return []
+
+
+ReferenceUnits = Mapping[str, Mapping[int, tuple[str, str]]]
+
+
+def reference_units(rows: Iterable[Mapping[str, Any]], currency_col: str, note_col: str) -> dict[str, dict[int, tuple[str, str]]]:
+    """country_iso3 -> year -> (currency, note) from a bundled table: the reference for new rows."""
+    out: dict[str, dict[int, tuple[str, str]]] = {}
+    for row in rows:
+        out.setdefault(str(row["country_iso3"]), {})[int(row["year"])] = (
+            str(row.get(currency_col) or ""),
+            str(row.get(note_col) or ""),
+        )
+    return out
+
+
+def resolve_currency(iso3: str, year: int, reference: ReferenceUnits) -> tuple[str, str]:
+    """(currency, note) for a source row that gives a value but no unit (World Bank LCU).
+
+    Why this order: the bundled table's curated unit for the same country and year is the best
+    evidence; for a new year the country's nearest bundled year is kept only if CLDR agrees it
+    is still legal tender; a new country takes its single CLDR currency. Whenever the unit is
+    uncertain the currency is left empty and the note says why (validation requires the note),
+    so nothing is converted through a guessed currency.
+    """
+    years = reference.get(iso3)
+    if years and year in years:
+        return years[year]
+    tender = cldr_tender(alpha2_of(iso3), year)
+    if years:
+        earlier = [y for y in years if y <= year]
+        ref_year = max(earlier) if earlier else min(years)
+        currency, note = years[ref_year]
+        if currency and (not tender or tender[0] == currency):
+            carried = f"; note on the {ref_year} row: {note}" if note else ""
+            return currency, f"currency as in the bundled {ref_year} row{carried}" if carried else ""
+        return "", (
+            f"unit ambiguous: the bundled {ref_year} row is in {currency or 'an unknown unit'} but "
+            f"CLDR gives {tender[0] if tender else 'no currency'} as legal tender on {year}-07-01 "
+            "(currency change?); check the source's unit before use"
+        )
+    if len(tender) == 1:
+        return tender[0], f"currency from CLDR territory data for {year}-07-01 (the source gives no unit)"
+    if tender:
+        return "", (
+            f"unit ambiguous: several legal tenders per CLDR on {year}-07-01 ({', '.join(tender)}) "
+            "and the source gives no unit"
+        )
+    return "", "unit unknown: the source gives none and CLDR lists no currency for this territory"
+
+
+def year_of(text: str) -> int | None:
+    """A leading YYYY in a vintage string, else None."""
+    match = re.match(r"(\d{4})", text or "")
+    return int(match.group(1)) if match else None
+
+
+# --------------------------------------------------------------------------- storing
+def _current_rows(kind: str) -> tuple[Any, ...]:
+    """The ``kind`` table as loading sees it now (cache if valid, else bundled)."""
+    from fairpay.tables import load as data
+
+    data.load.cache_clear()
+    return data.load(kind).rows
+
+
+def _bundled_rows(kind: str) -> tuple[Any, ...]:
+    from fairpay.tables import load as data
+
+    return data.read_rows(kind, data.bundled_dir() / f"{kind}.csv", origin="bundled").rows
+
+
+def store(kind: str, rows: Sequence[Mapping[str, Any]], provenance: cache.Provenance, path: Path, origin: str) -> dict[str, Any]:
+    """Write ``rows`` (bundled columns first, extras after) to ``path`` once they validate.
+
+    The caller holds :func:`cache.lock`.
+    """
+    from fairpay.tables import load as data
+
+    columns = list(data.COLUMNS[kind])
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    payload = cache.rows_to_csv(rows, columns)
+    countries = sorted({str(r.get("country_iso3") or r.get("country") or "") for r in rows} - {""})
+    prov = cache.Provenance(
+        provenance.source,
+        provenance.url,
+        provenance.vintage,
+        provenance.retrieved_at,
+        {**dict(provenance.extra), "kind": kind, "origin": origin, "countries": len(countries)},
+    )
+    meta = cache.write_table(
+        path, payload, prov, validate=lambda tmp: data.read_rows(kind, tmp, origin=origin)
+    )
+    _forget_loaded()
+    return meta
+
+
+def _forget_loaded() -> None:
+    """Drop per-process caches of loaded tables and what is built from them (benchmark collection,
+    exchange rates), so this process sees the new data at once."""
+    from fairpay import wages as benchmark
+    from fairpay.tables import load as data
+    from fairpay.units import fx
+
+    data.load.cache_clear()
+    benchmark.clear_cache()
+    fx.clear_cache()
+
+
+def _run_source(name: str, url: str, policy: Any, kinds: Sequence[str] | None) -> list[Outcome]:
+    module = importlib.import_module(f"fairpay.tables.sources.{SOURCES[name][0]}")
+    outcomes: list[Outcome] = []
+    wanted = [k for k in SOURCES[name][2] if kinds is None or k in kinds]
+    for kind in wanted:
+        fetched: Fetched | None = None
+        try:
+            fetched = module.fetch(kind, base_url=url, policy=policy)
+            with cache.lock():
+                rows = fetched.build(_current_rows(kind))
+                if not rows:
+                    raise SourceError(f"{name}: {fetched.provenance.url}: no rows for {kind}")
+                meta = store(kind, rows, fetched.provenance, cache.table_path(kind), "cache")
+        except SourceError as exc:
+            outcomes.append(Outcome(name, kind, False, f"{kind}: {exc}; kept the previous data"))
+            continue
+        except InvalidDataError as exc:
+            # The failures name rows of the rejected new table, not of a file the user has.
+            shown = "; ".join(exc.failures[:5]) + (
+                f" (and {len(exc.failures) - 5} more)" if len(exc.failures) > 5 else ""
+            )
+            outcomes.append(
+                Outcome(
+                    name,
+                    kind,
+                    False,
+                    f"{kind}: {name}: {fetched.provenance.url if fetched else url}: the new table failed validation "
+                    f"({len(exc.failures)} problem(s)): {shown}; kept the previous data",
+                )
+            )
+            continue
+        extra = f" ({'; '.join(fetched.notes)})" if fetched.notes else ""
+        outcomes.append(
+            Outcome(
+                name,
+                kind,
+                True,
+                f"{kind}: {meta.get('rows')} rows, {meta.get('countries')} countries, vintage "
+                f"{meta['vintage']} from {meta['url']}{extra}",
+                meta,
+            )
+        )
+    return outcomes
+
+
+def update(
+    sources: Sequence[str] | None = None,
+    *,
+    base_urls: Mapping[str, str] | None = None,
+    policy: Any = None,
+    kinds: Sequence[str] | None = None,
+) -> list[Outcome]:
+    """Refresh tables from ``sources`` (default: all, World Bank before ECB); one Outcome per table.
+
+    Failures do not raise: each becomes an Outcome with ``ok=False`` and a one-line message,
+    and that table keeps its previous data. ``policy`` is a ``sources.http.Policy``.
+    """
+    from fairpay.tables.sources import http
+
+    names = list(sources) if sources else list(SOURCES)
+    for name in names:
+        base_url(name)  # unknown names fail before any network traffic
+    outcomes: list[Outcome] = []
+    for name in names:
+        url = base_url(name, (base_urls or {}).get(name))
+        outcomes += _run_source(name, url, policy or http.DEFAULT_POLICY, kinds)
+    return outcomes
+
+
+def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]:
+    """Validate a user's table (bundled column layout, CSV) and store it ahead of bundled rows.
+
+    Why validate twice (the file, then the stored copy): the first pass reports every problem
+    in the user's own file and row numbers; the second proves the stored bytes load.
+    """
+    from fairpay.tables import load as data
+
+    if kind not in IMPORTABLE:
+        raise InvalidDataError(
+            str(file), [f"cannot import a {kind!r} table; importable kinds: {', '.join(IMPORTABLE)}"]
+        )
+    path = Path(file)
+    if path.suffix.lower() not in {".csv", ".txt"}:
+        raise InvalidDataError(
+            str(path),
+            [
+                f"unsupported file type {path.suffix or '(none)'!r}: save the sheet as CSV (UTF-8) "
+                f"with the columns of the bundled {kind} table: {', '.join(data.COLUMNS[kind])}"
+            ],
+        )
+    table = data.read_rows(kind, path, origin="user")
+    stat = path.stat()
+    years = sorted({int(r["reference_year"]) for r in table.rows})
+    provenance = cache.Provenance(
+        source=f"user import of {path.name}",
+        url=str(path.resolve()),
+        vintage=f"reference years {years[0]}-{years[-1]}" if years else "",
+        retrieved_at=cache.now_utc(),
+        extra={
+            "file_modified": datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
+            .replace(microsecond=0)
+            .isoformat()
+        },
+    )
+    with cache.lock():
+        return store(kind, list(table.rows), provenance, cache.user_table_path(kind), "user")
+
+
+def reset(kinds: Sequence[str] | None = None, *, user: bool = True) -> list[Path]:
+    """Remove refreshed (and, unless ``user=False``, imported) tables; bundled data applies again."""
+    from fairpay.tables import load as data
+
+    targets = list(kinds) if kinds else list(data.TABLES)
+    paths = [cache.table_path(k) for k in targets]
+    if user:
+        paths += [cache.user_table_path(k) for k in targets]
+    with cache.lock():
+        removed = cache.remove(paths)
+    _forget_loaded()
+    return removed
+
+
+# --------------------------------------------------------------------------- status
+def _vintage_of(rows: Sequence[Mapping[str, Any]]) -> str:
+    vintages = {str(r.get("source_vintage") or "") for r in rows} - {""}
+    if vintages:
+        return max(vintages)
+    years = {int(r["reference_year"]) for r in rows if r.get("reference_year")}
+    return f"reference years {min(years)}-{max(years)}" if years else "unknown"
+
+
+def _age_days(vintage: str, today: datetime.date) -> int | None:
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", vintage)
+    if not match:
+        return None
+    return (today - datetime.date(*map(int, match.groups()))).days
+
+
+def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """One entry per table (and per imported user table): origin, source, vintage, age, size, staleness."""
+    import warnings
+
+    from fairpay.tables import load as data
+
+    today = today or datetime.date.today()
+    entries: list[dict[str, Any]] = []
+    for kind in data.TABLES:
+        data.load.cache_clear()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = data.load(kind)
+            user = data.user_rows(kind) if kind in IMPORTABLE else None
+        tables = [table] + ([user] if user is not None else [])
+        for t in tables:
+            meta = cache.read_meta(Path(t.location)) if t.origin != "bundled" else None
+            rows = t.rows
+            vintage = str(meta["vintage"]) if meta else _vintage_of(rows)
+            countries = {str(r.get("country_iso3") or r.get("country") or "") for r in rows} - {""}
+            entry: dict[str, Any] = {
+                "kind": kind,
+                "origin": t.origin,
+                "location": t.location,
+                "source": str(meta["source"]) if meta else data.TABLE_SOURCE_URLS.get(kind, "cited per row"),
+                "url": str(meta["url"]) if meta else data.TABLE_SOURCE_URLS.get(kind, ""),
+                "vintage": vintage,
+                "retrieved_at": str(meta.get("retrieved_at", "")) if meta else "",
+                "age_days": _age_days(vintage, today),
+                "rows": len(rows),
+                "countries": len(countries),
+                "stale": "",
+                "warnings": [str(w.message) for w in caught],
+            }
+            if rows and "reference_year" in rows[0] and kind != "standard_weeks":
+                old = sum(1 for r in rows if int(r["reference_year"]) < today.year - STALE_BENCHMARK_YEARS)
+                if old:
+                    entry["stale"] = (
+                        f"{old} of {len(rows)} rows have a reference year before "
+                        f"{today.year - STALE_BENCHMARK_YEARS}"
+                    )
+            elif entry["age_days"] is not None and entry["age_days"] > STALE_VINTAGE_DAYS:
+                entry["stale"] = f"vintage is {entry['age_days']} days old; run 'fairpay data update'"
+            entries.append(entry)
+    return entries

@@ -1,0 +1,159 @@
+"""Tests for ``fairpay benchmarks``: JSON and table output, --list, and one-line errors (exit 2).
+
+Expected hourly figures are computed by hand from the published figure (a month holds
+40 x 52 / 12 hours when the source states none) and rounded to the 4 places the JSON shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fairpay.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "wage_benchmarks"
+FOUR = Decimal("0.0001")
+
+
+def per_month_40(amount: str) -> Decimal:
+    """amount per month / (40 h x 52 / 12) = amount x 12 / 2080, to 4 places, rounded up (a bar)."""
+    return (Decimal(amount) * 12 / Decimal(40 * 52)).quantize(FOUR, rounding=ROUND_CEILING)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code, out, err = run(capsys, *argv, "--format", "json")
+    assert code == 0, err
+    assert err == ""
+    return json.loads(out)
+
+
+def csv_rows(kind: str) -> list[dict[str, str]]:
+    with open(DATA / f"{kind}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --------------------------------------------------------------------------- the four places
+def test_kenya_json(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, "benchmarks", "Kenya")
+    published = [r for r in csv_rows("living_wages")
+                 if r["country"] == "KE" and r["method"] == "anker" and r["area"] == "urban"][0]
+    assert result["hourly"] == str(per_month_40("35518")) == "204.9116"
+    assert result["currency"] == "KES"
+    assert result["source"] == published["source_name"]
+    assert result["url"] == published["source_url"]
+    assert result["reference_year"] == 2023
+    assert result["hours_per_week"] == "40" and result["hours_basis"] == "default_40"
+    assert result["kind"] == "living" and result["country"] == "KE"
+    assert result["amount"] == "35518" and result["period"] == "month"
+    assert any("40 h/week" in a for a in result["adjustments"])
+    assert any("several figures fit" in f for f in result["fallbacks"])
+
+
+def test_in_mp_json(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, "benchmarks", "IN-MP")
+    assert result["subdivision"] == "IN-MP" and result["country"] == "IN"
+    assert result["hourly"] == str(per_month_40("14114"))
+    assert result["currency"] == "INR" and result["reference_year"] == 2023
+    # the same place spelled as country + --region
+    again = run_json(capsys, "benchmarks", "India", "--region", "Madhya Pradesh")
+    assert again["hourly"] == result["hourly"]
+
+
+def test_gb_london_json(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, "benchmarks", "GB", "--locality", "London")
+    assert result["hourly"] == "14.8000" and result["currency"] == "GBP"
+    assert result["locality"] == "London" and result["reference_year"] == 2025
+    assert result["hours_basis"] == "hourly"
+
+
+def test_ca_on_json(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, "benchmarks", "CA-ON")
+    assert result["hourly"] == "27.2000" and result["currency"] == "CAD"
+    assert result["reference_year"] == 2025
+
+
+def test_kenya_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "benchmarks", "KE")
+    assert code == 0 and err == ""
+    assert "Benchmark for KE" in out
+    assert "204.91 KES per hour" in out  # 204.9115 shown to 2 places
+    assert "35,518 KES per month" in out
+    assert "40 h/week (default 40)" in out
+    assert "2023" in out
+
+
+def test_currency_conversion(capsys: pytest.CaptureFixture[str]) -> None:
+    kes = [r for r in csv_rows("exchange_rates") if r["country_iso3"] == "KEN" and r["year"] == "2023"][0]
+    result = run_json(capsys, "benchmarks", "Kenya", "--currency", "usd")
+    conv = result["converted"]
+    expected = (Decimal(35518) * 12 / Decimal(2080) / Decimal(kes["lcu_per_usd"])).quantize(FOUR)
+    assert conv["currency"] == "USD" and conv["rate_year"] == 2023
+    assert conv["hourly"] == str(expected)  # about 1.4653 USD/h
+    assert conv["adjustments"] == []
+
+
+def test_kind_higher_minimum_wins(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_json(capsys, "benchmarks", "MX", "--kind", "higher")
+    assert result["kind"] == "minimum"
+    assert result["hourly"] == str((Decimal("315.04") / 8).quantize(FOUR))  # 39.3800 MXN/h
+
+
+# --------------------------------------------------------------------------- --list
+def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = run_json(capsys, "benchmarks", "--list")
+    by_key = {(r["country"], r["kind"]): r for r in rows}
+    bd_csv = [r for r in csv_rows("living_wages") if r["country"] == "BD"]
+    bd = by_key[("BD", "living")]
+    assert bd["rows"] == len(bd_csv)
+    assert bd["newest_year"] == max(int(r["reference_year"]) for r in bd_csv)
+    assert bd["default_methods"] == ["anker", "wageindicator"]
+    assert bd["other_methods"] == ["campaign_floor"]
+    ca = by_key[("CA", "living")]
+    assert ca["subdivisions"] == sorted({r["subdivision"] for r in csv_rows("living_wages") if r["country"] == "CA"})
+    assert ("FR", "living") not in by_key and ("FR", "minimum") in by_key
+
+
+def test_list_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "benchmarks", "--list")
+    assert code == 0 and err == ""
+    assert "Benchmark coverage" in out
+    assert "campaign_floor" in out and "CA-ON" in out
+
+
+# --------------------------------------------------------------------------- errors: exit 2, one line
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["benchmarks", "Narnia"], "unknown country 'Narnia'"),
+        (["benchmarks", "Kenyaa"], "Kenya (KE)"),
+        (["benchmarks", "Kenya", "--format", "xml"], "--format 'xml'"),
+        (["benchmarks", "Kenya", "--bogus"], "--bogus"),
+        (["benchmarks", "Kenya", "--year", "abc"], "--year"),
+        (["benchmarks"], "COUNTRY"),
+        (["benchmarks", "FR"], "no living wage for FR"),
+        (["benchmarks", "Kenya", "--kind", "highest"], "kind 'highest'"),
+        (["benchmarks", "Kenya", "--currency", "XYZ"], "XYZ"),
+        (["benchmarks", "Kenya", "--region", "IN-KA"], "IN-KA"),
+        (["benchmarks", "--list", "--format", "yaml"], "--format 'yaml'"),
+    ],
+)
+def test_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip("\n").split("\n")
+    assert len(lines) == 1, err
+    assert lines[0].startswith("fairpay: error: ")
+    assert fragment in lines[0]
+    assert "Traceback" not in err

@@ -53,7 +53,9 @@ def _inputs(kind: str):  # noqa: ANN202
         return {}
     from fairpay.units.fx import ExchangeRates
 
-    rates = ExchangeRates([{"currency": "GBP", "year": 2024, "lcu_per_usd": "0.8"}], source="benchmark stand-in")
+    rates = ExchangeRates(
+        [{"currency": "GBP", "year": 2024, "lcu_per_usd": "0.8"}], source="benchmark stand-in"
+    )
     return {"benchmarks": SyntheticBenchmarks(), "rates": rates}
 
 
@@ -146,39 +148,63 @@ def run_polars(path: str, out: str, bars: str) -> None:
 
     b = pl.read_parquet(bars)
     rows = pl.scan_parquet(path).select(
-        pl.col("worker"), pl.col("project"), pl.col("currency").cast(pl.String),
+        pl.col("worker"),
+        pl.col("project"),
+        pl.col("currency").cast(pl.String),
         pl.col("country").cast(pl.String).alias("country_raw"),
         pl.col("subdivision").cast(pl.String).fill_null("").alias("sub_key"),
-        pl.col("started").dt.epoch("us").alias("s"), pl.col("submitted").dt.epoch("us").alias("e"),
-        (pl.when(pl.col("status") == "approved").then(pl.col("reward")).otherwise(0.0)
-         + pl.col("bonus").fill_null(0.0)).alias("paid"),
+        pl.col("started").dt.epoch("us").alias("s"),
+        pl.col("submitted").dt.epoch("us").alias("e"),
+        (
+            pl.when(pl.col("status") == "approved").then(pl.col("reward")).otherwise(0.0)
+            + pl.col("bonus").fill_null(0.0)
+        ).alias("paid"),
     )
 
     def union(keys: list[str]) -> pl.LazyFrame:
         prev = pl.col("e").cum_max().shift(1).over(keys)
-        contrib = (pl.when(prev.is_null() | (pl.col("s") > prev)).then(pl.col("e") - pl.col("s"))
-                   .otherwise(pl.max_horizontal(pl.col("e") - prev, pl.lit(0))))
+        contrib = (
+            pl.when(prev.is_null() | (pl.col("s") > prev))
+            .then(pl.col("e") - pl.col("s"))
+            .otherwise(pl.max_horizontal(pl.col("e") - prev, pl.lit(0)))
+        )
         return rows.sort([*keys, "s", "e"]).with_columns(contrib.alias("us"))
 
     def level(keys: list[str]) -> pl.DataFrame:
         t = union(keys).join(b.lazy(), on=["country_raw", "sub_key", "currency"])
         per_ccy = t.group_by([*keys, "currency"]).agg(
-            pl.col("us").sum(), (pl.col("paid") * pl.col("to_local")).sum().alias("earn"),
-            pl.col("bar_local").first(), pl.col("to_pay").first(), pl.len().alias("n"))
+            pl.col("us").sum(),
+            (pl.col("paid") * pl.col("to_local")).sum().alias("earn"),
+            pl.col("bar_local").first(),
+            pl.col("to_pay").first(),
+            pl.len().alias("n"),
+        )
         # pay currency: most rows, a tie goes to the alphabetically first code (fairpay's rule)
         agg = per_ccy.group_by(keys).agg(
-            (pl.col("us").sum() / 3.6e9).alias("hours"), pl.col("earn").sum(), pl.col("bar_local").first(),
-            pl.col("to_pay").sort_by(["n", "currency"], descending=[True, False]).first())
+            (pl.col("us").sum() / 3.6e9).alias("hours"),
+            pl.col("earn").sum(),
+            pl.col("bar_local").first(),
+            pl.col("to_pay").sort_by(["n", "currency"], descending=[True, False]).first(),
+        )
         gap = ((pl.col("bar_local") * pl.col("hours") - pl.col("earn")) * pl.col("to_pay") * 100).round(6)
-        return agg.with_columns((pl.max_horizontal(gap.ceil(), pl.lit(0.0)) / 100).alias("top_up"),
-                                (pl.col("earn") / pl.col("hours") * pl.col("to_pay")).alias("wage")).collect()
+        return agg.with_columns(
+            (pl.max_horizontal(gap.ceil(), pl.lit(0.0)) / 100).alias("top_up"),
+            (pl.col("earn") / pl.col("hours") * pl.col("to_pay")).alias("wage"),
+        ).collect()
 
     workers = level(["worker"])
     wp = level(["worker", "project"])
-    _projects = wp.filter(pl.col("hours") > 0).group_by("project").agg(
-        pl.len().alias("workers"), (pl.col("top_up") > 0).mean().alias("share_below"),
-        pl.col("wage").median().alias("median_wage"), pl.col("wage").quantile(0.1, "linear").alias("p10_wage"),
-        pl.col("top_up").sum().alias("total_top_up"))
+    _projects = (
+        wp.filter(pl.col("hours") > 0)
+        .group_by("project")
+        .agg(
+            pl.len().alias("workers"),
+            (pl.col("top_up") > 0).mean().alias("share_below"),
+            pl.col("wage").median().alias("median_wage"),
+            pl.col("wage").quantile(0.1, "linear").alias("p10_wage"),
+            pl.col("top_up").sum().alias("total_top_up"),
+        )
+    )
     workers.select(pl.col("worker").cast(pl.String), "hours", "top_up").write_parquet(out)
 
 
@@ -213,8 +239,16 @@ def bars_table(path: str, kind: str, out: Path) -> None:
         for ccy in sorted({g[2] for g in scan.groups}):
             to_local = fx[(fx.from_ccy == ccy) & (fx.to_ccy == b.local_currency)].rate.iloc[0]
             to_pay = fx[(fx.from_ccy == b.local_currency) & (fx.to_ccy == ccy)].rate.iloc[0]
-            rows.append({"country_raw": b.country_raw, "sub_key": b.sub_key, "currency": ccy,
-                         "bar_local": b.bar_local, "to_local": to_local, "to_pay": to_pay})
+            rows.append(
+                {
+                    "country_raw": b.country_raw,
+                    "sub_key": b.sub_key,
+                    "currency": ccy,
+                    "bar_local": b.bar_local,
+                    "to_local": to_local,
+                    "to_pay": to_pay,
+                }
+            )
     pd.DataFrame(rows).to_parquet(out)
 
 
@@ -223,8 +257,12 @@ def main() -> None:
     ap.add_argument("log", help="Parquet log from make_logs.py")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--engines", default=",".join(ENGINES))
-    ap.add_argument("--bars", choices=("synthetic", "bundled"), default="synthetic",
-                    help="bundled = fairpay's bundled benchmarks and exchange rates")
+    ap.add_argument(
+        "--bars",
+        choices=("synthetic", "bundled"),
+        default="synthetic",
+        help="bundled = fairpay's bundled benchmarks and exchange rates",
+    )
     ap.add_argument("--child", nargs=2, metavar=("ENGINE", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--bars-file", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -237,11 +275,26 @@ def main() -> None:
     engines = args.engines.split(",")
     times: dict[str, list[float]] = {e: [] for e in engines}
     mems: dict[str, list[float]] = {e: [] for e in engines}
-    for i in range(args.repeat):
+    for _i in range(args.repeat):
         for e in engines:  # interleaved, so machine noise hits every engine alike
             out = tmp / f"{e}.parquet"
-            res = subprocess.run([sys.executable, __file__, args.log, "--child", e, str(out), "--bars-file", str(bars),
-                                  "--bars", args.bars], capture_output=True, text=True, check=False)
+            res = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    args.log,
+                    "--child",
+                    e,
+                    str(out),
+                    "--bars-file",
+                    str(bars),
+                    "--bars",
+                    args.bars,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if res.returncode:
                 sys.exit(f"{e} failed:\n{res.stderr}")
             d = json.loads(res.stdout.strip().splitlines()[-1])
@@ -249,16 +302,24 @@ def main() -> None:
             mems[e].append(d["peak_gib"])
     import pandas as pd
 
-    print(f"log: {args.log}  ({pd.read_parquet(args.log, columns=['worker']).shape[0]:,} rows), "
-          f"repeat={args.repeat}, bars={args.bars}")
+    print(
+        f"log: {args.log}  ({pd.read_parquet(args.log, columns=['worker']).shape[0]:,} rows), "
+        f"repeat={args.repeat}, bars={args.bars}"
+    )
     med = {e: statistics.median(v) for e, v in times.items()}
-    print(f"{'engine':<12}{'median s':>10}{'min s':>8}{'max s':>8}{'vs duckdb':>11}{'vs polars':>11}{'peak GiB':>10}")
+    print(
+        f"{'engine':<12}{'median s':>10}{'min s':>8}{'max s':>8}{'vs duckdb':>11}{'vs polars':>11}{'peak GiB':>10}"
+    )
     for e in engines:
         rd = f"{med[e] / med['duckdb_sql']:.2f}x" if "duckdb_sql" in med else "-"
         rp = f"{med[e] / med['polars']:.2f}x" if "polars" in med else "-"
-        print(f"{e:<12}{med[e]:>10.2f}{min(times[e]):>8.2f}{max(times[e]):>8.2f}{rd:>11}{rp:>11}"
-              f"{statistics.median(mems[e]):>10.2f}")
-    frames = {e: pd.read_parquet(tmp / f"{e}.parquet").sort_values("worker").reset_index(drop=True) for e in engines}
+        print(
+            f"{e:<12}{med[e]:>10.2f}{min(times[e]):>8.2f}{max(times[e]):>8.2f}{rd:>11}{rp:>11}"
+            f"{statistics.median(mems[e]):>10.2f}"
+        )
+    frames = {
+        e: pd.read_parquet(tmp / f"{e}.parquet").sort_values("worker").reset_index(drop=True) for e in engines
+    }
     base = frames[engines[0]]
     for e in engines[1:]:
         f = frames[e]
@@ -266,9 +327,11 @@ def main() -> None:
         dh = (base["hours"] - f["hours"]).abs().max() if same_workers else float("nan")
         dt = (base["top_up"] - f["top_up"]).abs() if same_workers else None
         n_diff = int((dt > 0.005).sum()) if dt is not None else -1
-        print(f"agree {engines[0]} vs {e}: workers {'same' if same_workers else 'DIFFER'} ({len(f):,}), "
-              f"max |hours diff| {dh:.2e}, top-ups differing by >= 1 cent: {n_diff}, "
-              f"total top-up {base['top_up'].sum():,.2f} vs {f['top_up'].sum():,.2f}")
+        print(
+            f"agree {engines[0]} vs {e}: workers {'same' if same_workers else 'DIFFER'} ({len(f):,}), "
+            f"max |hours diff| {dh:.2e}, top-ups differing by >= 1 cent: {n_diff}, "
+            f"total top-up {base['top_up'].sum():,.2f} vs {f['top_up'].sum():,.2f}"
+        )
 
 
 if __name__ == "__main__":

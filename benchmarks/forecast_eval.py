@@ -103,15 +103,26 @@ def main() -> int:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", ForecastWarning)
                         fc = forecast_coverage(
-                            pilot, rate, BAR, order_column="order", level=LEVEL,
+                            pilot,
+                            rate,
+                            BAR,
+                            order_column="order",
+                            level=LEVEL,
                             production_tasks=n - cut,  # the batch size: known at launch
                         )
                     rule = 1 - q / 100
                     lo, hi = fc.interval
                     rec = {
-                        "batch": path.stem, "frac": frac, "family": family, "q": q,
-                        "actual": actual, "forecast": fc.share_below, "lo": lo, "hi": hi,
-                        "rule": rule, "covered": lo <= actual <= hi,
+                        "batch": path.stem,
+                        "frac": frac,
+                        "family": family,
+                        "q": q,
+                        "actual": actual,
+                        "forecast": fc.share_below,
+                        "lo": lo,
+                        "hi": hi,
+                        "rule": rule,
+                        "covered": lo <= actual <= hi,
                     }
                     records.append(rec)
                     eff = " ".join(f"{s:+.1f}" for _, s in fc.effects)
@@ -144,9 +155,10 @@ def main() -> int:
         for q in QUANTILES:
             summary(f"{family} p{q} rate", [r for r in records if r["family"] == family and r["q"] == q])
         summary(f"{family} (all)", [r for r in records if r["family"] == family])
-    summary("issue: pooled p50+p75 @10%", [
-        r for r in records if r["family"] == "pooled" and r["q"] in (50, 75) and r["frac"] == 0.10
-    ])
+    summary(
+        "issue: pooled p50+p75 @10%",
+        [r for r in records if r["family"] == "pooled" and r["q"] in (50, 75) and r["frac"] == 0.10],
+    )
     summary("ALL", records)
     # a batch-level mean first, so big batches do not dominate
     per_batch = [

@@ -20,14 +20,55 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 #: 40 countries: workers' places (alpha-2); subdivisions for US/IN so subdivision bars are exercised.
-COUNTRIES = ["US", "IN", "GB", "PH", "KE", "NG", "VE", "BR", "PK", "BD", "DE", "FR", "ES", "IT", "CA", "MX",
-             "CO", "AR", "EG", "ZA", "ID", "VN", "TR", "PL", "RO", "UA", "RU", "CN", "JP", "AU", "NL", "PT",
-             "GR", "MA", "TN", "LK", "NP", "GH", "UG", "CL"]
+COUNTRIES = [
+    "US",
+    "IN",
+    "GB",
+    "PH",
+    "KE",
+    "NG",
+    "VE",
+    "BR",
+    "PK",
+    "BD",
+    "DE",
+    "FR",
+    "ES",
+    "IT",
+    "CA",
+    "MX",
+    "CO",
+    "AR",
+    "EG",
+    "ZA",
+    "ID",
+    "VN",
+    "TR",
+    "PL",
+    "RO",
+    "UA",
+    "RU",
+    "CN",
+    "JP",
+    "AU",
+    "NL",
+    "PT",
+    "GR",
+    "MA",
+    "TN",
+    "LK",
+    "NP",
+    "GH",
+    "UG",
+    "CL",
+]
 US_STATES = ["US-CA", "US-NY", "US-TX", "US-FL", "US-WA"]
 CHUNK = 1_000_000
 
 
-def generate(rows: int, out: Path, seed: int = 2024, workers: int | None = None, projects: int = 1000) -> Path:
+def generate(
+    rows: int, out: Path, seed: int = 2024, workers: int | None = None, projects: int = 1000
+) -> Path:
     """Write ``rows`` rows to ``out`` in 1M-row chunks (bounded memory)."""
     rng = np.random.default_rng(seed)
     n_workers = workers or max(100, rows // 50)
@@ -62,21 +103,29 @@ def generate(rows: int, out: Path, seed: int = 2024, workers: int | None = None,
         status = np.where(u < 0.05, 1, np.where(u < 0.07, 2, 0)).astype("int8")
         bonus = np.where(rng.random(n) < 0.01, 0.05, 0.0)
         sub_idx = w_sub[w]
-        table = pa.table({
-            "worker": pa.DictionaryArray.from_arrays(pa.array(w), names),
-            "project": pa.DictionaryArray.from_arrays(pa.array(p), p_names),
-            "task": pa.array(np.arange(done, done + n, dtype="int64")).cast(pa.string()),
-            "started": pa.array(start.astype("datetime64[us]"), pa.timestamp("us", tz="UTC")),
-            "submitted": pa.array(end.astype("datetime64[us]"), pa.timestamp("us", tz="UTC")),
-            "reward": pa.array(p_reward[p]),
-            "currency": pa.DictionaryArray.from_arrays(pa.array(p_gbp[p].astype("int8")), pa.array(["USD", "GBP"])),
-            "status": pa.DictionaryArray.from_arrays(pa.array(status),
-                                                     pa.array(["approved", "rejected", "returned"])),
-            "country": pa.DictionaryArray.from_arrays(pa.array(w_country[w].astype("int8")), country_names),
-            "subdivision": pa.DictionaryArray.from_arrays(
-                pa.array(sub_idx.astype("int8"), mask=sub_idx < 0), sub_names),
-            "bonus": pa.array(bonus),
-        })
+        table = pa.table(
+            {
+                "worker": pa.DictionaryArray.from_arrays(pa.array(w), names),
+                "project": pa.DictionaryArray.from_arrays(pa.array(p), p_names),
+                "task": pa.array(np.arange(done, done + n, dtype="int64")).cast(pa.string()),
+                "started": pa.array(start.astype("datetime64[us]"), pa.timestamp("us", tz="UTC")),
+                "submitted": pa.array(end.astype("datetime64[us]"), pa.timestamp("us", tz="UTC")),
+                "reward": pa.array(p_reward[p]),
+                "currency": pa.DictionaryArray.from_arrays(
+                    pa.array(p_gbp[p].astype("int8")), pa.array(["USD", "GBP"])
+                ),
+                "status": pa.DictionaryArray.from_arrays(
+                    pa.array(status), pa.array(["approved", "rejected", "returned"])
+                ),
+                "country": pa.DictionaryArray.from_arrays(
+                    pa.array(w_country[w].astype("int8")), country_names
+                ),
+                "subdivision": pa.DictionaryArray.from_arrays(
+                    pa.array(sub_idx.astype("int8"), mask=sub_idx < 0), sub_names
+                ),
+                "bonus": pa.array(bonus),
+            }
+        )
         if writer is None:
             writer = pq.ParquetWriter(out, table.schema, compression="zstd")
         writer.write_table(table, row_group_size=256 * 1024)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
-import tomllib
 
 import fairpay
 from fairpay.prelaunch.whatif import what_if
@@ -43,7 +43,9 @@ def main() -> int:
         t = time.perf_counter()
         for s in sample:
             spec = {**{k: v for k, v in base.items() if k != "project"}, **base["project"]}
-            spec["tasks"] = [{**task, "pay_per_task": str(round(task["pay_per_task"] * s, 6))} for task in base["tasks"]]
+            spec["tasks"] = [
+                {**task, "pay_per_task": str(round(task["pay_per_task"] * s, 6))} for task in base["tasks"]
+            ]
             fairpay.check(spec)
         loop_times.append((time.perf_counter() - t) * len(levels) / len(sample))
     g, lp = statistics.median(grid_times), statistics.median(loop_times)

@@ -6,7 +6,7 @@ Why: the README's audit example needs a log anyone can run; real platform logs a
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 PLACES = [("US", ""), ("US", "US-CA"), ("KE", ""), ("IN", "IN-KA"), ("GB", ""), ("BR", "")]
@@ -14,7 +14,7 @@ PLACES = [("US", ""), ("US", "US-CA"), ("KE", ""), ("IN", "IN-KA"), ("GB", ""), 
 
 def main() -> None:
     rnd = random.Random(42)
-    t0 = datetime(2024, 3, 4, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
     lines = ["worker,project,task,started,submitted,reward,currency,status,country,subdivision,bonus"]
     n = 0
     for w in range(12):
@@ -27,8 +27,10 @@ def main() -> None:
             start = t + timedelta(seconds=rnd.randint(-60, 300))
             status = rnd.choices(["approved", "rejected", "returned"], [0.9, 0.06, 0.04])[0]
             bonus = "0.25" if rnd.random() < 0.1 else "0"
-            lines.append(f"W{w:03d},{project},T{n:05d},{start:%Y-%m-%dT%H:%M:%SZ},{start + dur:%Y-%m-%dT%H:%M:%SZ},"
-                         f"{reward},USD,{status},{country},{sub},{bonus}")
+            lines.append(
+                f"W{w:03d},{project},T{n:05d},{start:%Y-%m-%dT%H:%M:%SZ},{start + dur:%Y-%m-%dT%H:%M:%SZ},"
+                f"{reward},USD,{status},{country},{sub},{bonus}"
+            )
             t = start + dur
             n += 1
     out = Path(__file__).with_name("audit_log.csv")

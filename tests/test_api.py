@@ -14,13 +14,15 @@ def test_every_export_resolves():
 
 
 def test_function_exports_are_not_shadowed_by_modules():
-    import fairpay.wages  # noqa: F401
     import fairpay.prelaunch.check  # noqa: F401
+    import fairpay.wages  # noqa: F401
 
     assert callable(fairpay.check) and callable(fairpay.benchmarks)
 
 
 def test_import_is_light():
     code = "import sys, fairpay; print(sorted(m for m in ('pandas', 'numpy', 'httpx', 'duckdb', 'pydantic', 'matplotlib') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == "[]"

@@ -27,11 +27,16 @@ def test_stored_without_outputs(path: Path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_uses_only_bundled_examples(path: Path):
-    source = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
-                       if c["cell_type"] == "code")
+    source = "\n".join(
+        "".join(c["source"])
+        for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if c["cell_type"] == "code"
+    )
     assert "http://" not in source and "https://" not in source and "httpx" not in source
     for name in re.findall(r'EXAMPLES / "([^"]+)"', source):
-        assert (ROOT / "examples" / name).is_file(), f"{path.name} reads examples/{name}, which does not exist"
+        assert (ROOT / "examples" / name).is_file(), (
+            f"{path.name} reads examples/{name}, which does not exist"
+        )
 
 
 @pytest.mark.slow
@@ -50,12 +55,18 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     # no user data folder: the notebook must run on the bundled snapshot alone
     monkeypatch.setenv("FAIRPAY_DATA_DIR", str(tmp_path / "data"))
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
     # the notebook printed real results, not just ran
-    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                     if o.output_type == "stream")
+    text = "\n".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream"
+    )
     assert "HTML report:" in text

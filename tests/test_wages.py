@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from fairpay.wages import Benchmark, Benchmarks, benchmarks
 from fairpay.errors import InvalidDataError, InvalidInputError, NoBenchmarkError
 from fairpay.units.places import place
+from fairpay.wages import Benchmark, Benchmarks, benchmarks
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "wage_benchmarks"
 MONTH_40 = Fraction(40 * 52, 12)  # 173.33... h: 40 h/week x 52 weeks / 12 months
@@ -50,12 +50,26 @@ def b() -> Benchmarks:
 
 
 LIVING_ROW = {
-    "country": "KE", "subdivision": "", "area": "national", "locality": "Kenya (user survey)",
-    "household": "typical_family", "household_detail": "", "amount": "50000", "currency": "KES",
-    "period": "month", "gross_net": "gross", "hours_per_week": "45", "reference_year": "2024",
-    "reference_month": "", "method": "ngo_estimate", "method_detail": "", "confidence": "high",
-    "source_name": "Example workers' survey", "source_url": "https://example.org/living-wage",
-    "retrieved_from": "", "notes": "",
+    "country": "KE",
+    "subdivision": "",
+    "area": "national",
+    "locality": "Kenya (user survey)",
+    "household": "typical_family",
+    "household_detail": "",
+    "amount": "50000",
+    "currency": "KES",
+    "period": "month",
+    "gross_net": "gross",
+    "hours_per_week": "45",
+    "reference_year": "2024",
+    "reference_month": "",
+    "method": "ngo_estimate",
+    "method_detail": "",
+    "confidence": "high",
+    "source_name": "Example workers' survey",
+    "source_url": "https://example.org/living-wage",
+    "retrieved_from": "",
+    "notes": "",
 }
 
 
@@ -143,8 +157,14 @@ def test_subdivision_falls_back_to_national_and_says_so(b: Benchmarks) -> None:
     # never another subdivision's figure (IN-MP 13279/14114, IN-TN 15570, IN-UP 10627)
     assert bench.amount not in (Decimal("13279"), Decimal("14114"), Decimal("15570"), Decimal("10627"))
     # India has no national Anker figure, so the national typical-family WageIndicator row is used
-    national = [r for r in rows("living_wages") if r["country"] == "IN" and r["subdivision"] == ""
-                and r["method"] == "wageindicator" and r["household"] == "typical_family"]
+    national = [
+        r
+        for r in rows("living_wages")
+        if r["country"] == "IN"
+        and r["subdivision"] == ""
+        and r["method"] == "wageindicator"
+        and r["household"] == "typical_family"
+    ]
     assert len(national) == 1 and bench.method == "wageindicator"
     assert close(bench.hourly, Fraction(national[0]["amount"]) / MONTH_40)
 
@@ -271,8 +291,19 @@ def test_cpi_target_year_and_not_older(b: Benchmarks) -> None:
 def test_cpi_gap_in_target_year_is_stated_not_a_crash(b: Benchmarks) -> None:
     # Burkina Faso publishes no CPI for 2022 (a gap in the World Bank series)
     assert not [r for r in rows("cpi") if r["country_iso3"] == "BFA" and r["year"] == "2022"]
-    user = b.add(io.StringIO(living_csv({"country": "BF", "currency": "XOF", "amount": "60000",
-                                         "reference_year": "2019", "hours_per_week": "40"})))
+    user = b.add(
+        io.StringIO(
+            living_csv(
+                {
+                    "country": "BF",
+                    "currency": "XOF",
+                    "amount": "60000",
+                    "reference_year": "2019",
+                    "hours_per_week": "40",
+                }
+            )
+        )
+    )
     bench = user.lookup("BF", inflate=True, year=2022)  # used to raise KeyError
     assert close(bench.hourly, Fraction(60000) / MONTH_40) and bench.year == 2019
     assert any("not inflated" in a and "BFA" in a and "2022" in a for a in bench.adjustments)
@@ -375,8 +406,19 @@ def test_user_dataframe_with_numeric_columns() -> None:
 
 def test_user_csv_path_takes_precedence(b: Benchmarks, tmp_path: Path) -> None:
     path = tmp_path / "my_wages.csv"
-    path.write_text(living_csv({"country": "GB", "currency": "GBP", "amount": "16.50", "period": "hour",
-                                "hours_per_week": "", "locality": "Leeds"}), encoding="utf-8")
+    path.write_text(
+        living_csv(
+            {
+                "country": "GB",
+                "currency": "GBP",
+                "amount": "16.50",
+                "period": "hour",
+                "hours_per_week": "",
+                "locality": "Leeds",
+            }
+        ),
+        encoding="utf-8",
+    )
     user = Benchmarks.bundled().add(path)
     bench = user.lookup("GB")
     assert bench.origin == "user" and bench.hourly == Decimal("16.50") and bench.currency == "GBP"
@@ -388,8 +430,10 @@ def test_user_csv_path_takes_precedence(b: Benchmarks, tmp_path: Path) -> None:
 
 def test_invalid_user_table_lists_every_bad_row(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text(living_csv({}, {"country": "XX"}, {"amount": "-5", "currency": "KESS"},
-                               {"period": "fortnight"}), encoding="utf-8")
+    path.write_text(
+        living_csv({}, {"country": "XX"}, {"amount": "-5", "currency": "KESS"}, {"period": "fortnight"}),
+        encoding="utf-8",
+    )
     with pytest.raises(InvalidDataError) as info:
         Benchmarks.bundled().add(path)
     failures = info.value.failures

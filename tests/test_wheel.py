@@ -22,9 +22,20 @@ REPO = Path(__file__).resolve().parents[1]
 def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-w", str(dist), str(REPO)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     wheels = list(dist.glob("fairpay-*.whl"))
     assert len(wheels) == 1
@@ -34,8 +45,12 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
     python = env_dir / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     # The wheel with its declared runtime dependencies (pip's cache makes this quick after CI's own
     # install): a dependency missing from pyproject.toml fails here.
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheels[0])],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(wheels[0])],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
     snippet = (
         "import json, sysconfig, fairpay.tables.load as d\n"
@@ -47,8 +62,9 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
     import os
 
     env = {**os.environ, "FAIRPAY_DATA_DIR": str(tmp_path / "fairpay-data")}  # no user cache
-    out = subprocess.run([str(python), "-c", snippet], check=True, capture_output=True,
-                         text=True, cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [str(python), "-c", snippet], check=True, capture_output=True, text=True, cwd=tmp_path, env=env
+    )
     result = json.loads(out.stdout)
 
     location = Path(result["location"]).resolve()
@@ -59,8 +75,7 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
     assert result["origin"] == "bundled"
 
     def count(name: str) -> int:
-        with open(REPO / "data" / "wage_benchmarks" / f"{name}.csv", encoding="utf-8",
-                  newline="") as fh:
+        with open(REPO / "data" / "wage_benchmarks" / f"{name}.csv", encoding="utf-8", newline="") as fh:
             return sum(1 for _ in csv.DictReader(fh))
 
     assert result["rows"] == count("living_wages") == 104
@@ -69,11 +84,15 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
     # The done-when, from the installed console script: an hourly KES living wage with its
     # source, year and hours basis.
     script = python.parent / ("fairpay.exe" if sys.platform == "win32" else "fairpay")
-    cli = subprocess.run([str(script), "benchmarks", "Kenya", "--format", "json"], capture_output=True,
-                         text=True, cwd=tmp_path, env=env)
+    cli = subprocess.run(
+        [str(script), "benchmarks", "Kenya", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
     assert cli.returncode == 0, cli.stderr
     bench = json.loads(cli.stdout)
     assert bench["currency"] == "KES" and bench["kind"] == "living"
     assert float(bench["hourly"]) > 0 and bench["source"] and bench["url"].startswith("http")
     assert bench["reference_year"] >= 2019 and bench["hours_per_week"]
-

@@ -54,7 +54,11 @@ _EXPORTS: dict[str, str] = {
     "InvalidDataError": "fairpay.errors:InvalidDataError",
     "SpecError": "fairpay.errors:SpecError",
     "SourceError": "fairpay.errors:SourceError",
-    "audit": "fairpay.auditing.engine:audit", "AuditResult": "fairpay.auditing.engine:AuditResult", "ledger": "fairpay.auditing.ledger:ledger", "pseudonymize": "fairpay.auditing.ledger:pseudonymize", "audit_dask": "fairpay.auditing.dask:audit_dask",
+    "audit": "fairpay.auditing.engine:audit",
+    "AuditResult": "fairpay.auditing.engine:AuditResult",
+    "ledger": "fairpay.auditing.ledger:ledger",
+    "pseudonymize": "fairpay.auditing.ledger:pseudonymize",
+    "audit_dask": "fairpay.auditing.dask:audit_dask",
     # timing / durations
     "estimate_task_time": "fairpay.worktime.estimates:estimate_task_time",
     "TimeEstimate": "fairpay.worktime.estimates:TimeEstimate",
@@ -67,8 +71,18 @@ _EXPORTS: dict[str, str] = {
     "union_seconds": "fairpay.worktime.durations:union_seconds",
     "compare_reports": "fairpay.worktime.durations:compare_reports",
     "ReportComparison": "fairpay.worktime.durations:ReportComparison",
-    "forecast_coverage": "fairpay.worktime.forecast:forecast_coverage", "CoverageForecast": "fairpay.worktime.forecast:CoverageForecast", "ForecastWarning": "fairpay.worktime.forecast:ForecastWarning",
-    "report_markdown": "fairpay.report.document:report_markdown", "report_html": "fairpay.report.document:report_html", "report_json": "fairpay.report.document:report_json", "write_report": "fairpay.report.document:write_report", "plot_effective_vs_bar": "fairpay.report.plots:plot_effective_vs_bar", "plot_wage_ecdf": "fairpay.report.plots:plot_wage_ecdf", "plot_coverage_curve": "fairpay.report.plots:plot_coverage_curve", "safe_csv_cell": "fairpay.report.csvsafe:safe_csv_cell", "register_accessor": "fairpay.accessor:register_accessor",
+    "forecast_coverage": "fairpay.worktime.forecast:forecast_coverage",
+    "CoverageForecast": "fairpay.worktime.forecast:CoverageForecast",
+    "ForecastWarning": "fairpay.worktime.forecast:ForecastWarning",
+    "report_markdown": "fairpay.report.document:report_markdown",
+    "report_html": "fairpay.report.document:report_html",
+    "report_json": "fairpay.report.document:report_json",
+    "write_report": "fairpay.report.document:write_report",
+    "plot_effective_vs_bar": "fairpay.report.plots:plot_effective_vs_bar",
+    "plot_wage_ecdf": "fairpay.report.plots:plot_wage_ecdf",
+    "plot_coverage_curve": "fairpay.report.plots:plot_coverage_curve",
+    "safe_csv_cell": "fairpay.report.csvsafe:safe_csv_cell",
+    "register_accessor": "fairpay.accessor:register_accessor",
 }
 
 

@@ -1,3 +1,5 @@
-from fairpay.cli import main
 import sys
+
+from fairpay.cli import main
+
 sys.exit(main())

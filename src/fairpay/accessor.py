@@ -41,8 +41,9 @@ def _missing(value: Any) -> bool:
     return value is pd.NA or value is pd.NaT
 
 
-def tasks_frame_to_spec(df: pd.DataFrame, *, currency: str, name: str = "project",
-                        **sections: Any) -> dict[str, Any]:
+def tasks_frame_to_spec(
+    df: pd.DataFrame, *, currency: str, name: str = "project", **sections: Any
+) -> dict[str, Any]:
     """A project spec dict from a DataFrame with one row per task x place.
 
     Columns: ``task``, ``pay_per_task``, ``volume``, one of ``seconds``/``times``/``pilot`` (with
@@ -54,12 +55,15 @@ def tasks_frame_to_spec(df: pd.DataFrame, *, currency: str, name: str = "project
     """
     need = [c for c in (*TASK_COLUMNS, "country") if c not in df.columns]
     if need:
-        raise InvalidInputError(f"tasks DataFrame: missing column(s) {', '.join(need)} "
-                                f"(columns: {', '.join(map(str, df.columns))})")
+        raise InvalidInputError(
+            f"tasks DataFrame: missing column(s) {', '.join(need)} "
+            f"(columns: {', '.join(map(str, df.columns))})"
+        )
     unknown = sorted(set(sections) - {"policy", "deductions", "unpaid", "benchmark_overrides"})
     if unknown:
-        raise InvalidInputError(f"unknown spec section(s) {unknown}: expected policy, deductions, unpaid, "
-                                "benchmark_overrides")
+        raise InvalidInputError(
+            f"unknown spec section(s) {unknown}: expected policy, deductions, unpaid, benchmark_overrides"
+        )
     tasks: dict[str, dict[str, Any]] = {}
     places: dict[tuple[Any, ...], dict[str, Any]] = {}
     task_cols = [c for c in (*TASK_COLUMNS[1:], *_TASK_OPTIONAL) if c in df.columns]
@@ -68,12 +72,16 @@ def tasks_frame_to_spec(df: pd.DataFrame, *, currency: str, name: str = "project
         tname = row["task"]
         if _missing(tname):
             raise InvalidInputError(f"{label}: empty task name")
-        fields = {c: _plain(row[c]) for c in task_cols if not _missing(row[c]) if not isinstance(row[c], list)}
+        fields = {
+            c: _plain(row[c]) for c in task_cols if not _missing(row[c]) if not isinstance(row[c], list)
+        }
         fields.update({c: list(row[c]) for c in task_cols if isinstance(row[c], list)})
         prev = tasks.setdefault(str(tname), {"name": str(tname), **fields})
         if {k: v for k, v in prev.items() if k != "name"} != fields:
-            raise InvalidInputError(f"{label}: task {tname!r} has different {', '.join(task_cols)} than on an "
-                                    "earlier row; give each task's pay, volume and time once")
+            raise InvalidInputError(
+                f"{label}: task {tname!r} has different {', '.join(task_cols)} than on an "
+                "earlier row; give each task's pay, volume and time once"
+            )
         key = tuple(None if c not in df.columns or _missing(row[c]) else row[c] for c in PLACE_COLUMNS[:3])
         share = None if "share" not in df.columns or _missing(row["share"]) else float(row["share"])
         place = {k: v for k, v in zip(PLACE_COLUMNS[:3], key, strict=True) if v is not None}
@@ -81,10 +89,16 @@ def tasks_frame_to_spec(df: pd.DataFrame, *, currency: str, name: str = "project
             place["share"] = share
         old = places.setdefault(key, place)
         if old.get("share") != place.get("share"):
-            raise InvalidInputError(f"{label}: place {key[1] or key[0]!r} has share {share!r} here and "
-                                    f"{old.get('share')!r} on an earlier row; a place's share is the same for all tasks")
-    spec: dict[str, Any] = {"name": name, "currency": currency, "tasks": list(tasks.values()),
-                            "workforce": list(places.values())}
+            raise InvalidInputError(
+                f"{label}: place {key[1] or key[0]!r} has share {share!r} here and "
+                f"{old.get('share')!r} on an earlier row; a place's share is the same for all tasks"
+            )
+    spec: dict[str, Any] = {
+        "name": name,
+        "currency": currency,
+        "tasks": list(tasks.values()),
+        "workforce": list(places.values()),
+    }
     spec.update({k: v for k, v in sections.items() if v is not None})
     return spec
 
@@ -102,14 +116,24 @@ class FairpayAccessor:
     def __init__(self, df: pd.DataFrame) -> None:
         self._df = df
 
-    def check(self, *, currency: str, name: str = "project", policy: Mapping[str, Any] | None = None,
-              benchmarks: Any = None, base_dir: str | Path | None = None, **sections: Any) -> CheckResult:
+    def check(
+        self,
+        *,
+        currency: str,
+        name: str = "project",
+        policy: Mapping[str, Any] | None = None,
+        benchmarks: Any = None,
+        base_dir: str | Path | None = None,
+        **sections: Any,
+    ) -> CheckResult:
         """:func:`fairpay.check` of this tasks x places frame (see :func:`tasks_frame_to_spec`)."""
         from fairpay.prelaunch.check import check
         from fairpay.prelaunch.spec import parse_project
 
         spec = tasks_frame_to_spec(self._df, currency=currency, name=name, **sections)
-        project = parse_project(spec, source="tasks DataFrame", base_dir=None if base_dir is None else str(base_dir))
+        project = parse_project(
+            spec, source="tasks DataFrame", base_dir=None if base_dir is None else str(base_dir)
+        )
         return check(project, policy=policy, benchmarks=benchmarks)
 
     def audit(self, **kwargs: Any) -> AuditResult:

@@ -52,7 +52,13 @@ BarKind = Literal["living", "minimum", "higher"]
 KINDS: tuple[str, ...] = ("living", "minimum")
 BAR_KINDS: tuple[str, ...] = ("living", "minimum", "higher")
 
-DEFAULT_HOUSEHOLDS: tuple[str, ...] = ("typical_family", "blended", "standard_family", "single_adult", "other")
+DEFAULT_HOUSEHOLDS: tuple[str, ...] = (
+    "typical_family",
+    "blended",
+    "standard_family",
+    "single_adult",
+    "other",
+)
 DEFAULT_METHODS: tuple[str, ...] = (
     "anker",
     "minimum_income_standard",
@@ -244,8 +250,14 @@ class Benchmarks:
     ``fairpay data import``). ``add(...)`` returns a new collection whose user rows take precedence.
     """
 
-    def __init__(self, rows: Iterable[_Row], *, cpi: Mapping[tuple[str, int], Decimal] | None = None,
-                 standard_weeks: Mapping[str, Mapping[str, Any]] | None = None, current_year: int | None = None) -> None:
+    def __init__(
+        self,
+        rows: Iterable[_Row],
+        *,
+        cpi: Mapping[tuple[str, int], Decimal] | None = None,
+        standard_weeks: Mapping[str, Mapping[str, Any]] | None = None,
+        current_year: int | None = None,
+    ) -> None:
         self._rows = tuple(rows)
         self._by_country: dict[str, list[_Row]] = defaultdict(list)
         for row in self._rows:
@@ -273,13 +285,15 @@ class Benchmarks:
         parsed = data.read_rows("living_wages" if kind == "living" else "minimum_wages", table, origin=origin)
         make = _living_row if kind == "living" else _minimum_row
         rows = [make(r, origin) for r in parsed.rows]
-        return Benchmarks([*rows, *self._rows], cpi=self._cpi, standard_weeks=self._weeks,
-                          current_year=self.current_year)
+        return Benchmarks(
+            [*rows, *self._rows], cpi=self._cpi, standard_weeks=self._weeks, current_year=self.current_year
+        )
 
     def with_rows(self, rows: Iterable[_Row]) -> Benchmarks:
         """A new collection with already-built rows first (used for spec overrides)."""
-        return Benchmarks([*rows, *self._rows], cpi=self._cpi, standard_weeks=self._weeks,
-                          current_year=self.current_year)
+        return Benchmarks(
+            [*rows, *self._rows], cpi=self._cpi, standard_weeks=self._weeks, current_year=self.current_year
+        )
 
     # ------------------------------------------------------------------ queries
     def countries(self) -> list[str]:
@@ -294,16 +308,22 @@ class Benchmarks:
                 rows = [r for r in self._by_country[country] if r.kind == kind]
                 if not rows:
                     continue
-                default = [r for r in rows if kind == "minimum" or r.method in DEFAULT_METHODS or r.origin != "bundled"]
-                out.append({
-                    "country": country,
-                    "kind": kind,
-                    "rows": len(rows),
-                    "newest_year": max(r.reference_year for r in rows),
-                    "default_methods": sorted({r.method for r in default}),
-                    "other_methods": sorted({r.method for r in rows} - {r.method for r in default}),
-                    "subdivisions": sorted({r.subdivision for r in rows if r.subdivision}),
-                })
+                default = [
+                    r
+                    for r in rows
+                    if kind == "minimum" or r.method in DEFAULT_METHODS or r.origin != "bundled"
+                ]
+                out.append(
+                    {
+                        "country": country,
+                        "kind": kind,
+                        "rows": len(rows),
+                        "newest_year": max(r.reference_year for r in rows),
+                        "default_methods": sorted({r.method for r in default}),
+                        "other_methods": sorted({r.method for r in rows} - {r.method for r in default}),
+                        "subdivisions": sorted({r.subdivision for r in rows if r.subdivision}),
+                    }
+                )
         return out
 
     def lookup(
@@ -340,7 +360,9 @@ class Benchmarks:
         if where.subdivision and not in_place:
             national = [r for r in rows if r.subdivision is None]
             if national:
-                fallbacks.append(f"no {kind} wage for {where.subdivision}; used the national figure for {where.country}")
+                fallbacks.append(
+                    f"no {kind} wage for {where.subdivision}; used the national figure for {where.country}"
+                )
             rows = national
         elif where.subdivision:
             rows = in_place
@@ -357,19 +379,41 @@ class Benchmarks:
             meth = methods.index(r.method) if r.method in methods else len(methods)
             scope = self._min_scope_rank(r, where) if kind == "minimum" else 0
             area = 0 if r.area == "national" else 1
-            return (loc, hh, meth, scope, area, -r.reference_year, r.table_rank, -self._raw_hourly(r), _CONFIDENCE_RANK.get(r.confidence, 3))
+            return (
+                loc,
+                hh,
+                meth,
+                scope,
+                area,
+                -r.reference_year,
+                r.table_rank,
+                -self._raw_hourly(r),
+                _CONFIDENCE_RANK.get(r.confidence, 3),
+            )
 
         ranked = sorted(rows, key=key)
         best = ranked[0]
         k0 = key(best)
         if locality is not None and k0[0] == 1:
-            fallbacks.append(f"no {kind} wage for locality {locality!r}; used {best.locality or best.area or 'the national figure'}")
+            fallbacks.append(
+                f"no {kind} wage for locality {locality!r}; used {best.locality or best.area or 'the national figure'}"
+            )
         if household and best.household != household and kind == "living":
             fallbacks.append(f"no {household} figure; used household {best.household}")
-        ties = [r for r in ranked[1:] if key(r)[:6] == k0[:6] and (r.locality != best.locality or r.amount != best.amount)]
+        ties = [
+            r
+            for r in ranked[1:]
+            if key(r)[:6] == k0[:6] and (r.locality != best.locality or r.amount != best.amount)
+        ]
         if ties:
-            names = ", ".join(sorted({f"{r.locality or r.area} ({r.amount} {r.currency}/{r.period})" for r in [best, *ties]}))
-            fallbacks.append(f"several figures fit ({names}); used the highest, in the worker's favour - pass locality= to choose")
+            names = ", ".join(
+                sorted(
+                    {f"{r.locality or r.area} ({r.amount} {r.currency}/{r.period})" for r in [best, *ties]}
+                )
+            )
+            fallbacks.append(
+                f"several figures fit ({names}); used the highest, in the worker's favour - pass locality= to choose"
+            )
         return self._to_benchmark(best, where, fallbacks, year, inflate)
 
     def bar(
@@ -405,14 +449,21 @@ class Benchmarks:
             if missing_living == "error":
                 raise
             minimum = self.lookup(where, kind="minimum", **common)
-            return replace(minimum, adjustments=(*minimum.adjustments,
-                           f"no living wage for {where}: minimum wage used as the bar ({exc})"))
+            return replace(
+                minimum,
+                adjustments=(
+                    *minimum.adjustments,
+                    f"no living wage for {where}: minimum wage used as the bar ({exc})",
+                ),
+            )
         if kind == "living":
             return living
         try:
             minimum = self.lookup(where, kind="minimum", **common)
         except NoBenchmarkError:
-            return replace(living, adjustments=(*living.adjustments, f"no minimum wage for {where} to compare with"))
+            return replace(
+                living, adjustments=(*living.adjustments, f"no minimum wage for {where} to compare with")
+            )
         return self.higher(living, minimum)
 
     def higher(self, living: Benchmark, minimum: Benchmark) -> Benchmark:
@@ -422,22 +473,31 @@ class Benchmarks:
         min_hourly = minimum.hourly
         note = ""
         if minimum.currency != living.currency:
-            conv = ExchangeRates.bundled().convert(min_hourly, minimum.currency, living.currency, minimum.year,
-                                                   fallback="nearest_earlier")
+            conv = ExchangeRates.bundled().convert(
+                min_hourly, minimum.currency, living.currency, minimum.year, fallback="nearest_earlier"
+            )
             min_hourly = conv.amount
             note = f" (converted {minimum.currency}->{living.currency} at the {conv.year_used} rate)"
         if min_hourly > living.hourly:
-            return replace(minimum, hourly=min_hourly, currency=living.currency,
-                           amount_currency=minimum.amount_currency, adjustments=(
-                *minimum.adjustments,
-                f"minimum wage {min_hourly:.4f} {living.currency}/h{note} is higher than the living wage "
-                f"{living.hourly:.4f} {living.currency}/h ({living.method}, {living.reference_year}), "
-                "so the minimum wage is the bar",
-            ))
-        return replace(living, adjustments=(
-            *living.adjustments,
-            f"higher than the minimum wage {min_hourly:.4f} {living.currency}/h{note} ({minimum.reference_year})",
-        ))
+            return replace(
+                minimum,
+                hourly=min_hourly,
+                currency=living.currency,
+                amount_currency=minimum.amount_currency,
+                adjustments=(
+                    *minimum.adjustments,
+                    f"minimum wage {min_hourly:.4f} {living.currency}/h{note} is higher than the living wage "
+                    f"{living.hourly:.4f} {living.currency}/h ({living.method}, {living.reference_year}), "
+                    "so the minimum wage is the bar",
+                ),
+            )
+        return replace(
+            living,
+            adjustments=(
+                *living.adjustments,
+                f"higher than the minimum wage {min_hourly:.4f} {living.currency}/h{note} ({minimum.reference_year})",
+            ),
+        )
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -482,12 +542,18 @@ class Benchmarks:
             return r.hours_per_week, "source", None
         week = self._weeks.get(r.country)
         if week is not None:
-            return (week["hours_per_week"], "national_standard",
-                    f"hours basis {week['hours_per_week']} h/week: national standard week "
-                    f"({week['source_name']}, {week['reference_year']})")
-        return (DEFAULT_HOURS_PER_WEEK, "default_40",
-                "hours basis 40 h/week: the source states none and no cited national standard week is "
-                "bundled (a shorter basis would raise the hourly bar; 40 h is the common full-time week)")
+            return (
+                week["hours_per_week"],
+                "national_standard",
+                f"hours basis {week['hours_per_week']} h/week: national standard week "
+                f"({week['source_name']}, {week['reference_year']})",
+            )
+        return (
+            DEFAULT_HOURS_PER_WEEK,
+            "default_40",
+            "hours basis 40 h/week: the source states none and no cited national standard week is "
+            "bundled (a shorter basis would raise the hourly bar; 40 h is the common full-time week)",
+        )
 
     def _raw_hourly(self, r: _Row) -> Decimal:
         if r.period == "hour":
@@ -495,7 +561,9 @@ class Benchmarks:
         hpw, _, _ = self._hours(r)
         return to_hourly(r.amount, hours_basis(r.period, hpw, DAYS_PER_WEEK))
 
-    def _to_benchmark(self, r: _Row, where: Place, fallbacks: list[str], year: int | None, inflate: bool) -> Benchmark:
+    def _to_benchmark(
+        self, r: _Row, where: Place, fallbacks: list[str], year: int | None, inflate: bool
+    ) -> Benchmark:
         adjustments: list[str] = []
         if r.period == "hour":
             hpw, basis_kind = r.hours_per_week or DEFAULT_HOURS_PER_WEEK, "hourly"
@@ -506,7 +574,9 @@ class Benchmarks:
             hourly = to_hourly(r.amount, basis)
             if note:
                 adjustments.append(note)
-            adjustments.append(f"{r.amount} {r.currency}/{r.period} / {basis.describe()} = {hourly:.4f} {r.currency}/h")
+            adjustments.append(
+                f"{r.amount} {r.currency}/{r.period} / {basis.describe()} = {hourly:.4f} {r.currency}/h"
+            )
             if r.period == "day":
                 adjustments.append("daily figure: 5 working days a week assumed")
         if r.gross_net != "gross":
@@ -516,7 +586,9 @@ class Benchmarks:
             hourly, price_year, note = self._inflate(hourly, r, year)
             adjustments.append(note)
         if r.method == "wageindicator":
-            adjustments.append("archived WageIndicator 2018-19 series: the publisher marks it as not comparable with recent data")
+            adjustments.append(
+                "archived WageIndicator 2018-19 series: the publisher marks it as not comparable with recent data"
+            )
         return Benchmark(
             country=where.country,
             subdivision=where.subdivision,
@@ -553,27 +625,41 @@ class Benchmarks:
             return hourly, r.reference_year, f"not inflated: no CPI for {iso3} in the bundled table"
         target = min(year, years[-1]) if year is not None else years[-1]
         if r.reference_year >= target:
-            return hourly, r.reference_year, (
-                f"not inflated: reference year {r.reference_year} is not older than the CPI target year {target}")
+            return (
+                hourly,
+                r.reference_year,
+                (
+                    f"not inflated: reference year {r.reference_year} is not older than the CPI target year {target}"
+                ),
+            )
         base, top = self._cpi.get((iso3, r.reference_year)), self._cpi.get((iso3, target))
         if base is None or top is None:
             missing = r.reference_year if base is None else target
             return hourly, r.reference_year, f"not inflated: no CPI for {iso3} in {missing}"
         factor = top / base
         why = "" if year is None or target == year else f" (newest CPI year; {year} not published)"
-        return hourly * factor, target, (
-            f"inflated {r.reference_year}->{target}{why} with CPI {iso3}: x {factor:.4f} "
-            f"(World Bank WDI FP.CPI.TOTL)")
+        return (
+            hourly * factor,
+            target,
+            (
+                f"inflated {r.reference_year}->{target}{why} with CPI {iso3}: x {factor:.4f} "
+                f"(World Bank WDI FP.CPI.TOTL)"
+            ),
+        )
 
     def _why_none(self, where: Place, kind: str, method: Any, year: int | None) -> str:
         rows = [r for r in self._by_country.get(where.country, []) if r.kind == kind]
         if not rows:
-            return (f"no {kind} wage for {where.country} in the bundled data"
-                    + ("; use policy missing_living='minimum' or add your own table" if kind == "living" else ""))
+            return f"no {kind} wage for {where.country} in the bundled data" + (
+                "; use policy missing_living='minimum' or add your own table" if kind == "living" else ""
+            )
         subs = sorted({r.subdivision for r in rows if r.subdivision})
         methods = sorted({r.method for r in rows})
-        parts = [f"no {kind} wage for {where}" + (f" up to {year}" if year else "")
-                 + (" by the default methods" if method is None and kind == "living" else f" by method {method}")]
+        parts = [
+            f"no {kind} wage for {where}"
+            + (f" up to {year}" if year else "")
+            + (" by the default methods" if method is None and kind == "living" else f" by method {method}")
+        ]
         if subs and not where.subdivision:
             parts.append(f"figures exist for subdivisions {', '.join(subs)}: pass one")
         parts.append(f"methods available: {', '.join(methods)} (ask for one by name)")
@@ -615,5 +701,3 @@ def benchmarks(*tables: Any) -> Benchmarks:
 def clear_cache() -> None:
     """Forget the loaded collection (after ``fairpay data update``/``import``)."""
     _bundled.cache_clear()
-
-

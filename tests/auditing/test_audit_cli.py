@@ -21,7 +21,9 @@ def hand_data(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _write(tmp_path: Path, reward: float) -> Path:
     path = tmp_path / "log.parquet"
-    log([("a", "p", "A1", "2024-03-01 10:00", "2024-03-01 11:00", reward, "USD", "approved", "US")]).to_parquet(path)
+    log(
+        [("a", "p", "A1", "2024-03-01 10:00", "2024-03-01 11:00", reward, "USD", "approved", "US")]
+    ).to_parquet(path)
     return path
 
 
@@ -31,7 +33,12 @@ def test_exit_1_and_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 1
     assert "1 workers, 1 below the bar; top-up needed: 5.00 USD" in capsys.readouterr().out  # 15 - 10
     assert (out / "bonus_generic.csv").read_text().splitlines()[1].startswith("a,USD,5.00,")
-    assert {p.name for p in out.iterdir()} >= {"workers.csv", "worker_projects.csv", "projects.csv", "ledger.csv"}
+    assert {p.name for p in out.iterdir()} >= {
+        "workers.csv",
+        "worker_projects.csv",
+        "projects.csv",
+        "ledger.csv",
+    }
 
 
 def test_exit_0_when_nobody_is_below(tmp_path: Path) -> None:
@@ -40,8 +47,10 @@ def test_exit_0_when_nobody_is_below(tmp_path: Path) -> None:
 
 def test_exit_2_on_invalid_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("worker,project,started,submitted,reward,currency,status,country\n"
-                   "a,p,2024-03-01T10:00:00Z,2024-03-01T11:00:00Z,1,USD,approved,Narnia\n")
+    bad.write_text(
+        "worker,project,started,submitted,reward,currency,status,country\n"
+        "a,p,2024-03-01T10:00:00Z,2024-03-01T11:00:00Z,1,USD,approved,Narnia\n"
+    )
     assert main(["audit", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "row 0, column 'country', value 'Narnia'" in err
@@ -51,7 +60,20 @@ def test_pseudonymised_tables(tmp_path: Path) -> None:
     key = tmp_path / "key"
     key.write_bytes(b"a-secret-key-of-32-bytes-length!")
     out = tmp_path / "out"
-    assert main(["audit", str(_write(tmp_path, 10.0)), "--out", str(out), "--pseudonymize-key-file", str(key),
-                 "--bonus-file", "prolific"]) == 1
+    assert (
+        main(
+            [
+                "audit",
+                str(_write(tmp_path, 10.0)),
+                "--out",
+                str(out),
+                "--pseudonymize-key-file",
+                str(key),
+                "--bonus-file",
+                "prolific",
+            ]
+        )
+        == 1
+    )
     assert ",a," not in (out / "workers.csv").read_text()
     assert (out / "bonus_prolific.csv").read_text() == "a,5.00\n"  # the bonus file must carry real ids to pay

@@ -11,8 +11,8 @@ from test_audit_support import RATES, bench, log
 
 pytest.importorskip("dask.dataframe")
 
-from fairpay.auditing.engine import audit  # noqa: E402
 from fairpay.auditing.dask import audit_dask  # noqa: E402
+from fairpay.auditing.engine import audit  # noqa: E402
 
 
 def _synthetic(tmp_path: Path) -> Path:
@@ -30,10 +30,13 @@ class _Bars:
     """Every place gets a bar of 9 USD/h, the UK 7 GBP/h (hand-set for this test)."""
 
     def bar(self, pl, **kw):  # noqa: ANN001, ANN003
-        from test_audit_support import HandBar
         from decimal import Decimal
 
-        return HandBar(Decimal("7"), "GBP", 2024) if pl.country == "GB" else HandBar(Decimal("9"), "USD", 2024)
+        from test_audit_support import HandBar
+
+        return (
+            HandBar(Decimal("7"), "GBP", 2024) if pl.country == "GB" else HandBar(Decimal("9"), "USD", 2024)
+        )
 
 
 def test_dask_matches_in_process_exactly(tmp_path: Path) -> None:
@@ -45,9 +48,14 @@ def test_dask_matches_in_process_exactly(tmp_path: Path) -> None:
     with dask.config.set(scheduler="threads"):
         ddf = dd.read_parquet(path).repartition(npartitions=4)
         dist = audit_dask(ddf, benchmarks=_Bars(), rates=RATES, merge_gap_seconds=30)
-    pd.testing.assert_frame_equal(_norm(local.workers, ["worker"]), _norm(dist.workers, ["worker"]), check_exact=True)
-    pd.testing.assert_frame_equal(_norm(local.worker_projects, ["worker", "project"]),
-                                  _norm(dist.worker_projects, ["worker", "project"]), check_exact=True)
+    pd.testing.assert_frame_equal(
+        _norm(local.workers, ["worker"]), _norm(dist.workers, ["worker"]), check_exact=True
+    )
+    pd.testing.assert_frame_equal(
+        _norm(local.worker_projects, ["worker", "project"]),
+        _norm(dist.worker_projects, ["worker", "project"]),
+        check_exact=True,
+    )
     pd.testing.assert_frame_equal(local.projects, dist.projects, check_exact=True)
     assert local.workers["below"].sum() > 0 and len(local.workers) > 250  # the comparison is not vacuous
 
@@ -55,8 +63,12 @@ def test_dask_matches_in_process_exactly(tmp_path: Path) -> None:
 def test_dask_reports_bad_rows_with_global_row_numbers() -> None:
     import dask.dataframe as dd
 
-    df = log([(f"w{i}", "p", f"t{i}", "2024-03-01 10:00", "2024-03-01 11:00", 1, "USD", "approved", "US")
-              for i in range(10)])
+    df = log(
+        [
+            (f"w{i}", "p", f"t{i}", "2024-03-01 10:00", "2024-03-01 11:00", 1, "USD", "approved", "US")
+            for i in range(10)
+        ]
+    )
     df.loc[7, "status"] = "lost"
     from fairpay.errors import InvalidDataError
 

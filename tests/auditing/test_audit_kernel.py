@@ -27,9 +27,18 @@ def _random_rows(rnd: random.Random, n: int, n_ccy: int) -> list[tuple[int, ...]
     out = []
     for _ in range(n):
         s = rnd.randint(0, 5_000) * 1_000_000 + 1_700_000_000_000_000
-        out.append((rnd.randint(0, 25), rnd.randint(0, 6), rnd.randint(0, 3), rnd.randint(0, n_ccy - 1),
-                    rnd.randint(1, 4), s, s + rnd.choice([0, 1, 500, 40_000_000, 900_000_000]),
-                    rnd.randint(0, 2_000_000)))
+        out.append(
+            (
+                rnd.randint(0, 25),
+                rnd.randint(0, 6),
+                rnd.randint(0, 3),
+                rnd.randint(0, n_ccy - 1),
+                rnd.randint(1, 4),
+                s,
+                s + rnd.choice([0, 1, 500, 40_000_000, 900_000_000]),
+                rnd.randint(0, 2_000_000),
+            )
+        )
     return out
 
 
@@ -44,7 +53,11 @@ def test_sums_match_brute_force(seed: int, gap_us: int, n_ccy: int) -> None:
         for r in recs:
             groups.setdefault(key(r), []).append(r)
         keys = sorted(groups)
-        got = list(zip(level.wid.tolist(), level.pid.tolist())) if level.pid is not None else [(w,) for w in level.wid]
+        got = (
+            list(zip(level.wid.tolist(), level.pid.tolist()))
+            if level.pid is not None
+            else [(w,) for w in level.wid]
+        )
         assert got == keys
         for i, k in enumerate(keys):
             g = groups[k]
@@ -57,7 +70,10 @@ def test_sums_match_brute_force(seed: int, gap_us: int, n_ccy: int) -> None:
                 assert level.m[c, i] == sum(r[7] for r in g if r[3] == c)
                 assert level.n[c, i] == sum(1 for r in g if r[3] == c)
             if level.pid is None:  # places are checked per worker (a pair's place is its worker's)
-                assert (level.place_min[i], level.place_max[i]) == (min(r[2] for r in g), max(r[2] for r in g))
+                assert (level.place_min[i], level.place_max[i]) == (
+                    min(r[2] for r in g),
+                    max(r[2] for r in g),
+                )
 
 
 def test_union_in_chunks_when_offsets_would_overflow() -> None:
@@ -69,7 +85,9 @@ def test_union_in_chunks_when_offsets_would_overflow() -> None:
     order = np.lexsort((s, g))
     s, e = s[order], e[order]
     starts = np.array([0, 3])
-    got = union_us(np.concatenate([starts] * 8) + np.repeat(np.arange(8) * 6, 2), np.tile(s, 8), np.tile(e, 8), 0)
+    got = union_us(
+        np.concatenate([starts] * 8) + np.repeat(np.arange(8) * 6, 2), np.tile(s, 8), np.tile(e, 8), 0
+    )
     assert got.tolist() == [30 + 4, 1 + (big - 7)] * 8
 
 
@@ -85,7 +103,7 @@ def test_project_quantiles_match_numpy_on_both_paths(monkeypatch: pytest.MonkeyP
     edges = np.concatenate([[0], np.cumsum(sizes)])
     med, p10 = audit_projects._quantiles(values, edges, (0.5, 0.1))
     for g in range(len(sizes)):
-        v = values[edges[g]:edges[g + 1]]
+        v = values[edges[g] : edges[g + 1]]
         v = v[~np.isnan(v)]
         if not len(v):
             assert np.isnan(med[g]) and np.isnan(p10[g])

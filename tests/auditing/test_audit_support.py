@@ -38,12 +38,20 @@ class HandBenchmarks:
 
 
 #: lcu per USD in 2024: 1 USD = 130 KES = 0.8 GBP = 150 JPY
-RATES = ExchangeRates([
-    {"currency": "KES", "year": 2024, "lcu_per_usd": "130"},
-    {"currency": "GBP", "year": 2024, "lcu_per_usd": "0.8"},
-    {"currency": "JPY", "year": 2024, "lcu_per_usd": "150"},
-])
-BARS = {"US": ("15", "USD"), "US-CA": ("20", "USD"), "KE": ("260", "KES"), "GB": ("12", "GBP"), "JP": ("1500", "JPY")}
+RATES = ExchangeRates(
+    [
+        {"currency": "KES", "year": 2024, "lcu_per_usd": "130"},
+        {"currency": "GBP", "year": 2024, "lcu_per_usd": "0.8"},
+        {"currency": "JPY", "year": 2024, "lcu_per_usd": "150"},
+    ]
+)
+BARS = {
+    "US": ("15", "USD"),
+    "US-CA": ("20", "USD"),
+    "KE": ("260", "KES"),
+    "GB": ("12", "GBP"),
+    "JP": ("1500", "JPY"),
+}
 
 
 def bench() -> HandBenchmarks:
@@ -56,8 +64,19 @@ def ts(*values: str) -> pd.Series:
 
 def log(rows: list[tuple]) -> pd.DataFrame:
     """rows: (worker, project, task, started, submitted, reward, currency, status, country[, sub[, bonus]])"""
-    cols = ["worker", "project", "task", "started", "submitted", "reward", "currency", "status", "country",
-            "subdivision", "bonus"]
+    cols = [
+        "worker",
+        "project",
+        "task",
+        "started",
+        "submitted",
+        "reward",
+        "currency",
+        "status",
+        "country",
+        "subdivision",
+        "bonus",
+    ]
     full = [tuple(r) + (None,) * (11 - len(r)) for r in rows]
     df = pd.DataFrame(full, columns=cols)
     df["started"] = pd.to_datetime(df["started"], utc=True)

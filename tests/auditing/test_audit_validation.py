@@ -48,7 +48,8 @@ def test_csv_row_numbers_and_text_rewards(tmp_path: Path) -> None:
     path.write_text(
         "worker,project,task,started,submitted,reward,currency,status,country\n"
         "a,p,t1,2024-03-01T10:00:00Z,2024-03-01T11:00:00Z,1.50,USD,approved,US\n"
-        "b,p,t2,2024-03-01T10:00:00Z,2024-03-01T11:00:00Z,1.5x,USD,approved,US\n")
+        "b,p,t2,2024-03-01T10:00:00Z,2024-03-01T11:00:00Z,1.5x,USD,approved,US\n"
+    )
     with pytest.raises(InvalidDataError, match=r"row 1, column 'reward', value '1.5x': not a number"):
         audit(path, benchmarks=bench(), rates=RATES)
 

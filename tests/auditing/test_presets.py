@@ -13,23 +13,70 @@ from fairpay.auditing.engine import audit
 from fairpay.errors import InvalidDataError, InvalidInputError
 
 REAL = Path("/work/shared/real_logs/mturk")
-MTURK_COLS = ["HITId", "HITTypeId", "Title", "Reward", "AssignmentId", "WorkerId", "AssignmentStatus",
-              "AcceptTime", "SubmitTime", "WorkTimeInSeconds"]
+MTURK_COLS = [
+    "HITId",
+    "HITTypeId",
+    "Title",
+    "Reward",
+    "AssignmentId",
+    "WorkerId",
+    "AssignmentStatus",
+    "AcceptTime",
+    "SubmitTime",
+    "WorkTimeInSeconds",
+]
 
 
 def mturk_frame(rows: list[tuple[str, str, str, str, str, str]]) -> pd.DataFrame:
     """rows: (WorkerId, AssignmentId, AcceptTime, SubmitTime, Reward, AssignmentStatus) as exported (strings)."""
-    return pd.DataFrame([{"HITId": "H1", "HITTypeId": "T1", "Title": "x", "Reward": r[4], "AssignmentId": r[1],
-                          "WorkerId": r[0], "AssignmentStatus": r[5], "AcceptTime": r[2], "SubmitTime": r[3],
-                          "WorkTimeInSeconds": "0"} for r in rows])
+    return pd.DataFrame(
+        [
+            {
+                "HITId": "H1",
+                "HITTypeId": "T1",
+                "Title": "x",
+                "Reward": r[4],
+                "AssignmentId": r[1],
+                "WorkerId": r[0],
+                "AssignmentStatus": r[5],
+                "AcceptTime": r[2],
+                "SubmitTime": r[3],
+                "WorkTimeInSeconds": "0",
+            }
+            for r in rows
+        ]
+    )
 
 
 def test_mturk_timestamps_rewards_and_statuses() -> None:
-    df = mturk_frame([
-        ("W1", "A1", "Wed Jan 16 13:42:47 PST 2019", "Wed Jan 16 14:12:47 PST 2019", "$0.40 ", "Approved"),
-        ("W1", "A2", "Wed Jan 16 14:00:00 PST 2019", "Wed Jan 16 14:42:47 PST 2019", "$0.40 ", "Rejected"),
-        ("W2", "A3", "Sat Apr 23 13:54:59 PDT 2016", "Sat Apr 23 14:54:59 PDT 2016", "$10.00", "Submitted"),
-    ])
+    df = mturk_frame(
+        [
+            (
+                "W1",
+                "A1",
+                "Wed Jan 16 13:42:47 PST 2019",
+                "Wed Jan 16 14:12:47 PST 2019",
+                "$0.40 ",
+                "Approved",
+            ),
+            (
+                "W1",
+                "A2",
+                "Wed Jan 16 14:00:00 PST 2019",
+                "Wed Jan 16 14:42:47 PST 2019",
+                "$0.40 ",
+                "Rejected",
+            ),
+            (
+                "W2",
+                "A3",
+                "Sat Apr 23 13:54:59 PDT 2016",
+                "Sat Apr 23 14:54:59 PDT 2016",
+                "$10.00",
+                "Submitted",
+            ),
+        ]
+    )
     r = audit(df, preset="mturk", country="US", benchmarks=bench(), rates=RATES, year=2024)
     w1 = r.workers.set_index("worker").loc["W1"]
     # union 13:42:47 -> 14:42:47 = 1 h; paid 0.40 (the rejected 0.40 is unpaid); bar 15 -> 14.60
@@ -41,14 +88,20 @@ def test_mturk_timestamps_rewards_and_statuses() -> None:
 
 
 def test_mturk_without_country_names_the_missing_column() -> None:
-    df = mturk_frame([("W1", "A1", "Wed Jan 16 13:42:47 PST 2019", "Wed Jan 16 14:12:47 PST 2019", "$0.40", "Approved")])
+    df = mturk_frame(
+        [("W1", "A1", "Wed Jan 16 13:42:47 PST 2019", "Wed Jan 16 14:12:47 PST 2019", "$0.40", "Approved")]
+    )
     with pytest.raises(InvalidInputError, match="MTurk batch results have no country column"):
         audit(df, preset="mturk", benchmarks=bench(), rates=RATES)
 
 
 def test_mturk_unknown_time_zone_is_a_bad_row() -> None:
-    df = mturk_frame([("W1", "A1", "Wed Jan 16 13:42:47 EST 2019", "Wed Jan 16 14:12:47 PST 2019", "$0.40", "Approved")])
-    with pytest.raises(InvalidDataError, match=r"row 0, column 'started', value 'Wed Jan 16 13:42:47 EST 2019'"):
+    df = mturk_frame(
+        [("W1", "A1", "Wed Jan 16 13:42:47 EST 2019", "Wed Jan 16 14:12:47 PST 2019", "$0.40", "Approved")]
+    )
+    with pytest.raises(
+        InvalidDataError, match=r"row 0, column 'started', value 'Wed Jan 16 13:42:47 EST 2019'"
+    ):
         audit(df, preset="mturk", country="US", benchmarks=bench(), rates=RATES)
 
 
@@ -71,7 +124,9 @@ def _union_hours(ivs: list[tuple[dt.datetime, dt.datetime]]) -> float:
     return (total + (cur[1] - cur[0]).total_seconds()) / 3600
 
 
-@pytest.mark.skipif(not REAL.exists(), reason="real MTurk logs are in /work/shared/real_logs/mturk (not shipped)")
+@pytest.mark.skipif(
+    not REAL.exists(), reason="real MTurk logs are in /work/shared/real_logs/mturk (not shipped)"
+)
 @pytest.mark.parametrize("name", ["bbox_survey.csv", "poem_compare.csv", "face_bbox.csv", "mc_survey.csv"])
 def test_real_mturk_logs_hours_and_earnings_match_independent_computation(name: str) -> None:
     path = REAL / name
@@ -79,8 +134,11 @@ def test_real_mturk_logs_hours_and_earnings_match_independent_computation(name: 
     raw = pd.read_csv(path, dtype=str)
     for worker, grp in list(raw.groupby("WorkerId"))[:40]:
         hours = _union_hours([(_pst(a), _pst(b)) for a, b in zip(grp["AcceptTime"], grp["SubmitTime"])])
-        paid = sum(float(x.strip().lstrip("$")) for x, s in zip(grp["Reward"], grp["AssignmentStatus"])
-                   if s in ("Approved", "Submitted"))
+        paid = sum(
+            float(x.strip().lstrip("$"))
+            for x, s in zip(grp["Reward"], grp["AssignmentStatus"])
+            if s in ("Approved", "Submitted")
+        )
         got = r.workers.set_index("worker").loc[worker]
         assert got["hours"] == pytest.approx(hours, abs=1e-9)
         assert got["earnings"] == pytest.approx(paid, abs=1e-9)
@@ -88,16 +146,23 @@ def test_real_mturk_logs_hours_and_earnings_match_independent_computation(name: 
 
 
 def test_prolific_export_with_defaults() -> None:
-    df = pd.DataFrame({
-        "Submission id": ["s1", "s2", "s3"],
-        "Participant id": ["p1", "p2", "p3"],
-        "Status": ["APPROVED", "RETURNED", "TIMED-OUT"],
-        "Started at": ["2024-02-01 10:00:00.000", "2024-02-01 10:00:00.000", "2024-02-01 10:00:00.000"],
-        "Completed at": ["2024-02-01 10:30:00.000", "2024-02-01 10:15:00.000", "2024-02-01 11:00:00.000"],
-        "Country of residence": ["United Kingdom", "United Kingdom", "Kenya"],
-    })
-    r = audit(df, preset="prolific", defaults={"project": "study-1", "reward": 3.0, "currency": "GBP"},
-              benchmarks=bench(), rates=RATES)
+    df = pd.DataFrame(
+        {
+            "Submission id": ["s1", "s2", "s3"],
+            "Participant id": ["p1", "p2", "p3"],
+            "Status": ["APPROVED", "RETURNED", "TIMED-OUT"],
+            "Started at": ["2024-02-01 10:00:00.000", "2024-02-01 10:00:00.000", "2024-02-01 10:00:00.000"],
+            "Completed at": ["2024-02-01 10:30:00.000", "2024-02-01 10:15:00.000", "2024-02-01 11:00:00.000"],
+            "Country of residence": ["United Kingdom", "United Kingdom", "Kenya"],
+        }
+    )
+    r = audit(
+        df,
+        preset="prolific",
+        defaults={"project": "study-1", "reward": 3.0, "currency": "GBP"},
+        benchmarks=bench(),
+        rates=RATES,
+    )
     w = r.workers.set_index("worker")
     assert w.loc["p1", "top_up"] == pytest.approx(3.0)  # 12 GBP/h * 0.5 h - 3
     assert w.loc["p2", "top_up"] == pytest.approx(3.0)  # returned: 12 * 0.25 h unpaid

@@ -46,8 +46,11 @@ def csv_rows(kind: str) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------- the four places
 def test_kenya_json(capsys: pytest.CaptureFixture[str]) -> None:
     result = run_json(capsys, "benchmarks", "Kenya")
-    published = [r for r in csv_rows("living_wages")
-                 if r["country"] == "KE" and r["method"] == "anker" and r["area"] == "urban"][0]
+    published = [
+        r
+        for r in csv_rows("living_wages")
+        if r["country"] == "KE" and r["method"] == "anker" and r["area"] == "urban"
+    ][0]
     assert result["hourly"] == str(per_month_40("35518")) == "204.9116"
     assert result["currency"] == "KES"
     assert result["source"] == published["source_name"]
@@ -120,7 +123,9 @@ def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert bd["default_methods"] == ["anker", "wageindicator"]
     assert bd["other_methods"] == ["campaign_floor"]
     ca = by_key[("CA", "living")]
-    assert ca["subdivisions"] == sorted({r["subdivision"] for r in csv_rows("living_wages") if r["country"] == "CA"})
+    assert ca["subdivisions"] == sorted(
+        {r["subdivision"] for r in csv_rows("living_wages") if r["country"] == "CA"}
+    )
     assert ("FR", "living") not in by_key and ("FR", "minimum") in by_key
 
 
@@ -148,7 +153,9 @@ def test_list_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["benchmarks", "--list", "--format", "yaml"], "--format 'yaml'"),
     ],
 )
-def test_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str) -> None:
+def test_errors_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str
+) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == ""

@@ -23,12 +23,25 @@ def us_project(**over):
         "currency": "USD",
         "policy": {"benchmark": "living"},
         "deductions": {"vendor_margin": 0.1, "platform_fee": 0.2, "payout_fee": 0.02},
-        "unpaid": {"onboarding_minutes": 30, "tasks_per_worker": 200, "per_task_seconds": 6,
-                   "rejection_rate": 0.05, "return_rate": 0.05},
+        "unpaid": {
+            "onboarding_minutes": 30,
+            "tasks_per_worker": 200,
+            "per_task_seconds": 6,
+            "rejection_rate": 0.05,
+            "return_rate": 0.05,
+        },
         "tasks": [{"name": "rate answers", "pay_per_task": 0.50, "seconds": 60, "volume": 1000}],
         "workforce": [{"country": "US"}],
-        "benchmark_overrides": [{"country": "US", "amount": 20, "currency": "USD", "period": "hour",
-                                 "source": "test figure", "reference_year": 2024}],
+        "benchmark_overrides": [
+            {
+                "country": "US",
+                "amount": 20,
+                "currency": "USD",
+                "period": "hour",
+                "source": "test figure",
+                "reference_year": 2024,
+            }
+        ],
     }
     for key, value in over.items():
         spec[key] = value
@@ -74,8 +87,15 @@ def test_budget_per_place_and_uniform():
     spec = us_project()
     spec["workforce"] = [{"country": "US", "share": 0.25}, {"country": "GB", "share": 0.75}]
     spec["benchmark_overrides"] = spec["benchmark_overrides"] + [
-        {"country": "GB", "amount": 5, "currency": "USD", "period": "hour", "source": "low test figure",
-         "reference_year": 2024}]
+        {
+            "country": "GB",
+            "amount": 5,
+            "currency": "USD",
+            "period": "hour",
+            "source": "low test figure",
+            "reference_year": 2024,
+        }
+    ]
     spec["deductions"] = {"requester_fee": 0.2}
     spec["unpaid"] = {}
     result = check(spec)
@@ -99,11 +119,21 @@ def test_budget_per_place_and_uniform():
 
 def test_zero_decimal_currency_rounds_to_whole_yen_and_boundary_passes():
     spec = {
-        "name": "yen", "currency": "JPY", "policy": {"benchmark": "living"},
+        "name": "yen",
+        "currency": "JPY",
+        "policy": {"benchmark": "living"},
         "tasks": [{"name": "t", "pay_per_task": 8, "seconds": 30, "volume": 10}],
         "workforce": [{"country": "JP"}],
-        "benchmark_overrides": [{"country": "JP", "amount": 1201, "currency": "JPY", "period": "hour",
-                                 "source": "test", "reference_year": 2024}],
+        "benchmark_overrides": [
+            {
+                "country": "JP",
+                "amount": 1201,
+                "currency": "JPY",
+                "period": "hour",
+                "source": "test",
+                "reference_year": 2024,
+            }
+        ],
     }
     (cell,) = check(spec).cells_list
     # 1201 * 30 / 3600 = 10.0083 -> 11 yen (JPY has no minor unit)
@@ -124,12 +154,22 @@ def _fx(year: int, currency: str) -> Decimal:
 
 def test_cross_currency_monthly_override_with_stated_hours():
     spec = {
-        "name": "ke", "currency": "USD", "policy": {"benchmark": "living"},
+        "name": "ke",
+        "currency": "USD",
+        "policy": {"benchmark": "living"},
         "tasks": [{"name": "t", "pay_per_task": "0.02", "seconds": 40, "volume": 100}],
         "workforce": [{"country": "Kenya"}],
-        "benchmark_overrides": [{"country": "KE", "amount": 35518, "currency": "KES", "period": "month",
-                                 "hours_per_week": 45, "source": "our 2024 Nairobi study",
-                                 "reference_year": 2024}],
+        "benchmark_overrides": [
+            {
+                "country": "KE",
+                "amount": 35518,
+                "currency": "KES",
+                "period": "month",
+                "hours_per_week": 45,
+                "source": "our 2024 Nairobi study",
+                "reference_year": 2024,
+            }
+        ],
     }
     (cell,) = check(spec).cells_list
     kes = _fx(2024, "KES")
@@ -153,7 +193,9 @@ def _cpi(iso3: str, year: int) -> Decimal:
 
 def test_subdivision_falls_back_to_national_with_cpi_inflation():
     spec = {
-        "name": "in", "currency": "USD", "policy": {"benchmark": "living"},
+        "name": "in",
+        "currency": "USD",
+        "policy": {"benchmark": "living"},
         "tasks": [{"name": "t", "pay_per_task": "0.05", "seconds": 60, "volume": 100}],
         "workforce": [{"country": "IN", "subdivision": "IN-KA"}],
     }
@@ -170,7 +212,8 @@ def test_subdivision_falls_back_to_national_with_cpi_inflation():
 
 def test_no_living_wage_is_an_error_by_default_and_minimum_when_asked():
     spec = {
-        "name": "fr", "currency": "EUR",
+        "name": "fr",
+        "currency": "EUR",
         "tasks": [{"name": "t", "pay_per_task": "0.20", "seconds": 60, "volume": 100}],
         "workforce": [{"country": "FR"}],
     }
@@ -188,8 +231,14 @@ def test_invalid_policy_override_names_the_field():
 
 
 def test_required_pay_function_rounds_up():
-    got = required_pay_per_task(Decimal(20), Decimal(60), unpaid_seconds=Decimal(15), lost_share=Decimal("0.1"),
-                                keep=Decimal("0.7056"), currency="USD")
+    got = required_pay_per_task(
+        Decimal(20),
+        Decimal(60),
+        unpaid_seconds=Decimal(15),
+        lost_share=Decimal("0.1"),
+        keep=Decimal("0.7056"),
+        currency="USD",
+    )
     assert got == Decimal("0.66")
     assert required_pay_per_task(Decimal("0.001"), Decimal(1), currency="KWD") == Decimal("0.001")
 
@@ -200,11 +249,28 @@ def test_cells_dataframe_and_json_shape():
     assert list(df["task"]) == ["rate answers"] and bool(df["ok"].iloc[0]) is False
     d = result.to_dict()
     cell = d["cells"][0]
-    for key in ("task", "country", "subdivision", "effective_hourly", "benchmark_hourly", "local_currency",
-                "ratio", "ok", "required_pay_per_task", "pay_currency"):
+    for key in (
+        "task",
+        "country",
+        "subdivision",
+        "effective_hourly",
+        "benchmark_hourly",
+        "local_currency",
+        "ratio",
+        "ok",
+        "required_pay_per_task",
+        "pay_currency",
+    ):
         assert key in cell
-    assert set(cell["benchmark"]) >= {"kind", "method", "source", "url", "reference_year", "hours_per_week",
-                                      "adjustments"}
+    assert set(cell["benchmark"]) >= {
+        "kind",
+        "method",
+        "source",
+        "url",
+        "reference_year",
+        "hours_per_week",
+        "adjustments",
+    }
     assert d["ok"] is False and d["project"] == "hand case"
 
 
@@ -215,19 +281,37 @@ shares = st.floats(min_value=0, max_value=0.45, allow_nan=False)
 
 def _spec(pay, seconds, unpaid, vm, pf, po, rej, bar):
     return {
-        "name": "p", "currency": "USD", "policy": {"benchmark": "living"},
+        "name": "p",
+        "currency": "USD",
+        "policy": {"benchmark": "living"},
         "deductions": {"vendor_margin": vm, "platform_fee": pf, "payout_fee": po},
         "unpaid": {"per_task_seconds": unpaid, "rejection_rate": rej},
         "tasks": [{"name": "t", "pay_per_task": str(pay), "seconds": seconds, "volume": 10}],
         "workforce": [{"country": "US"}],
-        "benchmark_overrides": [{"country": "US", "amount": str(bar), "currency": "USD", "period": "hour",
-                                 "source": "prop", "reference_year": 2024}],
+        "benchmark_overrides": [
+            {
+                "country": "US",
+                "amount": str(bar),
+                "currency": "USD",
+                "period": "hour",
+                "source": "prop",
+                "reference_year": 2024,
+            }
+        ],
     }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pay=money, seconds=st.floats(1, 3600), unpaid=st.floats(0, 600), vm=shares, pf=shares, po=shares,
-       rej=shares, bar=st.decimals(min_value=Decimal("0.5"), max_value=Decimal("60"), places=2))
+@given(
+    pay=money,
+    seconds=st.floats(1, 3600),
+    unpaid=st.floats(0, 600),
+    vm=shares,
+    pf=shares,
+    po=shares,
+    rej=shares,
+    bar=st.decimals(min_value=Decimal("0.5"), max_value=Decimal("60"), places=2),
+)
 def test_paying_the_required_rate_always_passes(pay, seconds, unpaid, vm, pf, po, rej, bar):
     (cell,) = check(_spec(pay, seconds, unpaid, vm, pf, po, rej, bar)).cells_list
     (again,) = check(_spec(cell.required_pay_per_task, seconds, unpaid, vm, pf, po, rej, bar)).cells_list
@@ -236,9 +320,18 @@ def test_paying_the_required_rate_always_passes(pay, seconds, unpaid, vm, pf, po
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pay=money, extra=money, seconds=st.floats(1, 3600), unpaid=st.floats(0, 600), more=st.floats(0.1, 600),
-       rej=shares, bar=st.decimals(min_value=Decimal("0.5"), max_value=Decimal("60"), places=2))
-def test_more_pay_never_adds_a_flag_and_more_unpaid_time_never_removes_one(pay, extra, seconds, unpaid, more, rej, bar):
+@given(
+    pay=money,
+    extra=money,
+    seconds=st.floats(1, 3600),
+    unpaid=st.floats(0, 600),
+    more=st.floats(0.1, 600),
+    rej=shares,
+    bar=st.decimals(min_value=Decimal("0.5"), max_value=Decimal("60"), places=2),
+)
+def test_more_pay_never_adds_a_flag_and_more_unpaid_time_never_removes_one(
+    pay, extra, seconds, unpaid, more, rej, bar
+):
     (base,) = check(_spec(pay, seconds, unpaid, 0, 0, 0, rej, bar)).cells_list
     (richer,) = check(_spec(pay + extra, seconds, unpaid, 0, 0, 0, rej, bar)).cells_list
     (slower,) = check(_spec(pay, seconds, unpaid + more, 0, 0, 0, rej, bar)).cells_list

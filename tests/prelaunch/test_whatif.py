@@ -29,12 +29,18 @@ def test_grid_matches_scalar_check_at_sampled_points():
     for s in scale:
         for m in margins:
             spec = dict(project)
-            spec["tasks"] = [{**t, "pay_per_task": str(Decimal(str(t["pay_per_task"])) * Decimal(str(s)))}
-                             for t in project["tasks"]]
+            spec["tasks"] = [
+                {**t, "pay_per_task": str(Decimal(str(t["pay_per_task"])) * Decimal(str(s)))}
+                for t in project["tasks"]
+            ]
             scalar = check(spec, policy={"margin": m})
             for cell in scalar.cells_list:
-                row = grid[(grid.task == cell.task) & (grid.country == cell.country)
-                           & np.isclose(grid.margin, m) & np.isclose(grid.pay_per_task, float(cell.pay_per_task))]
+                row = grid[
+                    (grid.task == cell.task)
+                    & (grid.country == cell.country)
+                    & np.isclose(grid.margin, m)
+                    & np.isclose(grid.pay_per_task, float(cell.pay_per_task))
+                ]
                 assert len(row) == 1
                 r = row.iloc[0]
                 assert r.effective_hourly == pytest.approx(float(cell.effective_hourly), rel=1e-12)
@@ -47,7 +53,7 @@ def test_absolute_pays_and_bad_levels():
     grid = what_if(SPEC, pays=[0.1, 0.2])
     assert set(grid.pay_per_task) == {0.1, 0.2}
     # raising pay never turns a pass into a fail
-    for (task, country), g in grid.groupby(["task", "country"]):
+    for (_task, _country), g in grid.groupby(["task", "country"]):
         oks = list(g.sort_values("pay_per_task").ok)
         assert oks == sorted(oks)
     with pytest.raises(InvalidInputError):

@@ -19,13 +19,29 @@ SPEC = {
     "currency": "USD",
     "policy": {"benchmark": "living", "inflate": False},
     "tasks": [{"name": "label", "pay_per_task": "0.50", "seconds": 90, "volume": 100}],
-    "workforce": [{"country": "US", "subdivision": "US-CA", "share": 0.5},
-                  {"country": "US", "subdivision": "US-TX", "share": 0.5}],
+    "workforce": [
+        {"country": "US", "subdivision": "US-CA", "share": 0.5},
+        {"country": "US", "subdivision": "US-TX", "share": 0.5},
+    ],
     "benchmark_overrides": [
-        {"country": "US", "subdivision": "US-CA", "amount": "25", "currency": "USD", "period": "hour",
-         "source": "CA", "reference_year": 2024},
-        {"country": "US", "subdivision": "US-TX", "amount": "16", "currency": "USD", "period": "hour",
-         "source": "TX", "reference_year": 2024},
+        {
+            "country": "US",
+            "subdivision": "US-CA",
+            "amount": "25",
+            "currency": "USD",
+            "period": "hour",
+            "source": "CA",
+            "reference_year": 2024,
+        },
+        {
+            "country": "US",
+            "subdivision": "US-TX",
+            "amount": "16",
+            "currency": "USD",
+            "period": "hour",
+            "source": "TX",
+            "reference_year": 2024,
+        },
     ],
 }
 
@@ -37,8 +53,9 @@ def test_effective_vs_bar_lengths_are_ratios():
     widths = [p.get_width() for p in ax.patches]
     assert widths == pytest.approx([80.0, 125.0])
     assert [p.get_facecolor()[:3] for p in ax.patches] == [
-        pytest.approx(tuple(int(plots.BELOW_COLOUR[i:i + 2], 16) / 255 for i in (1, 3, 5))),
-        pytest.approx(tuple(int(plots.OK_COLOUR[i:i + 2], 16) / 255 for i in (1, 3, 5)))]
+        pytest.approx(tuple(int(plots.BELOW_COLOUR[i : i + 2], 16) / 255 for i in (1, 3, 5))),
+        pytest.approx(tuple(int(plots.OK_COLOUR[i : i + 2], 16) / 255 for i in (1, 3, 5))),
+    ]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["label | US-CA", "label | US-TX"]  # CA on top
     assert any(line.get_xdata()[0] == 100 for line in ax.lines)  # the bar
     texts = [t.get_text() for t in ax.texts]
@@ -65,8 +82,14 @@ def test_coverage_curve_matches_timing_coverage():
 
     pilot = pd.read_csv(ROOT / "examples" / "pilot_boxes.csv")
     bar, over = 15.0, 10.0
-    fig = plots.plot_coverage_curve(pilot["seconds"], bar, overhead_seconds=over, worker=pilot["worker_id"],
-                                    current_pay=0.25, currency="USD")
+    fig = plots.plot_coverage_curve(
+        pilot["seconds"],
+        bar,
+        overhead_seconds=over,
+        worker=pilot["worker_id"],
+        current_pay=0.25,
+        currency="USD",
+    )
     line = fig.axes[0].lines[0]
     xs, ys = list(line.get_xdata()), list(line.get_ydata())
     # per-worker medians by hand (pandas), then the pay that brings each to the bar
@@ -76,12 +99,16 @@ def test_coverage_curve_matches_timing_coverage():
     assert ys[1:-1] == pytest.approx([(i + 1) / len(med) for i in range(len(med))])
     # the curve's height just at each step equals fairpay.worktime.estimates.coverage at that pay
     for x, y in list(zip(xs[1:-1], ys[1:-1], strict=True))[::7]:
-        got = coverage(pilot["seconds"], x * (1 + 1e-12), bar, overhead_seconds=over, worker=pilot["worker_id"])
+        got = coverage(
+            pilot["seconds"], x * (1 + 1e-12), bar, overhead_seconds=over, worker=pilot["worker_id"]
+        )
         assert got >= y - 1e-12
     cov = coverage(pilot["seconds"], 0.25, bar, overhead_seconds=over, worker=pilot["worker_id"])
     expect = sum(1 for m in med if 0.25 * 3600 >= bar * (m + over)) / len(med)
     assert cov == expect
-    assert any(t.get_text() == f" pay 0.25 (USD): {100 * expect:.0f}% reach the bar" for t in fig.axes[0].texts)
+    assert any(
+        t.get_text() == f" pay 0.25 (USD): {100 * expect:.0f}% reach the bar" for t in fig.axes[0].texts
+    )
 
 
 def test_coverage_curve_for_a_check_cell_uses_its_bar():
@@ -96,7 +123,8 @@ def test_coverage_curve_for_a_check_cell_uses_its_bar():
     bar_listed = float(cell.bar_hourly / (keep * (1 - cell.lost_share)) / cell.fx_rate)
     first = min(pilot.groupby("worker_id")["seconds"].median())
     assert fig.axes[0].lines[0].get_xdata()[1] == pytest.approx(
-        bar_listed * (first + float(cell.unpaid_seconds_per_task)) / 3600)
+        bar_listed * (first + float(cell.unpaid_seconds_per_task)) / 3600
+    )
     assert f"{100 * cell.coverage:.0f}% reach the bar" in " ".join(t.get_text() for t in fig.axes[0].texts)
 
 
@@ -104,15 +132,30 @@ def test_audit_plots():
     audit = pytest.importorskip("fairpay.auditing.engine").audit
     import pandas as pd
 
-    rows = [{"worker": w, "project": "p", "task": f"{w}{i}", "started": f"2024-05-01T10:{10 * i:02d}:00",
-             "submitted": f"2024-05-01T10:{10 * i + 10:02d}:00", "reward": pay, "currency": "USD",
-             "status": "approved", "country": "US"} for w, pay in (("a", 1.0), ("b", 10.0)) for i in range(3)]
+    rows = [
+        {
+            "worker": w,
+            "project": "p",
+            "task": f"{w}{i}",
+            "started": f"2024-05-01T10:{10 * i:02d}:00",
+            "submitted": f"2024-05-01T10:{10 * i + 10:02d}:00",
+            "reward": pay,
+            "currency": "USD",
+            "status": "approved",
+            "country": "US",
+        }
+        for w, pay in (("a", 1.0), ("b", 10.0))
+        for i in range(3)
+    ]
     res = audit(pd.DataFrame(rows), missing_living="minimum")
     bar = float(res.bars["bar_local"].iloc[0])
     ax = plots.plot_wage_ecdf(res).axes[0]
     # 3 x 1 USD in 30 min = 6 USD/h; 3 x 10 USD in 30 min = 60 USD/h; one bar, one currency: USD/h on x
     assert list(ax.lines[0].get_xdata()) == pytest.approx([6.0, 6.0, 60.0])
-    assert ax.get_title(loc="left") == f"{int(6 < bar) + int(60 < bar)} of 2 workers ({50.0 * (int(6 < bar) + int(60 < bar)):.1f}%) below the bar"
+    assert (
+        ax.get_title(loc="left")
+        == f"{int(6 < bar) + int(60 < bar)} of 2 workers ({50.0 * (int(6 < bar) + int(60 < bar)):.1f}%) below the bar"
+    )
     fig = plots.plot_effective_vs_bar(res)
     assert fig.axes[0].patches[0].get_width() == pytest.approx(100 * (6 + 60) / 2 / bar)  # median of 2 = mean
 
@@ -129,7 +172,9 @@ def test_import_fairpay_does_not_load_matplotlib():
     import subprocess
 
     code = "import sys, fairpay, fairpay.report.document; print('matplotlib' in sys.modules, 'pandas' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["False", "False"]
 
 

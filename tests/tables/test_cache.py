@@ -11,13 +11,11 @@ from typing import Any
 
 import pytest
 
-from fairpay.tables import store as cache
-
-from fairpay.tables import load as data
-
-from fairpay.tables import sources
 from fairpay.cli import main
 from fairpay.errors import FairpayError, InvalidDataError
+from fairpay.tables import load as data
+from fairpay.tables import sources
+from fairpay.tables import store as cache
 
 LIVING_HEADER = list(data.COLUMNS["living_wages"])
 
@@ -36,8 +34,15 @@ def provenance() -> cache.Provenance:
 
 
 def cpi_rows(value: str = "123.5") -> list[dict[str, Any]]:
-    return [{"country_iso3": "KEN", "year": 2025, "cpi_2010_100": value,
-             "source": "World Bank WDI FP.CPI.TOTL (test)", "source_vintage": "2026-11-20"}]
+    return [
+        {
+            "country_iso3": "KEN",
+            "year": 2025,
+            "cpi_2010_100": value,
+            "source": "World Bank WDI FP.CPI.TOTL (test)",
+            "source_vintage": "2026-11-20",
+        }
+    ]
 
 
 def write_living(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -50,10 +55,20 @@ def write_living(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 KE_ROW = {
-    "country": "KE", "area": "national", "locality": "national", "household": "typical_family",
-    "amount": "99999", "currency": "KES", "period": "month", "gross_net": "gross",
-    "hours_per_week": "40", "reference_year": "2026", "method": "anker", "confidence": "high",
-    "source_name": "Licensed living-wage study (test)", "source_url": "https://example.org/licensed-study",
+    "country": "KE",
+    "area": "national",
+    "locality": "national",
+    "household": "typical_family",
+    "amount": "99999",
+    "currency": "KES",
+    "period": "month",
+    "gross_net": "gross",
+    "hours_per_week": "40",
+    "reference_year": "2026",
+    "method": "anker",
+    "confidence": "high",
+    "source_name": "Licensed living-wage study (test)",
+    "source_url": "https://example.org/licensed-study",
 }
 
 
@@ -108,7 +123,11 @@ def test_sidecar_records_provenance_and_hash(data_folder: Path) -> None:
         sources.store("cpi", cpi_rows(), provenance(), cache.table_path("cpi"), "cache")
     meta = json.loads((data_folder / "cpi.meta.json").read_text())
     assert meta["sha256"] == hashlib.sha256((data_folder / "cpi.csv").read_bytes()).hexdigest()
-    assert (meta["source"], meta["url"], meta["vintage"]) == ("test source", "http://127.0.0.1/x", "2026-11-20")
+    assert (meta["source"], meta["url"], meta["vintage"]) == (
+        "test source",
+        "http://127.0.0.1/x",
+        "2026-11-20",
+    )
     assert meta["rows"] == 1 and meta["countries"] == 1 and meta["origin"] == "cache"
     assert (data_folder / "cpi.csv").read_text().splitlines()[0] == ",".join(data.COLUMNS["cpi"])
 
@@ -255,8 +274,8 @@ def test_loading_and_status_do_not_import_httpx() -> None:
 def test_forgetting_loaded_tables_also_drops_rates_and_benchmarks() -> None:
     """After an update or import in the same process, derived caches must not serve old data."""
     from fairpay import wages as benchmark
-    from fairpay.units import fx
     from fairpay.tables.sources import _forget_loaded
+    from fairpay.units import fx
 
     rates, bench = fx.ExchangeRates.bundled(), benchmark.Benchmarks.bundled()
     assert fx.ExchangeRates.bundled() is rates and benchmark.Benchmarks.bundled() is bench

@@ -16,14 +16,23 @@ from pathlib import Path
 
 import pytest
 
-from fairpay.tables import load as data
 from fairpay.errors import InvalidDataError
+from fairpay.tables import load as data
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO / "data" / "wage_benchmarks"
 # the seed tables, when this checkout has them beside it (../shared) or at the workplace path
-SEED_DIR = next((p for p in (Path(__file__).resolve().parents[3] / "shared" / "benchmarks",
-                             Path("/work/shared/benchmarks")) if p.is_dir()), Path("/nonexistent"))
+SEED_DIR = next(
+    (
+        p
+        for p in (
+            Path(__file__).resolve().parents[3] / "shared" / "benchmarks",
+            Path("/work/shared/benchmarks"),
+        )
+        if p.is_dir()
+    ),
+    Path("/nonexistent"),
+)
 # Documented corrections to the seed (data/wage_benchmarks/README.md, "Corrections"):
 # (table, 0-based data row, column) -> (seed value, bundled value). Never a figure, only a code.
 CORRECTIONS = {("living_wages", 46, "subdivision"): ("", "IN-UP")}
@@ -90,8 +99,13 @@ def test_bundled_dir_is_the_checkout_in_a_dev_install() -> None:
 
 def test_table_kinds() -> None:
     assert data.TABLES == (
-        "living_wages", "minimum_wages", "minimum_wages_ilostat",
-        "exchange_rates", "cpi", "ppp", "standard_weeks",
+        "living_wages",
+        "minimum_wages",
+        "minimum_wages_ilostat",
+        "exchange_rates",
+        "cpi",
+        "ppp",
+        "standard_weeks",
     )
     with pytest.raises(InvalidDataError, match="unknown table kind 'wages'"):
         data.load("wages")
@@ -101,7 +115,8 @@ def test_table_kinds() -> None:
 def test_kenya_anker_urban_figure() -> None:
     # Seed living_wages.csv line 58: KE,,urban,...,35518,KES,month,unspecified,,2023,,anker,...
     rows = [
-        r for r in data.load("living_wages").rows
+        r
+        for r in data.load("living_wages").rows
         if r["country"] == "KE" and r["method"] == "anker" and r["area"] == "urban"
     ]
     assert len(rows) == 1
@@ -124,9 +139,7 @@ def test_world_bank_figures_are_exact_decimals() -> None:
 def test_curated_minimum_wage_and_subdivisions() -> None:
     rows = data.load("minimum_wages").rows
     au = [r for r in rows if r["country"] == "AU"]
-    assert [(r["amount"], r["currency"], r["period"]) for r in au] == [
-        (Decimal("24.95"), "AUD", "hour")
-    ]
+    assert [(r["amount"], r["currency"], r["period"]) for r in au] == [(Decimal("24.95"), "AUD", "hour")]
     jakarta = [r for r in rows if r["subdivision"] == "ID-JK"]
     assert [r["amount"] for r in jakarta] == [Decimal("5396761")]
 
@@ -148,9 +161,7 @@ def test_ilostat_period_column() -> None:
 
 def test_standard_weeks_are_backed_by_quoted_sources() -> None:
     weeks = {r["country"]: r for r in data.load("standard_weeks").rows}
-    assert {c: r["hours_per_week"] for c, r in weeks.items()} == {
-        "AU": Decimal(38), "ZA": Decimal(45)
-    }
+    assert {c: r["hours_per_week"] for c, r in weeks.items()} == {"AU": Decimal(38), "ZA": Decimal(45)}
     notes = {r["country"]: r["notes"] for r in data.load("minimum_wages").rows}
     assert "($948.00/week, 38-hour week)" in notes["AU"]
     assert "45-h week = R1,295.55/week" in notes["ZA"]
@@ -185,12 +196,26 @@ LW_COLUMNS = list(data.COLUMNS["living_wages"])
 def lw_row(**changes: str) -> dict[str, str]:
     """A valid, hand-written living-wage row; ``changes`` break one field at a time."""
     row = {
-        "country": "KE", "subdivision": "", "area": "urban", "locality": "Nairobi",
-        "household": "typical_family", "household_detail": "", "amount": "35518",
-        "currency": "KES", "period": "month", "gross_net": "gross", "hours_per_week": "",
-        "reference_year": "2023", "reference_month": "", "method": "anker",
-        "method_detail": "anker", "confidence": "high", "source_name": "Test source",
-        "source_url": "https://example.org/report", "retrieved_from": "", "notes": "",
+        "country": "KE",
+        "subdivision": "",
+        "area": "urban",
+        "locality": "Nairobi",
+        "household": "typical_family",
+        "household_detail": "",
+        "amount": "35518",
+        "currency": "KES",
+        "period": "month",
+        "gross_net": "gross",
+        "hours_per_week": "",
+        "reference_year": "2023",
+        "reference_month": "",
+        "method": "anker",
+        "method_detail": "anker",
+        "confidence": "high",
+        "source_name": "Test source",
+        "source_url": "https://example.org/report",
+        "retrieved_from": "",
+        "notes": "",
     }
     row.update(changes)
     return row
@@ -224,7 +249,10 @@ def test_valid_hand_written_row_passes() -> None:
         ({"country": "KX"}, "row 2, column 'country': 'KX' is not an ISO 3166-1 alpha-2 country code"),
         ({"country": "KEN"}, "row 2, column 'country': 'KEN' is not an ISO 3166-1 alpha-2"),
         ({"subdivision": "KE-99"}, "row 2, column 'subdivision': 'KE-99' is not an ISO 3166-2"),
-        ({"subdivision": "IN-MP"}, "row 2, column 'subdivision': 'IN-MP' is a subdivision of IN, not of the row's country 'KE'"),
+        (
+            {"subdivision": "IN-MP"},
+            "row 2, column 'subdivision': 'IN-MP' is a subdivision of IN, not of the row's country 'KE'",
+        ),
         ({"currency": "ABC"}, "row 2, column 'currency': 'ABC' is not an ISO 4217 currency code"),
         ({"currency": "XAU"}, "row 2, column 'currency': 'XAU' is an ISO 4217 code for a metal"),
         ({"currency": ""}, "row 2, column 'currency': is empty"),
@@ -241,15 +269,24 @@ def test_valid_hand_written_row_passes() -> None:
         ({"gross_net": "both"}, "row 2, column 'gross_net': 'both' is not a valid gross_net value"),
         ({"method": "guess"}, "row 2, column 'method': 'guess' is not a valid method"),
         ({"confidence": "certain"}, "row 2, column 'confidence': 'certain' is not a valid confidence"),
-        ({"reference_year": "1989"}, "row 2, column 'reference_year': '1989' is not a plausible reference year"),
-        ({"reference_year": str(THIS_YEAR + 2)}, f"row 2, column 'reference_year': '{THIS_YEAR + 2}' is not a plausible"),
+        (
+            {"reference_year": "1989"},
+            "row 2, column 'reference_year': '1989' is not a plausible reference year",
+        ),
+        (
+            {"reference_year": str(THIS_YEAR + 2)},
+            f"row 2, column 'reference_year': '{THIS_YEAR + 2}' is not a plausible",
+        ),
         ({"reference_year": "2023.0"}, "row 2, column 'reference_year': '2023.0' is not a year"),
         ({"reference_month": "13"}, "row 2, column 'reference_month': '13' is not a month number"),
         ({"hours_per_week": "0"}, "row 2, column 'hours_per_week': '0' is not in (0, 100]"),
         ({"hours_per_week": "100.5"}, "row 2, column 'hours_per_week': '100.5' is not in (0, 100]"),
         ({"source_name": ""}, "row 2, column 'source_name': is empty"),
         ({"source_url": ""}, "row 2, column 'source_url': is empty"),
-        ({"source_url": "ftp://example.org/x"}, "row 2, column 'source_url': 'ftp://example.org/x' is not an http(s) URL"),
+        (
+            {"source_url": "ftp://example.org/x"},
+            "row 2, column 'source_url': 'ftp://example.org/x' is not an http(s) URL",
+        ),
         ({"source_url": "see report"}, "row 2, column 'source_url': 'see report' is not an http(s) URL"),
     ],
 )
@@ -284,8 +321,7 @@ def test_many_problems_are_all_listed_in_row_order() -> None:
         "day, hour, month, week, year",
         "row 5, column 'country': 'ZZ' is not an ISO 3166-1 alpha-2 country code",
         "row 5, column 'amount': '-1' is not > 0",
-        "row 5, column 'confidence': 'sure' is not a valid confidence; expected one of: "
-        "high, low, medium",
+        "row 5, column 'confidence': 'sure' is not a valid confidence; expected one of: high, low, medium",
     ]
     assert "5 problem(s)" in str(info.value)
 
@@ -308,10 +344,12 @@ def test_ragged_rows_and_empty_tables_are_reported() -> None:
 
 
 def test_withdrawn_currencies_only_for_historic_rows() -> None:
-    historic = [lw_row(country="HR", currency="HRK", reference_year="2019"),
-                lw_row(country="SL", currency="SLL", reference_year="2021"),
-                lw_row(country="BG", currency="BGN", reference_year="2025"),
-                lw_row(country="VE", currency="VEF", reference_year="2017")]
+    historic = [
+        lw_row(country="HR", currency="HRK", reference_year="2019"),
+        lw_row(country="SL", currency="SLL", reference_year="2021"),
+        lw_row(country="BG", currency="BGN", reference_year="2025"),
+        lw_row(country="VE", currency="VEF", reference_year="2017"),
+    ]
     assert len(data.read_rows("living_wages", as_csv(historic)).rows) == 4
     current = [lw_row(country="HR", currency="HRK", reference_year=str(THIS_YEAR))]
     failures = failures_for("living_wages", current)
@@ -353,15 +391,32 @@ def test_world_bank_codes_and_empty_currency_rule() -> None:
 
 def test_minimum_wage_scope_and_ilostat_period_are_closed_sets() -> None:
     mw_cols = list(data.COLUMNS["minimum_wages"])
-    row = dict(country="AU", subdivision="", scope="national", amount="24.95", currency="AUD",
-               period="hour", reference_year="2025", source_name="x",
-               source_url="https://example.org", retrieved_from="", notes="")
+    row = dict(
+        country="AU",
+        subdivision="",
+        scope="national",
+        amount="24.95",
+        currency="AUD",
+        period="hour",
+        reference_year="2025",
+        source_name="x",
+        source_url="https://example.org",
+        retrieved_from="",
+        notes="",
+    )
     assert data.read_rows("minimum_wages", as_csv([row], mw_cols)).rows[0]["scope"] == "national"
     failures = failures_for("minimum_wages", [{**row, "scope": "municipal"}], mw_cols)
     assert failures[0].startswith("row 2, column 'scope': 'municipal' is not a valid scope")
     ilo_cols = list(data.COLUMNS["minimum_wages_ilostat"])
-    ilo = dict(country_iso3="HKG", year="2024", monthly_minimum_wage_lcu="40",
-               currency_inferred="HKD", source="ILOSTAT", source_vintage="2026", period="hourly")
+    ilo = dict(
+        country_iso3="HKG",
+        year="2024",
+        monthly_minimum_wage_lcu="40",
+        currency_inferred="HKD",
+        source="ILOSTAT",
+        source_vintage="2026",
+        period="hourly",
+    )
     failures = failures_for("minimum_wages_ilostat", [ilo], ilo_cols)
     assert failures == [
         "row 2, column 'period': 'hourly' is not a valid period; expected one of: "

@@ -19,13 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from fairpay.tables import store as cache
-
-from fairpay.tables import load as data
-
-from fairpay.tables import sources
 from fairpay.cli import main
 from fairpay.errors import SourceError
+from fairpay.tables import load as data
+from fairpay.tables import sources
+from fairpay.tables import store as cache
 from fairpay.tables.sources import http as fhttp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sources"
@@ -93,7 +91,9 @@ class Server:
         self.httpd.daemon_threads = True
         self.httpd.block_on_close = False
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     def set(self, path: str, *replies: Reply | Route) -> None:
@@ -110,8 +110,11 @@ def fixture_bytes(name: str) -> bytes:
 
 def wb_pages(query: dict[str, str]) -> Reply:
     """The World Bank FX indicator, page by page, as the API paginates."""
-    return Reply(200, fixture_bytes(f"wb_fx_page{query.get('page', '1')}.json"),
-                 {"Content-Type": "application/json;charset=utf-8"})
+    return Reply(
+        200,
+        fixture_bytes(f"wb_fx_page{query.get('page', '1')}.json"),
+        {"Content-Type": "application/json;charset=utf-8"},
+    )
 
 
 def serve_all_good(server: Server) -> None:
@@ -258,11 +261,13 @@ def test_update_then_reset_returns_to_bundled(server: Server, data_folder: Path)
 # --------------------------------------------------------------------------- network behaviour
 def test_429_retry_after_is_honoured(server: Server) -> None:
     serve_all_good(server)
-    server.set(WB_CPI, Reply(429, b"slow down", {"Retry-After": "7"}),
-               Reply(200, fixture_bytes("wb_cpi.json")))
+    server.set(
+        WB_CPI, Reply(429, b"slow down", {"Retry-After": "7"}), Reply(200, fixture_bytes("wb_cpi.json"))
+    )
     sleeps = Sleeps()
-    outcomes = sources.update(["worldbank"], base_urls={"worldbank": server.url},
-                              policy=policy(sleeps), kinds=["cpi"])
+    outcomes = sources.update(
+        ["worldbank"], base_urls={"worldbank": server.url}, policy=policy(sleeps), kinds=["cpi"]
+    )
     assert outcomes[0].ok, outcomes[0].message
     assert sleeps.calls == [7.0]  # the server's wait, not the 0.05 s backoff
 
@@ -306,19 +311,46 @@ def test_connection_refused_is_an_offline_error() -> None:
 # --------------------------------------------------------------------------- fault injection
 WB_MALFORMED = b'[{"page":1,"pages":1,"per_page":50,"total":2,"lastupdated":"2026-11-20"},[{"indicator":'
 WB_SCHEMA_CHANGED = json.dumps(
-    [{"page": 1, "pages": 1, "per_page": 50, "total": 1, "lastupdated": "2026-11-20"},
-     [{"indicator": {"id": "FP.CPI.TOTL"}, "country": {"id": "KE"}, "iso3": "KEN",
-       "date": "2025", "value": 268.0}]]
+    [
+        {"page": 1, "pages": 1, "per_page": 50, "total": 1, "lastupdated": "2026-11-20"},
+        [
+            {
+                "indicator": {"id": "FP.CPI.TOTL"},
+                "country": {"id": "KE"},
+                "iso3": "KEN",
+                "date": "2025",
+                "value": 268.0,
+            }
+        ],
+    ]
 ).encode()
 WB_NEGATIVE = json.dumps(
-    [{"page": 1, "pages": 1, "per_page": 50, "total": 1, "lastupdated": "2026-11-20"},
-     [{"indicator": {"id": "FP.CPI.TOTL"}, "country": {"id": "KE"}, "countryiso3code": "KEN",
-       "date": "2025", "value": -5}]]
+    [
+        {"page": 1, "pages": 1, "per_page": 50, "total": 1, "lastupdated": "2026-11-20"},
+        [
+            {
+                "indicator": {"id": "FP.CPI.TOTL"},
+                "country": {"id": "KE"},
+                "countryiso3code": "KEN",
+                "date": "2025",
+                "value": -5,
+            }
+        ],
+    ]
 ).encode()
 WB_SHORT = json.dumps(
-    [{"page": 1, "pages": 1, "per_page": 50, "total": 3, "lastupdated": "2026-11-20"},
-     [{"indicator": {"id": "FP.CPI.TOTL"}, "country": {"id": "KE"}, "countryiso3code": "KEN",
-       "date": "2025", "value": 268.0}]]
+    [
+        {"page": 1, "pages": 1, "per_page": 50, "total": 3, "lastupdated": "2026-11-20"},
+        [
+            {
+                "indicator": {"id": "FP.CPI.TOTL"},
+                "country": {"id": "KE"},
+                "countryiso3code": "KEN",
+                "date": "2025",
+                "value": 268.0,
+            }
+        ],
+    ]
 ).encode()
 ILO_RAGGED = fixture_bytes("ilostat_minimum_wage.csv").replace(b'"HKG","FX:7384",', b'"HKG",')
 ILO_RENAMED = fixture_bytes("ilostat_minimum_wage.csv").replace(b'"obs_value"', b'"value"', 1)
@@ -329,8 +361,18 @@ FAULTS: dict[str, tuple[str, str, list[Reply], str]] = {
     "timeout": ("worldbank", WB_CPI, [Reply(200, b"[]", delay=1.5)], "timed out"),
     "http-500": ("worldbank", WB_CPI, [Reply(500, b"oops")], "HTTP 500"),
     "http-429-forever": ("worldbank", WB_CPI, [Reply(429, b"", {"Retry-After": "0"})], "HTTP 429"),
-    "429-retry-after-too-long": ("worldbank", WB_CPI, [Reply(429, b"", {"Retry-After": "86400"})], "retry after 86400"),
-    "truncated-body": ("worldbank", WB_CPI, [Reply(200, fixture_bytes("wb_cpi.json")[:-40], truncate=True)], "incomplete"),
+    "429-retry-after-too-long": (
+        "worldbank",
+        WB_CPI,
+        [Reply(429, b"", {"Retry-After": "86400"})],
+        "retry after 86400",
+    ),
+    "truncated-body": (
+        "worldbank",
+        WB_CPI,
+        [Reply(200, fixture_bytes("wb_cpi.json")[:-40], truncate=True)],
+        "incomplete",
+    ),
     "malformed-json": ("worldbank", WB_CPI, [Reply(200, WB_MALFORMED)], "malformed JSON"),
     "api-error-message": ("worldbank", WB_CPI, [Reply(200, fixture_bytes("wb_error.json"))], "Invalid value"),
     "schema-change-json": ("worldbank", WB_CPI, [Reply(200, WB_SCHEMA_CHANGED)], "schema changed"),
@@ -358,10 +400,17 @@ def test_fault_leaves_previous_data_intact(server: Server, data_folder: Path, fa
     server.set(path, *replies)
     sleeps = Sleeps()
     kinds = {"worldbank": ["cpi"], "ilostat": None, "ecb": None}[source]
-    outcomes = sources.update([source], base_urls={source: server.url},
-                              policy=policy(sleeps, read_timeout=0.3, max_bytes=4096 if fault == "oversize-body" else 1 << 20,
-                                            max_retry_after=60),
-                              kinds=kinds)
+    outcomes = sources.update(
+        [source],
+        base_urls={source: server.url},
+        policy=policy(
+            sleeps,
+            read_timeout=0.3,
+            max_bytes=4096 if fault == "oversize-body" else 1 << 20,
+            max_retry_after=60,
+        ),
+        kinds=kinds,
+    )
     failed = [o for o in outcomes if not o.ok]
     assert len(failed) == 1, [o.message for o in outcomes]
     message = failed[0].message
@@ -376,8 +425,9 @@ def test_fault_leaves_previous_data_intact(server: Server, data_folder: Path, fa
 
 def test_fault_with_no_previous_update_keeps_bundled(server: Server, data_folder: Path) -> None:
     server.set(WB_CPI, Reply(500))
-    outcomes = sources.update(["worldbank"], base_urls={"worldbank": server.url},
-                              policy=policy(retries=0), kinds=["cpi"])
+    outcomes = sources.update(
+        ["worldbank"], base_urls={"worldbank": server.url}, policy=policy(retries=0), kinds=["cpi"]
+    )
     assert not outcomes[0].ok
     assert not cache.table_path("cpi").exists()
     assert data.load("cpi").origin == "bundled"

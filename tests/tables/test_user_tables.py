@@ -9,12 +9,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-HEADER = ("country,subdivision,area,locality,household,household_detail,amount,currency,period,gross_net,"
-          "hours_per_week,reference_year,reference_month,method,method_detail,confidence,source_name,"
-          "source_url,retrieved_from,notes")
-ROW = ('KE,,national,Nairobi (licensed study),typical_family,,100000,KES,month,gross,40,2024,,'
-       'wageindicator,wageindicator,high,Licensed WageIndicator 2024 Kenya table,'
-       'https://example.org/licensed-ke-2024,licence file,"test row"')
+HEADER = (
+    "country,subdivision,area,locality,household,household_detail,amount,currency,period,gross_net,"
+    "hours_per_week,reference_year,reference_month,method,method_detail,confidence,source_name,"
+    "source_url,retrieved_from,notes"
+)
+ROW = (
+    "KE,,national,Nairobi (licensed study),typical_family,,100000,KES,month,gross,40,2024,,"
+    "wageindicator,wageindicator,high,Licensed WageIndicator 2024 Kenya table,"
+    'https://example.org/licensed-ke-2024,licence file,"test row"'
+)
 
 SPEC = """
 [project]
@@ -34,7 +38,9 @@ country = "KE"
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fairpay", *args], capture_output=True, text=True, env=env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "fairpay", *args], capture_output=True, text=True, env=env, cwd=cwd
+    )
 
 
 def test_imported_table_changes_the_check_and_is_cited(tmp_path):

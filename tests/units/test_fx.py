@@ -133,8 +133,9 @@ def test_bad_fallback_and_currency(fx: ExchangeRates) -> None:
 # --------------------------------------------------------------------------- euro median
 def test_eur_is_the_median_of_euro_area_rows(fx: ExchangeRates) -> None:
     year = 2024
-    values = sorted(Fraction(r["lcu_per_usd"]) for r in csv_rates()
-                    if r["currency"] == "EUR" and r["year"] == str(year))
+    values = sorted(
+        Fraction(r["lcu_per_usd"]) for r in csv_rates() if r["currency"] == "EUR" and r["year"] == str(year)
+    )
     assert len(values) > 10  # many euro-area members report one
     n = len(values)
     median = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2

@@ -24,8 +24,14 @@ def test_floats_are_read_exactly() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0.1, Decimal("0.1")), ("2.50", Decimal("2.50")), (" 7 ", Decimal("7")), (3, Decimal("3")),
-     (Decimal("1.005"), Decimal("1.005")), ("1e3", Decimal("1000"))],
+    [
+        (0.1, Decimal("0.1")),
+        ("2.50", Decimal("2.50")),
+        (" 7 ", Decimal("7")),
+        (3, Decimal("3")),
+        (Decimal("1.005"), Decimal("1.005")),
+        ("1e3", Decimal("1000")),
+    ],
 )
 def test_to_decimal(value: object, expected: Decimal) -> None:
     assert to_decimal(value) == expected  # type: ignore[arg-type]
@@ -50,7 +56,9 @@ def test_arithmetic_stays_exact_and_in_currency() -> None:
 
 
 # --------------------------------------------------------------------------- currencies
-@pytest.mark.parametrize(("typed", "expected"), [("usd", "USD"), (" KES ", "KES"), ("Eur", "EUR"), ("JPY", "JPY")])
+@pytest.mark.parametrize(
+    ("typed", "expected"), [("usd", "USD"), (" KES ", "KES"), ("Eur", "EUR"), ("JPY", "JPY")]
+)
 def test_currency_codes_are_normalised(typed: str, expected: str) -> None:
     assert normalize_currency(typed) == expected
     assert Money.of(1, typed).currency == expected
@@ -92,7 +100,9 @@ def test_mixing_currencies_is_an_error() -> None:
 
 
 # --------------------------------------------------------------------------- minor units, rounding
-@pytest.mark.parametrize(("code", "digits"), [("USD", 2), ("JPY", 0), ("KWD", 3), ("EUR", 2), ("KES", 2), ("BHD", 3)])
+@pytest.mark.parametrize(
+    ("code", "digits"), [("USD", 2), ("JPY", 0), ("KWD", 3), ("EUR", 2), ("KES", 2), ("BHD", 3)]
+)
 def test_minor_units(code: str, digits: int) -> None:
     assert minor_units(code) == digits
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpay.worktime.durations import compare_reports, union_seconds, worked_time
 from fairpay.errors import InvalidInputError
+from fairpay.worktime.durations import compare_reports, union_seconds, worked_time
 
 S = 1_000_000_000  # ns per second
 
@@ -22,7 +22,11 @@ S = 1_000_000_000  # ns per second
 def u(codes, starts, ends, gap=0, **kw) -> list[float]:
     """union_seconds with second-valued intervals, for hand-written cases."""
     return union_seconds(
-        np.asarray(codes, np.int64), np.asarray(starts, np.int64) * S, np.asarray(ends, np.int64) * S, gap * S, **kw
+        np.asarray(codes, np.int64),
+        np.asarray(starts, np.int64) * S,
+        np.asarray(ends, np.int64) * S,
+        gap * S,
+        **kw,
     ).tolist()
 
 
@@ -141,7 +145,9 @@ def test_worked_time_union_vs_raw_sum() -> None:
     assert r.worked_seconds == 1190 and r.idle_removed_seconds == 0
     assert any("30 s of overlapping" in n for n in r.notes)
     # a 110 s gap is bridged with merge_gap_seconds=110
-    assert wt(log(ROWS), merge_gap_seconds=110).per_worker.set_index("worker").loc["a", "union_seconds"] == 300
+    assert (
+        wt(log(ROWS), merge_gap_seconds=110).per_worker.set_index("worker").loc["a", "union_seconds"] == 300
+    )
 
 
 def test_idle_cap_percentile() -> None:
@@ -181,8 +187,11 @@ def test_naive_timestamps_need_tz() -> None:
 def test_dst_change_inside_a_task_counts_real_elapsed_time() -> None:
     # 2024-03-10 01:30 PST to 03:30 PDT is one real hour
     df = pd.DataFrame(
-        {"worker": ["a", "a"], "accept": ["2024-03-10 01:30:00", "2024-03-10 05:00:00"],
-         "submit": ["2024-03-10 03:30:00", "2024-03-10 05:00:10"]}
+        {
+            "worker": ["a", "a"],
+            "accept": ["2024-03-10 01:30:00", "2024-03-10 05:00:00"],
+            "submit": ["2024-03-10 03:30:00", "2024-03-10 05:00:10"],
+        }
     )
     assert wt(df, tz="America/Los_Angeles").union_seconds == 3600 + 10
 
@@ -194,8 +203,11 @@ def test_mixed_timezones_rejected() -> None:
     with pytest.raises(InvalidInputError, match="column 'accept': mixed timezones"):
         wt(df)
     strings = pd.DataFrame(
-        {"worker": ["a", "a"], "accept": ["2024-03-01T10:00:00-08:00", "2024-06-01T10:00:00-07:00"],
-         "submit": ["2024-03-01T10:01:00-08:00", "2024-06-01T10:01:00-07:00"]}
+        {
+            "worker": ["a", "a"],
+            "accept": ["2024-03-01T10:00:00-08:00", "2024-06-01T10:00:00-07:00"],
+            "submit": ["2024-03-01T10:01:00-08:00", "2024-06-01T10:01:00-07:00"],
+        }
     )
     with pytest.raises(InvalidInputError, match="column 'accept': mixed timezones"):
         wt(strings)
@@ -203,14 +215,21 @@ def test_mixed_timezones_rejected() -> None:
 
 def test_iso_strings_with_one_offset_and_datetime_objects() -> None:
     df = pd.DataFrame(
-        {"worker": ["a", "a"], "accept": ["2024-03-01T10:00:00-08:00", "2024-03-01T10:00:30-08:00"],
-         "submit": ["2024-03-01T10:01:00-08:00", "2024-03-01T10:02:00-08:00"]}
+        {
+            "worker": ["a", "a"],
+            "accept": ["2024-03-01T10:00:00-08:00", "2024-03-01T10:00:30-08:00"],
+            "submit": ["2024-03-01T10:01:00-08:00", "2024-03-01T10:02:00-08:00"],
+        }
     )
     assert wt(df).union_seconds == 120
-    utc = dt.timezone.utc
+    utc = dt.UTC
     objs = pd.DataFrame(
-        {"worker": ["a"], "accept": [dt.datetime(2024, 1, 1, 9, tzinfo=utc)],
-         "submit": [dt.datetime(2024, 1, 1, 9, 0, 45, tzinfo=utc)]}, dtype=object
+        {
+            "worker": ["a"],
+            "accept": [dt.datetime(2024, 1, 1, 9, tzinfo=utc)],
+            "submit": [dt.datetime(2024, 1, 1, 9, 0, 45, tzinfo=utc)],
+        },
+        dtype=object,
     )
     assert wt(objs).union_seconds == 45
 
@@ -248,7 +267,10 @@ def test_worked_time_bad_rows() -> None:
 REAL = Path(__file__).resolve().parents[3] / "shared" / "real_logs" / "mturk" / "face_bbox.csv"
 
 
-@pytest.mark.skipif(not REAL.exists(), reason="real MTurk logs live outside the project (../shared/real_logs) and are absent here")
+@pytest.mark.skipif(
+    not REAL.exists(),
+    reason="real MTurk logs live outside the project (../shared/real_logs) and are absent here",
+)
 def test_real_mturk_log_raw_sum_equals_worktime_and_union_is_smaller() -> None:
     df = pd.read_csv(REAL)
     fmt = "%a %b %d %H:%M:%S %Y"
@@ -276,11 +298,15 @@ def test_compare_reports_agreement_by_hand() -> None:
     assert (r.n_tasks, r.n_workers) == (4, 4)
     # Pearson of logs by the textbook formula
     x, y = np.log([60, 120, 30, 100]), np.log([60, 100, 60, 100])
-    pearson = ((x - x.mean()) * (y - y.mean())).sum() / math.sqrt(((x - x.mean()) ** 2).sum() * ((y - y.mean()) ** 2).sum())
+    pearson = ((x - x.mean()) * (y - y.mean())).sum() / math.sqrt(
+        ((x - x.mean()) ** 2).sum() * ((y - y.mean()) ** 2).sum()
+    )
     assert r.pearson_log == pytest.approx(pearson)
     # Spearman: ranks of reported 2,4,1,3; measured (ties averaged) 1.5,3.5,1.5,3.5
     rx, ry = np.array([2, 4, 1, 3.0]), np.array([1.5, 3.5, 1.5, 3.5])
-    sp = ((rx - rx.mean()) * (ry - ry.mean())).sum() / math.sqrt(((rx - rx.mean()) ** 2).sum() * ((ry - ry.mean()) ** 2).sum())
+    sp = ((rx - rx.mean()) * (ry - ry.mean())).sum() / math.sqrt(
+        ((rx - rx.mean()) ** 2).sum() * ((ry - ry.mean()) ** 2).sum()
+    )
     assert r.spearman_log == pytest.approx(sp)
 
 

@@ -60,8 +60,9 @@ def test_interval_coverage_near_nominal_over_repeated_pilots() -> None:
         truth = 1 - q
         rng = np.random.default_rng(5)
         hits = [
-            forecast_coverage(single_task_pilot(rng, 20), rate_for_seconds(t), BAR, n_boot=300, seed=r)
-            .interval
+            forecast_coverage(
+                single_task_pilot(rng, 20), rate_for_seconds(t), BAR, n_boot=300, seed=r
+            ).interval
             for r in range(150)
         ]
         coverage = np.mean([lo <= truth <= hi for lo, hi in hits])
@@ -132,15 +133,18 @@ def batch_simulation(
     return np.array(seconds)[order], np.array(workers)[order], np.array(times)[order]
 
 
-def _pooled_median_case(sec: np.ndarray, wrk: np.ndarray, in_pilot: np.ndarray) -> tuple[float, float, CoverageForecast]:
+def _pooled_median_case(
+    sec: np.ndarray, wrk: np.ndarray, in_pilot: np.ndarray
+) -> tuple[float, float, CoverageForecast]:
     """Rate = pooled pilot median earns the bar; return (truth, rule error, forecast)."""
     p_sec, p_wrk = sec[in_pilot], wrk[in_pilot]
     r_sec, r_wrk = sec[~in_pilot], wrk[~in_pilot]
     prod = np.array([np.median(r_sec[r_wrk == w]) for w in np.unique(r_wrk)])
     rate = rate_for_seconds(float(np.median(p_sec)))
     truth = float(np.mean(prod > rate * 3600 / BAR))
-    fc = forecast_coverage({"seconds": p_sec, "worker_id": p_wrk}, rate, BAR,
-                           production_tasks=int((~in_pilot).sum()), n_boot=300)
+    fc = forecast_coverage(
+        {"seconds": p_sec, "worker_id": p_wrk}, rate, BAR, production_tasks=int((~in_pilot).sum()), n_boot=300
+    )
     return truth, abs(0.5 - truth), fc
 
 
@@ -349,10 +353,23 @@ def test_cli_forecast_json_and_exit_codes(tmp_path: Path, capsys: pytest.Capture
         w.writerow(["seconds", "worker_id"])
         w.writerows(zip(pilot["seconds"], pilot["worker_id"]))
     # rate at the population median: about half below, above a 10 % target -> exit 1
-    assert main([
-        "forecast", str(path), "--rate", str(rate_for_seconds(60.0)), "--bar", "15",
-        "--target", "0.1", "--format", "json",
-    ]) == 1
+    assert (
+        main(
+            [
+                "forecast",
+                str(path),
+                "--rate",
+                str(rate_for_seconds(60.0)),
+                "--bar",
+                "15",
+                "--target",
+                "0.1",
+                "--format",
+                "json",
+            ]
+        )
+        == 1
+    )
     out = json.loads(capsys.readouterr().out)
     assert 0.3 < out["forecast"]["share_below"] < 0.7
     assert Decimal(out["rate_for_target"]) > Decimal(str(rate_for_seconds(60.0)))
@@ -380,7 +397,9 @@ def _mturk_time(text: str) -> datetime:
     return local + timedelta(hours={"PST": 8, "PDT": 7}[parts[4]])
 
 
-@pytest.mark.skipif(_real_logs() is None, reason="shared/real_logs/mturk not present (real MTurk logs are not shipped)")
+@pytest.mark.skipif(
+    _real_logs() is None, reason="shared/real_logs/mturk not present (real MTurk logs are not shipped)"
+)
 def test_real_batch_tweet_audience_pooled_median_rate() -> None:
     # the issue's worst case: pricing at the pooled pilot median claims 50 % below, truth ~85 %
     path = _real_logs() / "tweet_audience.csv"  # type: ignore[operator]
@@ -394,7 +413,8 @@ def test_real_batch_tweet_audience_pooled_median_rate() -> None:
     prod_workers = sorted(set(wrk[cut:]))
     truth = np.mean([np.median(sec[cut:][wrk[cut:] == w]) > threshold * (1 + 1e-9) for w in prod_workers])
     assert truth > 0.8  # independent check of the issue's figure (85 %)
-    fc = forecast_coverage({"seconds": sec[:cut], "worker_id": wrk[:cut]}, rate, BAR,
-                           production_tasks=len(rows) - cut)
+    fc = forecast_coverage(
+        {"seconds": sec[:cut], "worker_id": wrk[:cut]}, rate, BAR, production_tasks=len(rows) - cut
+    )
     assert fc.interval[0] <= truth <= fc.interval[1]
     assert abs(fc.share_below - truth) < abs(0.5 - truth) / 2

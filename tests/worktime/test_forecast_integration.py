@@ -21,12 +21,29 @@ def pilot_csv(tmp_path: Path) -> Path:
 
 def spec(pilot: Path, pay: str) -> dict:
     return {
-        "name": "f", "currency": "USD", "policy": {"benchmark": "living"},
-        "tasks": [{"name": "t", "pay_per_task": pay, "pilot": str(pilot), "worker_column": "worker_id",
-                   "volume": 3000}],
+        "name": "f",
+        "currency": "USD",
+        "policy": {"benchmark": "living"},
+        "tasks": [
+            {
+                "name": "t",
+                "pay_per_task": pay,
+                "pilot": str(pilot),
+                "worker_column": "worker_id",
+                "volume": 3000,
+            }
+        ],
         "workforce": [{"country": "US"}],
-        "benchmark_overrides": [{"country": "US", "amount": 36, "currency": "USD", "period": "hour",
-                                 "source": "test", "reference_year": 2024}],
+        "benchmark_overrides": [
+            {
+                "country": "US",
+                "amount": 36,
+                "currency": "USD",
+                "period": "hour",
+                "source": "test",
+                "reference_year": 2024,
+            }
+        ],
     }
 
 
@@ -57,8 +74,21 @@ def test_check_forecast_counts_unpaid_time(tmp_path):
 
 def test_time_command_forecast(tmp_path, capsys):
     pilot = pilot_csv(tmp_path)
-    code = main(["time", str(pilot), "--worker-column", "worker_id", "--pay", "5.05", "--bar", "36",
-                 "--forecast", "--format", "json"])
+    code = main(
+        [
+            "time",
+            str(pilot),
+            "--worker-column",
+            "worker_id",
+            "--pay",
+            "5.05",
+            "--bar",
+            "36",
+            "--forecast",
+            "--format",
+            "json",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code in (0, 1)
     assert abs(out["forecast"]["share_below"] - 0.5) < 0.08

@@ -36,7 +36,9 @@ def test_lognormal_large_n_matches_analytic_values() -> None:
     mu, sigma = 3.0, 0.5
     x = np.random.default_rng(1).lognormal(mu, sigma, 50_000)
     assert estimate_task_time(x, n_boot=100).value == pytest.approx(math.exp(mu + sigma * Z75), rel=0.02)
-    assert estimate_task_time(x, statistic="median", n_boot=100).value == pytest.approx(math.exp(mu), rel=0.02)
+    assert estimate_task_time(x, statistic="median", n_boot=100).value == pytest.approx(
+        math.exp(mu), rel=0.02
+    )
     assert estimate_task_time(x, statistic="p95", n_boot=100).value == pytest.approx(
         math.exp(mu + sigma * Z95), rel=0.03
     )
@@ -144,7 +146,10 @@ def test_warnings_each_rule() -> None:
     (w,) = [m for m in estimate_task_time(heavy, n_boot=100).warnings if m.startswith("heavy tail")]
     assert "p95 (90.5 s) is 4.5x the median (20.0 s)" in w
     # 3x exactly is not above 3x: p95 = 60 s with median 20 s
-    assert not any(m.startswith("heavy tail") for m in estimate_task_time([20.0] * 18 + [60.0, 60.0], n_boot=100).warnings)
+    assert not any(
+        m.startswith("heavy tail")
+        for m in estimate_task_time([20.0] * 18 + [60.0, 60.0], n_boot=100).warnings
+    )
 
     # 3 of 20 times (15 %) are under 5 s
     zeros = [1.0, 2.0, 4.9] + [30.0 + i for i in range(17)]
@@ -196,7 +201,9 @@ def test_bad_dataframe_columns() -> None:
     df = pd.DataFrame({"secs": [10, 20], "who": ["a", "b"]})
     with pytest.raises(InvalidInputError, match="pass column="):
         estimate_task_time(df)
-    with pytest.raises(InvalidInputError, match=r"column 'seconds' not found; expected one of \['secs', 'who'\]"):
+    with pytest.raises(
+        InvalidInputError, match=r"column 'seconds' not found; expected one of \['secs', 'who'\]"
+    ):
         estimate_task_time(df, column="seconds")
     with pytest.raises(InvalidInputError, match="worker_column 'w' not found"):
         estimate_task_time(df, column="secs", worker_column="w")
@@ -265,7 +272,12 @@ def test_pay_for_coverage_keeps_its_promise_on_random_pilots() -> None:
         # and it is the smallest such pay: the k-th fastest worker needs exactly this
         k = math.ceil(round(share * n, 9))
         assert pay == pytest.approx(bar * np.sort(t)[k - 1] / 3600, rel=1e-12)
-        if k < n and np.sort(t)[k - 1] < np.sort(t)[k] and k > 0 and (k == 1 or np.sort(t)[k - 2] < np.sort(t)[k - 1]):
+        if (
+            k < n
+            and np.sort(t)[k - 1] < np.sort(t)[k]
+            and k > 0
+            and (k == 1 or np.sort(t)[k - 2] < np.sort(t)[k - 1])
+        ):
             assert coverage(t, pay * (1 - 1e-9), bar) < share
 
 

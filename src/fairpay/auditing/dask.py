@@ -31,6 +31,7 @@ from fairpay.auditing.engine import (
     Pending,
     _bad_rows,
     _raw_view,
+    _settings,
     _typed_view,
     arrow_table,
     bars_fx_benchmarks,
@@ -46,14 +47,22 @@ from fairpay.auditing.engine import (
     scan_from_groups,
     scan_sql,
     stream,
-    _settings,
 )
 from fairpay.auditing.presets import Preset, get_preset
 
 
 def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> None:
     con.register("__part", pdf)
-    _raw_view(con, "__part", [c for c in pdf.columns if c != "__row"], preset, columns, defaults, country, "partition")
+    _raw_view(
+        con,
+        "__part",
+        [c for c in pdf.columns if c != "__row"],
+        preset,
+        columns,
+        defaults,
+        country,
+        "partition",
+    )
     _typed_view(con, preset, "raw", "typed")
 
 
@@ -88,8 +97,17 @@ class _Rows:
         return {c: np.concatenate([b[c] for b in self.batches]) for c in self.batches[0]}
 
 
-def _partial(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any, settings: Any,
-             engine: Engine, workers: Any, projects: Any) -> tuple:
+def _partial(
+    pdf: Any,
+    preset: Preset,
+    columns: Any,
+    defaults: Any,
+    country: Any,
+    settings: Any,
+    engine: Engine,
+    workers: Any,
+    projects: Any,
+) -> tuple:
     """Pass 2 on one partition: the in-process kernel and money on its rows."""
     import duckdb
 
@@ -136,8 +154,9 @@ def audit_dask(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
-                         merge_gap_seconds, pending)
+    settings = _settings(
+        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
+    )
     p = get_preset(preset)
     if isinstance(log, dd.DataFrame):
         ddf, source = log, "dask DataFrame"
@@ -173,12 +192,24 @@ def audit_dask(
     projects = projects.take(pc.array_sort_indices(projects))
     engine = plan(scan, bars, fx, currencies, settings, None, None)
     names = workers.column("worker").combine_chunks()
-    partials = dask.compute(*[dask.delayed(_partial)(d, p, columns, defaults, country, settings, engine,
-                                                     names, projects) for d in parts])
+    partials = dask.compute(
+        *[
+            dask.delayed(_partial)(d, p, columns, defaults, country, settings, engine, names, projects)
+            for d in parts
+        ]
+    )
     partials = [x for x in partials if x is not None]
     tables = new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
     for w, pairs in partials:
         put(tables, w, pairs)
     frames = finish(tables, workers, projects, bars, engine, source)
-    return AuditResult(workers=frames[0], worker_projects=frames[1], projects=frames[2], bars=bars,
-                       settings=settings, warnings=warnings, source=source, benchmarks=used)
+    return AuditResult(
+        workers=frames[0],
+        worker_projects=frames[1],
+        projects=frames[2],
+        bars=bars,
+        settings=settings,
+        warnings=warnings,
+        source=source,
+        benchmarks=used,
+    )

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fairpay.auditing.money import PAIR_COLUMNS, WORKER_COLUMNS
+from fairpay.auditing.presets import STATUSES, Preset, get_preset, resolve_columns
 from fairpay.errors import (
     InvalidDataError,
     InvalidInputError,
@@ -51,7 +52,6 @@ from fairpay.errors import (
     UnknownCountryError,
     UnknownCurrencyError,
 )
-from fairpay.auditing.presets import STATUSES, Preset, get_preset, resolve_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -201,8 +201,9 @@ def audit(
     themselves are held: ~70 bytes per worker x project pair). ``threads``: DuckDB's threads.
     ``progress``: DuckDB's progress bar on the scans.
     """
-    settings = _settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
-                         merge_gap_seconds, pending)
+    settings = _settings(
+        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
+    )
     p = get_preset(preset)
     with _connect(memory_limit, threads) as connection, _numpy_pages():
         con = connection.con
@@ -214,24 +215,47 @@ def audit(
         warnings = _check(con, "typed", scan, source, settings)
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
         _places, currencies, _ = normalize_groups(scan)
-        workers, pairs, projects = _run(con, "typed", scan, bars, fx, currencies, settings, source,
-                                        connection.tmp, connection.budget)
-    return AuditResult(workers=workers, worker_projects=pairs, projects=projects, bars=bars, settings=settings,
-                       warnings=warnings, source=source, benchmarks=used)
+        workers, pairs, projects = _run(
+            con, "typed", scan, bars, fx, currencies, settings, source, connection.tmp, connection.budget
+        )
+    return AuditResult(
+        workers=workers,
+        worker_projects=pairs,
+        projects=projects,
+        bars=bars,
+        settings=settings,
+        warnings=warnings,
+        source=source,
+        benchmarks=used,
+    )
 
 
-def _settings(kind: str, household: str | None, locality: str | None, missing_living: str, year: int | None,
-              inflate: bool, fx_fallback: str, merge_gap_seconds: float, pending: str) -> Settings:
+def _settings(
+    kind: str,
+    household: str | None,
+    locality: str | None,
+    missing_living: str,
+    year: int | None,
+    inflate: bool,
+    fx_fallback: str,
+    merge_gap_seconds: float,
+    pending: str,
+) -> Settings:
     if pending not in ("paid", "unpaid"):
         raise InvalidInputError(f"pending {pending!r} is not 'paid' or 'unpaid'")
     if fx_fallback not in ("error", "nearest_earlier"):
         raise InvalidInputError(f"fx_fallback {fx_fallback!r} is not 'error' or 'nearest_earlier'")
-    if not isinstance(merge_gap_seconds, (int, float)) or merge_gap_seconds < 0 or math.isnan(merge_gap_seconds):
+    if (
+        not isinstance(merge_gap_seconds, (int, float))
+        or merge_gap_seconds < 0
+        or math.isnan(merge_gap_seconds)
+    ):
         raise InvalidInputError(f"merge_gap_seconds {merge_gap_seconds!r} must be a number >= 0 (seconds)")
     if year is not None and not (1900 < int(year) < 2200):
         raise InvalidInputError(f"year {year!r} is not a plausible calendar year")
-    return Settings(kind, household, locality, missing_living, year, inflate, fx_fallback,
-                    merge_gap_seconds, pending)  # type: ignore[arg-type]
+    return Settings(
+        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
+    )  # type: ignore[arg-type]
 
 
 class _connect:
@@ -250,8 +274,11 @@ class _connect:
 
         self.tmp = tempfile.mkdtemp(prefix="fairpay-duckdb-")
         # background threads return DuckDB's freed memory to the system while numpy works
-        config: dict[str, Any] = {"temp_directory": self.tmp, "preserve_insertion_order": False,
-                                  "allocator_background_threads": True}
+        config: dict[str, Any] = {
+            "temp_directory": self.tmp,
+            "preserve_insertion_order": False,
+            "allocator_background_threads": True,
+        }
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:
@@ -260,7 +287,9 @@ class _connect:
         self.budget: int | None = None
         if memory_limit:  # the limit is the audit's budget: leave room for the interpreter and libraries
             self.budget = _bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
-            self.con.execute(f"SET memory_limit = '{max(self.budget - _PYTHON_BYTES, self.budget // 2) // 2**20}MiB'")
+            self.con.execute(
+                f"SET memory_limit = '{max(self.budget - _PYTHON_BYTES, self.budget // 2) // 2**20}MiB'"
+            )
 
     def __enter__(self) -> _connect:
         return self
@@ -310,8 +339,12 @@ def _literal(value: Any) -> str:
 
 
 def _register_source(
-    con: duckdb.DuckDBPyConnection, log: Any, preset: Preset, columns: Mapping[str, str] | None,
-    defaults: Mapping[str, Any] | None, country: Any,
+    con: duckdb.DuckDBPyConnection,
+    log: Any,
+    preset: Preset,
+    columns: Mapping[str, str] | None,
+    defaults: Mapping[str, Any] | None,
+    country: Any,
 ) -> str:
     """Create view ``raw`` with canonical column names (source types) and ``__row`` (0-based)."""
     source_name, relation_sql, available = _load(con, log)
@@ -332,14 +365,19 @@ def _load(con: duckdb.DuckDBPyConnection, log: Any) -> tuple[str, str, list[str]
         con.register("__log", frame)
         return "log DataFrame", "__log", [str(c) for c in log.columns]
     if not isinstance(log, (str, os.PathLike)):
-        raise InvalidInputError(f"log must be a pandas DataFrame or a path to a CSV/Parquet file, not {type(log).__name__}")
+        raise InvalidInputError(
+            f"log must be a pandas DataFrame or a path to a CSV/Parquet file, not {type(log).__name__}"
+        )
     path = Path(log)
     if not path.exists():
         raise InvalidInputError(f"log file {str(path)!r} does not exist")
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         sql = f"(SELECT *, file_row_number AS __row FROM read_parquet({_literal(str(path))}, file_row_number=true))"
-        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_literal(str(path))})").fetchall()]
+        names = [
+            r[0]
+            for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_literal(str(path))})").fetchall()
+        ]
         return str(path), sql, names
     if suffix in (".csv", ".tsv", ".txt"):
         import numpy as np
@@ -348,7 +386,8 @@ def _load(con: duckdb.DuckDBPyConnection, log: Any) -> tuple[str, str, list[str]
 
         try:
             table = pacsv.read_csv(
-                path, parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ","),
+                path,
+                parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ","),
                 convert_options=pacsv.ConvertOptions(strings_can_be_null=True, timestamp_parsers=[]),
             )
         except pa.ArrowInvalid as exc:
@@ -361,12 +400,20 @@ def _load(con: duckdb.DuckDBPyConnection, log: Any) -> tuple[str, str, list[str]
 
 
 def _raw_view(
-    con: duckdb.DuckDBPyConnection, relation: str, available: list[str], preset: Preset,
-    columns: Mapping[str, str] | None, defaults: Mapping[str, Any] | None, country: Any, source_name: str,
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    available: list[str],
+    preset: Preset,
+    columns: Mapping[str, str] | None,
+    defaults: Mapping[str, Any] | None,
+    country: Any,
+    source_name: str,
 ) -> str:
     import pandas as pd
 
-    source, constant = resolve_columns(preset, available, columns, defaults, country_given=country is not None)
+    source, constant = resolve_columns(
+        preset, available, columns, defaults, country_given=country is not None
+    )
     select = ["__row"]
     for canon, col in source.items():
         select.append(f"__src.{_quote(col)} AS {canon}")
@@ -380,18 +427,25 @@ def _raw_view(
             if isinstance(country, pd.DataFrame):
                 missing = {"worker", "country"} - set(country.columns)
                 if missing:
-                    raise InvalidInputError(f"country table needs columns worker, country; missing {sorted(missing)}")
-                table = pd.DataFrame({
-                    "worker": country["worker"].astype(str),
-                    "country": country["country"].astype(str),
-                    "subdivision": country["subdivision"] if "subdivision" in country else None,
-                })
+                    raise InvalidInputError(
+                        f"country table needs columns worker, country; missing {sorted(missing)}"
+                    )
+                table = pd.DataFrame(
+                    {
+                        "worker": country["worker"].astype(str),
+                        "country": country["country"].astype(str),
+                        "subdivision": country["subdivision"] if "subdivision" in country else None,
+                    }
+                )
             elif isinstance(country, Mapping):
-                table = pd.DataFrame({"worker": [str(k) for k in country],
-                                      "country": [str(v) for v in country.values()]})
+                table = pd.DataFrame(
+                    {"worker": [str(k) for k in country], "country": [str(v) for v in country.values()]}
+                )
                 table["subdivision"] = None
             else:
-                raise InvalidInputError("country= must be a country, a worker -> country mapping or a DataFrame")
+                raise InvalidInputError(
+                    "country= must be a country, a worker -> country mapping or a DataFrame"
+                )
             if table["worker"].duplicated().any():
                 dups = sorted(table.loc[table["worker"].duplicated(), "worker"].unique())[:10]
                 raise InvalidInputError(f"country table lists workers more than once: {dups}")
@@ -399,7 +453,9 @@ def _raw_view(
             select = [s for s in select if not s.endswith(" AS subdivision")]
             select += ["__pw.country AS country", "__pw.subdivision AS subdivision"]
             wcol = source["worker"]
-            join = f" LEFT JOIN __places_by_worker __pw ON CAST(__src.{_quote(wcol)} AS VARCHAR) = __pw.worker"
+            join = (
+                f" LEFT JOIN __places_by_worker __pw ON CAST(__src.{_quote(wcol)} AS VARCHAR) = __pw.worker"
+            )
     select = ["__src.__row" if s == "__row" else s for s in select]
     con.execute(f"CREATE OR REPLACE TEMP VIEW raw AS SELECT {', '.join(select)} FROM {relation} __src{join}")
     return source_name
@@ -431,8 +487,17 @@ def _typed_view(con: duckdb.DuckDBPyConnection, preset: Preset, raw: str, typed:
 
     def number(col: str) -> str:
         t = types[col]
-        if t in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
-                 "UINTEGER") or t.startswith("DECIMAL"):
+        if t in (
+            "DOUBLE",
+            "FLOAT",
+            "BIGINT",
+            "INTEGER",
+            "SMALLINT",
+            "TINYINT",
+            "HUGEINT",
+            "UBIGINT",
+            "UINTEGER",
+        ) or t.startswith("DECIMAL"):
             return f"CAST({col} AS DOUBLE)"
         expr = text(col)
         if preset.reward_prefix:
@@ -447,15 +512,15 @@ def _typed_view(con: duckdb.DuckDBPyConnection, preset: Preset, raw: str, typed:
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW {typed} AS SELECT
           __row,
-          {text('worker')} AS worker,
-          {text('project')} AS project,
+          {text("worker")} AS worker,
+          {text("project")} AS project,
           {task} AS task,
-          {instant('started')} AS s_us,
-          {instant('submitted')} AS e_us,
-          {number('reward')} AS reward,
-          upper({text('currency')}) AS currency,
-          CASE lower({text('status')}) {cases} ELSE NULL END AS status,
-          {text('country')} AS country_raw,
+          {instant("started")} AS s_us,
+          {instant("submitted")} AS e_us,
+          {number("reward")} AS reward,
+          upper({text("currency")}) AS currency,
+          CASE lower({text("status")}) {cases} ELSE NULL END AS status,
+          {text("country")} AS country_raw,
           {sub} AS subdivision_raw,
           {bonus} AS bonus,
           CAST(started AS VARCHAR) AS started_raw,
@@ -473,8 +538,6 @@ _BAD = """(worker IS NULL OR project IS NULL OR s_us IS NULL OR e_us IS NULL OR 
   OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
   OR currency IS NULL OR status IS NULL OR country_raw IS NULL
   OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
-
-
 
 
 @dataclass
@@ -531,25 +594,37 @@ def bad_row_messages(frame: pd.DataFrame) -> list[str]:
     """One message per failing (row, column) of rows from the typed view (already filtered)."""
     out: list[str] = []
     for r in frame.rename(columns={"__row": "row"}).itertuples(index=False):
+
         def add(col: str, value: Any, why: str) -> None:
-            out.append(f"row {r.row}, column {col!r}, value {value!r}: {why}")
+            out.append(f"row {r.row}, column {col!r}, value {value!r}: {why}")  # noqa: B023 (called at once)
 
         if r.worker is None:
             add("worker", r.worker_raw, "a worker id is required")
         if r.project is None:
             add("project", None, "a project id is required")
         if r.s_us is None:
-            add("started", r.started_raw, "not a timestamp" if r.started_raw is not None else "a start time is required")
+            add(
+                "started",
+                r.started_raw,
+                "not a timestamp" if r.started_raw is not None else "a start time is required",
+            )
         if r.e_us is None:
-            add("submitted", r.submitted_raw,
-                "not a timestamp" if r.submitted_raw is not None else "a submission time is required")
+            add(
+                "submitted",
+                r.submitted_raw,
+                "not a timestamp" if r.submitted_raw is not None else "a submission time is required",
+            )
         if r.s_us is not None and r.e_us is not None and r.e_us < r.s_us:
             add("submitted", r.submitted_raw, f"earlier than started ({r.started_raw})")
         _money_check(add, "reward", r.reward, r.reward_raw)
         if r.currency is None:
             add("currency", None, "a currency code is required")
         if r.status is None:
-            add("status", r.status_raw, f"not a known status (expected {', '.join(STATUSES)} or the preset's names)")
+            add(
+                "status",
+                r.status_raw,
+                f"not a known status (expected {', '.join(STATUSES)} or the preset's names)",
+            )
         if r.country_raw is None:
             add("country", None, "a country is required (a column, country= or a worker -> country mapping)")
         _money_check(add, "bonus", r.bonus, r.bonus_raw)
@@ -573,7 +648,9 @@ def _bad_rows(con: duckdb.DuckDBPyConnection, typed: str) -> list[str]:
     return bad_row_messages(frame)
 
 
-def normalize_groups(scan: Scan) -> tuple[dict[tuple[str, str], Any], dict[str, str], list[tuple[str, str, Any]]]:
+def normalize_groups(
+    scan: Scan,
+) -> tuple[dict[tuple[str, str], Any], dict[str, str], list[tuple[str, str, Any]]]:
     """Normalise each distinct raw place and currency; returns (place map, currency map, failures).
 
     failures: (column, raw value, why) for values that are unknown.
@@ -590,8 +667,13 @@ def normalize_groups(scan: Scan) -> tuple[dict[tuple[str, str], Any], dict[str, 
                 places[(c, sub or "")] = place(c, sub)
             except UnknownCountryError as exc:
                 places[(c, sub or "")] = None
-                failures.append(("subdivision" if exc.value == (sub or "").strip() and sub else "country",
-                                 f"{c}" + (f" / {sub}" if sub else ""), str(exc)))
+                failures.append(
+                    (
+                        "subdivision" if exc.value == (sub or "").strip() and sub else "country",
+                        f"{c}" + (f" / {sub}" if sub else ""),
+                        str(exc),
+                    )
+                )
         if ccy is not None and ccy not in currencies:
             try:
                 currencies[ccy] = normalize_currency(ccy)
@@ -601,7 +683,9 @@ def normalize_groups(scan: Scan) -> tuple[dict[tuple[str, str], Any], dict[str, 
     return places, currencies, failures
 
 
-def _check(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, source: str, settings: Settings) -> list[str]:
+def _check(
+    con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, source: str, settings: Settings
+) -> list[str]:
     """Raise InvalidDataError listing every bad row; return warnings."""
     failures = _bad_rows(con, typed) if scan.bad_rows else []
     _places, _ccys, unknown = normalize_groups(scan)
@@ -611,8 +695,12 @@ def _check(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, source: str, 
         else:
             c, _, sub = value.partition(" / ")
             cond = f"country_raw = {_literal(c)} AND coalesce(subdivision_raw, '') = {_literal(sub)}"
-        rows = [r[0] for r in con.execute(
-            f"SELECT __row FROM {typed} WHERE {cond} ORDER BY __row LIMIT {MAX_LISTED_FAILURES}").fetchall()]
+        rows = [
+            r[0]
+            for r in con.execute(
+                f"SELECT __row FROM {typed} WHERE {cond} ORDER BY __row LIMIT {MAX_LISTED_FAILURES}"
+            ).fetchall()
+        ]
         failures += [f"row {r}, column {col!r}, value {value!r}: {why}" for r in rows]
     raise_failures(source, failures, scan.bad_rows + sum(1 for _ in unknown))
     return pending_warning(scan, settings)
@@ -624,7 +712,9 @@ def raise_failures(source: str, failures: list[str], bad_rows: int) -> None:
         return
     failures = sorted(failures, key=lambda f: int(f.split(",")[0].split()[1]))
     if len(failures) > MAX_LISTED_FAILURES:
-        failures = failures[:MAX_LISTED_FAILURES] + [f"... more bad rows not listed (at least {bad_rows} rows fail)"]
+        failures = failures[:MAX_LISTED_FAILURES] + [
+            f"... more bad rows not listed (at least {bad_rows} rows fail)"
+        ]
     raise InvalidDataError(source, failures)
 
 
@@ -632,8 +722,10 @@ def pending_warning(scan: Scan, settings: Settings) -> list[str]:
     if not scan.pending_rows:
         return []
     how = "paid (auto-approval)" if settings.pending == "paid" else "unpaid"
-    return [f"{scan.pending_rows} submitted but unreviewed row(s) counted as {how}; pass pending='"
-            f"{'unpaid' if settings.pending == 'paid' else 'paid'}' to count them otherwise"]
+    return [
+        f"{scan.pending_rows} submitted but unreviewed row(s) counted as {how}; pass pending='"
+        f"{'unpaid' if settings.pending == 'paid' else 'paid'}' to count them otherwise"
+    ]
 
 
 # --------------------------------------------------------------------------- bars and rates
@@ -649,7 +741,9 @@ def _opt_str(x: Any) -> str | None:
     return f"{x.normalize():f}" if isinstance(x, Decimal) else str(x)
 
 
-def _bars_and_fx(scan: Scan, settings: Settings, benchmarks: Any, rates: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _bars_and_fx(
+    scan: Scan, settings: Settings, benchmarks: Any, rates: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Small tables: one bar per distinct raw place, one rate per (from, to) currency pair.
 
     See :func:`bars_fx_benchmarks` for the place -> benchmark mapping too.
@@ -658,8 +752,9 @@ def _bars_and_fx(scan: Scan, settings: Settings, benchmarks: Any, rates: Any) ->
     return bars, fx
 
 
-def bars_fx_benchmarks(scan: Scan, settings: Settings, benchmarks: Any,
-                       rates: Any) -> tuple[pd.DataFrame, pd.DataFrame, dict[Any, Any]]:
+def bars_fx_benchmarks(
+    scan: Scan, settings: Settings, benchmarks: Any, rates: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[Any, Any]]:
     """(bars, fx, place -> benchmark used): one bar per distinct raw place, one rate per currency pair."""
     import datetime as dt
 
@@ -672,7 +767,7 @@ def bars_fx_benchmarks(scan: Scan, settings: Settings, benchmarks: Any,
     if year is None:
         if scan.last_submitted_us is None:
             raise InvalidInputError("the log has no rows; nothing to audit")
-        year = dt.datetime.fromtimestamp(scan.last_submitted_us / 1e6, tz=dt.timezone.utc).year
+        year = dt.datetime.fromtimestamp(scan.last_submitted_us / 1e6, tz=dt.UTC).year
     if benchmarks is None:
         from fairpay.wages import benchmarks as _bundled_benchmarks
 
@@ -686,28 +781,46 @@ def bars_fx_benchmarks(scan: Scan, settings: Settings, benchmarks: Any,
     for pl in sorted(set(places.values()), key=lambda p: (p.country, p.subdivision or "")):
         try:
             by_place[pl] = benchmarks.bar(
-                pl, kind=settings.kind, household=settings.household, locality=settings.locality,
-                year=year, inflate=settings.inflate, missing_living=settings.missing_living)
+                pl,
+                kind=settings.kind,
+                household=settings.household,
+                locality=settings.locality,
+                year=year,
+                inflate=settings.inflate,
+                missing_living=settings.missing_living,
+            )
         except NoBenchmarkError as exc:
             missing.append(f"{pl}: {exc}")
     if missing:
-        raise NoBenchmarkError(f"no {settings.kind} benchmark for {len(missing)} place(s): {'; '.join(missing)}")
+        raise NoBenchmarkError(
+            f"no {settings.kind} benchmark for {len(missing)} place(s): {'; '.join(missing)}"
+        )
     bar_rows = []
     for (c, sub), pl in places.items():
         b = by_place[pl]
-        bar_rows.append({
-            "country_raw": c, "sub_key": sub, "country": pl.country, "subdivision": pl.subdivision,
-            "bar_local": float(b.hourly), "bar_exact": str(b.hourly), "local_currency": b.currency,
-            "bar_year": int(b.year), "bar_kind": b.kind, "bar_method": getattr(b, "method", None),
-            "bar_source": getattr(b, "source", None), "bar_url": getattr(b, "url", None),
-            "bar_notes": "; ".join([*getattr(b, "adjustments", ()), *getattr(b, "fallbacks", ())]),
-            "bar_reference_year": _opt_int(getattr(b, "reference_year", None)),
-            "bar_gross_net": getattr(b, "gross_net", None),
-            "bar_hours_per_week": _opt_str(getattr(b, "hours_per_week", None)),
-            "bar_hours_basis": getattr(b, "hours_basis", None),
-            "bar_adjustments": "; ".join(getattr(b, "adjustments", ())),
-            "bar_fallbacks": "; ".join(getattr(b, "fallbacks", ())),
-        })
+        bar_rows.append(
+            {
+                "country_raw": c,
+                "sub_key": sub,
+                "country": pl.country,
+                "subdivision": pl.subdivision,
+                "bar_local": float(b.hourly),
+                "bar_exact": str(b.hourly),
+                "local_currency": b.currency,
+                "bar_year": int(b.year),
+                "bar_kind": b.kind,
+                "bar_method": getattr(b, "method", None),
+                "bar_source": getattr(b, "source", None),
+                "bar_url": getattr(b, "url", None),
+                "bar_notes": "; ".join([*getattr(b, "adjustments", ()), *getattr(b, "fallbacks", ())]),
+                "bar_reference_year": _opt_int(getattr(b, "reference_year", None)),
+                "bar_gross_net": getattr(b, "gross_net", None),
+                "bar_hours_per_week": _opt_str(getattr(b, "hours_per_week", None)),
+                "bar_hours_basis": getattr(b, "hours_basis", None),
+                "bar_adjustments": "; ".join(getattr(b, "adjustments", ())),
+                "bar_fallbacks": "; ".join(getattr(b, "fallbacks", ())),
+            }
+        )
     bars = pd.DataFrame(bar_rows)
     locals_ = sorted({b.currency for b in by_place.values()})
     pays = sorted(set(currencies.values()))
@@ -721,16 +834,22 @@ def bars_fx_benchmarks(scan: Scan, settings: Settings, benchmarks: Any,
                 except MissingExchangeRateError as exc:
                     fx_missing.append(str(exc))
                     continue
-                fx_rows.append({"from_ccy": src, "to_ccy": dst, "rate": float(rate), "rate_exact": str(rate),
-                                "fx_year": int(used)})
+                fx_rows.append(
+                    {
+                        "from_ccy": src,
+                        "to_ccy": dst,
+                        "rate": float(rate),
+                        "rate_exact": str(rate),
+                        "fx_year": int(used),
+                    }
+                )
     if fx_missing:
         raise MissingExchangeRateError("; ".join(sorted(set(fx_missing))))
-    fx = pd.DataFrame(fx_rows, columns=["from_ccy", "to_ccy", "rate", "rate_exact", "fx_year"]).drop_duplicates(
-        ["from_ccy", "to_ccy"])
+    fx = pd.DataFrame(
+        fx_rows, columns=["from_ccy", "to_ccy", "rate", "rate_exact", "fx_year"]
+    ).drop_duplicates(["from_ccy", "to_ccy"])
     fx["to_minor"] = [minor_units(c) for c in fx["to_ccy"]]
     return bars, fx, dict(sorted(by_place.items(), key=lambda kv: (kv[0].country, kv[0].subdivision or "")))
-
-
 
 
 # --------------------------------------------------------------------------- the engine
@@ -772,15 +891,20 @@ ROWS_IN_MEMORY_BYTES = 512 * 2**20
 _PYTHON_BYTES = 256 * 2**20
 
 
-def _codes_table(bars: pd.DataFrame, scan: Scan, currencies: Mapping[str, str], codes: list[str]) -> pd.DataFrame:
+def _codes_table(
+    bars: pd.DataFrame, scan: Scan, currencies: Mapping[str, str], codes: list[str]
+) -> pd.DataFrame:
     """(raw country, raw subdivision, raw currency) -> (place = row of ``bars``, pay-currency index)."""
     import pandas as pd
 
     place_of = {(c, s): i for i, (c, s) in enumerate(zip(bars["country_raw"], bars["sub_key"]))}
-    rows = [(c, sub or "", ccy, place_of[(c, sub or "")], codes.index(currencies[ccy]))
-            for c, sub, ccy, _n in scan.groups]
+    rows = [
+        (c, sub or "", ccy, place_of[(c, sub or "")], codes.index(currencies[ccy]))
+        for c, sub, ccy, _n in scan.groups
+    ]
     return pd.DataFrame(rows, columns=["country_raw", "sub_key", "currency", "place", "ccy"]).astype(
-        {"place": "int16", "ccy": "int8"})
+        {"place": "int16", "ccy": "int8"}
+    )
 
 
 @dataclass
@@ -795,8 +919,15 @@ class Engine:
     places: Any  # the ``__g`` table: raw place and currency -> place, pay-currency index
 
 
-def plan(scan: Scan, bars: pd.DataFrame, fx: pd.DataFrame, currencies: Mapping[str, str], settings: Settings,
-         tmp: str | None, budget: int | None) -> Engine:
+def plan(
+    scan: Scan,
+    bars: pd.DataFrame,
+    fx: pd.DataFrame,
+    currencies: Mapping[str, str],
+    settings: Settings,
+    tmp: str | None,
+    budget: int | None,
+) -> Engine:
     """Lookups, the place/currency code table, and bucket size and spilling for the budget.
 
     ``tmp``: where bucket files may go (None: rows stay in memory, as in Dask partitions).
@@ -808,17 +939,27 @@ def plan(scan: Scan, bars: pd.DataFrame, fx: pd.DataFrame, currencies: Mapping[s
     rows_per_bucket, spill = ROWS_PER_BUCKET, None
     if budget is not None:
         rows_per_bucket = max(10_000, min(ROWS_PER_BUCKET, budget // 4 // _WORK_BYTES_PER_ROW))
-    if tmp is not None and scan.rows * ROW_BYTES > (budget // 4 if budget is not None else ROWS_IN_MEMORY_BYTES):
+    if tmp is not None and scan.rows * ROW_BYTES > (
+        budget // 4 if budget is not None else ROWS_IN_MEMORY_BYTES
+    ):
         spill = os.path.join(tmp, "buckets")  # rows on disk; results and one bucket in memory
         os.makedirs(spill, exist_ok=True)
-    return Engine(codes, lookup(bars, fx, codes), int(round(settings.merge_gap_seconds * 1_000_000)),
-                  rows_per_bucket, spill, _codes_table(bars, scan, currencies, codes))
+    return Engine(
+        codes,
+        lookup(bars, fx, codes),
+        int(round(settings.merge_gap_seconds * 1_000_000)),
+        rows_per_bucket,
+        spill,
+        _codes_table(bars, scan, currencies, codes),
+    )
 
 
 def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, places: Any) -> tuple[Any, Any]:
     """(workers: Arrow table worker, n, task; projects: Arrow array), alphabetical; registers the codes."""
     workers = arrow_table(con, WORKERS_SQL.format(typed=typed))
-    projects = arrow_table(con, f"SELECT DISTINCT project FROM {typed} ORDER BY project").column(0).combine_chunks()
+    projects = (
+        arrow_table(con, f"SELECT DISTINCT project FROM {typed} ORDER BY project").column(0).combine_chunks()
+    )
     register_codes(con, workers.column("worker"), projects, places)
     return workers, projects
 
@@ -828,8 +969,12 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, 
     import numpy as np
     import pyarrow as pa
 
-    con.register("__wk", pa.table({"worker": workers, "wid": pa.array(np.arange(len(workers), dtype=np.int32))}))
-    con.register("__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))}))
+    con.register(
+        "__wk", pa.table({"worker": workers, "wid": pa.array(np.arange(len(workers), dtype=np.int32))})
+    )
+    con.register(
+        "__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))})
+    )
     con.register("__g", places)
 
 
@@ -839,7 +984,11 @@ def stream(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings, bucke
 
     pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
     rel = con.sql(STREAM_SQL.format(typed=typed, pending_paid=pending_paid))
-    reader = rel.to_arrow_reader(1_000_000) if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch(1_000_000)
+    reader = (
+        rel.to_arrow_reader(1_000_000)
+        if hasattr(rel, "to_arrow_reader")
+        else rel.fetch_record_batch(1_000_000)
+    )
     n = 0
     for batch in reader:
         buckets.add({c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)})
@@ -865,12 +1014,21 @@ def new_tables(n_workers: int, max_pairs: int) -> Tables:
     import numpy as np
 
     def cols(names: tuple[str, ...], n: int) -> dict[str, Any]:
-        dt = {"pay_currency": np.int8, "below": np.bool_, "pay_minor": np.int8, "fx_year": np.int16,
-              "n_currencies": np.int8, "place": np.int16, **{c: np.int32 for c in ("worker", "project", *_COUNT_COLUMNS)}}
+        dt = {
+            "pay_currency": np.int8,
+            "below": np.bool_,
+            "pay_minor": np.int8,
+            "fx_year": np.int16,
+            "n_currencies": np.int8,
+            "place": np.int16,
+            **{c: np.int32 for c in ("worker", "project", *_COUNT_COLUMNS)},
+        }
         return {c: np.empty(n, dtype=dt.get(c, np.float64)) for c in names}
 
-    return Tables(workers=cols(("place", *_COUNT_COLUMNS, *WORKER_COLUMNS), n_workers),
-                  pairs=cols(("worker", "project", *_COUNT_COLUMNS, *PAIR_COLUMNS), max_pairs))
+    return Tables(
+        workers=cols(("place", *_COUNT_COLUMNS, *WORKER_COLUMNS), n_workers),
+        pairs=cols(("worker", "project", *_COUNT_COLUMNS, *PAIR_COLUMNS), max_pairs),
+    )
 
 
 def partial(rows: dict[str, Any], engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -881,11 +1039,22 @@ def partial(rows: dict[str, Any], engine: Engine) -> tuple[dict[str, Any], dict[
     from fairpay.auditing.money import money
 
     ws, ps = sums(rows, len(engine.codes), engine.gap_us)
-    workers = {"wid": ws.wid, "place": ws.place_min, "moved": ws.place_min != ws.place_max, "tasks": ws.tasks,
-               **ws.counts, **money(ws, ws.place_min, engine.lookup)}
+    workers = {
+        "wid": ws.wid,
+        "place": ws.place_min,
+        "moved": ws.place_min != ws.place_max,
+        "tasks": ws.tasks,
+        **ws.counts,
+        **money(ws, ws.place_min, engine.lookup),
+    }
     pair_place = ws.place_min[np.searchsorted(ws.wid, ps.wid)]  # a pair lives where its worker lives
-    pairs = {"worker": ps.wid, "project": ps.pid, "tasks": ps.tasks, **ps.counts,
-             **money(ps, pair_place, engine.lookup, PAIR_COLUMNS)}
+    pairs = {
+        "worker": ps.wid,
+        "project": ps.pid,
+        "tasks": ps.tasks,
+        **ps.counts,
+        **money(ps, pair_place, engine.lookup, PAIR_COLUMNS),
+    }
     return workers, pairs
 
 
@@ -897,7 +1066,7 @@ def put(tables: Tables, workers: dict[str, Any], pairs: dict[str, Any]) -> None:
         tables.workers[c][wid] = v
     at, k = tables.n_pairs, len(pairs["worker"])
     for c, v in pairs.items():
-        tables.pairs[c][at:at + k] = v
+        tables.pairs[c][at : at + k] = v
     tables.n_pairs = at + k
 
 
@@ -911,12 +1080,13 @@ def sort_pairs(tables: Tables) -> None:
         return
     order = np.argsort(key)
     del key
-    for c, a in tables.pairs.items():
+    for _c, a in tables.pairs.items():
         a[:n] = np.take(a[:n], order)
 
 
-def _frames(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame,
-            codes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _frames(
+    tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame, codes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The public (workers, worker_projects, projects) DataFrames from the filled columns."""
     import numpy as np
     import pandas as pd
@@ -934,31 +1104,65 @@ def _frames(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame,
     w = tables.workers
     place = w.pop("place")
     country = np.asarray(bars["country"], dtype=object)[place]
-    subdivision = np.asarray(bars["subdivision"].astype(object).where(bars["subdivision"].notna(), None),
-                             dtype=object)[place]
+    subdivision = np.asarray(
+        bars["subdivision"].astype(object).where(bars["subdivision"].notna(), None), dtype=object
+    )[place]
     local = np.asarray(bars["local_currency"], dtype=object)[place]
-    wf = pd.DataFrame({
-        "worker": cat(np.arange(len(worker_names), dtype=np.int32), worker_names),
-        "country": cat_of_values(country), "subdivision": cat_of_values(subdivision),
-        **{c: w[c] for c in _COUNT_COLUMNS}, "hours": w["hours"],
-        "pay_currency": cat(w["pay_currency"], codes),
-        "earnings": w["earnings"], "top_up": w["top_up"], "local_currency": cat_of_values(local),
-        **{c: w[c] for c in ("earnings_local", "wage_local", "bar_local", "below", "gap_local", "to_pay_rate",
-                             "pay_minor", "fx_year", "n_currencies")},
-        "task": workers.column("task").to_pandas(),
-    })
+    wf = pd.DataFrame(
+        {
+            "worker": cat(np.arange(len(worker_names), dtype=np.int32), worker_names),
+            "country": cat_of_values(country),
+            "subdivision": cat_of_values(subdivision),
+            **{c: w[c] for c in _COUNT_COLUMNS},
+            "hours": w["hours"],
+            "pay_currency": cat(w["pay_currency"], codes),
+            "earnings": w["earnings"],
+            "top_up": w["top_up"],
+            "local_currency": cat_of_values(local),
+            **{
+                c: w[c]
+                for c in (
+                    "earnings_local",
+                    "wage_local",
+                    "bar_local",
+                    "below",
+                    "gap_local",
+                    "to_pay_rate",
+                    "pay_minor",
+                    "fx_year",
+                    "n_currencies",
+                )
+            },
+            "task": workers.column("task").to_pandas(),
+        }
+    )
     n = tables.n_pairs
     p = {c: a[:n] for c, a in tables.pairs.items()}
     projects_df = project_table(p, project_names, codes, w["bar_local"])
-    pf = pd.DataFrame({
-        "worker": cat(p.pop("worker"), worker_names), "project": cat(p.pop("project"), project_names),
-        "pay_currency": cat(p.pop("pay_currency"), codes), **p}, copy=False)
+    pf = pd.DataFrame(
+        {
+            "worker": cat(p.pop("worker"), worker_names),
+            "project": cat(p.pop("project"), project_names),
+            "pay_currency": cat(p.pop("pay_currency"), codes),
+            **p,
+        },
+        copy=False,
+    )
     return wf, pf, projects_df
 
 
-def _run(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, bars: pd.DataFrame, fx: pd.DataFrame,
-         currencies: Mapping[str, str], settings: Settings, source: str, tmp: str,
-         budget: int | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    scan: Scan,
+    bars: pd.DataFrame,
+    fx: pd.DataFrame,
+    currencies: Mapping[str, str],
+    settings: Settings,
+    source: str,
+    tmp: str,
+    budget: int | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Dictionaries, the row stream into buckets, the kernel bucket by bucket, the result frames."""
     from fairpay.auditing.rows import Buckets
 
@@ -968,27 +1172,44 @@ def _run(con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, bars: pd.DataFr
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir)
     n = stream(con, typed, settings, buckets)
     if n != scan.rows:  # every row has a worker, project, place and currency by now; a miss is a bug
-        raise InvalidDataError(source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"])
+        raise InvalidDataError(
+            source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"]
+        )
     tables = new_tables(len(per_worker), n)
     for j in range(buckets.k):
         put(tables, *partial(buckets.pop(j), engine))
     return finish(tables, workers, projects, bars, engine, source)
 
 
-def finish(tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame,
-           engine: Engine, source: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def finish(
+    tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame, engine: Engine, source: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Check one place per worker, order the pairs, and build the result frames."""
     if tables.moved:
         names = workers.column("worker")
-        raise InvalidDataError(source, [
-            f"worker {names[int(i)].as_py()!r} appears with more than one place; give one place per worker "
-            "(country= mapping)" for i in sorted(tables.moved)[:MAX_LISTED_FAILURES]])
+        raise InvalidDataError(
+            source,
+            [
+                f"worker {names[int(i)].as_py()!r} appears with more than one place; give one place per worker "
+                "(country= mapping)"
+                for i in sorted(tables.moved)[:MAX_LISTED_FAILURES]
+            ],
+        )
     sort_pairs(tables)
     return _frames(tables, workers, projects, bars, engine.codes)
 
 
-_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+_UNITS = {
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+}
 
 
 def _bytes(setting: str) -> int:

@@ -22,8 +22,16 @@ from typing import Any
 APPROVED, REJECTED, RETURNED, PENDING = 1, 2, 3, 4
 _COUNTS = {"approved": APPROVED, "rejected": REJECTED, "returned": RETURNED, "pending": PENDING}
 #: Column dtypes of a slice of rows (see :class:`Rows`).
-ROW_DTYPES = {"wid": "int32", "pid": "int32", "place": "int16", "ccy": "int8", "st": "int8",
-              "s": "int64", "e": "int64", "micro": "int64"}
+ROW_DTYPES = {
+    "wid": "int32",
+    "pid": "int32",
+    "place": "int16",
+    "ccy": "int8",
+    "st": "int8",
+    "s": "int64",
+    "e": "int64",
+    "micro": "int64",
+}
 ROW_BYTES = sum({"int64": 8, "int32": 4, "int16": 2, "int8": 1}[d] for d in ROW_DTYPES.values())
 _LIMIT = 2**62  # offsets on the shared integer line stay below this (int64 headroom)
 
@@ -128,17 +136,27 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
         nn = tasks[None, :].copy()
     else:
         ccy = rows["ccy"]
-        nn = np.bincount(gid * n_currencies + ccy, minlength=n_currencies * g).reshape(g, n_currencies).T.astype(np.int32)
+        nn = (
+            np.bincount(gid * n_currencies + ccy, minlength=n_currencies * g)
+            .reshape(g, n_currencies)
+            .T.astype(np.int32)
+        )
         for i in range(1, n_currencies):  # the first currency's sum is the rest of the total
             m[i] = np.add.reduceat(np.where(ccy == i, micro, 0), starts)
             m[0] -= m[i]
     del gid
     place = rows.get("place")
     return Sums(
-        wid=wid[starts], pid=None if pid is None else pid[starts],
+        wid=wid[starts],
+        pid=None if pid is None else pid[starts],
         place_min=np.minimum.reduceat(place, starts) if pid is None else None,
         place_max=np.maximum.reduceat(place, starts) if pid is None else None,
-        tasks=tasks, counts=counts, worked_us=worked, m=m, n=nn)
+        tasks=tasks,
+        counts=counts,
+        worked_us=worked,
+        m=m,
+        n=nn,
+    )
 
 
 def union_us(starts: Any, s: Any, e: Any, gap_us: int) -> Any:

@@ -34,7 +34,9 @@ LEDGER_COLUMNS = ("worker", "currency", "top_up", "previously_paid", "amount", "
 def _key_bytes(key: bytes | str) -> bytes:
     raw = key.encode() if isinstance(key, str) else bytes(key)
     if len(raw) < 16:
-        raise InvalidInputError("pseudonymisation key must be at least 16 bytes (keep it secret, reuse it to join)")
+        raise InvalidInputError(
+            "pseudonymisation key must be at least 16 bytes (keep it secret, reuse it to join)"
+        )
     return raw
 
 
@@ -49,7 +51,9 @@ def pseudonymize(workers: Iterable[Any], key: bytes | str) -> list[str]:
     return [hmac.new(k, str(w).encode(), hashlib.sha256).hexdigest()[:16] for w in workers]
 
 
-def pseudonymize_frame(df: pd.DataFrame, key: bytes | str, columns: tuple[str, ...] = ("worker",)) -> pd.DataFrame:
+def pseudonymize_frame(
+    df: pd.DataFrame, key: bytes | str, columns: tuple[str, ...] = ("worker",)
+) -> pd.DataFrame:
     """A copy of ``df`` with the given id columns replaced by keyed pseudonyms (``task`` is dropped,
     since assignment ids identify workers on the platform)."""
     out = df.copy()
@@ -65,15 +69,24 @@ def _previous(previous_payments: Any) -> pd.DataFrame:
     import pandas as pd
 
     if previous_payments is None:
-        return pd.DataFrame({"worker": pd.Series([], dtype=object), "currency": pd.Series([], dtype=object),
-                             "amount": pd.Series([], dtype=object)})
+        return pd.DataFrame(
+            {
+                "worker": pd.Series([], dtype=object),
+                "currency": pd.Series([], dtype=object),
+                "amount": pd.Series([], dtype=object),
+            }
+        )
     if isinstance(previous_payments, (str, Path)):
         previous_payments = pd.read_csv(previous_payments, dtype=str, keep_default_na=False)
     if not isinstance(previous_payments, pd.DataFrame):
-        raise InvalidInputError("previous_payments must be a DataFrame or a CSV path with worker, currency, amount")
+        raise InvalidInputError(
+            "previous_payments must be a DataFrame or a CSV path with worker, currency, amount"
+        )
     missing = {"worker", "currency", "amount"} - set(previous_payments.columns)
     if missing:
-        raise InvalidInputError(f"previous_payments needs columns worker, currency, amount; missing {sorted(missing)}")
+        raise InvalidInputError(
+            f"previous_payments needs columns worker, currency, amount; missing {sorted(missing)}"
+        )
     return previous_payments
 
 
@@ -105,7 +118,9 @@ def ledger(result: AuditResult, previous_payments: Any = None, *, reason: str | 
         if w not in pay_ccy:
             failures.append(f"row {i}, column 'worker', value {w!r}: not a worker in this audit")
         elif ccy != pay_ccy[w]:
-            failures.append(f"row {i}, column 'currency', value {ccy!r}: worker {w!r} is paid in {pay_ccy[w]}")
+            failures.append(
+                f"row {i}, column 'currency', value {ccy!r}: worker {w!r} is paid in {pay_ccy[w]}"
+            )
         elif amount < 0:
             failures.append(f"row {i}, column 'amount', value {str(row.amount)!r}: negative")
         else:
@@ -119,8 +134,17 @@ def ledger(result: AuditResult, previous_payments: Any = None, *, reason: str | 
         top = Decimal(repr(float(r.top_up))).quantize(q)  # top_up is already a whole number of minor units
         before = paid.get(str(r.worker), Decimal(0))
         owed = max(Decimal(0), round_up(top - before, ccy))
-        rows.append({"worker": str(r.worker), "currency": ccy, "top_up": str(top), "previously_paid": str(before),
-                     "amount": str(owed.quantize(q)), "task": r.task, "reason": reason or DEFAULT_REASON})
+        rows.append(
+            {
+                "worker": str(r.worker),
+                "currency": ccy,
+                "top_up": str(top),
+                "previously_paid": str(before),
+                "amount": str(owed.quantize(q)),
+                "task": r.task,
+                "reason": reason or DEFAULT_REASON,
+            }
+        )
     return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
 
 
@@ -133,7 +157,9 @@ def _to_pay(ledger_df: pd.DataFrame) -> pd.DataFrame:
 def _one_currency(df: pd.DataFrame, platform: str) -> None:
     ccys = sorted(set(df["currency"]))
     if len(ccys) > 1:
-        raise InvalidInputError(f"a {platform} bonus file holds one currency; this ledger has {ccys}: split it first")
+        raise InvalidInputError(
+            f"a {platform} bonus file holds one currency; this ledger has {ccys}: split it first"
+        )
 
 
 def export_prolific(ledger_df: pd.DataFrame, path: str | Path) -> int:
@@ -156,9 +182,12 @@ def export_mturk(ledger_df: pd.DataFrame, path: str | Path) -> int:
         raise InvalidInputError(f"Mechanical Turk pays bonuses in USD, not {rows['currency'].iloc[0]}")
     no_task = rows[rows["task"].isna()]
     if len(no_task):
-        raise InvalidInputError(f"MTurk bonuses need an AssignmentId; none for workers {list(no_task['worker'][:10])}")
-    out = rows.rename(columns={"worker": "WorkerId", "task": "AssignmentId", "amount": "BonusAmount",
-                               "reason": "Reason"})[["WorkerId", "AssignmentId", "BonusAmount", "Reason"]]
+        raise InvalidInputError(
+            f"MTurk bonuses need an AssignmentId; none for workers {list(no_task['worker'][:10])}"
+        )
+    out = rows.rename(
+        columns={"worker": "WorkerId", "task": "AssignmentId", "amount": "BonusAmount", "reason": "Reason"}
+    )[["WorkerId", "AssignmentId", "BonusAmount", "Reason"]]
     from fairpay.report.csvsafe import frame_to_safe_csv
 
     frame_to_safe_csv(out, path)

@@ -59,11 +59,18 @@ def lookup(bars: Any, fx: Any, codes: list[str]) -> Lookup:
             to_local[i, p] = rate.get((c, loc), 0.0)
             to_pay[p, i] = rate.get((loc, c), np.nan)
             fx_year[p, i] = year.get((loc, c), 0)
-    return Lookup(codes=codes, bar=bars["bar_local"].to_numpy(dtype=np.float64),
-                  bar_exact=[Decimal(x) for x in bars["bar_exact"]],
-                  local=np.array([locals_.index(x) for x in local_of], dtype=np.int16), locals_=locals_,
-                  to_local=to_local, to_pay=to_pay, fx_year=fx_year,
-                  minor=np.array([minor_units(c) for c in codes], dtype=np.int8), exact=exact)
+    return Lookup(
+        codes=codes,
+        bar=bars["bar_local"].to_numpy(dtype=np.float64),
+        bar_exact=[Decimal(x) for x in bars["bar_exact"]],
+        local=np.array([locals_.index(x) for x in local_of], dtype=np.int16),
+        locals_=locals_,
+        to_local=to_local,
+        to_pay=to_pay,
+        fx_year=fx_year,
+        minor=np.array([minor_units(c) for c in codes], dtype=np.int8),
+        exact=exact,
+    )
 
 
 def pay_index(n: Any) -> Any:
@@ -74,8 +81,21 @@ def pay_index(n: Any) -> Any:
 
 
 #: The money columns of the worker table, and the narrow subset of the worker x project table.
-WORKER_COLUMNS = ("hours", "pay_currency", "earnings", "top_up", "earnings_local", "wage_local", "bar_local",
-                  "below", "gap_local", "to_pay_rate", "pay_minor", "fx_year", "n_currencies")
+WORKER_COLUMNS = (
+    "hours",
+    "pay_currency",
+    "earnings",
+    "top_up",
+    "earnings_local",
+    "wage_local",
+    "bar_local",
+    "below",
+    "gap_local",
+    "to_pay_rate",
+    "pay_minor",
+    "fx_year",
+    "n_currencies",
+)
 PAIR_COLUMNS = ("pay_currency", "hours", "earnings", "earnings_local", "wage_local", "below", "top_up")
 
 
@@ -124,8 +144,18 @@ def money(s: Sums, place: Any, lk: Lookup, columns: tuple[str, ...] = WORKER_COL
     with np.errstate(divide="ignore", invalid="ignore"):
         wage = earn / hours
     wage[hours <= 0] = np.nan
-    cols = {"hours": hours, "pay_currency": pay, "top_up": top, "earnings_local": earn, "wage_local": wage,
-            "bar_local": bar, "below": below, "gap_local": gap, "to_pay_rate": rate, "pay_minor": minor}
+    cols = {
+        "hours": hours,
+        "pay_currency": pay,
+        "top_up": top,
+        "earnings_local": earn,
+        "wage_local": wage,
+        "bar_local": bar,
+        "below": below,
+        "gap_local": gap,
+        "to_pay_rate": rate,
+        "pay_minor": minor,
+    }
     for c in columns:
         if c == "earnings":
             out[c] = earn * rate
@@ -149,8 +179,14 @@ def exact_gap(s: Sums, i: int, place: int, pay: str, lk: Lookup) -> tuple[Decima
     local = lk.locals_[int(lk.local[place])]
     with localcontext() as ctx:
         ctx.prec = 60
-        earn = sum((Decimal(int(s.m[c, i])) / _MICRO * lk.exact[(code, local)]
-                    for c, code in enumerate(lk.codes) if s.m[c, i]), Decimal(0))
+        earn = sum(
+            (
+                Decimal(int(s.m[c, i])) / _MICRO * lk.exact[(code, local)]
+                for c, code in enumerate(lk.codes)
+                if s.m[c, i]
+            ),
+            Decimal(0),
+        )
         gap = lk.bar_exact[place] * Decimal(int(s.worked_us[i])) / _US_PER_HOUR - earn
         if gap <= 0:
             return gap, 0

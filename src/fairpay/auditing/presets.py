@@ -24,11 +24,29 @@ from fairpay.errors import InvalidInputError
 
 #: Every canonical column, in report order.
 CANONICAL: tuple[str, ...] = (
-    "worker", "project", "task", "started", "submitted", "reward", "currency", "status",
-    "country", "subdivision", "bonus",
+    "worker",
+    "project",
+    "task",
+    "started",
+    "submitted",
+    "reward",
+    "currency",
+    "status",
+    "country",
+    "subdivision",
+    "bonus",
 )
 #: Columns that must come from the log, a preset default or an argument.
-REQUIRED: tuple[str, ...] = ("worker", "project", "started", "submitted", "reward", "currency", "status", "country")
+REQUIRED: tuple[str, ...] = (
+    "worker",
+    "project",
+    "started",
+    "submitted",
+    "reward",
+    "currency",
+    "status",
+    "country",
+)
 #: Canonical statuses: approved work is paid; the others are worked but unpaid time.
 #: ``pending`` (submitted, not yet reviewed) is counted as paid or unpaid by ``audit(pending=...)``.
 STATUSES: tuple[str, ...] = ("approved", "rejected", "returned", "pending")
@@ -58,8 +76,13 @@ class Preset:
 GENERIC = Preset(
     name="generic",
     columns={c: c for c in CANONICAL},
-    statuses={"approved": "approved", "rejected": "rejected", "returned": "returned",
-              "pending": "pending", "submitted": "pending"},
+    statuses={
+        "approved": "approved",
+        "rejected": "rejected",
+        "returned": "returned",
+        "pending": "pending",
+        "submitted": "pending",
+    },
 )
 
 MTURK = Preset(
@@ -123,8 +146,12 @@ def get_preset(name: str | Preset) -> Preset:
 
 
 def resolve_columns(
-    preset: Preset, available: list[str], columns: Mapping[str, str] | None, defaults: Mapping[str, Any] | None,
-    *, country_given: bool,
+    preset: Preset,
+    available: list[str],
+    columns: Mapping[str, str] | None,
+    defaults: Mapping[str, Any] | None,
+    *,
+    country_given: bool,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """Decide where each canonical column comes from: a source column or a constant.
 
@@ -134,7 +161,9 @@ def resolve_columns(
     """
     unknown = sorted(set(columns or {}) - set(CANONICAL)) + sorted(set(defaults or {}) - set(CANONICAL))
     if unknown:
-        raise InvalidInputError(f"unknown canonical column(s) {unknown}: expected some of {', '.join(CANONICAL)}")
+        raise InvalidInputError(
+            f"unknown canonical column(s) {unknown}: expected some of {', '.join(CANONICAL)}"
+        )
     mapping = {**preset.columns, **(columns or {})}
     consts = {**preset.defaults, **(defaults or {})}
     source: dict[str, str] = {}
@@ -145,11 +174,13 @@ def resolve_columns(
         has_col = col is not None and col in available
         if canon in (defaults or {}) and has_col:
             raise InvalidInputError(
-                f"column {canon!r} is both in the log (as {col!r}) and given as a default; drop one")
+                f"column {canon!r} is both in the log (as {col!r}) and given as a default; drop one"
+            )
         if canon == "country" and country_given:
             if has_col:
                 raise InvalidInputError(
-                    f"the log has a country column {col!r} and country= was also given; drop one")
+                    f"the log has a country column {col!r} and country= was also given; drop one"
+                )
             continue
         if has_col:
             source[canon] = col  # type: ignore[assignment]
@@ -162,5 +193,6 @@ def resolve_columns(
     if missing:
         raise InvalidInputError(
             f"{preset.name} log is missing {'; '.join(missing)}; the log has columns {available}"
-            " (map them with columns={'worker': 'MyWorkerColumn', ...} or give defaults={...})")
+            " (map them with columns={'worker': 'MyWorkerColumn', ...} or give defaults={...})"
+        )
     return source, constant

@@ -35,23 +35,38 @@ def project_table(cols: dict[str, Any], projects: list[str], codes: list[str], w
     hours_us = _sums(pid, cols["hours"], _US_PER_HOUR, n_proj)
     top_micro = _sums(pid, cols["top_up"], 1e6, n_proj)
     pay = cols["pay_currency"].astype(np.int64)
-    seen = np.bincount(pid.astype(np.int64) * len(codes) + pay, minlength=n_proj * len(codes)).reshape(n_proj, len(codes))
+    seen = np.bincount(pid.astype(np.int64) * len(codes) + pay, minlength=n_proj * len(codes)).reshape(
+        n_proj, len(codes)
+    )
     del pay
     first_pay = np.argmax(seen > 0, axis=1)
     # quantiles: each measure gathered into project order in chunks (the pair table can be long)
     order = np.argsort(pid.astype(np.int16) if n_proj < 2**15 else pid, kind="stable").astype(np.int32)
     bar_of = worker_bar.take
-    q_wage = _quantiles(_gather(order, lambda i: cols["earnings"][i] / cols["hours"][i], cols["hours"]), edges,
-                        (0.5, 0.1))
-    q_ratio = _quantiles(_gather(order, lambda i: cols["wage_local"][i] / bar_of(cols["worker"][i]), cols["hours"]),
-                         edges, (0.5,))
+    q_wage = _quantiles(
+        _gather(order, lambda i: cols["earnings"][i] / cols["hours"][i], cols["hours"]), edges, (0.5, 0.1)
+    )
+    q_ratio = _quantiles(
+        _gather(order, lambda i: cols["wage_local"][i] / bar_of(cols["worker"][i]), cols["hours"]),
+        edges,
+        (0.5,),
+    )
     del order
-    df = pd.DataFrame({
-        "project": pd.array(projects, dtype="str"), "pay_currency": pd.array([codes[i] for i in first_pay], dtype="str"),
-        "workers": per.astype(np.int64), "workers_below": below, "share_below": below / per,
-        "median_wage": q_wage[0], "p10_wage": q_wage[1], "median_bar_ratio": q_ratio[0],
-        "hours": hours_us / _US_PER_HOUR, "total_top_up": top_micro / 1e6,
-        "n_currencies": (seen > 0).sum(axis=1).astype(np.int64)})
+    df = pd.DataFrame(
+        {
+            "project": pd.array(projects, dtype="str"),
+            "pay_currency": pd.array([codes[i] for i in first_pay], dtype="str"),
+            "workers": per.astype(np.int64),
+            "workers_below": below,
+            "share_below": below / per,
+            "median_wage": q_wage[0],
+            "p10_wage": q_wage[1],
+            "median_bar_ratio": q_ratio[0],
+            "hours": hours_us / _US_PER_HOUR,
+            "total_top_up": top_micro / 1e6,
+            "n_currencies": (seen > 0).sum(axis=1).astype(np.int64),
+        }
+    )
     return df[per > 0].reset_index(drop=True)
 
 
@@ -77,10 +92,10 @@ def _gather(order: Any, measure: Any, hours: Any, chunk: int = 1 << 20) -> Any:
     out = np.empty(len(order))
     with np.errstate(divide="ignore", invalid="ignore"):
         for lo in range(0, len(order), chunk):
-            i = order[lo:lo + chunk]
+            i = order[lo : lo + chunk]
             v = measure(i)
             v[hours[i] <= 0] = np.nan
-            out[lo:lo + chunk] = v
+            out[lo : lo + chunk] = v
     return out
 
 
@@ -92,7 +107,7 @@ def _quantiles(values: Any, edges: Any, qs: tuple[float, ...]) -> list[Any]:
     out = [np.full(n_groups, np.nan) for _ in qs]
     if n_groups and len(values) >= MIN_PAIRS_FOR_LOOP * n_groups:
         for g in range(n_groups):
-            v = values[edges[g]:edges[g + 1]]
+            v = values[edges[g] : edges[g + 1]]
             v = v[~np.isnan(v)]
             if len(v):
                 for k, q in enumerate(qs):

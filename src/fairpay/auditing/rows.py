@@ -64,7 +64,7 @@ class Buckets:
             raise RuntimeError(f"bucket {j} overflows: more rows than counted for its workers")
         if self.spill_dir is None:
             for c, a in cols.items():
-                self._mem[j][c][at:at + hi - lo] = a[lo:hi]
+                self._mem[j][c][at : at + hi - lo] = a[lo:hi]
         else:
             for c, a in cols.items():
                 with open(self._path(j, c), "ab") as fh:

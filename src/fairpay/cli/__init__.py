@@ -38,6 +38,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
+
     @app.callback()
     def _root() -> None:
         """Check that data-enrichment work pays at least a local living wage."""

@@ -30,31 +30,72 @@ def _pairs(text: str | None, what: str) -> dict[str, str]:
 def audit_command(
     log: Annotated[Path, typer.Argument(help="Submission log: CSV or Parquet.")],
     preset: Annotated[str, typer.Option("--preset", help="mturk, prolific or generic.")] = "generic",
-    out: Annotated[Path | None, typer.Option("--out", help="Directory for workers/worker_projects/projects tables and bonus files.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Directory for workers/worker_projects/projects tables and bonus files."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, parquet or json (tables in --out).")] = "csv",
-    columns: Annotated[str | None, typer.Option("--columns", help="Canonical=Source pairs, e.g. worker=uid,started=t0.")] = None,
-    defaults: Annotated[str | None, typer.Option("--defaults", help="Constants for missing columns, e.g. currency=GBP,project=study1,reward=2.5.")] = None,
-    country: Annotated[str | None, typer.Option("--country", help="One country for every worker (MTurk exports have none).")] = None,
-    places: Annotated[Path | None, typer.Option("--places", help="CSV of worker,country[,subdivision].")] = None,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="Canonical=Source pairs, e.g. worker=uid,started=t0.")
+    ] = None,
+    defaults: Annotated[
+        str | None,
+        typer.Option(
+            "--defaults", help="Constants for missing columns, e.g. currency=GBP,project=study1,reward=2.5."
+        ),
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="One country for every worker (MTurk exports have none).")
+    ] = None,
+    places: Annotated[
+        Path | None, typer.Option("--places", help="CSV of worker,country[,subdivision].")
+    ] = None,
     kind: Annotated[str, typer.Option("--kind", help="living, minimum or higher.")] = "higher",
-    year: Annotated[int | None, typer.Option("--year", help="Price and exchange-rate year (default: year of the last submission).")] = None,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="Price and exchange-rate year (default: year of the last submission)."),
+    ] = None,
     fx_fallback: Annotated[str, typer.Option("--fx-fallback", help="error or nearest_earlier.")] = "error",
-    merge_gap: Annotated[float, typer.Option("--merge-gap", help="Merge a worker's tasks at most this many seconds apart.")] = 0.0,
-    pending: Annotated[str, typer.Option("--pending", help="Count submitted-but-unreviewed work as paid or unpaid.")] = "paid",
-    previous: Annotated[Path | None, typer.Option("--previous-payments", help="CSV worker,currency,amount of back-pay already paid.")] = None,
-    bonus_format: Annotated[str | None, typer.Option("--bonus-file", help="Also write a bonus file: prolific, mturk or generic.")] = None,
-    key_file: Annotated[Path | None, typer.Option("--pseudonymize-key-file", help="Pseudonymise worker ids in the tables with this secret key.")] = None,
-    memory_limit: Annotated[str | None, typer.Option("--memory-limit", help="Engine memory limit, e.g. 1GB.")] = None,
-    progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal).")] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Also write a shareable report: .html, .md or .json (worker ids pseudonymised).")] = None,
+    merge_gap: Annotated[
+        float, typer.Option("--merge-gap", help="Merge a worker's tasks at most this many seconds apart.")
+    ] = 0.0,
+    pending: Annotated[
+        str, typer.Option("--pending", help="Count submitted-but-unreviewed work as paid or unpaid.")
+    ] = "paid",
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous-payments", help="CSV worker,currency,amount of back-pay already paid."),
+    ] = None,
+    bonus_format: Annotated[
+        str | None, typer.Option("--bonus-file", help="Also write a bonus file: prolific, mturk or generic.")
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--pseudonymize-key-file", help="Pseudonymise worker ids in the tables with this secret key."
+        ),
+    ] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help="Engine memory limit, e.g. 1GB.")
+    ] = None,
+    progress: Annotated[
+        bool | None,
+        typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="Also write a shareable report: .html, .md or .json (worker ids pseudonymised)."
+        ),
+    ] = None,
 ) -> None:
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
     import pandas as pd
 
     from fairpay.auditing.engine import audit
+    from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
     from fairpay.cli import fail
     from fairpay.report.csvsafe import frame_to_safe_csv
-    from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
 
     if fmt not in ("csv", "parquet", "json"):
         raise fail(f"--format {fmt!r} is not csv, parquet or json")
@@ -68,21 +109,35 @@ def audit_command(
             raise fail("give --country or --places, not both")
         where = pd.read_csv(places, dtype=str, keep_default_na=False).replace("", None)
     result = audit(
-        log, preset=preset, columns=_pairs(columns, "--columns") or None, defaults=_pairs(defaults, "--defaults") or None,
-        country=where, kind=kind, year=year, fx_fallback=fx_fallback, merge_gap_seconds=merge_gap,
-        pending=pending, memory_limit=memory_limit,  # type: ignore[arg-type]
+        log,
+        preset=preset,
+        columns=_pairs(columns, "--columns") or None,
+        defaults=_pairs(defaults, "--defaults") or None,
+        country=where,
+        kind=kind,
+        year=year,
+        fx_fallback=fx_fallback,
+        merge_gap_seconds=merge_gap,
+        pending=pending,
+        memory_limit=memory_limit,  # type: ignore[arg-type]
         progress=sys.stderr.isatty() if progress is None else progress,
     )
     for w in result.warnings:
         typer.echo(f"fairpay: warning: {w}", err=True)
     below = result.workers[result.workers["below"]]
-    totals = ", ".join(f"{v:,.2f} {k}" for k, v in below.groupby("pay_currency")["top_up"].sum().items()) or "0"
+    totals = (
+        ", ".join(f"{v:,.2f} {k}" for k, v in below.groupby("pay_currency")["top_up"].sum().items()) or "0"
+    )
     typer.echo(f"{len(result.workers)} workers, {len(below)} below the bar; top-up needed: {totals}")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         key = key_file.read_bytes().strip() if key_file else None
-        tables = {"workers": result.workers, "worker_projects": result.worker_projects, "projects": result.projects,
-                  "bars": result.bars}
+        tables = {
+            "workers": result.workers,
+            "worker_projects": result.worker_projects,
+            "projects": result.projects,
+            "bars": result.bars,
+        }
         ledger = result.ledger(previous)
         tables["ledger"] = ledger
         for name, df in tables.items():
@@ -95,8 +150,14 @@ def audit_command(
                 df.to_parquet(target, index=False)
             else:
                 target.write_text(df.to_json(orient="records", indent=1), encoding="utf-8")
-        (out / "summary.json").write_text(json.dumps({k: v for k, v in result.to_dict().items() if k not in (
-            "worker_table",)}, indent=1, default=str), encoding="utf-8")
+        (out / "summary.json").write_text(
+            json.dumps(
+                {k: v for k, v in result.to_dict().items() if k not in ("worker_table",)},
+                indent=1,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
         if bonus_format:
             n = EXPORTERS[bonus_format](ledger, out / f"bonus_{bonus_format}.csv")
             typer.echo(f"bonus file: {out / f'bonus_{bonus_format}.csv'} ({n} workers)")

@@ -17,21 +17,49 @@ def register(app: typer.Typer) -> None:
 
 
 def benchmarks_command(
-    country: Annotated[str | None, typer.Argument(help="Country (KE, KEN, 404, Kenya) or subdivision (IN-MP).")] = None,
-    region: Annotated[str | None, typer.Option("--region", help="ISO 3166-2 subdivision code or name.")] = None,
-    locality: Annotated[str | None, typer.Option("--locality", help="urban, rural, or a city name (e.g. London).")] = None,
-    household: Annotated[str | None, typer.Option("--household", help="typical_family, blended, standard_family, single_adult.")] = None,
-    kind: Annotated[str, typer.Option("--kind", help="living, minimum, or higher (the higher of both).")] = "living",
-    method: Annotated[str | None, typer.Option("--method", help="Ask for one method by name (e.g. campaign_floor).")] = None,
-    year: Annotated[int | None, typer.Option("--year", help="Ignore figures published after this year; with --inflate, the CPI target.")] = None,
-    inflate: Annotated[bool, typer.Option("--inflate/--no-inflate", help="Bring old figures to --year (default: newest CPI year) with the country's CPI.")] = False,
-    currency: Annotated[str | None, typer.Option("--currency", help="Also show the hourly amount in this ISO 4217 currency.")] = None,
+    country: Annotated[
+        str | None, typer.Argument(help="Country (KE, KEN, 404, Kenya) or subdivision (IN-MP).")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="ISO 3166-2 subdivision code or name.")
+    ] = None,
+    locality: Annotated[
+        str | None, typer.Option("--locality", help="urban, rural, or a city name (e.g. London).")
+    ] = None,
+    household: Annotated[
+        str | None,
+        typer.Option("--household", help="typical_family, blended, standard_family, single_adult."),
+    ] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="living, minimum, or higher (the higher of both).")
+    ] = "living",
+    method: Annotated[
+        str | None, typer.Option("--method", help="Ask for one method by name (e.g. campaign_floor).")
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year", help="Ignore figures published after this year; with --inflate, the CPI target."
+        ),
+    ] = None,
+    inflate: Annotated[
+        bool,
+        typer.Option(
+            "--inflate/--no-inflate",
+            help="Bring old figures to --year (default: newest CPI year) with the country's CPI.",
+        ),
+    ] = False,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="Also show the hourly amount in this ISO 4217 currency.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
-    list_: Annotated[bool, typer.Option("--list", help="List coverage: countries x kinds x newest year.")] = False,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List coverage: countries x kinds x newest year.")
+    ] = False,
 ) -> None:
     """Show the living or minimum wage for a place: hourly amount, source, year, hours basis."""
-    from fairpay.wages import benchmarks
     from fairpay.errors import InvalidInputError
+    from fairpay.wages import benchmarks
 
     output.check_format(fmt, ("table", "json"))
     collection = benchmarks()
@@ -43,21 +71,41 @@ def benchmarks_command(
             output.table(
                 "Benchmark coverage (default methods; others only when asked by name)",
                 ["country", "kind", "rows", "newest year", "methods", "other methods", "subdivisions"],
-                [[r["country"], r["kind"], r["rows"], r["newest_year"], ", ".join(r["default_methods"]),
-                  ", ".join(r["other_methods"]), ", ".join(r["subdivisions"])] for r in rows],
+                [
+                    [
+                        r["country"],
+                        r["kind"],
+                        r["rows"],
+                        r["newest_year"],
+                        ", ".join(r["default_methods"]),
+                        ", ".join(r["other_methods"]),
+                        ", ".join(r["subdivisions"]),
+                    ]
+                    for r in rows
+                ],
             )
         return
     if country is None:
         raise InvalidInputError("give a COUNTRY (e.g. KE, Kenya, IN-MP) or --list")
-    bench = collection.bar(country, region, kind=kind, locality=locality, household=household,  # type: ignore[arg-type]
-                           method=method, year=year, inflate=inflate)
+    bench = collection.bar(
+        country,
+        region,
+        kind=kind,
+        locality=locality,
+        household=household,  # type: ignore[arg-type]
+        method=method,
+        year=year,
+        inflate=inflate,
+    )
     result: dict[str, Any] = bench.to_dict()
     if currency:
         from fairpay.units.fx import ExchangeRates
         from fairpay.units.money import normalize_currency
 
         code = normalize_currency(currency)
-        conv = ExchangeRates.bundled().convert(bench.hourly, bench.currency, code, bench.year, fallback="nearest_earlier")
+        conv = ExchangeRates.bundled().convert(
+            bench.hourly, bench.currency, code, bench.year, fallback="nearest_earlier"
+        )
         result["converted"] = {
             "hourly": format(conv.amount.quantize(Decimal("0.0001")), "f"),
             "currency": code,
@@ -70,19 +118,38 @@ def benchmarks_command(
         return
     where = bench.subdivision or bench.country
     lines = [
-        ["hourly", f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour ({bench.kind} wage, prices of {bench.year})"],
+        [
+            "hourly",
+            f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour ({bench.kind} wage, prices of {bench.year})",
+        ],
     ]
     if currency:
         conv_d = result["converted"]
-        lines.append(["converted", f"{Decimal(conv_d['hourly']):,.2f} {conv_d['currency']} per hour (rate of {conv_d['rate_year']})"])
+        lines.append(
+            [
+                "converted",
+                f"{Decimal(conv_d['hourly']):,.2f} {conv_d['currency']} per hour (rate of {conv_d['rate_year']})",
+            ]
+        )
     lines += [
         ["as published", f"{bench.amount:,} {bench.amount_currency} per {bench.period} ({bench.gross_net})"],
-        ["hours basis", "none needed (published per hour)" if bench.hours_basis == "hourly"
-         else f"{bench.hours_per_week} h/week ({bench.hours_basis.replace('_', ' ')})"],
-        ["method", f"{bench.method}" + (f", household {bench.household}" if bench.household else "")
-         + (f", confidence {bench.confidence}" if bench.confidence else "")],
+        [
+            "hours basis",
+            "none needed (published per hour)"
+            if bench.hours_basis == "hourly"
+            else f"{bench.hours_per_week} h/week ({bench.hours_basis.replace('_', ' ')})",
+        ],
+        [
+            "method",
+            f"{bench.method}"
+            + (f", household {bench.household}" if bench.household else "")
+            + (f", confidence {bench.confidence}" if bench.confidence else ""),
+        ],
         ["locality", bench.locality or bench.area or "-"],
-        ["reference year", f"{bench.reference_year} ({bench.age_years} year{'' if bench.age_years == 1 else 's'} old)"],
+        [
+            "reference year",
+            f"{bench.reference_year} ({bench.age_years} year{'' if bench.age_years == 1 else 's'} old)",
+        ],
         ["source", bench.source],
         ["url", bench.url],
     ]

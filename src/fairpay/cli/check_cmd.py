@@ -19,9 +19,13 @@ def register(app: typer.Typer) -> None:
 def check_command(
     spec: Annotated[Path, typer.Argument(help="Project spec: .toml, .yaml/.yml or .json.")],
     fmt: Annotated[str, typer.Option("--format", help="table, json or markdown.")] = "table",
-    margin: Annotated[float | None, typer.Option("--margin", help="Margin above the benchmark, e.g. 0.1 for +10 %.")] = None,
+    margin: Annotated[
+        float | None, typer.Option("--margin", help="Margin above the benchmark, e.g. 0.1 for +10 %.")
+    ] = None,
     benchmark: Annotated[str | None, typer.Option("--benchmark", help="living, minimum or higher.")] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Also write a report: .html, .md or .json.")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write a report: .html, .md or .json.")
+    ] = None,
 ) -> None:
     """Check a project before launch. Exit 0 when every task x place reaches the bar, 1 when any is
     below, 2 for invalid input."""
@@ -60,33 +64,67 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
     rows = []
     for c in result.cells_list:
         where = (c.subdivision or c.country) + (f" ({c.locality})" if c.locality else "")
-        rows.append([
-            c.task, where, f"{c.pay_per_task:.{digits}f} {cur}",
-            f"{c.effective_hourly:,.2f} {c.local_currency}", f"{c.bar_hourly:,.2f} {c.local_currency}",
-            f"{c.ratio:.0%}", "ok" if c.ok else "BELOW",
-            f"{c.required_pay_per_task} {cur}",
-            "" if c.coverage is None else f"{c.coverage:.0%}",
-            "" if c.forecast is None else (f"{c.forecast['share_below']:.0%} ({c.forecast['interval'][0]:.0%}-"
-                                           f"{c.forecast['interval'][1]:.0%})"),
-            f"{c.benchmark.kind}/{c.benchmark.method} {c.benchmark.reference_year}",
-        ])
-    columns = ["task", "place", "pay/task", "effective/h", "bar/h", "ratio", "verdict", "required/task",
-               "pilot workers at bar", "forecast below (90%)", "benchmark"]
+        rows.append(
+            [
+                c.task,
+                where,
+                f"{c.pay_per_task:.{digits}f} {cur}",
+                f"{c.effective_hourly:,.2f} {c.local_currency}",
+                f"{c.bar_hourly:,.2f} {c.local_currency}",
+                f"{c.ratio:.0%}",
+                "ok" if c.ok else "BELOW",
+                f"{c.required_pay_per_task} {cur}",
+                "" if c.coverage is None else f"{c.coverage:.0%}",
+                ""
+                if c.forecast is None
+                else (
+                    f"{c.forecast['share_below']:.0%} ({c.forecast['interval'][0]:.0%}-"
+                    f"{c.forecast['interval'][1]:.0%})"
+                ),
+                f"{c.benchmark.kind}/{c.benchmark.method} {c.benchmark.reference_year}",
+            ]
+        )
+    columns = [
+        "task",
+        "place",
+        "pay/task",
+        "effective/h",
+        "bar/h",
+        "ratio",
+        "verdict",
+        "required/task",
+        "pilot workers at bar",
+        "forecast below (90%)",
+        "benchmark",
+    ]
     if all(c.coverage is None for c in result.cells_list):  # no pilot data: drop both pilot columns
         columns = columns[:8] + columns[10:]
         rows = [r[:8] + r[10:] for r in rows]
     output.table("Per task and place (effective hourly after deductions and unpaid time)", columns, rows)
     b = result.budget
-    typer.echo(f"Budget ({cur}): current {b['current']:,.2f}; compliant per place {b['compliant_per_place']:,.2f} "
-               f"(+{b['increase_per_place']:,.2f}); one uniform rate {b['compliant_uniform']:,.2f} "
-               f"(+{b['increase_uniform']:,.2f})" + (f"; requester fee {b['requester_fee']:.0%} on top" if b["requester_fee"] else ""))
+    typer.echo(
+        f"Budget ({cur}): current {b['current']:,.2f}; compliant per place {b['compliant_per_place']:,.2f} "
+        f"(+{b['increase_per_place']:,.2f}); one uniform rate {b['compliant_uniform']:,.2f} "
+        f"(+{b['increase_uniform']:,.2f})"
+        + (f"; requester fee {b['requester_fee']:.0%} on top" if b["requester_fee"] else "")
+    )
     for t in result.times:
         if t["source"] != "given":
             typer.echo(f"Time for {t['task']!r}: {t['description']}")
     for w in result.warnings:
         typer.echo(f"warning: {w}")
-    typer.echo("Sources: " + "; ".join(sorted({f"{c.subdivision or c.country}: {c.benchmark.source} "
-                                                f"({c.benchmark.reference_year}) {c.benchmark.url}" for c in result.cells_list})))
+    typer.echo(
+        "Sources: "
+        + "; ".join(
+            sorted(
+                {
+                    f"{c.subdivision or c.country}: {c.benchmark.source} "
+                    f"({c.benchmark.reference_year}) {c.benchmark.url}"
+                    for c in result.cells_list
+                }
+            )
+        )
+    )
 
 
 def rate_command(
@@ -99,8 +137,12 @@ def rate_command(
     margin: Annotated[float, typer.Option("--margin", help="Margin above the benchmark.")] = 0.0,
     unpaid_seconds: Annotated[float, typer.Option("--unpaid-seconds", help="Unpaid seconds per task.")] = 0.0,
     rejection_rate: Annotated[float, typer.Option("--rejection-rate", help="Share of work not paid.")] = 0.0,
-    platform_fee: Annotated[float, typer.Option("--platform-fee", help="Share of pay the platform keeps from the worker.")] = 0.0,
-    vendor_margin: Annotated[float, typer.Option("--vendor-margin", help="Share an intermediary keeps.")] = 0.0,
+    platform_fee: Annotated[
+        float, typer.Option("--platform-fee", help="Share of pay the platform keeps from the worker.")
+    ] = 0.0,
+    vendor_margin: Annotated[
+        float, typer.Option("--vendor-margin", help="Share an intermediary keeps.")
+    ] = 0.0,
     payout_fee: Annotated[float, typer.Option("--payout-fee", help="Share lost on payout.")] = 0.0,
     missing_living: Annotated[str, typer.Option("--missing-living", help="error or minimum.")] = "error",
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
@@ -112,21 +154,44 @@ def rate_command(
 
     output.check_format(fmt, ("table", "json"))
     spec = {
-        "name": "rate", "currency": currency,
+        "name": "rate",
+        "currency": currency,
         "tasks": [{"name": "task", "pay_per_task": "0.000001", "seconds": seconds, "volume": 1}],
         "workforce": [{"country": country, "subdivision": region, "locality": locality}],
         "policy": {"benchmark": benchmark, "margin": margin, "missing_living": missing_living},
-        "deductions": {"platform_fee": platform_fee, "vendor_margin": vendor_margin, "payout_fee": payout_fee},
+        "deductions": {
+            "platform_fee": platform_fee,
+            "vendor_margin": vendor_margin,
+            "payout_fee": payout_fee,
+        },
         "unpaid": {"per_task_seconds": unpaid_seconds, "rejection_rate": rejection_rate},
     }
     cell = check(spec).cells_list[0]
     if fmt == "json":
         d = cell.to_dict()
-        typer.echo(json.dumps({k: d[k] for k in ("country", "subdivision", "required_pay_per_task", "pay_currency",
-                                                 "bar_hourly", "local_currency", "seconds_per_task",
-                                                 "unpaid_seconds_per_task", "benchmark")}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    k: d[k]
+                    for k in (
+                        "country",
+                        "subdivision",
+                        "required_pay_per_task",
+                        "pay_currency",
+                        "bar_hourly",
+                        "local_currency",
+                        "seconds_per_task",
+                        "unpaid_seconds_per_task",
+                        "benchmark",
+                    )
+                },
+                indent=2,
+            )
+        )
         return
     b = cell.benchmark
-    typer.echo(f"{cell.required_pay_per_task} {cell.pay_currency} per task reaches the bar of "
-               f"{cell.bar_hourly:,.2f} {cell.local_currency}/h in {cell.subdivision or cell.country} "
-               f"({b.kind} wage, {b.method}, {b.reference_year}; {b.source})")
+    typer.echo(
+        f"{cell.required_pay_per_task} {cell.pay_currency} per task reaches the bar of "
+        f"{cell.bar_hourly:,.2f} {cell.local_currency}/h in {cell.subdivision or cell.country} "
+        f"({b.kind} wage, {b.method}, {b.reference_year}; {b.source})"
+    )

@@ -34,8 +34,8 @@ def status_command(
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Each table: origin (user/cache/bundled), source, vintage, age, rows, countries, staleness."""
-    from fairpay.tables import store as cache
     from fairpay.tables import sources
+    from fairpay.tables import store as cache
 
     output.check_format(fmt, ("table", "json"))
     entries = sources.status()
@@ -46,8 +46,16 @@ def status_command(
         f"fairpay data (user folder: {cache.data_dir()})",
         ["table", "origin", "source", "vintage", "age (days)", "rows", "countries", "stale"],
         [
-            [e["kind"], e["origin"], e["url"] or e["source"], e["vintage"],
-             "" if e["age_days"] is None else e["age_days"], e["rows"], e["countries"], e["stale"]]
+            [
+                e["kind"],
+                e["origin"],
+                e["url"] or e["source"],
+                e["vintage"],
+                "" if e["age_days"] is None else e["age_days"],
+                e["rows"],
+                e["countries"],
+                e["stale"],
+            ]
             for e in entries
         ],
     )
@@ -58,14 +66,22 @@ def status_command(
 
 @data_app.command("update")
 def update_command(
-    source: Annotated[list[str] | None, typer.Option("--source", help="worldbank, ilostat or ecb (repeatable; default: all).")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Fetch from this base URL instead of the public one (a mirror).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="worldbank, ilostat or ecb (repeatable; default: all)."),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="Fetch from this base URL instead of the public one (a mirror)."),
+    ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Read timeout per request, seconds.")] = 60.0,
-    retries: Annotated[int, typer.Option("--retries", help="Retries after a connection error, 429 or 5xx.")] = 3,
+    retries: Annotated[
+        int, typer.Option("--retries", help="Retries after a connection error, 429 or 5xx.")
+    ] = 3,
 ) -> None:
     """Refresh tables from the open sources; a failure keeps the previous data (exit 2)."""
-    from fairpay.tables import sources
     from fairpay.errors import InvalidInputError
+    from fairpay.tables import sources
     from fairpay.tables.sources import http
 
     if timeout <= 0 or retries < 0:
@@ -105,16 +121,20 @@ def import_command(
 
 @data_app.command("reset")
 def reset_command(
-    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only this table (repeatable; default: all).")] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="Only this table (repeatable; default: all).")
+    ] = None,
     keep_user: Annotated[bool, typer.Option("--keep-user", help="Keep imported user tables.")] = False,
 ) -> None:
     """Delete refreshed (and imported) tables: the bundled snapshot applies again."""
+    from fairpay.errors import InvalidInputError
     from fairpay.tables import load as data
     from fairpay.tables import sources
-    from fairpay.errors import InvalidInputError
 
     for k in kind or []:
         if k not in data.TABLES:
             raise InvalidInputError(f"unknown table {k!r}; expected one of: {', '.join(data.TABLES)}")
     removed = sources.reset(kind, user=not keep_user)
-    typer.echo(f"removed {len(removed)} file(s)" + (": " + ", ".join(p.name for p in removed) if removed else ""))
+    typer.echo(
+        f"removed {len(removed)} file(s)" + (": " + ", ".join(p.name for p in removed) if removed else "")
+    )

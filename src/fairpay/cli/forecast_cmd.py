@@ -55,8 +55,14 @@ def run(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ForecastWarning)  # the notes are printed below
             fc = forecast_coverage(
-                df, rate, bar, seconds_column=column, worker_column=worker_column,
-                order_column=order_column, level=level, seed=seed,
+                df,
+                rate,
+                bar,
+                seconds_column=column,
+                worker_column=worker_column,
+                order_column=order_column,
+                level=level,
+                seed=seed,
                 production_tasks=production_tasks,
             )
         out: dict[str, Any] = {"file": str(pilot), "forecast": fc.to_dict()}
@@ -83,10 +89,19 @@ def forecast_command(
     bar: Annotated[float, typer.Option("--bar", help="Hourly wage bar, same currency as --rate.")],
     column: Annotated[str, typer.Option("--column", help="Duration column, seconds.")] = "seconds",
     worker_column: Annotated[str, typer.Option("--worker-column", help="Worker id column.")] = "worker_id",
-    order_column: Annotated[str | None, typer.Option("--order-column", help="Order/time column (numbers or ISO 8601); row order if absent.")] = None,
-    target: Annotated[float | None, typer.Option("--target", help="Acceptable share below the bar, e.g. 0.1; exit 1 if exceeded.")] = None,
+    order_column: Annotated[
+        str | None,
+        typer.Option("--order-column", help="Order/time column (numbers or ISO 8601); row order if absent."),
+    ] = None,
+    target: Annotated[
+        float | None,
+        typer.Option("--target", help="Acceptable share below the bar, e.g. 0.1; exit 1 if exceeded."),
+    ] = None,
     level: Annotated[float, typer.Option("--level", help="Interval coverage.")] = 0.9,
-    production_tasks: Annotated[int | None, typer.Option("--production-tasks", help="Tasks in the production batch (models returning workers).")] = None,
+    production_tasks: Annotated[
+        int | None,
+        typer.Option("--production-tasks", help="Tasks in the production batch (models returning workers)."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
@@ -94,24 +109,35 @@ def forecast_command(
     from fairpay.cli import output
 
     output.check_format(fmt, ("table", "json"))
-    out, code = run(pilot, rate, bar, column, worker_column, order_column, target, level,
-                    production_tasks, seed)
+    out, code = run(
+        pilot, rate, bar, column, worker_column, order_column, target, level, production_tasks, seed
+    )
     fc = out["forecast"]
     if fmt == "json":
         typer.echo(json.dumps(out, indent=2))
     else:
         lo, hi = fc["interval"]
         rows = [
-            ["share below the bar", f"{fc['share_below']:.1%}  ({fc['level']:.0%} interval {lo:.1%} to {hi:.1%})"],
-            ["break-even time", f"{fc['threshold_seconds']:.1f} s median per task (rate {fc['rate']:g} x 3600 / bar {fc['bar']:g})"],
+            [
+                "share below the bar",
+                f"{fc['share_below']:.1%}  ({fc['level']:.0%} interval {lo:.1%} to {hi:.1%})",
+            ],
+            [
+                "break-even time",
+                f"{fc['threshold_seconds']:.1f} s median per task (rate {fc['rate']:g} x 3600 / bar {fc['bar']:g})",
+            ],
             ["pilot", f"{fc['n_workers']} workers, {fc['n_tasks']} tasks"],
             ["naive (pooled tasks)", f"{fc['baseline_share']:.1%}"],
         ]
         rows += [[f"  {name}", f"{shift:+.1f} pp"] for name, shift in fc["effects"]]
         if "target" in out:
             upper = out["rate_for_target_upper"] or "n/a (pilot too small)"
-            rows.append([f"rate for <= {out['target']:.0%} below",
-                         f"{out['rate_for_target']} (forecast), {upper} (upper bound)"])
+            rows.append(
+                [
+                    f"rate for <= {out['target']:.0%} below",
+                    f"{out['rate_for_target']} (forecast), {upper} (upper bound)",
+                ]
+            )
         rows += [["note", n] for n in fc["warnings"]]
         output.table(f"Forecast for {out['file']}", ["", "value"], rows, show_header=False)
     if code:

@@ -15,7 +15,9 @@ def check_format(fmt: str, allowed: Sequence[str]) -> None:
         raise InvalidInputError(f"--format {fmt!r} is not one of {', '.join(allowed)}")
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, show_header: bool = True) -> None:
+def table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, show_header: bool = True
+) -> None:
     """Print a table to stdout; plain text when stdout is not a terminal (wraps at 200 columns)."""
     from rich.console import Console
     from rich.table import Table

@@ -15,7 +15,6 @@ from typing import Any
 import typer
 
 from fairpay.cli import output
-
 from fairpay.errors import InvalidInputError
 
 
@@ -59,7 +58,9 @@ def run(
     if fmt not in ("table", "json"):
         raise InvalidInputError(f"--format: got {fmt!r}; expected 'table' or 'json'")
     if (pay is None) != (bar is None):
-        raise InvalidInputError("--pay and --bar go together: pay per task and hourly bar in the same currency")
+        raise InvalidInputError(
+            "--pay and --bar go together: pay per task and hourly bar in the same currency"
+        )
     df = output.read_pilot_csv(pilot)
     kwargs: dict[str, Any] = {"column": column, "worker_column": worker_column}
     try:
@@ -67,8 +68,12 @@ def run(
         advice = timing.pilot_size_needed(df, statistic=statistic, confidence=confidence, seed=seed, **kwargs)
     except InvalidInputError as exc:
         raise InvalidInputError(f"{pilot}: {exc}") from None
-    out: dict[str, Any] = {"file": str(pilot), "estimate": est.to_dict(), "advice": advice.advice,
-                           "workers_needed": advice.workers_needed}
+    out: dict[str, Any] = {
+        "file": str(pilot),
+        "estimate": est.to_dict(),
+        "advice": advice.advice,
+        "workers_needed": advice.workers_needed,
+    }
     code = 0
     if pay is not None and bar is not None:
         p, b = _decimal(pay, "--pay"), _decimal(bar, "--bar")
@@ -92,14 +97,24 @@ def run(
         }
         code = 0 if reaches else 1
         if forecast:
-            out["forecast"] = _forecast(df, p, b, overhead, column, worker_column, order_column, production_tasks)
+            out["forecast"] = _forecast(
+                df, p, b, overhead, column, worker_column, order_column, production_tasks
+            )
     elif forecast:
         raise InvalidInputError("--forecast needs --pay and --bar")
     return out, code
 
 
-def _forecast(df: Any, pay: Decimal, bar: Decimal, overhead: float, column: str, worker_column: str | None,
-              order_column: str | None, production_tasks: int | None) -> dict[str, Any]:
+def _forecast(
+    df: Any,
+    pay: Decimal,
+    bar: Decimal,
+    overhead: float,
+    column: str,
+    worker_column: str | None,
+    order_column: str | None,
+    production_tasks: int | None,
+) -> dict[str, Any]:
     """Production forecast (fairpay.worktime.forecast) of the share below the bar; unpaid seconds enter as
     an equivalent rate: below when median time > pay x 3600 / bar - overhead."""
     from fairpay.worktime.forecast import forecast_coverage
@@ -109,10 +124,22 @@ def _forecast(df: Any, pay: Decimal, bar: Decimal, overhead: float, column: str,
     threshold = float(pay) * 3600 / float(bar) - overhead
     if threshold <= 0:
         raise InvalidInputError("--forecast: with this overhead no worker can reach the bar at this pay")
-    fc = forecast_coverage(df, threshold / 3600, 1.0, seconds_column=column, worker_column=worker_column,
-                           order_column=order_column, production_tasks=production_tasks)
-    return {"share_below": fc.share_below, "interval": list(fc.interval), "level": fc.level,
-            "effects": [list(e) for e in fc.effects], "warnings": list(fc.warnings)}
+    fc = forecast_coverage(
+        df,
+        threshold / 3600,
+        1.0,
+        seconds_column=column,
+        worker_column=worker_column,
+        order_column=order_column,
+        production_tasks=production_tasks,
+    )
+    return {
+        "share_below": fc.share_below,
+        "interval": list(fc.interval),
+        "level": fc.level,
+        "effects": [list(e) for e in fc.effects],
+        "warnings": list(fc.warnings),
+    }
 
 
 def _up4(x: float) -> str:
@@ -148,9 +175,11 @@ def _table(out: dict[str, Any]) -> str:
             lines.append(f"UNDERPAID at the {e['statistic']} time")
     if "forecast" in out:
         f = out["forecast"]
-        lines.append(f"forecast: {f['share_below']:.0%} of production workers below the bar "
-                     f"({f['level']:.0%} interval {f['interval'][0]:.0%}-{f['interval'][1]:.0%}); effects: "
-                     + ", ".join(f"{name} {shift:+.1f} pp" for name, shift in f["effects"]))
+        lines.append(
+            f"forecast: {f['share_below']:.0%} of production workers below the bar "
+            f"({f['level']:.0%} interval {f['interval'][0]:.0%}-{f['interval'][1]:.0%}); effects: "
+            + ", ".join(f"{name} {shift:+.1f} pp" for name, shift in f["effects"])
+        )
     lines.append(f"advice: {out['advice']}")
     lines.extend(f"warning: {w}" for w in e["warnings"])
     return "\n".join(lines)
@@ -163,21 +192,48 @@ def register(app: typer.Typer) -> None:
     def time_command(
         pilot: Path = typer.Argument(..., help="Pilot CSV, one row per task."),
         column: str = typer.Option("seconds", "--column", help="Column with seconds per task."),
-        worker_column: str | None = typer.Option(None, "--worker-column", help="Column with worker ids (per-worker medians)."),
-        statistic: str = typer.Option("p75", "--statistic", help="p75 (default), pNN, median, mean or trimmed_mean."),
+        worker_column: str | None = typer.Option(
+            None, "--worker-column", help="Column with worker ids (per-worker medians)."
+        ),
+        statistic: str = typer.Option(
+            "p75", "--statistic", help="p75 (default), pNN, median, mean or trimmed_mean."
+        ),
         confidence: float = typer.Option(0.95, "--confidence", help="Confidence level of the bootstrap CI."),
         pay: str | None = typer.Option(None, "--pay", help="Pay per task (same currency as --bar)."),
         bar: str | None = typer.Option(None, "--bar", help="Hourly bar, e.g. a living wage per hour."),
-        overhead: float = typer.Option(0.0, "--overhead", help="Unpaid seconds per task to add (instructions, search)."),
+        overhead: float = typer.Option(
+            0.0, "--overhead", help="Unpaid seconds per task to add (instructions, search)."
+        ),
         seed: int = typer.Option(0, "--seed", help="Bootstrap seed (results are reproducible)."),
         fmt: str = typer.Option("table", "--format", help="table or json."),
-        forecast: bool = typer.Option(False, "--forecast", help="With --pay/--bar: forecast the share of production workers below the bar."),
-        order_column: str | None = typer.Option(None, "--order-column", help="Column giving task order (for learning effects)."),
-        production_tasks: int | None = typer.Option(None, "--production-tasks", help="Tasks in the production batch."),
+        forecast: bool = typer.Option(
+            False,
+            "--forecast",
+            help="With --pay/--bar: forecast the share of production workers below the bar.",
+        ),
+        order_column: str | None = typer.Option(
+            None, "--order-column", help="Column giving task order (for learning effects)."
+        ),
+        production_tasks: int | None = typer.Option(
+            None, "--production-tasks", help="Tasks in the production batch."
+        ),
     ) -> None:
         """Estimate time per task from a pilot (statistic + CI), coverage of a pay, pilot-size advice."""
-        out, code = run(pilot, column, worker_column, statistic, confidence, pay, bar, overhead, seed, fmt,
-                        forecast, order_column, production_tasks)
+        out, code = run(
+            pilot,
+            column,
+            worker_column,
+            statistic,
+            confidence,
+            pay,
+            bar,
+            overhead,
+            seed,
+            fmt,
+            forecast,
+            order_column,
+            production_tasks,
+        )
         typer.echo(json.dumps(out, indent=2) if fmt == "json" else _table(out))
         if code:
             raise typer.Exit(code)

@@ -34,12 +34,12 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fairpay.wages import Benchmark, Benchmarks, _Row
 from fairpay.errors import InvalidInputError, SpecError
+from fairpay.prelaunch.spec import BenchmarkOverride, Policy, Project, Task, load_project, parse_project
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
 from fairpay.units.places import Place
-from fairpay.prelaunch.spec import BenchmarkOverride, Policy, Project, Task, load_project, parse_project
+from fairpay.wages import Benchmark, Benchmarks, _Row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,8 +120,11 @@ class Cell:
             "shortfall_hourly_pay": _f(self.shortfall_hourly_pay, 4),
             "required_pay_per_task": float(self.required_pay_per_task),
             "pay_currency": self.pay_currency,
-            "fx": {"rate": _f(self.fx_rate, 8), "year": self.fx_year,
-                   "pair": f"{self.pay_currency}->{self.local_currency}"},
+            "fx": {
+                "rate": _f(self.fx_rate, 8),
+                "year": self.fx_year,
+                "pair": f"{self.pay_currency}->{self.local_currency}",
+            },
             "coverage": self.coverage,
             "forecast": self.forecast,
             "benchmark": {
@@ -223,7 +226,9 @@ def check(
     pol = _merge_policy(proj.policy, policy)
     collection = benchmarks if benchmarks is not None else Benchmarks.bundled()
     if proj.benchmark_overrides:
-        collection = collection.with_rows(_override_row(o, collection.current_year) for o in proj.benchmark_overrides)
+        collection = collection.with_rows(
+            _override_row(o, collection.current_year) for o in proj.benchmark_overrides
+        )
     rates = ExchangeRates.bundled()
     times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks}
     shares = proj.shares()
@@ -231,8 +236,13 @@ def check(
     for w in proj.workforce:
         key = (w.country, w.subdivision, w.locality)
         bars[key] = collection.bar(
-            Place(w.country, w.subdivision), kind=pol.benchmark, locality=w.locality, household=pol.household,
-            method=pol.method, inflate=pol.inflate, missing_living=pol.missing_living,
+            Place(w.country, w.subdivision),
+            kind=pol.benchmark,
+            locality=w.locality,
+            household=pol.household,
+            method=pol.method,
+            inflate=pol.inflate,
+            missing_living=pol.missing_living,
         )
     cells: list[Cell] = []
     warnings: list[str] = []
@@ -256,10 +266,17 @@ def check(
         budget=_budget(proj, cells),
         warnings=tuple(dict.fromkeys(warnings)),
         policy=pol.model_dump(),
-        times=tuple({"task": name, "seconds": float(t.seconds), "source": t.source, "description": t.description,
-                     **({"estimate": t.estimate.to_dict()} if t.estimate is not None else {}),
-                     **({"per_worker": list(t.per_worker)} if t.per_worker else {})}
-                    for name, t in times.items()),
+        times=tuple(
+            {
+                "task": name,
+                "seconds": float(t.seconds),
+                "source": t.source,
+                "description": t.description,
+                **({"estimate": t.estimate.to_dict()} if t.estimate is not None else {}),
+                **({"per_worker": list(t.per_worker)} if t.per_worker else {}),
+            }
+            for name, t in times.items()
+        ),
     )
 
 
@@ -328,7 +345,8 @@ def _override_row(o: BenchmarkOverride, current_year: int) -> _Row:
         hours_per_week=o.hours_per_week,
         reference_year=o.reference_year or current_year,
         confidence=None,
-        source=o.source + ("" if o.reference_year else f" (no reference year given; taken as {current_year})"),
+        source=o.source
+        + ("" if o.reference_year else f" (no reference year given; taken as {current_year})"),
         url=o.url or "(none given)",
         origin="override",
         scope="national" if o.kind == "minimum" else None,
@@ -359,8 +377,10 @@ def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTi
     else:
         per_worker = tuple(float(x) for x in values)
     unit = f"{est.n_workers} workers' medians" if est.per_worker else f"{est.n} samples"
-    desc = (f"{est.value:.1f} s per task: {statistic} of {unit} from {where} "
-            f"({int(est.confidence * 100)}% CI {est.ci_low:.1f}-{est.ci_high:.1f} s)")
+    desc = (
+        f"{est.value:.1f} s per task: {statistic} of {unit} from {where} "
+        f"({int(est.confidence * 100)}% CI {est.ci_low:.1f}-{est.ci_high:.1f} s)"
+    )
     pilot = {"seconds": list(values), "worker_id": list(workers)} if workers is not None else None
     return TaskTime(Decimal(repr(est.value)), origin, desc, per_worker, est, pilot)
 
@@ -376,8 +396,9 @@ def read_pilot(path: Path, column: str, worker_column: str | None) -> tuple[list
         cols = reader.fieldnames or []
         missing = [c for c in (column, worker_column) if c and c not in cols]
         if missing:
-            raise SpecError(f"pilot file {path}: no column {', '.join(map(repr, missing))} "
-                            f"(columns: {', '.join(cols)})")
+            raise SpecError(
+                f"pilot file {path}: no column {', '.join(map(repr, missing))} (columns: {', '.join(cols)})"
+            )
         values: list[float] = []
         workers: list[str] = []
         problems: list[str] = []
@@ -426,8 +447,10 @@ def _forecast_for(model: Any, cell: Cell) -> dict[str, Any]:
     """The forecast for one place: a worker is below the bar when their median time exceeds
     ``n x fx x (1 - r) x 3600 / b - o`` seconds; with the model's bar of 1/h that threshold is the
     equivalent rate x 3600."""
-    threshold = (cell.net_pay_per_task * cell.fx_rate * (1 - cell.lost_share) * 3600 / cell.bar_hourly
-                 - cell.unpaid_seconds_per_task)
+    threshold = (
+        cell.net_pay_per_task * cell.fx_rate * (1 - cell.lost_share) * 3600 / cell.bar_hourly
+        - cell.unpaid_seconds_per_task
+    )
     if threshold <= 0:
         share, interval = 1.0, (1.0, 1.0)
     else:
@@ -442,10 +465,22 @@ def _forecast_for(model: Any, cell: Cell) -> dict[str, Any]:
     }
 
 
-def _cell(proj: Project, pol: Policy, task: Task, tt: TaskTime, country: str, subdivision: str | None,
-          locality: str | None, share: Decimal, bench: Benchmark, rates: ExchangeRates) -> Cell:
+def _cell(
+    proj: Project,
+    pol: Policy,
+    task: Task,
+    tt: TaskTime,
+    country: str,
+    subdivision: str | None,
+    locality: str | None,
+    share: Decimal,
+    bench: Benchmark,
+    rates: ExchangeRates,
+) -> Cell:
     with localcontext(prec=_PREC):
-        conv = rates.convert(Decimal(1), proj.currency, bench.currency, bench.year, fallback="nearest_earlier")
+        conv = rates.convert(
+            Decimal(1), proj.currency, bench.currency, bench.year, fallback="nearest_earlier"
+        )
         fx = conv.rate
         keep = proj.deductions.keep
         r = proj.unpaid.lost_share
@@ -464,15 +499,34 @@ def _cell(proj: Project, pol: Policy, task: Task, tt: TaskTime, country: str, su
 
             cov = coverage(list(tt.per_worker), n * fx * (1 - r), b, overhead_seconds=o)
         return Cell(
-            task=task.name, country=country, subdivision=subdivision, locality=locality, share=share,
-            volume=Decimal(task.volume) * share, pay_per_task=pay, pay_currency=proj.currency,
-            net_pay_per_task=n, seconds_per_task=t, unpaid_seconds_per_task=o, lost_share=r,
-            local_currency=bench.currency, fx_rate=fx, fx_year=conv.year_used,
-            effective_hourly=w, benchmark_hourly=bench.hourly, bar_hourly=b, ratio=w / b, ok=ok,
-            shortfall_hourly=shortfall, shortfall_hourly_pay=shortfall / fx,
+            task=task.name,
+            country=country,
+            subdivision=subdivision,
+            locality=locality,
+            share=share,
+            volume=Decimal(task.volume) * share,
+            pay_per_task=pay,
+            pay_currency=proj.currency,
+            net_pay_per_task=n,
+            seconds_per_task=t,
+            unpaid_seconds_per_task=o,
+            lost_share=r,
+            local_currency=bench.currency,
+            fx_rate=fx,
+            fx_year=conv.year_used,
+            effective_hourly=w,
+            benchmark_hourly=bench.hourly,
+            bar_hourly=b,
+            ratio=w / b,
+            ok=ok,
+            shortfall_hourly=shortfall,
+            shortfall_hourly_pay=shortfall / fx,
             required_pay_per_task=round_up(exact_required, proj.currency),
-            benchmark=bench, time_source=tt.description, coverage=cov,
-            adjustments=conv.adjustments + ((f"margin above the benchmark: {pol.margin:g}",) if pol.margin else ()),
+            benchmark=bench,
+            time_source=tt.description,
+            coverage=cov,
+            adjustments=conv.adjustments
+            + ((f"margin above the benchmark: {pol.margin:g}",) if pol.margin else ()),
         )
 
 
@@ -490,13 +544,17 @@ def _budget(proj: Project, cells: Sequence[Cell]) -> dict[str, Any]:
         totals["current"] += current
         totals["compliant_per_place"] += per_place
         totals["compliant_uniform"] += uni
-        per_task.append({
-            "task": task.name, "volume": task.volume, "pay_per_task": float(task.pay_per_task),
-            "uniform_rate": float(uniform),
-            "current": float(round_up(current, cur)),
-            "compliant_per_place": float(round_up(per_place, cur)),
-            "compliant_uniform": float(round_up(uni, cur)),
-        })
+        per_task.append(
+            {
+                "task": task.name,
+                "volume": task.volume,
+                "pay_per_task": float(task.pay_per_task),
+                "uniform_rate": float(uniform),
+                "current": float(round_up(current, cur)),
+                "compliant_per_place": float(round_up(per_place, cur)),
+                "compliant_uniform": float(round_up(uni, cur)),
+            }
+        )
     out: dict[str, Any] = {"currency": cur, "requester_fee": float(fee), "tasks": per_task}
     for key, value in totals.items():
         out[key] = float(round_up(value, cur))
@@ -511,10 +569,14 @@ def _benchmark_warnings(b: Benchmark) -> list[str]:
     out = [f"{where}: {a}" for a in b.adjustments if a.startswith("no living wage")]
     out += [f"{where}: {f}" for f in b.fallbacks]
     if b.age_years > STALE_YEARS:
-        out.append(f"{where}: benchmark is {b.age_years} years old ({b.method}, {b.reference_year})"
-                   + (" and was inflated with CPI" if any(a.startswith("inflated") for a in b.adjustments) else ""))
+        out.append(
+            f"{where}: benchmark is {b.age_years} years old ({b.method}, {b.reference_year})"
+            + (" and was inflated with CPI" if any(a.startswith("inflated") for a in b.adjustments) else "")
+        )
     if b.confidence == "low":
         out.append(f"{where}: benchmark confidence is low ({b.source})")
     if b.gross_net == "net":
-        out.append(f"{where}: benchmark is a net figure; gross pay must be higher to leave this much after tax")
+        out.append(
+            f"{where}: benchmark is a net figure; gross pay must be higher to leave this much after tax"
+        )
     return out

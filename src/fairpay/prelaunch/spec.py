@@ -63,8 +63,10 @@ class Unpaid(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Unpaid:
         if self.onboarding_minutes > 0 and self.tasks_per_worker is None:
-            raise ValueError("onboarding_minutes needs tasks_per_worker (how many tasks one worker does, "
-                             "to spread the one-off time over)")
+            raise ValueError(
+                "onboarding_minutes needs tasks_per_worker (how many tasks one worker does, "
+                "to spread the one-off time over)"
+            )
         if self.rejection_rate + self.return_rate >= 1:
             raise ValueError("rejection_rate + return_rate must be below 1 (otherwise no work is paid)")
         return self
@@ -97,7 +99,8 @@ class Policy(_Model):
     @classmethod
     def _statistic(cls, value: str) -> str:
         ok = value in ("median", "mean", "trimmed_mean") or (
-            value.startswith("p") and value[1:].replace(".", "", 1).isdigit() and 0 < float(value[1:]) < 100)
+            value.startswith("p") and value[1:].replace(".", "", 1).isdigit() and 0 < float(value[1:]) < 100
+        )
         if not ok:
             raise ValueError(f"statistic {value!r} must be median, mean, trimmed_mean or pNN (e.g. p75)")
         return value
@@ -127,8 +130,9 @@ class Task(_Model):
     def _one_time_source(self) -> Task:
         given = [k for k in ("seconds", "times", "pilot") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of seconds, times or pilot "
-                             f"(got {', '.join(given) if given else 'none'})")
+            raise ValueError(
+                f"give exactly one of seconds, times or pilot (got {', '.join(given) if given else 'none'})"
+            )
         if self.times is not None and not self.times:
             raise ValueError("times must not be empty")
         return self
@@ -175,8 +179,6 @@ class BenchmarkOverride(_Model):
         return self
 
 
-
-
 class Project(_Model):
     """A data-enrichment project as the pre-launch check sees it."""
 
@@ -188,7 +190,9 @@ class Project(_Model):
     unpaid: Unpaid = Unpaid()
     policy: Policy = Policy()
     benchmark_overrides: list[BenchmarkOverride] = []
-    base_dir: str | None = Field(default=None, exclude=True, description="folder that relative pilot paths start from")
+    base_dir: str | None = Field(
+        default=None, exclude=True, description="folder that relative pilot paths start from"
+    )
 
     @field_validator("currency")
     @classmethod
@@ -239,7 +243,9 @@ def parse_project(data: dict[str, Any], *, source: str = "project", base_dir: st
             raise SpecError(f"{source}: [project] must be a table with name and currency")
         clash = set(info) & set(flat)
         if clash:
-            raise SpecError(f"{source}: {', '.join(sorted(clash))} given both in [project] and at the top level")
+            raise SpecError(
+                f"{source}: {', '.join(sorted(clash))} given both in [project] and at the top level"
+            )
         flat.update(info)
     if base_dir is not None:
         flat["base_dir"] = base_dir
@@ -261,7 +267,11 @@ def _describe(exc: ValidationError) -> str:
         elif err["type"] == "missing":
             msg = "required field is missing"
         got = err.get("input")
-        shown = f" (got {got!r})" if err["type"] not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list)) else ""
+        shown = (
+            f" (got {got!r})"
+            if err["type"] not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list))
+            else ""
+        )
         parts.append(f"{loc or 'spec'}: {msg}{shown}")
     return "; ".join(parts)
 
@@ -292,5 +302,7 @@ def load_project(path: str | Path) -> Project:
     except SpecError:
         raise
     except Exception as exc:  # parser errors: tomllib/yaml/json each have their own class
-        raise SpecError(f"{p}: not valid {suffix.lstrip('.').upper()}: {' '.join(str(exc).split())}") from None
+        raise SpecError(
+            f"{p}: not valid {suffix.lstrip('.').upper()}: {' '.join(str(exc).split())}"
+        ) from None
     return parse_project(data, source=str(p), base_dir=str(p.parent))

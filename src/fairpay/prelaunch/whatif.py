@@ -22,8 +22,8 @@ from fairpay.errors import InvalidInputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from fairpay.wages import Benchmarks
     from fairpay.prelaunch.spec import Policy, Project
+    from fairpay.wages import Benchmarks
 
 
 def what_if(
@@ -46,8 +46,8 @@ def what_if(
     import numpy as np
     import pandas as pd
 
-    from fairpay.units.money import round_up
     from fairpay.prelaunch.check import _required_exact, check
+    from fairpay.units.money import round_up
 
     if pays is not None and scale is not None:
         raise InvalidInputError("give pays or scale, not both")
@@ -68,8 +68,19 @@ def what_if(
 
     n_c, n_m, n_p = len(cells), len(margin_list), levels.size
     # per cell: pay -> effective hourly factor, and the unmargined bar
-    factor = np.array([float(c.net_pay_per_task / c.pay_per_task * c.fx_rate * (1 - c.lost_share) * 3600
-                             / (c.seconds_per_task + c.unpaid_seconds_per_task)) for c in cells])
+    factor = np.array(
+        [
+            float(
+                c.net_pay_per_task
+                / c.pay_per_task
+                * c.fx_rate
+                * (1 - c.lost_share)
+                * 3600
+                / (c.seconds_per_task + c.unpaid_seconds_per_task)
+            )
+            for c in cells
+        ]
+    )
     bench = np.array([float(c.benchmark_hourly) for c in cells])
     own_pay = np.array([float(c.pay_per_task) for c in cells])
     required = np.empty((n_c, n_m))  # rounded up: what to pay
@@ -78,7 +89,9 @@ def what_if(
         keep = c.net_pay_per_task / c.pay_per_task
         for j, m in enumerate(margin_list):
             b = c.benchmark_hourly * (1 + Decimal(repr(m)))
-            exact = _required_exact(b, c.seconds_per_task, c.unpaid_seconds_per_task, c.lost_share, keep, c.fx_rate)
+            exact = _required_exact(
+                b, c.seconds_per_task, c.unpaid_seconds_per_task, c.lost_share, keep, c.fx_rate
+            )
             exact_req[i, j] = float(exact)
             required[i, j] = float(round_up(exact, result.pay_currency))
     pay = (own_pay[:, None] * levels[None, :]) if scale is not None else np.broadcast_to(levels, (n_c, n_p))
@@ -92,18 +105,20 @@ def what_if(
     def per_cell(values: list[Any]) -> np.ndarray:
         return np.repeat(np.asarray(values, dtype=object), n_m * n_p)
 
-    return pd.DataFrame({
-        "task": per_cell([c.task for c in cells]),
-        "country": per_cell([c.country for c in cells]),
-        "subdivision": per_cell([c.subdivision for c in cells]),
-        "locality": per_cell([c.locality for c in cells]),
-        "pay_per_task": pay3.reshape(size),
-        "margin": margin3.reshape(size),
-        "effective_hourly": w.reshape(size),
-        "bar_hourly": bar.reshape(size),
-        "local_currency": per_cell([c.local_currency for c in cells]),
-        "ratio": (w / bar).reshape(size),
-        "ok": ok.reshape(size),
-        "required_pay_per_task": np.broadcast_to(required[:, :, None], (n_c, n_m, n_p)).reshape(size),
-        "pay_currency": result.pay_currency,
-    })
+    return pd.DataFrame(
+        {
+            "task": per_cell([c.task for c in cells]),
+            "country": per_cell([c.country for c in cells]),
+            "subdivision": per_cell([c.subdivision for c in cells]),
+            "locality": per_cell([c.locality for c in cells]),
+            "pay_per_task": pay3.reshape(size),
+            "margin": margin3.reshape(size),
+            "effective_hourly": w.reshape(size),
+            "bar_hourly": bar.reshape(size),
+            "local_currency": per_cell([c.local_currency for c in cells]),
+            "ratio": (w / bar).reshape(size),
+            "ok": ok.reshape(size),
+            "required_pay_per_task": np.broadcast_to(required[:, :, None], (n_c, n_m, n_p)).reshape(size),
+            "pay_currency": result.pay_currency,
+        }
+    )

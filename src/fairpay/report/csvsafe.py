@@ -68,8 +68,9 @@ def safe_csv_row(values: Iterable[Any]) -> list[str]:
     return [safe_csv_cell(v) for v in values]
 
 
-def write_safe_csv(rows: Iterable[Iterable[Any]], path: str | Path | None = None, *,
-                   header: Iterable[Any] | None = None) -> str:
+def write_safe_csv(
+    rows: Iterable[Iterable[Any]], path: str | Path | None = None, *, header: Iterable[Any] | None = None
+) -> str:
     """Write rows (and an optional header) as CSV with every cell neutralised; return the text.
 
     Quoting is the ``csv`` module's (minimal, ``\\n`` line ends), so the output is byte-stable.

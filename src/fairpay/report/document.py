@@ -29,8 +29,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fairpay.report.csvsafe import safe_csv_cell  # noqa: F401  (re-exported: fairpay.report.document.safe_csv_cell)
 from fairpay.errors import InvalidInputError
+from fairpay.report.csvsafe import safe_csv_cell  # noqa: F401  (re-exported: fairpay.report.document.safe_csv_cell)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -40,17 +40,24 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Frameworks the transparency section follows (cited in every report).
 FRAMEWORKS: tuple[dict[str, str], ...] = (
-    {"name": "Partnership on AI - Vendor Engagement Guidance & Transparency Template",
-     "url": "https://partnershiponai.org/protecting-ais-essential-workers-introducing-our-vendor-engagement-guidance-"
-            "transparency-template"},
-    {"name": "Fairwork Cloudwork Principles - Principle 1: Fair Pay (1.2: paid at least the local minimum wage; "
-             "for piece-rate work, the vast majority of workers)",
-     "url": "https://fair.work/en/principles/cw01"},
+    {
+        "name": "Partnership on AI - Vendor Engagement Guidance & Transparency Template",
+        "url": "https://partnershiponai.org/protecting-ais-essential-workers-introducing-our-vendor-engagement-guidance-"
+        "transparency-template",
+    },
+    {
+        "name": "Fairwork Cloudwork Principles - Principle 1: Fair Pay (1.2: paid at least the local minimum wage; "
+        "for piece-rate work, the vast majority of workers)",
+        "url": "https://fair.work/en/principles/cw01",
+    },
 )
 #: Most workers listed one by one in an audit report (the rest are counted).
 MAX_WORKER_ROWS = 100
-_KIND_TEXT = {"living": "the living wage", "minimum": "the minimum wage",
-              "higher": "the higher of the living wage and the minimum wage"}
+_KIND_TEXT = {
+    "living": "the living wage",
+    "minimum": "the minimum wage",
+    "higher": "the higher of the living wage and the minimum wage",
+}
 _DATA_TABLES = ("living_wages", "minimum_wages", "minimum_wages_ilostat", "exchange_rates", "cpi")
 
 
@@ -80,16 +87,22 @@ def report_json(result: CheckResult | AuditResult, **options: Any) -> str:
     return json.dumps(build_document(result, **options), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_report(result: CheckResult | AuditResult, path: str | Path, *, fmt: str | None = None,
-                 **options: Any) -> Path:
+def write_report(
+    result: CheckResult | AuditResult, path: str | Path, *, fmt: str | None = None, **options: Any
+) -> Path:
     """Write the report to ``path``; the format comes from ``fmt`` or the extension.
 
     ``.html``/``.htm`` -> HTML, ``.md``/``.markdown`` -> Markdown, ``.json`` -> JSON.
     """
     p = Path(path)
     kind = (fmt or p.suffix.lstrip(".")).lower()
-    renderers = {"html": report_html, "htm": report_html, "md": report_markdown, "markdown": report_markdown,
-                 "json": report_json}
+    renderers = {
+        "html": report_html,
+        "htm": report_html,
+        "md": report_markdown,
+        "markdown": report_markdown,
+        "json": report_json,
+    }
     if kind not in renderers:
         raise InvalidInputError(f"report {str(p)!r}: unknown format {kind!r}; use a .html, .md or .json file")
     text = renderers[kind](result, **options)
@@ -101,10 +114,16 @@ def write_report(result: CheckResult | AuditResult, path: str | Path, *, fmt: st
 
 
 # =========================================================================== document
-def build_document(result: CheckResult | AuditResult, *, title: str | None = None, pseudonymize: bool = True,
-                   key: bytes | str | None = None, timestamp: str | bool | None = None,
-                   pilot_times: Mapping[str, Sequence[float]] | None = None,
-                   data_vintage: bool = True) -> dict[str, Any]:
+def build_document(
+    result: CheckResult | AuditResult,
+    *,
+    title: str | None = None,
+    pseudonymize: bool = True,
+    key: bytes | str | None = None,
+    timestamp: str | bool | None = None,
+    pilot_times: Mapping[str, Sequence[float]] | None = None,
+    data_vintage: bool = True,
+) -> dict[str, Any]:
     """The report as a plain dict (what every format renders).
 
     ``pseudonymize`` (audits): replace worker ids by ``worker-0001``... in id order, or by keyed
@@ -119,7 +138,9 @@ def build_document(result: CheckResult | AuditResult, *, title: str | None = Non
     elif hasattr(result, "workers") and hasattr(result, "worker_projects"):
         doc = _audit_document(result, pseudonymize=pseudonymize, key=key)  # type: ignore[arg-type]
     else:
-        raise InvalidInputError(f"a report needs a CheckResult or an AuditResult, not {type(result).__name__}")
+        raise InvalidInputError(
+            f"a report needs a CheckResult or an AuditResult, not {type(result).__name__}"
+        )
     if title:
         doc["title"] = str(title)
     doc["data_vintage"] = _data_vintage() if data_vintage else []
@@ -171,10 +192,16 @@ def _place(country: str, subdivision: str | None, locality: str | None = None) -
     return f"{where} ({locality})" if isinstance(locality, str) and locality else str(where)
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]], note: str = "",
-           flags: list[bool] | None = None) -> dict[str, Any]:
-    return {"title": title, "columns": columns, "rows": [[str(v) for v in r] for r in rows], "note": note,
-            "flags": flags or [False] * len(rows)}
+def _table(
+    title: str, columns: list[str], rows: list[list[Any]], note: str = "", flags: list[bool] | None = None
+) -> dict[str, Any]:
+    return {
+        "title": title,
+        "columns": columns,
+        "rows": [[str(v) for v in r] for r in rows],
+        "note": note,
+        "flags": flags or [False] * len(rows),
+    }
 
 
 # --------------------------------------------------------------------------- check
@@ -185,49 +212,100 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
     if flags:
         worst = min(flags, key=lambda c: c.ratio)
         headline = f"FAIL: {len(flags)} of {n} task x place cells pay below the bar"
-        detail = [f"Lowest: {worst.task!s} in {_place(worst.country, worst.subdivision, worst.locality)} earns "
-                  f"{_down(worst.effective_hourly)} {worst.local_currency}/h, {_pct_floor(worst.ratio)} of the bar "
-                  f"of {_up(worst.bar_hourly)} {worst.local_currency}/h; {_pay(worst.required_pay_per_task, cur)} "
-                  "per task would reach it."]
+        detail = [
+            f"Lowest: {worst.task!s} in {_place(worst.country, worst.subdivision, worst.locality)} earns "
+            f"{_down(worst.effective_hourly)} {worst.local_currency}/h, {_pct_floor(worst.ratio)} of the bar "
+            f"of {_up(worst.bar_hourly)} {worst.local_currency}/h; {_pay(worst.required_pay_per_task, cur)} "
+            "per task would reach it."
+        ]
     else:
         lowest = min(cells, key=lambda c: c.ratio)
         headline = f"PASS: all {n} task x place cells reach the bar"
-        detail = [f"Closest to the bar: {lowest.task} in {_place(lowest.country, lowest.subdivision, lowest.locality)} "
-                  f"at {_pct_floor(lowest.ratio)} of it."]
+        detail = [
+            f"Closest to the bar: {lowest.task} in {_place(lowest.country, lowest.subdivision, lowest.locality)} "
+            f"at {_pct_floor(lowest.ratio)} of it."
+        ]
     b = r.budget
     if flags:
-        detail.append(f"Paying every place its required rate costs {_up(b['compliant_per_place'])} {cur} "
-                      f"(+{_up(b['increase_per_place'])} {cur} on the current {_up(b['current'])} {cur}).")
+        detail.append(
+            f"Paying every place its required rate costs {_up(b['compliant_per_place'])} {cur} "
+            f"(+{_up(b['increase_per_place'])} {cur} on the current {_up(b['current'])} {cur})."
+        )
     show_cov = any(c.coverage is not None for c in cells)
-    columns = ["task", "place", "share", "pay/task", "effective/h", "bar/h", "ratio", "verdict", "required/task"]
+    columns = [
+        "task",
+        "place",
+        "share",
+        "pay/task",
+        "effective/h",
+        "bar/h",
+        "ratio",
+        "verdict",
+        "required/task",
+    ]
     columns += ["pilot workers at bar"] if show_cov else []
     columns += ["benchmark"]
     rows = []
     for c in cells:
-        row = [c.task, _place(c.country, c.subdivision, c.locality), _pct(float(c.share)), _pay(c.pay_per_task, cur),
-               f"{_down(c.effective_hourly)} {c.local_currency}", f"{_up(c.bar_hourly)} {c.local_currency}",
-               _pct_floor(c.ratio), "ok" if c.ok else "BELOW", _pay(c.required_pay_per_task, cur)]
+        row = [
+            c.task,
+            _place(c.country, c.subdivision, c.locality),
+            _pct(float(c.share)),
+            _pay(c.pay_per_task, cur),
+            f"{_down(c.effective_hourly)} {c.local_currency}",
+            f"{_up(c.bar_hourly)} {c.local_currency}",
+            _pct_floor(c.ratio),
+            "ok" if c.ok else "BELOW",
+            _pay(c.required_pay_per_task, cur),
+        ]
         if show_cov:
             row.append("" if c.coverage is None else _pct(c.coverage))
         row.append(f"{c.benchmark.kind} ({c.benchmark.method}, {c.benchmark.reference_year})")
         rows.append(row)
     cell_table = _table(
-        "Per task and place", columns, rows,
+        "Per task and place",
+        columns,
+        rows,
         "Effective hourly = pay after deductions x exchange rate x share of work paid x 3600 / (task seconds + "
         "unpaid seconds). Effective pay is rounded down, bars and required pay up, ratios floored.",
-        [not c.ok for c in cells])
-    fee = f" (requester fee {_pct(b['requester_fee'])} on top: {_up(b['compliant_per_place_with_fees'])} {cur} " \
-          f"per place, {_up(b['compliant_uniform_with_fees'])} {cur} uniform)" if b.get("requester_fee") else ""
-    budget_rows = [[t["task"], f"{t['volume']:,}", _pay(t["pay_per_task"], cur), f"{_up(t['current'])} {cur}",
-                    f"{_up(t['compliant_per_place'])} {cur}", _pay(t["uniform_rate"], cur),
-                    f"{_up(t['compliant_uniform'])} {cur}"] for t in b["tasks"]]
-    budget_rows.append(["total", "", "", f"{_up(b['current'])} {cur}", f"{_up(b['compliant_per_place'])} {cur}", "",
-                        f"{_up(b['compliant_uniform'])} {cur}"])
+        [not c.ok for c in cells],
+    )
+    fee = (
+        f" (requester fee {_pct(b['requester_fee'])} on top: {_up(b['compliant_per_place_with_fees'])} {cur} "
+        f"per place, {_up(b['compliant_uniform_with_fees'])} {cur} uniform)"
+        if b.get("requester_fee")
+        else ""
+    )
+    budget_rows = [
+        [
+            t["task"],
+            f"{t['volume']:,}",
+            _pay(t["pay_per_task"], cur),
+            f"{_up(t['current'])} {cur}",
+            f"{_up(t['compliant_per_place'])} {cur}",
+            _pay(t["uniform_rate"], cur),
+            f"{_up(t['compliant_uniform'])} {cur}",
+        ]
+        for t in b["tasks"]
+    ]
+    budget_rows.append(
+        [
+            "total",
+            "",
+            "",
+            f"{_up(b['current'])} {cur}",
+            f"{_up(b['compliant_per_place'])} {cur}",
+            "",
+            f"{_up(b['compliant_uniform'])} {cur}",
+        ]
+    )
     budget = _table(
-        "Budget impact", ["task", "volume", "pay/task", "current", "compliant per place", "uniform rate",
-                          "compliant uniform"], budget_rows,
+        "Budget impact",
+        ["task", "volume", "pay/task", "current", "compliant per place", "uniform rate", "compliant uniform"],
+        budget_rows,
         f"Increase: +{_up(b['increase_per_place'])} {cur} paying each place its required rate, "
-        f"+{_up(b['increase_uniform'])} {cur} paying everyone one uniform rate{fee}.")
+        f"+{_up(b['increase_uniform'])} {cur} paying everyone one uniform rate{fee}.",
+    )
     return {
         "kind": "check",
         "title": f"fairpay pre-launch check: {r.project}",
@@ -238,8 +316,12 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "transparency": _check_transparency(r),
         "sources": _check_sources(cells),
-        "numbers": {"cells": [c.to_dict() for c in cells], "budget": b, "policy": r.policy,
-                    "times": list(r.times)},
+        "numbers": {
+            "cells": [c.to_dict() for c in cells],
+            "budget": b,
+            "policy": r.policy,
+            "times": list(r.times),
+        },
     }
 
 
@@ -248,44 +330,68 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
     cells = list(r.cells_list)
     cur = r.pay_currency
     margin = float(pol.get("margin") or 0)
-    policy = (f"Every task x place must pay at least {_KIND_TEXT.get(pol.get('benchmark'), pol.get('benchmark'))} "
-              f"where the workers live" + (f", plus a margin of {_pct(margin, 1)}" if margin else "") +
-              f", as effective hourly pay after deductions and unpaid time. Household: "
-              f"{pol.get('household') or 'default order'}. Where no living wage is known: "
-              + ("the minimum wage is used, with a warning." if pol.get("missing_living") == "minimum"
-                 else "the check stops with an error."))
+    policy = (
+        f"Every task x place must pay at least {_KIND_TEXT.get(pol.get('benchmark'), pol.get('benchmark'))} "
+        f"where the workers live"
+        + (f", plus a margin of {_pct(margin, 1)}" if margin else "")
+        + f", as effective hourly pay after deductions and unpaid time. Household: "
+        f"{pol.get('household') or 'default order'}. Where no living wage is known: "
+        + (
+            "the minimum wage is used, with a warning."
+            if pol.get("missing_living") == "minimum"
+            else "the check stops with an error."
+        )
+    )
     seen: dict[str, str] = {}
     for c in cells:
         where = _place(c.country, c.subdivision, c.locality)
         bm = c.benchmark
-        seen.setdefault(where, f"{where}: {_up(c.bar_hourly)} {c.local_currency}/h ({bm.kind} wage, {bm.method}, "
-                               f"reference year {bm.reference_year}, prices of {bm.year})")
+        seen.setdefault(
+            where,
+            f"{where}: {_up(c.bar_hourly)} {c.local_currency}/h ({bm.kind} wage, {bm.method}, "
+            f"reference year {bm.reference_year}, prices of {bm.year})",
+        )
     total = sum((c.volume for c in cells), Decimal(0))
     below_vol = sum((c.volume for c in r.flags), Decimal(0))
-    below = (f"{len(r.flags)} of {len(cells)} task x place cells pay below the bar, carrying "
-             f"{_pct(float(below_vol / total), 1) if total else '0%'} of the planned task volume.")
-    cov = [f"{c.task} in {_place(c.country, c.subdivision, c.locality)}: {_pct(1 - c.coverage)} of pilot workers "
-           "would be below the bar at the proposed pay" for c in cells if c.coverage is not None]
+    below = (
+        f"{len(r.flags)} of {len(cells)} task x place cells pay below the bar, carrying "
+        f"{_pct(float(below_vol / total), 1) if total else '0%'} of the planned task volume."
+    )
+    cov = [
+        f"{c.task} in {_place(c.country, c.subdivision, c.locality)}: {_pct(1 - c.coverage)} of pilot workers "
+        "would be below the bar at the proposed pay"
+        for c in cells
+        if c.coverage is not None
+    ]
     if cov:
         below += " From the pilot's own times: " + "; ".join(cov) + "."
     times = "; ".join(f"{t['task']}: {t['description']}" for t in r.times)
     unpaid: dict[str, str] = {}
     for c in cells:
-        unpaid.setdefault(c.task, f"{c.task}: {c.unpaid_seconds_per_task.normalize():f} s unpaid per task "
-                                  f"(onboarding spread over the tasks a worker does, per-task overhead, the task's own) "
-                                  f"and {_pct(float(c.lost_share), 1)} of work not paid (rejections, returns)")
+        unpaid.setdefault(
+            c.task,
+            f"{c.task}: {c.unpaid_seconds_per_task.normalize():f} s unpaid per task "
+            f"(onboarding spread over the tasks a worker does, per-task overhead, the task's own) "
+            f"and {_pct(float(c.lost_share), 1)} of work not paid (rejections, returns)",
+        )
     keep = {f"{_pct(float(c.net_pay_per_task / c.pay_per_task), 1)}" for c in cells}
-    remediation = (f"Before launch: raise pay to the required rate per place (+{_up(r.budget['increase_per_place'])} "
-                   f"{cur}) or to one uniform rate (+{_up(r.budget['increase_uniform'])} {cur}). "
-                   "Top-ups paid: none yet (no work done); audit the submission log after launch."
-                   if r.flags else "No change needed at the planned pay. Top-ups paid: none yet (no work done).")
+    remediation = (
+        f"Before launch: raise pay to the required rate per place (+{_up(r.budget['increase_per_place'])} "
+        f"{cur}) or to one uniform rate (+{_up(r.budget['increase_uniform'])} {cur}). "
+        "Top-ups paid: none yet (no work done); audit the submission log after launch."
+        if r.flags
+        else "No change needed at the planned pay. Top-ups paid: none yet (no work done)."
+    )
     return [
         {"topic": "Pay policy", "answer": policy},
         {"topic": "Benchmark per location", "answer": "; ".join(seen.values()) + "."},
         {"topic": "Share of workers below the bar", "answer": below},
         {"topic": "How time was estimated", "answer": times + "."},
-        {"topic": "Unpaid time accounted for", "answer": "; ".join(unpaid.values()) +
-         f". Share of the listed pay that reaches the worker after fees: {', '.join(sorted(keep))}."},
+        {
+            "topic": "Unpaid time accounted for",
+            "answer": "; ".join(unpaid.values())
+            + f". Share of the listed pay that reaches the worker after fees: {', '.join(sorted(keep))}.",
+        },
         {"topic": "Remediation (top-ups proposed / paid)", "answer": remediation},
     ]
 
@@ -318,8 +424,11 @@ def _check_sources(cells: Sequence[Cell]) -> list[dict[str, Any]]:
         where = _place(c.country, c.subdivision, c.locality)
         if where in out:
             continue
-        extra = [*c.adjustments, f"exchange rate {c.pay_currency}->{c.local_currency} "
-                                 f"{Decimal(c.fx_rate).quantize(Decimal('0.000001'))} ({c.fx_year})"]
+        extra = [
+            *c.adjustments,
+            f"exchange rate {c.pay_currency}->{c.local_currency} "
+            f"{Decimal(c.fx_rate).quantize(Decimal('0.000001'))} ({c.fx_year})",
+        ]
         out[where] = _benchmark_source(c.benchmark, [where], extra)
     return list(out.values())
 
@@ -363,42 +472,94 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     detail = [f"Top-ups proposed: {total_text} (each rounded up to the currency's minor unit)."]
     proj_rows = []
     for p in r.projects.itertuples(index=False):
-        proj_rows.append([p.project, p.workers, p.workers_below, _pct(float(p.share_below), 1),
-                          f"{_down(p.median_wage)} {p.pay_currency}/h" if _finite(p.median_wage) else "",
-                          f"{_down(p.p10_wage)} {p.pay_currency}/h" if _finite(p.p10_wage) else "",
-                          _pct_floor(p.median_bar_ratio) if _finite(p.median_bar_ratio) else "",
-                          f"{float(p.hours):,.1f}", f"{_up(_exact_minor(p.total_top_up))} {p.pay_currency}"])
-    projects = _table("Per project", ["project", "workers", "below", "share below", "median wage", "10th pct wage",
-                                      "median wage / bar", "hours", "top-ups"], proj_rows,
-                      "Wages in the project's pay currency per hour; the ratio compares each worker with their own "
-                      "local bar. Project top-ups add up per worker x project; the ledger nets per worker.",
-                      [int(p.workers_below) > 0 for p in r.projects.itertuples(index=False)])
+        proj_rows.append(
+            [
+                p.project,
+                p.workers,
+                p.workers_below,
+                _pct(float(p.share_below), 1),
+                f"{_down(p.median_wage)} {p.pay_currency}/h" if _finite(p.median_wage) else "",
+                f"{_down(p.p10_wage)} {p.pay_currency}/h" if _finite(p.p10_wage) else "",
+                _pct_floor(p.median_bar_ratio) if _finite(p.median_bar_ratio) else "",
+                f"{float(p.hours):,.1f}",
+                f"{_up(_exact_minor(p.total_top_up))} {p.pay_currency}",
+            ]
+        )
+    projects = _table(
+        "Per project",
+        [
+            "project",
+            "workers",
+            "below",
+            "share below",
+            "median wage",
+            "10th pct wage",
+            "median wage / bar",
+            "hours",
+            "top-ups",
+        ],
+        proj_rows,
+        "Wages in the project's pay currency per hour; the ratio compares each worker with their own "
+        "local bar. Project top-ups add up per worker x project; the ledger nets per worker.",
+        [int(p.workers_below) > 0 for p in r.projects.itertuples(index=False)],
+    )
     place_rows, place_flags = [], []
     for (c, s), g in _groupby_place(w):
         worked = g[g["hours"] > 0]
         ratio = worked["wage_local"] / worked["bar_local"]
         nb = int(g["below"].sum())
-        place_rows.append([_place(c, s), len(g), nb, _pct(nb / len(g), 1),
-                           f"{_down(worked['wage_local'].median())} {g['local_currency'].iloc[0]}/h" if len(worked) else "",
-                           f"{_up(g['bar_local'].iloc[0])} {g['local_currency'].iloc[0]}/h",
-                           _pct_floor(ratio.median()) if len(worked) else "",
-                           "; ".join(f"{_up(v)} {k}" for k, v in
-                                     _minor_sums(g[g["below"].astype(bool)], "pay_currency", "top_up").items())])
+        place_rows.append(
+            [
+                _place(c, s),
+                len(g),
+                nb,
+                _pct(nb / len(g), 1),
+                f"{_down(worked['wage_local'].median())} {g['local_currency'].iloc[0]}/h"
+                if len(worked)
+                else "",
+                f"{_up(g['bar_local'].iloc[0])} {g['local_currency'].iloc[0]}/h",
+                _pct_floor(ratio.median()) if len(worked) else "",
+                "; ".join(
+                    f"{_up(v)} {k}"
+                    for k, v in _minor_sums(g[g["below"].astype(bool)], "pay_currency", "top_up").items()
+                ),
+            ]
+        )
         place_flags.append(nb > 0)
-    places = _table("Per place", ["place", "workers", "below", "share below", "median wage", "bar", "median / bar",
-                                  "top-ups"], place_rows, "Wages and bars in the local currency per hour.", place_flags)
+    places = _table(
+        "Per place",
+        ["place", "workers", "below", "share below", "median wage", "bar", "median / bar", "top-ups"],
+        place_rows,
+        "Wages and bars in the local currency per hour.",
+        place_flags,
+    )
     listed = below.sort_values(["top_up", "worker"], ascending=[False, True]).head(MAX_WORKER_ROWS)
-    worker_rows = [[x.worker, _place(x.country, x.subdivision), f"{float(x.hours):,.2f}", x.tasks,
-                    f"{_down(x.earnings)} {x.pay_currency}", f"{_down(x.wage_local)} {x.local_currency}/h",
-                    f"{_up(x.bar_local)} {x.local_currency}/h", f"{_up(x.top_up)} {x.pay_currency}"]
-                   for x in listed.itertuples(index=False)]
+    worker_rows = [
+        [
+            x.worker,
+            _place(x.country, x.subdivision),
+            f"{float(x.hours):,.2f}",
+            x.tasks,
+            f"{_down(x.earnings)} {x.pay_currency}",
+            f"{_down(x.wage_local)} {x.local_currency}/h",
+            f"{_up(x.bar_local)} {x.local_currency}/h",
+            f"{_up(x.top_up)} {x.pay_currency}",
+        ]
+        for x in listed.itertuples(index=False)
+    ]
     more = len(below) - len(listed)
-    id_note = ("Worker ids are pseudonyms" + (" (keyed HMAC)." if key is not None else " (numbered in id order).")
-               if pseudonymize else "Worker ids are the platform's own: do not share this report outside the team.")
-    workers_table = _table("Workers below the bar", ["worker", "place", "hours", "tasks", "earned", "wage", "bar",
-                                                     "top-up"], worker_rows,
-                           id_note + (f" {more} more workers below the bar are not listed." if more > 0 else ""),
-                           [True] * len(worker_rows))
+    id_note = (
+        "Worker ids are pseudonyms" + (" (keyed HMAC)." if key is not None else " (numbered in id order).")
+        if pseudonymize
+        else "Worker ids are the platform's own: do not share this report outside the team."
+    )
+    workers_table = _table(
+        "Workers below the bar",
+        ["worker", "place", "hours", "tasks", "earned", "wage", "bar", "top-up"],
+        worker_rows,
+        id_note + (f" {more} more workers below the bar are not listed." if more > 0 else ""),
+        [True] * len(worker_rows),
+    )
     tables = [projects, places] + ([workers_table] if len(below) else [])
     return {
         "kind": "audit",
@@ -410,11 +571,15 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         "warnings": list(r.warnings),
         "transparency": _audit_transparency(r, below, total_text),
         "sources": _audit_sources(r),
-        "numbers": {"workers": n, "workers_below": int(len(below)),
-                    "total_top_up": {k: float(v) for k, v in totals.items()},
-                    "settings": dict(vars(r.settings)), "pseudonymized": bool(pseudonymize),
-                    "projects": _records(r.projects),
-                    "workers_below_the_bar": _records(listed.drop(columns=[c for c in ("task",) if c in listed]))},
+        "numbers": {
+            "workers": n,
+            "workers_below": int(len(below)),
+            "total_top_up": {k: float(v) for k, v in totals.items()},
+            "settings": dict(vars(r.settings)),
+            "pseudonymized": bool(pseudonymize),
+            "projects": _records(r.projects),
+            "workers_below_the_bar": _records(listed.drop(columns=[c for c in ("task",) if c in listed])),
+        },
     }
 
 
@@ -447,8 +612,10 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _groupby_place(w: pd.DataFrame) -> list[tuple[tuple[str, str | None], pd.DataFrame]]:
-    keys = [(str(c), None if s is None or (isinstance(s, float) and math.isnan(s)) else str(s))
-            for c, s in zip(w["country"], w["subdivision"])]
+    keys = [
+        (str(c), None if s is None or (isinstance(s, float) and math.isnan(s)) else str(s))
+        for c, s in zip(w["country"], w["subdivision"])
+    ]
     groups: dict[tuple[str, str | None], list[int]] = {}
     for i, k in enumerate(keys):
         groups.setdefault(k, []).append(i)
@@ -458,28 +625,49 @@ def _groupby_place(w: pd.DataFrame) -> list[tuple[tuple[str, str | None], pd.Dat
 def _audit_transparency(r: AuditResult, below: pd.DataFrame, total_text: str) -> list[dict[str, str]]:
     s = r.settings
     w = r.workers
-    policy = (f"Each worker's effective hourly pay over the audited work must reach "
-              f"{_KIND_TEXT.get(s.kind, s.kind)} where they live (household: {s.household or 'default order'}"
-              + (f", locality: {s.locality}" if s.locality else "") + "). Where no living wage is known: "
-              + ("the minimum wage is used, with a warning" if s.missing_living == "minimum" else "the audit stops")
-              + f". Prices and exchange rates of {s.year if s.year else 'the year of the last submission'}"
-              + (", benchmarks inflated with CPI" if s.inflate else ", benchmarks not inflated") + ".")
-    bench = "; ".join(f"{_place(b.country, b.subdivision)}: {_up(b.bar_local)} {b.local_currency}/h ({b.bar_kind} "
-                      f"wage, {b.bar_method}, prices of {b.bar_year})" for b in _bar_rows(r))
-    proj = "; ".join(f"{p.project}: {p.workers_below} of {p.workers} ({_pct(float(p.share_below), 1)})"
-                     for p in r.projects.itertuples(index=False))
-    share = (f"{len(below)} of {len(w)} workers ({_pct(len(below) / len(w), 1) if len(w) else '0%'}) below the bar"
-             f" overall. Per project: {proj}.")
-    gap = f", gaps of up to {s.merge_gap_seconds:g} s between tasks counted as work" if s.merge_gap_seconds else ""
-    time = ("Worked time is the union of each worker's task intervals, from accepting a task to submitting it: "
-            f"overlapping tasks count once{gap}. No self-reported time is used.")
+    policy = (
+        f"Each worker's effective hourly pay over the audited work must reach "
+        f"{_KIND_TEXT.get(s.kind, s.kind)} where they live (household: {s.household or 'default order'}"
+        + (f", locality: {s.locality}" if s.locality else "")
+        + "). Where no living wage is known: "
+        + ("the minimum wage is used, with a warning" if s.missing_living == "minimum" else "the audit stops")
+        + f". Prices and exchange rates of {s.year if s.year else 'the year of the last submission'}"
+        + (", benchmarks inflated with CPI" if s.inflate else ", benchmarks not inflated")
+        + "."
+    )
+    bench = "; ".join(
+        f"{_place(b.country, b.subdivision)}: {_up(b.bar_local)} {b.local_currency}/h ({b.bar_kind} "
+        f"wage, {b.bar_method}, prices of {b.bar_year})"
+        for b in _bar_rows(r)
+    )
+    proj = "; ".join(
+        f"{p.project}: {p.workers_below} of {p.workers} ({_pct(float(p.share_below), 1)})"
+        for p in r.projects.itertuples(index=False)
+    )
+    share = (
+        f"{len(below)} of {len(w)} workers ({_pct(len(below) / len(w), 1) if len(w) else '0%'}) below the bar"
+        f" overall. Per project: {proj}."
+    )
+    gap = (
+        f", gaps of up to {s.merge_gap_seconds:g} s between tasks counted as work"
+        if s.merge_gap_seconds
+        else ""
+    )
+    time = (
+        "Worked time is the union of each worker's task intervals, from accepting a task to submitting it: "
+        f"overlapping tasks count once{gap}. No self-reported time is used."
+    )
     counts = {k: int(w[k].sum()) for k in ("tasks", "approved", "rejected", "returned", "pending")}
-    unpaid = (f"Of {counts['tasks']:,} tasks, {counts['rejected']:,} rejected and {counts['returned']:,} returned earned "
-              f"nothing but their time counts as worked; {counts['pending']:,} pending (not yet reviewed) are counted as "
-              f"{'paid' if s.pending == 'paid' else 'unpaid'}. Bonuses already paid count as earnings.")
-    remediation = (f"Top-ups proposed: {total_text}, to the {len(below)} worker(s) below the bar (the amount that "
-                   "lifts each to the bar, rounded up). Top-ups paid: record them with the back-pay ledger "
-                   "(AuditResult.ledger(previous_payments)); none are recorded in this report.")
+    unpaid = (
+        f"Of {counts['tasks']:,} tasks, {counts['rejected']:,} rejected and {counts['returned']:,} returned earned "
+        f"nothing but their time counts as worked; {counts['pending']:,} pending (not yet reviewed) are counted as "
+        f"{'paid' if s.pending == 'paid' else 'unpaid'}. Bonuses already paid count as earnings."
+    )
+    remediation = (
+        f"Top-ups proposed: {total_text}, to the {len(below)} worker(s) below the bar (the amount that "
+        "lifts each to the bar, rounded up). Top-ups paid: record them with the back-pay ledger "
+        "(AuditResult.ledger(previous_payments)); none are recorded in this report."
+    )
     return [
         {"topic": "Pay policy", "answer": policy},
         {"topic": "Benchmark per location", "answer": bench + "."},
@@ -505,22 +693,38 @@ def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for b in _bar_rows(r):
         where = _place(b.country, b.subdivision)
-        sub = None if b.subdivision is None or (isinstance(b.subdivision, float) and math.isnan(b.subdivision)) \
+        sub = (
+            None
+            if b.subdivision is None or (isinstance(b.subdivision, float) and math.isnan(b.subdivision))
             else str(b.subdivision)
+        )
         bm = used.get(Place(str(b.country), sub))
-        if bm is not None and all(hasattr(bm, a) for a in ("amount", "period", "hours_per_week", "reference_year")):
+        if bm is not None and all(
+            hasattr(bm, a) for a in ("amount", "period", "hours_per_week", "reference_year")
+        ):
             out.append(_benchmark_source(bm, [where]))
             continue
-        out.append({
-            "places": [where], "kind": b.bar_kind, "method": b.bar_method, "household": None,
-            "source": b.bar_source, "url": b.bar_url, "reference_year": getattr(b, "bar_reference_year", None),
-            "price_year": int(b.bar_year), "amount_as_published": None,
-            "hourly": f"{_up(b.bar_local, 4)} {b.local_currency}/h",
-            "gross_net": getattr(b, "bar_gross_net", None), "hours_per_week": getattr(b, "bar_hours_per_week", None),
-            "hours_basis": getattr(b, "bar_hours_basis", None), "confidence": None, "origin": None,
-            "adjustments": [x for x in str(getattr(b, "bar_adjustments", "") or "").split("; ") if x],
-            "fallbacks": [x for x in str(getattr(b, "bar_fallbacks", "") or "").split("; ") if x],
-        })
+        out.append(
+            {
+                "places": [where],
+                "kind": b.bar_kind,
+                "method": b.bar_method,
+                "household": None,
+                "source": b.bar_source,
+                "url": b.bar_url,
+                "reference_year": getattr(b, "bar_reference_year", None),
+                "price_year": int(b.bar_year),
+                "amount_as_published": None,
+                "hourly": f"{_up(b.bar_local, 4)} {b.local_currency}/h",
+                "gross_net": getattr(b, "bar_gross_net", None),
+                "hours_per_week": getattr(b, "bar_hours_per_week", None),
+                "hours_basis": getattr(b, "bar_hours_basis", None),
+                "confidence": None,
+                "origin": None,
+                "adjustments": [x for x in str(getattr(b, "bar_adjustments", "") or "").split("; ") if x],
+                "fallbacks": [x for x in str(getattr(b, "bar_fallbacks", "") or "").split("; ") if x],
+            }
+        )
     return out
 
 
@@ -528,8 +732,8 @@ def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
 def _data_vintage() -> list[dict[str, str]]:
     """Where each benchmark/FX/CPI table came from and how recent it is (no clock involved)."""
     from fairpay import __version__
-    from fairpay.tables import store as cache
     from fairpay.tables import load as data
+    from fairpay.tables import store as cache
 
     out = []
     for kind in _DATA_TABLES:
@@ -598,8 +802,13 @@ def _render_markdown(doc: dict[str, Any]) -> str:
         out += ([""] + [_md(t["note"])] if t["note"] else []) + [""]
     out += ["## Warnings", ""]
     out += [f"- {_md(w)}" for w in doc["warnings"]] or ["None."]
-    out += ["", "## Transparency", "",
-            "Shaped after " + " and ".join(f"[{_md(f['name'])}]({f['url']})" for f in doc["frameworks"]) + ".", ""]
+    out += [
+        "",
+        "## Transparency",
+        "",
+        "Shaped after " + " and ".join(f"[{_md(f['name'])}]({f['url']})" for f in doc["frameworks"]) + ".",
+        "",
+    ]
     for item in doc["transparency"]:
         out += [f"- **{_md(item['topic'])}.** {_md(item['answer'])}"]
     out += ["", "## Sources", ""]
@@ -607,10 +816,14 @@ def _render_markdown(doc: dict[str, Any]) -> str:
         out += _md_source(i, s)
     if doc.get("data_vintage"):
         out += ["## Data vintage", "", "| table | origin | vintage | source |", "|---|---|---|---|"]
-        out += [f"| {_md(d['table'])} | {_md(d['origin'])} | {_md(d['vintage'])} | {_md(d['source'])} |"
-                for d in doc["data_vintage"]]
+        out += [
+            f"| {_md(d['table'])} | {_md(d['origin'])} | {_md(d['vintage'])} | {_md(d['source'])} |"
+            for d in doc["data_vintage"]
+        ]
         out.append("")
-    foot = f"Generated by {doc['generated_by']}" + (f" at {doc['generated_at']}" if doc.get("generated_at") else "")
+    foot = f"Generated by {doc['generated_by']}" + (
+        f" at {doc['generated_at']}" if doc.get("generated_at") else ""
+    )
     out += ["---", "", _md(foot) + "."]
     return "\n".join(out) + "\n"
 
@@ -619,15 +832,25 @@ def _source_lines(s: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs of one source, in report order; empty values left out."""
     pairs = [
         ("Used for", ", ".join(s["places"])),
-        ("Benchmark", ", ".join(str(x) for x in (s.get("kind") and f"{s['kind']} wage", s.get("method"),
-                                                 s.get("household")) if x)),
+        (
+            "Benchmark",
+            ", ".join(
+                str(x)
+                for x in (s.get("kind") and f"{s['kind']} wage", s.get("method"), s.get("household"))
+                if x
+            ),
+        ),
         ("Reference year", s.get("reference_year")),
         ("Price year", s.get("price_year")),
         ("As published", s.get("amount_as_published")),
         ("Hourly", s.get("hourly")),
         ("Gross/net", s.get("gross_net")),
-        ("Hours basis", f"{s['hours_per_week']} h/week ({s['hours_basis']})" if s.get("hours_per_week") else
-         s.get("hours_basis")),
+        (
+            "Hours basis",
+            f"{s['hours_per_week']} h/week ({s['hours_basis']})"
+            if s.get("hours_per_week")
+            else s.get("hours_basis"),
+        ),
         ("Confidence", s.get("confidence")),
         ("Origin", s.get("origin")),
     ]
@@ -680,17 +903,30 @@ footer{margin-top:32px;color:#777;font-size:.8em}
 
 def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     v = doc["verdict"]
-    parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_e(doc['title'])}</title>", f"<style>{_CSS}</style>", "</head>", "<body>", "<main>",
-             f"<h1>{_e(doc['title'])}</h1>",
-             f'<section class="verdict {"pass" if v["ok"] else "fail"}">',
-             f'<p class="headline">{_e(v["headline"])}</p>']
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(doc['title'])}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{_e(doc['title'])}</h1>",
+        f'<section class="verdict {"pass" if v["ok"] else "fail"}">',
+        f'<p class="headline">{_e(v["headline"])}</p>',
+    ]
     parts += [f"<p>{_e(d)}</p>" for d in v["detail"]]
     parts.append("</section>")
     for i, t in enumerate(doc["tables"]):
-        parts += [f"<h2>{_e(t['title'])}</h2>", "<table>", "<thead><tr>" +
-                  "".join(f"<th>{_e(c)}</th>" for c in t["columns"]) + "</tr></thead>", "<tbody>"]
+        parts += [
+            f"<h2>{_e(t['title'])}</h2>",
+            "<table>",
+            "<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in t["columns"]) + "</tr></thead>",
+            "<tbody>",
+        ]
         for row, flag in zip(t["rows"], t["flags"], strict=True):
             cells = "".join((_NUM_TD if _numeric(x) else "<td>") + _e(x) + "</td>" for x in row)
             parts.append((_BELOW_TR if flag else "<tr>") + cells + "</tr>")
@@ -700,10 +936,16 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
         if i == 0:
             parts += _html_figures(figures)
     parts += ["<h2>Warnings</h2>"]
-    parts += (['<ul class="warnings">'] + [f"<li>{_e(w)}</li>" for w in doc["warnings"]] + ["</ul>"]
-              if doc["warnings"] else ["<p>None.</p>"])
-    parts += ["<h2>Transparency</h2>", "<p>Shaped after " +
-              " and ".join(_link(f["url"], f["name"]) for f in doc["frameworks"]) + ".</p>", '<dl class="transparency">']
+    parts += (
+        ['<ul class="warnings">'] + [f"<li>{_e(w)}</li>" for w in doc["warnings"]] + ["</ul>"]
+        if doc["warnings"]
+        else ["<p>None.</p>"]
+    )
+    parts += [
+        "<h2>Transparency</h2>",
+        "<p>Shaped after " + " and ".join(_link(f["url"], f["name"]) for f in doc["frameworks"]) + ".</p>",
+        '<dl class="transparency">',
+    ]
     for item in doc["transparency"]:
         parts += [f"<dt>{_e(item['topic'])}</dt>", f"<dd>{_e(item['answer'])}</dd>"]
     parts += ["</dl>", "<h2>Sources</h2>", '<ol class="sources">']
@@ -715,12 +957,20 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
         parts.append("</dl></li>")
     parts.append("</ol>")
     if doc.get("data_vintage"):
-        parts += ["<h2>Data vintage</h2>", "<table><thead><tr><th>table</th><th>origin</th><th>vintage</th>"
-                  "<th>source</th></tr></thead><tbody>"]
-        parts += [f"<tr><td>{_e(d['table'])}</td><td>{_e(d['origin'])}</td><td>{_e(d['vintage'])}</td>"
-                  f"<td>{_link(d['source'])}</td></tr>" for d in doc["data_vintage"]]
+        parts += [
+            "<h2>Data vintage</h2>",
+            "<table><thead><tr><th>table</th><th>origin</th><th>vintage</th>"
+            "<th>source</th></tr></thead><tbody>",
+        ]
+        parts += [
+            f"<tr><td>{_e(d['table'])}</td><td>{_e(d['origin'])}</td><td>{_e(d['vintage'])}</td>"
+            f"<td>{_link(d['source'])}</td></tr>"
+            for d in doc["data_vintage"]
+        ]
         parts.append("</tbody></table>")
-    foot = f"Generated by {doc['generated_by']}" + (f" at {doc['generated_at']}" if doc.get("generated_at") else "")
+    foot = f"Generated by {doc['generated_by']}" + (
+        f" at {doc['generated_at']}" if doc.get("generated_at") else ""
+    )
     parts += [f"<footer>{_e(foot)}.</footer>", "</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
@@ -741,19 +991,27 @@ def _html_figures(figures: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-def _figures(result: Any, doc: dict[str, Any], pilot_times: Mapping[str, Sequence[float]] | None) -> list[tuple[str, str]]:
+def _figures(
+    result: Any, doc: dict[str, Any], pilot_times: Mapping[str, Sequence[float]] | None
+) -> list[tuple[str, str]]:
     """(caption, inline SVG) for the HTML report; a note instead when matplotlib is missing."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        doc["verdict"]["detail"].append("Plots left out: matplotlib is not installed (pip install 'fairpay[plots]').")
+        doc["verdict"]["detail"].append(
+            "Plots left out: matplotlib is not installed (pip install 'fairpay[plots]')."
+        )
         return []
     from fairpay.report import plots
 
     figs: list[tuple[str, Any]] = []
     if doc["kind"] == "check":
-        figs.append(("Effective hourly pay as a share of each place's bar (100 % = the bar).",
-                     plots.plot_effective_vs_bar(result)))
+        figs.append(
+            (
+                "Effective hourly pay as a share of each place's bar (100 % = the bar).",
+                plots.plot_effective_vs_bar(result),
+            )
+        )
         times = dict(pilot_times or {})
         for t in result.times:
             if t.get("per_worker") and t["task"] not in times:
@@ -763,13 +1021,27 @@ def _figures(result: Any, doc: dict[str, Any], pilot_times: Mapping[str, Sequenc
             if not cells or not ts:
                 continue
             hardest = max(cells, key=lambda c: c.required_pay_per_task)
-            figs.append((f"Coverage curve for {task} in {_place(hardest.country, hardest.subdivision, hardest.locality)} "
-                         "(the place needing the highest pay): share of pilot workers whose own time reaches the bar "
-                         "at each pay per task.", plots.plot_coverage_curve(list(ts), cell=hardest)))
+            figs.append(
+                (
+                    f"Coverage curve for {task} in {_place(hardest.country, hardest.subdivision, hardest.locality)} "
+                    "(the place needing the highest pay): share of pilot workers whose own time reaches the bar "
+                    "at each pay per task.",
+                    plots.plot_coverage_curve(list(ts), cell=hardest),
+                )
+            )
     else:
-        figs.append(("Workers' effective hourly pay as a share of their local bar, per place (median worker; "
-                     "whisker: 10th-90th percentile).", plots.plot_effective_vs_bar(result)))
+        figs.append(
+            (
+                "Workers' effective hourly pay as a share of their local bar, per place (median worker; "
+                "whisker: 10th-90th percentile).",
+                plots.plot_effective_vs_bar(result),
+            )
+        )
         if int((result.workers["hours"] > 0).sum()):
-            figs.append(("Distribution of workers' effective hourly wages (ECDF) with the bar marked.",
-                         plots.plot_wage_ecdf(result)))
+            figs.append(
+                (
+                    "Distribution of workers' effective hourly wages (ECDF) with the bar marked.",
+                    plots.plot_wage_ecdf(result),
+                )
+            )
     return [(caption, plots.figure_svg(fig)) for caption, fig in figs]

@@ -36,8 +36,12 @@ OK_COLOUR = "#0072B2"
 BELOW_COLOUR = "#D55E00"
 BAR_COLOUR = "#000000"
 #: rcParams that make SVG output identical run after run (and machine to machine for one version).
-SVG_RC: dict[str, Any] = {"svg.hashsalt": "fairpay", "svg.fonttype": "path", "svg.image_inline": True,
-                          "font.family": "DejaVu Sans"}
+SVG_RC: dict[str, Any] = {
+    "svg.hashsalt": "fairpay",
+    "svg.fonttype": "path",
+    "svg.image_inline": True,
+    "font.family": "DejaVu Sans",
+}
 
 
 def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
@@ -72,15 +76,24 @@ def plot_effective_vs_bar(result: CheckResult | AuditResult, *, title: str | Non
     percentile of workers, and how many workers are below).
     """
     if _is_check(result):
-        rows = [(f"{c.task} | {_place_label(c.country, c.subdivision, c.locality)}", float(c.ratio), c.ok,
-                 f"{_money_down(c.effective_hourly)} vs {_money_up(c.bar_hourly)} {c.local_currency}/h", None)
-                for c in result.cells_list]
+        rows = [
+            (
+                f"{c.task} | {_place_label(c.country, c.subdivision, c.locality)}",
+                float(c.ratio),
+                c.ok,
+                f"{_money_down(c.effective_hourly)} vs {_money_up(c.bar_hourly)} {c.local_currency}/h",
+                None,
+            )
+            for c in result.cells_list
+        ]
         default_title = f"{result.project}: effective hourly vs the bar"
     elif _is_audit(result):
         rows = _audit_place_rows(result)
         default_title = "Workers' effective hourly vs the bar, per place (median, 10th-90th percentile)"
     else:
-        raise InvalidInputError(f"plot_effective_vs_bar needs a CheckResult or an AuditResult, not {type(result).__name__}")
+        raise InvalidInputError(
+            f"plot_effective_vs_bar needs a CheckResult or an AuditResult, not {type(result).__name__}"
+        )
     if not rows:
         raise InvalidInputError("nothing to plot: the result has no rows")
     fig, ax = _new_figure(9.0, 1.2 + 0.45 * len(rows))
@@ -124,8 +137,10 @@ def _audit_place_rows(result: AuditResult) -> list[tuple[str, float, bool, str, 
         lo, hi = (float(x) for x in np.quantile(ratio, [0.1, 0.9]))
         n_below = int(sub["below"].sum())
         label = f"{_place_label(c, s)} ({len(sub)} workers)"
-        note = f"{n_below} below; bar {_money_up(Decimal(repr(float(sub['bar_local'].iloc[0]))))} " \
-               f"{sub['local_currency'].iloc[0]}/h"
+        note = (
+            f"{n_below} below; bar {_money_up(Decimal(repr(float(sub['bar_local'].iloc[0]))))} "
+            f"{sub['local_currency'].iloc[0]}/h"
+        )
         out.append((label, med, n_below == 0, note, (lo, hi)))
     return out
 
@@ -153,12 +168,17 @@ def wage_ecdf_data(result: AuditResult) -> tuple[list[float], float, str]:
     w = result.workers
     w = w[w["hours"] > 0]
     if w["local_currency"].nunique() == 1 and w["bar_local"].nunique() == 1:
-        return [float(x) for x in w["wage_local"]], float(w["bar_local"].iloc[0]), f"{w['local_currency'].iloc[0]}/h"
+        return (
+            [float(x) for x in w["wage_local"]],
+            float(w["bar_local"].iloc[0]),
+            f"{w['local_currency'].iloc[0]}/h",
+        )
     return [float(x) for x in 100 * w["wage_local"] / w["bar_local"]], 100.0, "% of the local bar"
 
 
-def plot_wage_ecdf(data: AuditResult | Sequence[float], bar: float | None = None, *, unit: str = "",
-                   title: str | None = None) -> Figure:
+def plot_wage_ecdf(
+    data: AuditResult | Sequence[float], bar: float | None = None, *, unit: str = "", title: str | None = None
+) -> Figure:
     """The share of workers earning at most each wage (a step function), with the bar marked.
 
     ``data``: an :class:`AuditResult` (see :func:`wage_ecdf_data` for the scale) or a sequence of
@@ -179,7 +199,9 @@ def plot_wage_ecdf(data: AuditResult | Sequence[float], bar: float | None = None
     n = len(xs)
     below = sum(1 for v in xs if v < bar_value)
     fig, ax = _new_figure(8.0, 4.2)
-    ax.step([xs[0], *xs], [0.0, *[(i + 1) / n for i in range(n)]], where="post", color=OK_COLOUR, linewidth=1.8)
+    ax.step(
+        [xs[0], *xs], [0.0, *[(i + 1) / n for i in range(n)]], where="post", color=OK_COLOUR, linewidth=1.8
+    )
     ax.axvline(bar_value, color=BAR_COLOUR, linestyle="--", linewidth=1.5)
     ax.axvspan(min(xs[0], bar_value) - abs(bar_value) * 0.05, bar_value, color=BELOW_COLOUR, alpha=0.08)
     bar_text = " bar = 100%" if unit.startswith("%") else f" bar {bar_value:,.2f}"
@@ -196,8 +218,9 @@ def plot_wage_ecdf(data: AuditResult | Sequence[float], bar: float | None = None
 
 
 # --------------------------------------------------------------------------- coverage curve
-def coverage_thresholds(times: Any, bar_hourly: float, *, overhead_seconds: float = 0.0,
-                        worker: Any = None) -> list[float]:
+def coverage_thresholds(
+    times: Any, bar_hourly: float, *, overhead_seconds: float = 0.0, worker: Any = None
+) -> list[float]:
     """Per worker, the smallest pay per task that gets them to the bar: ``bar x (t + o) / 3600``.
 
     ``t`` is the worker's median time when ``worker`` ids are given, else each time is one unit
@@ -209,10 +232,18 @@ def coverage_thresholds(times: Any, bar_hourly: float, *, overhead_seconds: floa
     return sorted(float(bar_hourly) * (float(x) + float(overhead_seconds)) / 3600 for x in t)
 
 
-def plot_coverage_curve(times: Any, bar_hourly: float | None = None, *, overhead_seconds: float = 0.0,
-                        worker: Any = None, current_pay: float | None = None, currency: str = "",
-                        targets: Sequence[float] = (), cell: Cell | None = None,
-                        title: str | None = None) -> Figure:
+def plot_coverage_curve(
+    times: Any,
+    bar_hourly: float | None = None,
+    *,
+    overhead_seconds: float = 0.0,
+    worker: Any = None,
+    current_pay: float | None = None,
+    currency: str = "",
+    targets: Sequence[float] = (),
+    cell: Cell | None = None,
+    title: str | None = None,
+) -> Figure:
     """Pay per task (x) against the share of workers whose own time reaches the bar (y).
 
     ``times`` in seconds (``worker`` ids make it per-worker medians); ``bar_hourly`` in the pay
@@ -229,16 +260,23 @@ def plot_coverage_curve(times: Any, bar_hourly: float | None = None, *, overhead
         overhead_seconds = float(cell.unpaid_seconds_per_task)
         current_pay = float(cell.pay_per_task) if current_pay is None else current_pay
         currency = currency or cell.pay_currency
-        title = title or (f"{cell.task} | {_place_label(cell.country, cell.subdivision, cell.locality)}: "
-                          "pilot workers reaching the bar")
+        title = title or (
+            f"{cell.task} | {_place_label(cell.country, cell.subdivision, cell.locality)}: "
+            "pilot workers reaching the bar"
+        )
     if bar_hourly is None:
         raise InvalidInputError("plot_coverage_curve: give bar_hourly= or cell=")
     steps = coverage_thresholds(times, bar_hourly, overhead_seconds=overhead_seconds, worker=worker)
     n = len(steps)
     x_max = max([steps[-1], current_pay or 0.0]) * 1.15
     fig, ax = _new_figure(8.0, 4.2)
-    ax.step([0.0, *steps, x_max], [0.0, *[(i + 1) / n for i in range(n)], 1.0], where="post",
-            color=OK_COLOUR, linewidth=1.8)
+    ax.step(
+        [0.0, *steps, x_max],
+        [0.0, *[(i + 1) / n for i in range(n)], 1.0],
+        where="post",
+        color=OK_COLOUR,
+        linewidth=1.8,
+    )
     unit = f" ({currency})" if currency else ""
     if current_pay is not None:
         cov = coverage(times, current_pay, bar_hourly, overhead_seconds=overhead_seconds, worker=worker)
@@ -247,8 +285,13 @@ def plot_coverage_curve(times: Any, bar_hourly: float | None = None, *, overhead
     for share in targets:
         pay = pay_for_coverage(times, bar_hourly, share, overhead_seconds=overhead_seconds, worker=worker)
         ax.plot([pay], [share], marker="o", color=BAR_COLOUR)
-        ax.annotate(f"{100 * share:.0f}% at {pay:.4f}", (pay, share), textcoords="offset points",
-                    xytext=(6, -12), fontsize=8)
+        ax.annotate(
+            f"{100 * share:.0f}% at {pay:.4f}",
+            (pay, share),
+            textcoords="offset points",
+            xytext=(6, -12),
+            fontsize=8,
+        )
     ax.set_xlim(0, x_max)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(f"pay per task{unit}")

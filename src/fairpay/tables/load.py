@@ -85,9 +85,7 @@ METHODS = frozenset(
     }
 )
 CONFIDENCE = frozenset({"high", "medium", "low"})
-SCOPES = frozenset(
-    {"national", "regional", "sectoral", "federal_sectors", "national_floor_non_binding"}
-)
+SCOPES = frozenset({"national", "regional", "sectoral", "federal_sectors", "national_floor_non_binding"})
 # World Bank codes outside ISO 3166-1: Kosovo and the Channel Islands.
 NON_ISO_ALPHA3 = frozenset({"XKX", "CHI"})
 # ISO 4217 codes that are not money anyone is paid in (metals, fund units, testing, "no currency").
@@ -215,9 +213,7 @@ def _alpha2_code(value: str, row: Mapping[str, str]) -> str:
 
 def _alpha3_code(value: str, row: Mapping[str, str]) -> str:
     if value not in _alpha3():
-        raise _Bad(
-            f"{value!r} is not an ISO 3166-1 alpha-3 country code (or World Bank XKX/CHI)"
-        )
+        raise _Bad(f"{value!r} is not an ISO 3166-1 alpha-3 country code (or World Bank XKX/CHI)")
     return value
 
 
@@ -457,9 +453,7 @@ def validate(
     return _validate(kind, cells, source, header)
 
 
-def _validate(
-    kind: str, cells: list[list[str]], source: str, header: Sequence[str]
-) -> list[dict[str, Any]]:
+def _validate(kind: str, cells: list[list[str]], source: str, header: Sequence[str]) -> list[dict[str, Any]]:
     """:func:`validate` on rows of text aligned with ``header`` (the CSV fast path).
 
     Why column-wise: most cells repeat (codes, years, source names), so each distinct value

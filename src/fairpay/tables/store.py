@@ -79,7 +79,7 @@ class Provenance:
 
 def now_utc() -> str:
     """The current UTC time as ISO 8601 to the second (the retrieved-at stamp)."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
 
 
 # --------------------------------------------------------------------------- locations

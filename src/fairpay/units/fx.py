@@ -99,13 +99,21 @@ class ExchangeRates:
                 break
         have = {c: self.years(c) for c in (src, dst) if c != "USD"}
         detail = "; ".join(f"{c} has {_span(ys)}" for c, ys in have.items())
-        hint = "" if fallback != "error" else " (pass fallback='nearest_earlier' to use the newest earlier year)"
+        hint = (
+            "" if fallback != "error" else " (pass fallback='nearest_earlier' to use the newest earlier year)"
+        )
         raise MissingExchangeRateError(
             f"no exchange rate {src}->{dst} for {year} in {self.source}: {detail}{hint}"
         )
 
     def convert(
-        self, amount: Decimal, from_currency: str, to_currency: str, year: int, *, fallback: Fallback = "error"
+        self,
+        amount: Decimal,
+        from_currency: str,
+        to_currency: str,
+        year: int,
+        *,
+        fallback: Fallback = "error",
     ) -> Conversion:
         """Convert an exact amount; the result records the rate and the year used."""
         rate, used = self.rate(from_currency, to_currency, year, fallback=fallback)

@@ -18,7 +18,9 @@ from fairpay.errors import InvalidInputError, UnknownCurrencyError
 RoundingMode = Literal["up", "down", "half_even"]
 
 #: ISO 4217 codes that are not money anyone is paid in: metals, fund/settlement units, test codes.
-NOT_MONEY = frozenset({"XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"})
+NOT_MONEY = frozenset(
+    {"XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"}
+)
 _MODES = {"up": ROUND_CEILING, "down": ROUND_FLOOR, "half_even": ROUND_HALF_EVEN}
 
 
@@ -47,7 +49,9 @@ def normalize_currency(code: str, *, allow_withdrawn: bool = False) -> str:
         raise UnknownCurrencyError(f"currency {code!r} is not an ISO 4217 code (expected e.g. 'USD', 'KES')")
     norm = code.strip().upper()
     if norm in NOT_MONEY:
-        raise UnknownCurrencyError(f"currency {norm!r} is an ISO 4217 code for a metal, fund unit or test, not money")
+        raise UnknownCurrencyError(
+            f"currency {norm!r} is an ISO 4217 code for a metal, fund unit or test, not money"
+        )
     if norm in _current_currencies():
         return norm
     if norm in _all_currencies():

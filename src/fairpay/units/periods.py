@@ -47,7 +47,9 @@ class HoursBasis:
         return f"{self.hours_per_period.normalize():f} h/year ({week} x 52)"
 
 
-def hours_basis(period: str, hours_per_week: Decimal | int | float, days_per_week: Decimal | int = 5) -> HoursBasis:
+def hours_basis(
+    period: str, hours_per_week: Decimal | int | float, days_per_week: Decimal | int = 5
+) -> HoursBasis:
     """Hours in one ``period`` for a given working week (52 weeks a year, 12 months)."""
     if period not in PERIODS:
         raise InvalidInputError(f"period {period!r} is not one of {', '.join(PERIODS)}")

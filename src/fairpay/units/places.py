@@ -141,7 +141,9 @@ def _country_names() -> dict[str, str]:
     import pycountry
 
     names = {c.name: c.alpha_2 for c in pycountry.countries}
-    names.update({alias.title() if len(alias) > 3 else alias.upper(): code for alias, code in ALIASES.items()})
+    names.update(
+        {alias.title() if len(alias) > 3 else alias.upper(): code for alias, code in ALIASES.items()}
+    )
     return names
 
 
@@ -212,9 +214,18 @@ def place(country: str | int, subdivision: str | None = None) -> Place:
     ``country`` may itself be a subdivision code (``"IN-MP"``), which sets both.
     """
     raw = str(country).strip()
-    if re.fullmatch(r"[A-Za-z]{2}-[A-Za-z0-9]{1,3}", raw) and subdivision is not None and str(subdivision).strip():
-        raise UnknownCountryError(raw, [f"country {raw[:2].upper()} with subdivision {raw.upper()}, "
-                                        f"or {subdivision!r} alone (give the subdivision once)"])
+    if (
+        re.fullmatch(r"[A-Za-z]{2}-[A-Za-z0-9]{1,3}", raw)
+        and subdivision is not None
+        and str(subdivision).strip()
+    ):
+        raise UnknownCountryError(
+            raw,
+            [
+                f"country {raw[:2].upper()} with subdivision {raw.upper()}, "
+                f"or {subdivision!r} alone (give the subdivision once)"
+            ],
+        )
     if subdivision is None and re.fullmatch(r"[A-Za-z]{2}-[A-Za-z0-9]{1,3}", raw):
         code = normalize_subdivision(raw)
         return Place(code.split("-")[0], code)

@@ -42,7 +42,9 @@ _NS = 1_000_000_000
 # vectorised core
 
 
-def _check_union_arrays(worker_codes: Any, start_ns: Any, end_ns: Any, gap_ns: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_union_arrays(
+    worker_codes: Any, start_ns: Any, end_ns: Any, gap_ns: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     codes = np.asarray(worker_codes)
     s = np.asarray(start_ns)
     e = np.asarray(end_ns)
@@ -98,7 +100,9 @@ def _segmented_cummax(values: np.ndarray, segments: np.ndarray) -> np.ndarray:
     return pd.Series(values, copy=False).groupby(segments, sort=False).cummax().to_numpy(dtype=np.int64)
 
 
-def _blocks(codes: np.ndarray, s: np.ndarray, e: np.ndarray, gap_ns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _blocks(
+    codes: np.ndarray, s: np.ndarray, e: np.ndarray, gap_ns: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merged blocks per worker: (block worker code, block start ns, block end ns), sorted.
 
     Sort by (worker, start); take the running maximum of end within each worker; a new block
@@ -136,7 +140,9 @@ def union_seconds(
     size = int(codes.max()) + 1 if codes.size else 0
     if n_workers is not None:
         if n_workers < size:
-            raise InvalidInputError(f"n_workers: got {n_workers}; expected at least max(worker_codes) + 1 = {size}")
+            raise InvalidInputError(
+                f"n_workers: got {n_workers}; expected at least max(worker_codes) + 1 = {size}"
+            )
         size = int(n_workers)
     out = np.zeros(size, dtype=np.int64)
     if codes.size:
@@ -147,7 +153,9 @@ def union_seconds(
     return out / _NS
 
 
-def _idle_gap_removed_ns(codes: np.ndarray, s: np.ndarray, e: np.ndarray, merge_gap_ns: int, idle_ns: int, size: int) -> np.ndarray:
+def _idle_gap_removed_ns(
+    codes: np.ndarray, s: np.ndarray, e: np.ndarray, merge_gap_ns: int, idle_ns: int, size: int
+) -> np.ndarray:
     """Per-worker ns removed by the activity-gap rule: covered stretches without events > idle_ns.
 
     Events are the starts and ends of a worker's tasks. A stretch between two consecutive events
@@ -166,7 +174,11 @@ def _idle_gap_removed_ns(codes: np.ndarray, s: np.ndarray, e: np.ndarray, merge_
     length = t[1:] - t[:-1]
     covered = same & ((open_after[:-1] > 0) | (length <= merge_gap_ns))
     excess = np.where(covered, np.maximum(length - idle_ns, 0), 0)
-    return np.bincount(c[1:], weights=excess, minlength=size).astype(np.int64) if excess.size else np.zeros(size, np.int64)
+    return (
+        np.bincount(c[1:], weights=excess, minlength=size).astype(np.int64)
+        if excess.size
+        else np.zeros(size, np.int64)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,7 +196,11 @@ def to_utc_ns(series: pd.Series, column: str, tz: str | None) -> np.ndarray:
     s = series
     if s.dtype.kind != "M" and not isinstance(s.dtype, pd.DatetimeTZDtype):
         values = s.tolist()
-        zones = {str(v.tzinfo) if v.tzinfo is not None else None for v in values if hasattr(v, "tzinfo") and v is not pd.NaT}
+        zones = {
+            str(v.tzinfo) if v.tzinfo is not None else None
+            for v in values
+            if hasattr(v, "tzinfo") and v is not pd.NaT
+        }
         if len(zones) > 1:
             shown = sorted(z or "naive" for z in zones)
             raise InvalidInputError(
@@ -194,7 +210,11 @@ def to_utc_ns(series: pd.Series, column: str, tz: str | None) -> np.ndarray:
             s = pd.to_datetime(s, format="ISO8601") if not zones else pd.to_datetime(s)
         except ValueError as exc:
             msg = str(exc)
-            if "Mixed timezones" in msg or "mixed time zones" in msg.lower() or "tz-naive and tz-aware" in msg:
+            if (
+                "Mixed timezones" in msg
+                or "mixed time zones" in msg.lower()
+                or "tz-naive and tz-aware" in msg
+            ):
                 raise InvalidInputError(
                     f"column {column!r}: mixed timezones (or aware and naive) in one column; expected one timezone per column"
                 ) from None
@@ -202,7 +222,9 @@ def to_utc_ns(series: pd.Series, column: str, tz: str | None) -> np.ndarray:
                 f"column {column!r}: cannot parse timestamps ({msg.splitlines()[0]}); expected ISO 8601 datetimes"
             ) from None
         except TypeError as exc:
-            raise InvalidInputError(f"column {column!r}: cannot parse timestamps ({exc}); expected datetimes") from None
+            raise InvalidInputError(
+                f"column {column!r}: cannot parse timestamps ({exc}); expected datetimes"
+            ) from None
         if s.dtype == object:  # pandas kept objects: mixed offsets
             raise InvalidInputError(
                 f"column {column!r}: mixed timezones/offsets in one column; expected one timezone per column"
@@ -344,8 +366,10 @@ def worked_time(
     timestamps and a submit before its start raise ``InvalidInputError`` naming column and row.
     """
     _require_columns(df, worker=worker, start=start, end=end)
-    if isinstance(merge_gap_seconds, bool) or not isinstance(merge_gap_seconds, (int, float)) or not (
-        math.isfinite(merge_gap_seconds) and merge_gap_seconds >= 0
+    if (
+        isinstance(merge_gap_seconds, bool)
+        or not isinstance(merge_gap_seconds, (int, float))
+        or not (math.isfinite(merge_gap_seconds) and merge_gap_seconds >= 0)
     ):
         raise InvalidInputError(f"merge_gap_seconds: got {merge_gap_seconds!r}; expected seconds >= 0")
     cap = _parse_idle_cap(idle_cap)
@@ -449,7 +473,9 @@ class ReportComparison:
 def _positive_seconds(df: pd.DataFrame, column: str) -> np.ndarray:
     col = df[column]
     if col.dtype.kind not in "iuf":
-        bad = next((v for v in col.tolist() if not isinstance(v, (int, float)) or isinstance(v, bool)), col.iloc[0])
+        bad = next(
+            (v for v in col.tolist() if not isinstance(v, (int, float)) or isinstance(v, bool)), col.iloc[0]
+        )
         raise InvalidInputError(f"column {column!r}: non-numeric value {bad!r}; expected seconds as numbers")
     x = col.to_numpy(dtype=float, na_value=np.nan)
     bad = np.flatnonzero(~(np.isfinite(x) & (x > 0)))
@@ -488,7 +514,11 @@ def compare_reports(
     import pandas as pd
 
     _require_columns(df, worker=worker, reported=reported, measured=measured)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not (math.isfinite(threshold) and threshold > 0):
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not (math.isfinite(threshold) and threshold > 0)
+    ):
         raise InvalidInputError(f"threshold: got {threshold!r}; expected a robust z cut-off > 0, e.g. 3.5")
     if isinstance(min_tasks, bool) or not isinstance(min_tasks, int) or min_tasks < 1:
         raise InvalidInputError(f"min_tasks: got {min_tasks!r}; expected an integer >= 1")
@@ -498,9 +528,7 @@ def compare_reports(
     lr = np.log(r) - np.log(m)
     ratio = r / m
     lr_r, lm_r = np.log(r), np.log(m)
-    spearman = _corr(
-        pd.Series(lr_r).rank().to_numpy(), pd.Series(lm_r).rank().to_numpy()
-    )
+    spearman = _corr(pd.Series(lr_r).rank().to_numpy(), pd.Series(lm_r).rank().to_numpy())
     per = pd.DataFrame({"code": codes, "lr": lr}).groupby("code")["lr"].agg(["size", "median"])
     wmed = per["median"].to_numpy()
     center = float(np.median(wmed))

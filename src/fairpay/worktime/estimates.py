@@ -184,7 +184,9 @@ def _as_float_array(values: Any, field: str) -> np.ndarray:
             raise InvalidInputError(f"{field}: got a single value {values!r}; expected a sequence of seconds")
         raw = values if isinstance(values, np.ndarray) else np.asarray(list(values), dtype=object)
         if raw.ndim != 1:
-            raise InvalidInputError(f"{field}: got an array of shape {raw.shape}; expected a 1-D sequence of seconds")
+            raise InvalidInputError(
+                f"{field}: got an array of shape {raw.shape}; expected a 1-D sequence of seconds"
+            )
         if raw.dtype.kind not in "iuf":
             items = raw.tolist()
             # name the first value that is not a number even as text (e.g. 'abc' in a CSV column)
@@ -193,11 +195,17 @@ def _as_float_array(values: Any, field: str) -> np.ndarray:
                     try:
                         float(v)
                     except ValueError:
-                        raise InvalidInputError(f"{field}: item {i} is {v!r}; expected seconds as a number") from None
+                        raise InvalidInputError(
+                            f"{field}: item {i} is {v!r}; expected seconds as a number"
+                        ) from None
             for i, v in enumerate(items):
                 if v is None:
-                    raise InvalidInputError(f"{field}: item {i} is missing (None); expected seconds as a number")
-                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, Decimal, np.integer, np.floating)):
+                    raise InvalidInputError(
+                        f"{field}: item {i} is missing (None); expected seconds as a number"
+                    )
+                if isinstance(v, (bool, np.bool_)) or not isinstance(
+                    v, (int, float, Decimal, np.integer, np.floating)
+                ):
                     raise InvalidInputError(f"{field}: item {i} is {v!r}; expected seconds as a number")
         arr = raw.astype(float)
     if arr.size == 0:
@@ -252,7 +260,9 @@ def _prepare(
     times = _as_float_array(samples, field)
     if worker is None:
         if times.size < 2:
-            raise InvalidInputError(f"{field}: got {times.size} time; expected at least 2 to estimate uncertainty")
+            raise InvalidInputError(
+                f"{field}: got {times.size} time; expected at least 2 to estimate uncertainty"
+            )
         return times, times, None
 
     wk = worker.tolist() if _is_pandas(worker, "Series") else list(worker)
@@ -311,9 +321,13 @@ def _stat(rows: np.ndarray, name: str, q: float | None, trim: float) -> np.ndarr
 
 def _check_common(confidence: float, n_boot: int, trim: float, seed: int) -> None:
     if not isinstance(confidence, (int, float)) or not 0.0 < float(confidence) < 1.0:
-        raise InvalidInputError(f"confidence: got {confidence!r}; expected a probability strictly between 0 and 1, e.g. 0.95")
+        raise InvalidInputError(
+            f"confidence: got {confidence!r}; expected a probability strictly between 0 and 1, e.g. 0.95"
+        )
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
-        raise InvalidInputError(f"n_boot: got {n_boot!r}; expected an integer >= 100 (2000 is a good default)")
+        raise InvalidInputError(
+            f"n_boot: got {n_boot!r}; expected an integer >= 100 (2000 is a good default)"
+        )
     if not isinstance(trim, (int, float)) or not 0.0 <= float(trim) < 0.5:
         raise InvalidInputError(f"trim: got {trim!r}; expected a share cut from each end, 0 <= trim < 0.5")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -383,7 +397,9 @@ def estimate_task_time(
     )
 
 
-def _bootstrap(units: np.ndarray, name: str, q: float | None, trim: float, n_boot: int, seed: int) -> np.ndarray:
+def _bootstrap(
+    units: np.ndarray, name: str, q: float | None, trim: float, n_boot: int, seed: int
+) -> np.ndarray:
     """``n_boot`` bootstrap replicates of the statistic, resampling units with replacement."""
     rng = np.random.default_rng(seed)
     n = units.size
@@ -547,7 +563,11 @@ def pilot_size_needed(
     for ``confidence``. ``workers_needed = max(MIN_UNITS, ceil(n × (z × se / (r × value))²))``.
     It is a projection from the pilot itself: re-run it after the larger pilot.
     """
-    if isinstance(rel_half_width, bool) or not isinstance(rel_half_width, (int, float)) or not 0 < rel_half_width < 1:
+    if (
+        isinstance(rel_half_width, bool)
+        or not isinstance(rel_half_width, (int, float))
+        or not 0 < rel_half_width < 1
+    ):
         raise InvalidInputError(
             f"rel_half_width: got {rel_half_width!r}; expected a relative precision in (0, 1), e.g. 0.1 for ±10 %"
         )

@@ -109,9 +109,7 @@ class CoverageForecast:
         shares = self._model.shares(_threshold(_positive(rate, "rate"), self.bar))
         return _interval(shares, self._model.n_workers, self.level, self._model.wide)
 
-    def rate_for_share(
-        self, target: float, *, bound: str = "point", step: Decimal | str = "0.01"
-    ) -> Decimal:
+    def rate_for_share(self, target: float, *, bound: str = "point", step: Decimal | str = "0.01") -> Decimal:
         """Smallest per-task rate whose forecast share below the bar is at most ``target``.
 
         Why: the requester's question is "what must I pay so that at most 10 % of workers earn
@@ -220,12 +218,8 @@ def forecast_coverage(
         raise InvalidInputError(f"n_boot {n_boot!r}: expected an integer of at least 100")
     if returning_share is not None and not (0.0 <= float(returning_share) <= 1.0):
         raise InvalidInputError(f"returning_share {returning_share!r}: expected a fraction in [0, 1]")
-    if production_tasks is not None and (
-        int(production_tasks) != production_tasks or production_tasks < 1
-    ):
-        raise InvalidInputError(
-            f"production_tasks {production_tasks!r}: expected a positive whole number"
-        )
+    if production_tasks is not None and (int(production_tasks) != production_tasks or production_tasks < 1):
+        raise InvalidInputError(f"production_tasks {production_tasks!r}: expected a positive whole number")
     if production_workers is not None and (
         int(production_workers) != production_workers or production_workers < 1
     ):
@@ -312,9 +306,7 @@ def forecast_coverage(
     centers_new = new_med[idx]
     if pi > 0 and learning and beta is not None:
         replayed = lt_sorted[None, :] + betas[:, None] * gain[None, :]
-        centers_ret = np.take_along_axis(
-            _group_medians(replayed, group_of, starts, counts), idx, axis=1
-        )
+        centers_ret = np.take_along_axis(_group_medians(replayed, group_of, starts, counts), idx, axis=1)
         w_ret = counts[idx].astype(float)  # prolific workers are likelier to come back
         w_ret /= w_ret.sum(axis=1, keepdims=True)
         w_new = np.full(idx.shape, 1.0 / n_workers)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fairpay.tables import store as cache
 from fairpay.errors import FairpayError, InvalidDataError, SourceError
+from fairpay.tables import store as cache
 
 __all__ = [
     "SOURCES",
@@ -123,7 +123,9 @@ def cldr_tender(alpha2: str | None, year: int) -> list[str]:
 ReferenceUnits = Mapping[str, Mapping[int, tuple[str, str]]]
 
 
-def reference_units(rows: Iterable[Mapping[str, Any]], currency_col: str, note_col: str) -> dict[str, dict[int, tuple[str, str]]]:
+def reference_units(
+    rows: Iterable[Mapping[str, Any]], currency_col: str, note_col: str
+) -> dict[str, dict[int, tuple[str, str]]]:
     """country_iso3 -> year -> (currency, note) from a bundled table: the reference for new rows."""
     out: dict[str, dict[int, tuple[str, str]]] = {}
     for row in rows:
@@ -190,7 +192,9 @@ def _bundled_rows(kind: str) -> tuple[Any, ...]:
     return data.read_rows(kind, data.bundled_dir() / f"{kind}.csv", origin="bundled").rows
 
 
-def store(kind: str, rows: Sequence[Mapping[str, Any]], provenance: cache.Provenance, path: Path, origin: str) -> dict[str, Any]:
+def store(
+    kind: str, rows: Sequence[Mapping[str, Any]], provenance: cache.Provenance, path: Path, origin: str
+) -> dict[str, Any]:
     """Write ``rows`` (bundled columns first, extras after) to ``path`` once they validate.
 
     The caller holds :func:`cache.lock`.
@@ -327,7 +331,7 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
         vintage=f"reference years {years[0]}-{years[-1]}" if years else "",
         retrieved_at=cache.now_utc(),
         extra={
-            "file_modified": datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
+            "file_modified": datetime.datetime.fromtimestamp(stat.st_mtime, datetime.UTC)
             .replace(microsecond=0)
             .isoformat()
         },

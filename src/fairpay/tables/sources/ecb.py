@@ -30,10 +30,11 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, localcontext
 from typing import Any
 
-from fairpay.tables import store as cache
 from fairpay.errors import SourceError
+from fairpay.tables import store as cache
 from fairpay.tables.sources import Fetched
-from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
+from fairpay.tables.sources.http import DEFAULT_POLICY, Policy
+from fairpay.tables.sources.http import fetch as http_fetch
 
 NAME = "ecb"
 PATH = "/stats/eurofxref/eurofxref-hist.xml"
@@ -79,7 +80,9 @@ def parse_xml(body: bytes, url: str) -> dict[str, dict[str, Decimal]]:
     return days
 
 
-def annual_usd_rates(days: Mapping[str, Mapping[str, Decimal]]) -> dict[tuple[str, int], tuple[Decimal, int, str, str]]:
+def annual_usd_rates(
+    days: Mapping[str, Mapping[str, Decimal]],
+) -> dict[tuple[str, int], tuple[Decimal, int, str, str]]:
     """(currency, year) -> (mean LCU per US$, fixing days, first date, last date)."""
     per: dict[tuple[str, int], list[tuple[str, Decimal]]] = defaultdict(list)
     with localcontext() as ctx:

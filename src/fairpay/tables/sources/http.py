@@ -81,8 +81,8 @@ def _retry_after(value: str | None) -> float | None:
     import datetime
 
     if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 def _read_bounded(response: httpx.Response, limit: int) -> bytes:
@@ -169,9 +169,7 @@ def fetch(
                 continue
             except httpx.InvalidURL as exc:
                 raise SourceError(f"{source}: {shown}: invalid URL ({exc})") from exc
-        raise SourceError(
-            f"{source}: {shown}: {last_problem} (after {policy.retries + 1} attempts)"
-        )
+        raise SourceError(f"{source}: {shown}: {last_problem} (after {policy.retries + 1} attempts)")
     finally:
         if owned:
             client.close()

@@ -21,17 +21,25 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fairpay.tables import store as cache
 from fairpay.errors import SourceError
+from fairpay.tables import store as cache
 from fairpay.tables.sources import Fetched, _bundled_rows, alpha2_of, cldr_tender, is_country_alpha3
-from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
+from fairpay.tables.sources.http import DEFAULT_POLICY, Policy
+from fairpay.tables.sources.http import fetch as http_fetch
 
 NAME = "ilostat"
 INDICATOR = "EAR_INEE_NOC_NB_A"
-REQUIRED = ("ref_area", "source", "indicator", "classif1", "time", "obs_value", "note_indicator", "note_source")
-SOURCE_TEXT = (
-    "ILOSTAT EAR_INEE_NOC_NB_A (Statutory nominal gross monthly minimum wage, local currency)"
+REQUIRED = (
+    "ref_area",
+    "source",
+    "indicator",
+    "classif1",
+    "time",
+    "obs_value",
+    "note_indicator",
+    "note_source",
 )
+SOURCE_TEXT = "ILOSTAT EAR_INEE_NOC_NB_A (Statutory nominal gross monthly minimum wage, local currency)"
 FIRST_YEAR = 2015
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _PERIOD_NOTES = {"T7:123": "day", "T7:124": "hour"}
@@ -114,7 +122,9 @@ def to_table_rows(
     skipped = {"other currency types": 0, "aggregates": 0, "empty values": 0, "years before": 0}
     for line, row in enumerate(csv_rows, start=2):
         if row["indicator"] != INDICATOR:
-            raise SourceError(f"{NAME}: {url}: line {line} is indicator {row['indicator']!r}, asked for {INDICATOR}")
+            raise SourceError(
+                f"{NAME}: {url}: line {line} is indicator {row['indicator']!r}, asked for {INDICATOR}"
+            )
         if row["classif1"] != "CUR_TYPE_LCU":
             skipped["other currency types"] += 1
             continue
@@ -155,7 +165,9 @@ def to_table_rows(
             new["period"] = old["period"]
             new["flags"] = old.get("flags") or ""
             if str(old["monthly_minimum_wage_lcu"]) == value:
-                new["ilostat_cur_lcu_monthly_equivalent"] = old.get("ilostat_cur_lcu_monthly_equivalent") or ""
+                new["ilostat_cur_lcu_monthly_equivalent"] = (
+                    old.get("ilostat_cur_lcu_monthly_equivalent") or ""
+                )
         else:
             flags: list[str] = []
             code = _t30(note_indicator)
@@ -167,7 +179,9 @@ def to_table_rows(
                 tender = cldr_tender(alpha2_of(iso3), year)
                 if len(tender) == 1:
                     currency = tender[0]
-                    flags.append(f"currency from CLDR territory data ({currency}); ILOSTAT note {code or 'none'} not in the bundled table")
+                    flags.append(
+                        f"currency from CLDR territory data ({currency}); ILOSTAT note {code or 'none'} not in the bundled table"
+                    )
                 else:
                     currency = ""
                     flags.append(
@@ -188,7 +202,11 @@ def to_table_rows(
             new["flags"] = "; ".join(x for x in (new["flags"], f"ILOSTAT obs_status {status}") if x)
         out.append(new)
     out.sort(key=lambda r: (r["country_iso3"], r["year"]))
-    notes = [f"skipped {n} {what}" + (f" {first_year}" if what == "years before" else "") for what, n in skipped.items() if n]
+    notes = [
+        f"skipped {n} {what}" + (f" {first_year}" if what == "years before" else "")
+        for what, n in skipped.items()
+        if n
+    ]
     return out, notes
 
 
@@ -218,6 +236,9 @@ def fetch(
         url=shown,
         vintage=retrieved[:10],
         retrieved_at=retrieved,
-        extra={"license": "CC BY 4.0", "vintage_note": "ILOSTAT's CSV carries no last-updated date: retrieval date used"},
+        extra={
+            "license": "CC BY 4.0",
+            "vintage_note": "ILOSTAT's CSV carries no last-updated date: retrieval date used",
+        },
     )
     return Fetched(kind, provenance, build=lambda _current: rows, notes=notes)

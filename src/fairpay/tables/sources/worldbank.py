@@ -23,10 +23,17 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from fairpay.tables import store as cache
 from fairpay.errors import SourceError
-from fairpay.tables.sources import Fetched, _bundled_rows, is_country_alpha3, reference_units, resolve_currency
-from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
+from fairpay.tables import store as cache
+from fairpay.tables.sources import (
+    Fetched,
+    _bundled_rows,
+    is_country_alpha3,
+    reference_units,
+    resolve_currency,
+)
+from fairpay.tables.sources.http import DEFAULT_POLICY, Policy
+from fairpay.tables.sources.http import fetch as http_fetch
 
 # kind -> (indicator, value column, first year, source text as in the bundled table)
 INDICATORS: dict[str, tuple[str, str, int, str]] = {
@@ -69,9 +76,15 @@ def parse_page(body: bytes, url: str, indicator: str) -> tuple[dict[str, Any], l
         raise SourceError(f"{NAME}: {url}: malformed JSON ({exc})") from None
     if isinstance(doc, list) and doc and isinstance(doc[0], dict) and "message" in doc[0]:
         messages = doc[0]["message"]
-        shown = "; ".join(
-            f"{m.get('key', '')}: {m.get('value', '')}".strip(": ") for m in messages if isinstance(m, dict)
-        ) if isinstance(messages, list) else str(messages)
+        shown = (
+            "; ".join(
+                f"{m.get('key', '')}: {m.get('value', '')}".strip(": ")
+                for m in messages
+                if isinstance(m, dict)
+            )
+            if isinstance(messages, list)
+            else str(messages)
+        )
         raise SourceError(f"{NAME}: {url}: API error: {shown or messages}")
     if not (isinstance(doc, list) and len(doc) == 2 and isinstance(doc[0], dict)):
         raise SourceError(f"{NAME}: {url}: unexpected response shape: expected [meta, rows]")
@@ -196,9 +209,7 @@ def fetch(
         policy=policy,
         per_page=per_page,
     )
-    reference = (
-        reference_units(_bundled_rows(kind), "currency", "lcu_note") if kind != "cpi" else {}
-    )
+    reference = reference_units(_bundled_rows(kind), "currency", "lcu_note") if kind != "cpi" else {}
     rows, aggregates = to_table_rows(kind, api_rows, vintage, reference, url)
     provenance = cache.Provenance(
         source=f"World Bank WDI {indicator}",

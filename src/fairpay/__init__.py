@@ -7,7 +7,7 @@ pandas, httpx and other heavy dependencies load only when a function that needs 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -84,6 +84,89 @@ _EXPORTS: dict[str, str] = {
     "safe_csv_cell": "fairpay.report.csvsafe:safe_csv_cell",
     "register_accessor": "fairpay.accessor:register_accessor",
 }
+
+
+if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily (below)
+    from fairpay.accessor import register_accessor as register_accessor
+    from fairpay.auditing.dask import audit_dask as audit_dask
+    from fairpay.auditing.engine import AuditResult as AuditResult, audit as audit
+    from fairpay.auditing.ledger import ledger as ledger, pseudonymize as pseudonymize
+    from fairpay.errors import (
+        FairpayError as FairpayError,
+        InvalidDataError as InvalidDataError,
+        InvalidInputError as InvalidInputError,
+        MissingExchangeRateError as MissingExchangeRateError,
+        NoBenchmarkError as NoBenchmarkError,
+        SourceError as SourceError,
+        SpecError as SpecError,
+        UnknownCountryError as UnknownCountryError,
+        UnknownCurrencyError as UnknownCurrencyError,
+    )
+    from fairpay.prelaunch.check import (
+        Cell as Cell,
+        CheckResult as CheckResult,
+        check as check,
+        required_pay_per_task as required_pay_per_task,
+    )
+    from fairpay.prelaunch.spec import (
+        BenchmarkOverride as BenchmarkOverride,
+        Deductions as Deductions,
+        Policy as Policy,
+        Project as Project,
+        Task as Task,
+        Unpaid as Unpaid,
+        Workforce as Workforce,
+        load_project as load_project,
+        parse_project as parse_project,
+    )
+    from fairpay.prelaunch.whatif import what_if as what_if
+    from fairpay.report.csvsafe import safe_csv_cell as safe_csv_cell
+    from fairpay.report.document import (
+        report_html as report_html,
+        report_json as report_json,
+        report_markdown as report_markdown,
+        write_report as write_report,
+    )
+    from fairpay.report.plots import (
+        plot_coverage_curve as plot_coverage_curve,
+        plot_effective_vs_bar as plot_effective_vs_bar,
+        plot_wage_ecdf as plot_wage_ecdf,
+    )
+    from fairpay.units.fx import Conversion as Conversion, ExchangeRates as ExchangeRates
+    from fairpay.units.money import (
+        Money as Money,
+        minor_units as minor_units,
+        normalize_currency as normalize_currency,
+        round_up as round_up,
+    )
+    from fairpay.units.periods import hours_basis as hours_basis, to_hourly as to_hourly
+    from fairpay.units.places import (
+        Place as Place,
+        normalize_country as normalize_country,
+        normalize_subdivision as normalize_subdivision,
+        place as place,
+    )
+    from fairpay.wages import Benchmark as Benchmark, Benchmarks as Benchmarks, benchmarks as benchmarks
+    from fairpay.worktime.durations import (
+        ReportComparison as ReportComparison,
+        WorkedTime as WorkedTime,
+        compare_reports as compare_reports,
+        union_seconds as union_seconds,
+        worked_time as worked_time,
+    )
+    from fairpay.worktime.estimates import (
+        PilotSizeAdvice as PilotSizeAdvice,
+        TimeEstimate as TimeEstimate,
+        coverage as coverage,
+        estimate_task_time as estimate_task_time,
+        pay_for_coverage as pay_for_coverage,
+        pilot_size_needed as pilot_size_needed,
+    )
+    from fairpay.worktime.forecast import (
+        CoverageForecast as CoverageForecast,
+        ForecastWarning as ForecastWarning,
+        forecast_coverage as forecast_coverage,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -13,9 +13,7 @@ import pytest
 
 from fairpay.cli import main
 from fairpay.errors import FairpayError, InvalidDataError
-from fairpay.tables import load as data
-from fairpay.tables import sources
-from fairpay.tables import store as cache
+from fairpay.tables import load as data, sources, store as cache
 
 LIVING_HEADER = list(data.COLUMNS["living_wages"])
 

@@ -21,9 +21,7 @@ import pytest
 
 from fairpay.cli import main
 from fairpay.errors import SourceError
-from fairpay.tables import load as data
-from fairpay.tables import sources
-from fairpay.tables import store as cache
+from fairpay.tables import load as data, sources, store as cache
 from fairpay.tables.sources import http as fhttp
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sources"

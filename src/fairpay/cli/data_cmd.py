@@ -34,8 +34,7 @@ def status_command(
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Each table: origin (user/cache/bundled), source, vintage, age, rows, countries, staleness."""
-    from fairpay.tables import sources
-    from fairpay.tables import store as cache
+    from fairpay.tables import sources, store as cache
 
     output.check_format(fmt, ("table", "json"))
     entries = sources.status()
@@ -128,8 +127,7 @@ def reset_command(
 ) -> None:
     """Delete refreshed (and imported) tables: the bundled snapshot applies again."""
     from fairpay.errors import InvalidInputError
-    from fairpay.tables import load as data
-    from fairpay.tables import sources
+    from fairpay.tables import load as data, sources
 
     for k in kind or []:
         if k not in data.TABLES:

@@ -732,8 +732,7 @@ def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
 def _data_vintage() -> list[dict[str, str]]:
     """Where each benchmark/FX/CPI table came from and how recent it is (no clock involved)."""
     from fairpay import __version__
-    from fairpay.tables import load as data
-    from fairpay.tables import store as cache
+    from fairpay.tables import load as data, store as cache
 
     out = []
     for kind in _DATA_TABLES:

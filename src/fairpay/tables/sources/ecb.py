@@ -33,8 +33,7 @@ from typing import Any
 from fairpay.errors import SourceError
 from fairpay.tables import store as cache
 from fairpay.tables.sources import Fetched
-from fairpay.tables.sources.http import DEFAULT_POLICY, Policy
-from fairpay.tables.sources.http import fetch as http_fetch
+from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
 
 NAME = "ecb"
 PATH = "/stats/eurofxref/eurofxref-hist.xml"

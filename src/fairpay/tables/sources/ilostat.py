@@ -24,8 +24,7 @@ from typing import Any
 from fairpay.errors import SourceError
 from fairpay.tables import store as cache
 from fairpay.tables.sources import Fetched, _bundled_rows, alpha2_of, cldr_tender, is_country_alpha3
-from fairpay.tables.sources.http import DEFAULT_POLICY, Policy
-from fairpay.tables.sources.http import fetch as http_fetch
+from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
 
 NAME = "ilostat"
 INDICATOR = "EAR_INEE_NOC_NB_A"

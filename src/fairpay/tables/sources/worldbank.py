@@ -32,8 +32,7 @@ from fairpay.tables.sources import (
     reference_units,
     resolve_currency,
 )
-from fairpay.tables.sources.http import DEFAULT_POLICY, Policy
-from fairpay.tables.sources.http import fetch as http_fetch
+from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
 
 # kind -> (indicator, value column, first year, source text as in the bundled table)
 INDICATORS: dict[str, tuple[str, str, int, str]] = {

@@ -236,11 +236,10 @@ def _ilostat_row(r: Mapping[str, Any], alpha2_of: Mapping[str, str]) -> _Row | N
     )
 
 
-@functools.cache
 def _alpha2_of() -> dict[str, str]:
-    import pycountry
+    from fairpay.units.iso import alpha3_to_alpha2
 
-    return {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+    return alpha3_to_alpha2()
 
 
 class Benchmarks:

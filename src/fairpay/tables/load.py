@@ -20,7 +20,6 @@ import functools
 import importlib.resources
 import importlib.util
 import io
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from fairpay.errors import InvalidDataError
+from fairpay.units import iso
 from fairpay.units.money import NOT_MONEY
 
 __all__ = [
@@ -87,7 +87,7 @@ METHODS = frozenset(
 CONFIDENCE = frozenset({"high", "medium", "low"})
 SCOPES = frozenset({"national", "regional", "sectoral", "federal_sectors", "national_floor_non_binding"})
 # World Bank codes outside ISO 3166-1: Kosovo and the Channel Islands.
-NON_ISO_ALPHA3 = frozenset({"XKX", "CHI"})
+NON_ISO_ALPHA3 = iso.NON_ISO_ALPHA3
 # ISO 4217 codes that are not money anyone is paid in (metals, fund units, testing, "no currency").
 MIN_YEAR = 1990
 
@@ -109,50 +109,11 @@ class Table:
 
 
 # --------------------------------------------------------------------------- code lists
-@functools.cache
-def _pycountry_db(name: str) -> list[dict[str, str]]:
-    """One of pycountry's ISO databases, read without importing pycountry (see module doc)."""
-    spec = importlib.util.find_spec("pycountry")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for base in locations:
-        path = os.path.join(base, "databases", f"iso{name}.json")
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as fh:
-                return list(json.load(fh)[name])
-    # Layout changed or zipped install: fall back to pycountry's public API.
-    import pycountry
-
-    attr = {"3166-1": "countries", "3166-2": "subdivisions", "4217": "currencies"}[name]
-    return [dict(item._fields) for item in getattr(pycountry, attr)]
-
-
-@functools.cache
-def _alpha2() -> frozenset[str]:
-    return frozenset(c["alpha_2"] for c in _pycountry_db("3166-1"))
-
-
-@functools.cache
-def _alpha3() -> frozenset[str]:
-    return frozenset(c["alpha_3"] for c in _pycountry_db("3166-1")) | NON_ISO_ALPHA3
-
-
-@functools.cache
-def _subdivisions() -> dict[str, str]:
-    """ISO 3166-2 code -> its country's alpha-2 code (the code's prefix, as the standard defines)."""
-    return {s["code"]: s["code"].split("-", 1)[0] for s in _pycountry_db("3166-2")}
-
-
-@functools.cache
-def _current_currencies() -> frozenset[str]:
-    return frozenset(c["alpha_3"] for c in _pycountry_db("4217"))
-
-
-@functools.cache
-def _all_currencies() -> frozenset[str]:
-    """Current *and* withdrawn ISO 4217 codes (CLDR via babel), for historic rows only."""
-    import babel.numbers
-
-    return frozenset(babel.numbers.list_currencies()) | _current_currencies()
+_alpha2 = iso.country_alpha2
+_alpha3 = iso.country_alpha3
+_subdivisions = iso.subdivision_country
+_current_currencies = iso.current_currencies
+_all_currencies = iso.all_currencies
 
 
 _THIS_YEAR = [datetime.date.today().year]

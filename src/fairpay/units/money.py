@@ -14,6 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, Invali
 from typing import Literal
 
 from fairpay.errors import InvalidInputError, UnknownCurrencyError
+from fairpay.units.iso import all_currencies as _all_currencies, current_currencies as _current_currencies
 
 RoundingMode = Literal["up", "down", "half_even"]
 
@@ -22,21 +23,6 @@ NOT_MONEY = frozenset(
     {"XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"}
 )
 _MODES = {"up": ROUND_CEILING, "down": ROUND_FLOOR, "half_even": ROUND_HALF_EVEN}
-
-
-@functools.cache
-def _current_currencies() -> frozenset[str]:
-    import pycountry
-
-    return frozenset(c.alpha_3 for c in pycountry.currencies)
-
-
-@functools.cache
-def _all_currencies() -> frozenset[str]:
-    """Current codes plus withdrawn ones CLDR still knows (HRK, BYR, VEF, SLL, ...)."""
-    from babel.numbers import list_currencies
-
-    return _current_currencies() | frozenset(list_currencies())
 
 
 def normalize_currency(code: str, *, allow_withdrawn: bool = False) -> str:

@@ -88,23 +88,16 @@ def base_url(source: str, override: str | None = None) -> str:
 # --------------------------------------------------------------------------- shared helpers
 def is_country_alpha3(code: str) -> bool:
     """True for ISO 3166-1 alpha-3 codes and the World Bank's XKX/CHI; False for aggregates."""
-    from fairpay.tables.load import NON_ISO_ALPHA3
+    from fairpay.units.iso import country_alpha3
 
-    if code in NON_ISO_ALPHA3:
-        return True
-    import pycountry
-
-    return bool(code) and pycountry.countries.get(alpha_3=code) is not None
+    return code in country_alpha3()
 
 
 def alpha2_of(alpha3: str) -> str | None:
     """The alpha-2 code for an alpha-3 (Kosovo: XK), for CLDR territory look-ups."""
-    if alpha3 == "XKX":
-        return "XK"
-    import pycountry
+    from fairpay.units.iso import alpha3_to_alpha2
 
-    country = pycountry.countries.get(alpha_3=alpha3)
-    return country.alpha_2 if country else None
+    return alpha3_to_alpha2().get(alpha3)
 
 
 def cldr_tender(alpha2: str | None, year: int) -> list[str]:

@@ -9,7 +9,8 @@ effect (seconds removed, per worker and in total) is always reported, never hidd
 
 Units: seconds (float) in every result; timestamps are compared in UTC nanoseconds.
 
-``union_seconds`` is the vectorised core (numpy only, no Python loop over rows), meant for audits
+``union_seconds`` runs the audit's own interval union (:func:`fairpay.auditing.kernel.union_us`), so worked
+time here and in ``fairpay audit`` is one definition; vectorised, meant for audits
 of logs with tens of millions of rows.
 """
 
@@ -90,36 +91,6 @@ def _order_by_worker_then_start(codes: np.ndarray, s: np.ndarray) -> np.ndarray:
             return order
 
 
-def _segmented_cummax(values: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Running maximum of int64 ``values`` restarting at every change of ``segments`` (sorted).
-
-    Uses pandas' grouped ``cummax`` (compiled, one pass); pandas is imported here only.
-    """
-    import pandas as pd
-
-    return pd.Series(values, copy=False).groupby(segments, sort=False).cummax().to_numpy(dtype=np.int64)
-
-
-def _blocks(
-    codes: np.ndarray, s: np.ndarray, e: np.ndarray, gap_ns: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merged blocks per worker: (block worker code, block start ns, block end ns), sorted.
-
-    Sort by (worker, start); take the running maximum of end within each worker; a new block
-    starts at a worker's first row or where start > running max end (of earlier rows) + gap.
-    A block's end is the running max at its last row.
-    """
-    order = _order_by_worker_then_start(codes, s)
-    c, s, e = codes[order], s[order], e[order]
-    run_max = _segmented_cummax(e, c)
-    new = np.empty(c.size, dtype=bool)
-    new[:1] = True
-    new[1:] = (c[1:] != c[:-1]) | (s[1:] > run_max[:-1] + gap_ns)
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:] - 1, c.size - 1]
-    return c[first], s[first], run_max[last]
-
-
 def union_seconds(
     worker_codes: np.ndarray,
     start_ns: np.ndarray,
@@ -146,10 +117,13 @@ def union_seconds(
         size = int(n_workers)
     out = np.zeros(size, dtype=np.int64)
     if codes.size:
-        bc, bs, be = _blocks(codes, s, e, int(gap_ns))
-        # blocks are sorted by worker: exact int64 sums per worker with reduceat
-        firsts = np.flatnonzero(np.r_[True, bc[1:] != bc[:-1]])
-        out[bc[firsts]] = np.add.reduceat(be - bs, firsts)
+        from fairpay.auditing.kernel import union_us  # the audit's union: one definition of worked time
+
+        order = _order_by_worker_then_start(codes, s)
+        c = codes[order]
+        first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        # union_us is unit-free: integer nanoseconds in, merged nanoseconds per worker out
+        out[c[first]] = union_us(first, s[order], e[order], int(gap_ns))
     return out / _NS
 
 

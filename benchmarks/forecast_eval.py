@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from fairpay.errors import InvalidInputError
-from fairpay.worktime.durations import read_log, worker_time
+from fairpay.worktime.durations import audited_time, read_log
 from fairpay.worktime.forecast import Drift, ForecastWarning, break_even_seconds, forecast_coverage
 
 BAR = 15.0  # money per hour; the shares do not depend on its value
@@ -84,14 +84,14 @@ def drifts(batches: dict[str, Any]) -> tuple[dict[str, list[float]], dict[str, l
         for frac in FRACTIONS:
             p, q = split(rows, frac)
             pilot[name].append(
-                float(np.median(log_per_paid(worker_time(q))) - np.median(log_per_paid(worker_time(p))))
+                float(np.median(log_per_paid(audited_time(q))) - np.median(log_per_paid(audited_time(p))))
             )
         monitor[name] = []
         _, prod = split(rows, 0.10)
-        final = np.median(log_per_paid(worker_time(prod)))
+        final = np.median(log_per_paid(audited_time(prod)))
         for g in MONITOR_FRACTIONS:
             part, _ = split(prod, g)
-            monitor[name].append(float(final - np.median(log_per_paid(worker_time(part)))))
+            monitor[name].append(float(final - np.median(log_per_paid(audited_time(part)))))
     return pilot, monitor
 
 
@@ -139,7 +139,7 @@ def main(argv: list[str]) -> int:
         mdrift = drift_from(monitor_d, others, "monitor")
         for frac in FRACTIONS:
             p_rows, q_rows = split(rows, frac)
-            p_times, q_times = worker_time(p_rows), worker_time(q_rows)
+            p_times, q_times = audited_time(p_rows), audited_time(q_rows)
             durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
             cases: list[tuple[str, float | None, float | None]] = [
                 ("p50", BAR * float(np.quantile(durations, 0.5)) / 3600, 0.50),
@@ -180,7 +180,7 @@ def main(argv: list[str]) -> int:
                 )
         # monitor: after g of production, predict the share of all production workers below
         _, prod = split(rows, 0.10)
-        prod_times = worker_time(prod)
+        prod_times = audited_time(prod)
         p_rows, _ = split(rows, 0.10)
         durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
         rates = {
@@ -189,7 +189,7 @@ def main(argv: list[str]) -> int:
         }
         for g in MONITOR_FRACTIONS:
             part, _ = split(prod, g)
-            part_times = worker_time(part)
+            part_times = audited_time(part)
             for case, rate in rates.items():
                 fc = forecast(part_times, rate, mdrift)
                 actual = share_below(prod_times, rate)

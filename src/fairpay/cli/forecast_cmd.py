@@ -37,11 +37,11 @@ def read_pilot_times(
     does. Without: the per-task seconds file (``order_column`` is checked, MTurk times accepted,
     but the forecast has no learning step, so order does not change it).
     """
-    from fairpay.worktime.durations import held_tasks_note, read_log, worker_time
+    from fairpay.worktime.durations import audited_time, held_tasks_note, read_log
 
     notes: list[str] = []
     if preset is not None:
-        times = worker_time(read_log(pilot, preset=preset), pending=pending, merge_gap_seconds=merge_gap)
+        times = audited_time(read_log(pilot, preset=preset), pending=pending, merge_gap_seconds=merge_gap)
         held = held_tasks_note(times)
         if held:
             notes.append(held)

@@ -147,9 +147,9 @@ def _audited_pilot(pilot: Path, preset: str, pending: str, merge_gap: float) -> 
     """One row per worker: worked seconds per paid task, read and measured as ``fairpay audit`` does."""
     import pandas as pd
 
-    from fairpay.worktime.durations import AUDIT_BASIS, held_tasks_note, read_log, worker_time
+    from fairpay.worktime.durations import AUDIT_BASIS, audited_time, held_tasks_note, read_log
 
-    times = worker_time(read_log(pilot, preset=preset), pending=pending, merge_gap_seconds=merge_gap)
+    times = audited_time(read_log(pilot, preset=preset), pending=pending, merge_gap_seconds=merge_gap)
     notes = [n for n in (held_tasks_note(times),) if n]
     unpaid = times["paid_tasks"] == 0
     if unpaid.any():

@@ -34,6 +34,10 @@ __all__ = [
     "compare_reports",
     "ReportComparison",
     "to_utc_ns",
+    "read_log",
+    "audited_time",
+    "held_tasks_note",
+    "AUDIT_BASIS",
 ]
 
 _NS = 1_000_000_000
@@ -692,7 +696,7 @@ def _instants_us(series: pd.Series, column: str, preset: Any, source: str) -> np
     return ns // 1000
 
 
-def worker_time(rows: pd.DataFrame, *, pending: str = "paid", merge_gap_seconds: float = 0) -> pd.DataFrame:
+def audited_time(rows: pd.DataFrame, *, pending: str = "paid", merge_gap_seconds: float = 0) -> pd.DataFrame:
     """Per worker what the audit pays on: ``worker, tasks, paid_tasks, worked_seconds, duration_seconds``.
 
     ``rows`` come from :func:`read_log`. ``worked_seconds`` is the audit's interval union

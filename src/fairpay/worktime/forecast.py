@@ -303,7 +303,7 @@ def forecast_coverage(
 ) -> CoverageForecast:
     """Forecast the share of production workers whose audited effective wage will be below ``bar``.
 
-    ``pilot`` is either per-worker times as :func:`fairpay.worktime.durations.worker_time` returns
+    ``pilot`` is either per-worker times as :func:`fairpay.worktime.durations.audited_time` returns
     them (columns ``worker``, ``worked_seconds``, ``paid_tasks``: the audit's basis), or one row per
     task with ``seconds_column`` and ``worker_column`` (durations summed per worker, every task
     paid). ``rate`` is pay per task, ``bar`` the hourly bar in the same currency; ``level`` the

@@ -3,7 +3,7 @@
 Why: a pilot cannot see how production will differ from it (other workers, other hours, workers
 holding more tasks), so the honest answer to drift is to look at production as it runs. The
 monitor reads the production log so far with the audit's presets, measures each worker's
-worked time exactly as ``fairpay audit`` will (:func:`fairpay.worktime.durations.worker_time`),
+worked time exactly as ``fairpay audit`` will (:func:`fairpay.worktime.durations.audited_time`),
 re-runs the forecast on those workers (with the smaller drift measured from part of production to
 all of it, :data:`fairpay.worktime.forecast.MONITOR_DRIFT`), and says whether to raise the
 per-task rate and to what. Whatever the forecast still misses is paid at the end: the monitor
@@ -122,7 +122,7 @@ def monitor(
     assignments in total; when the log has that many the batch is complete and the monitor hands
     over to the audit. ``step``: the currency's minor unit for ``raise_to`` and top-ups (rounded up).
     """
-    from fairpay.worktime.durations import AUDIT_BASIS, held_tasks_note, read_log, worker_time
+    from fairpay.worktime.durations import AUDIT_BASIS, audited_time, held_tasks_note, read_log
 
     rate_d = _money(rate, "rate")
     bar_d = _money(bar, "bar")
@@ -135,7 +135,7 @@ def monitor(
     ):
         raise InvalidInputError(f"planned_tasks {planned_tasks!r}: expected a positive whole number")
     rows = read_log(log, preset=preset, columns=columns, defaults=defaults)
-    times = worker_time(rows, pending=pending, merge_gap_seconds=merge_gap_seconds)
+    times = audited_time(rows, pending=pending, merge_gap_seconds=merge_gap_seconds)
     import warnings
 
     from fairpay.worktime.forecast import ForecastWarning, break_even_seconds

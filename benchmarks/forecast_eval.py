@@ -187,6 +187,12 @@ def main(argv: list[str]) -> int:
             "p50": BAR * float(np.quantile(durations, 0.5)) / 3600,
             "p75": BAR * float(np.quantile(durations, 0.75)) / 3600,
         }
+        try:  # the rate the 10 % pilot's forecast recommended
+            rates["r10"] = float(
+                forecast(audited_time(p_rows), rates["p50"], drift).rate_for_share(TARGET, step="0.0001")
+            )
+        except InvalidInputError:
+            pass
         for g in MONITOR_FRACTIONS:
             part, _ = split(prod, g)
             part_times = audited_time(part)

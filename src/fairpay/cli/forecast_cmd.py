@@ -49,13 +49,23 @@ def read_pilot_times(
     df = output.read_pilot_csv(pilot)
     if order_column is not None:
         _check_order(df, order_column, pilot)
-    looks_like_log = {"AcceptTime", "SubmitTime", "WorkerId"} <= set(map(str, df.columns))
-    if looks_like_log:
-        notes.append(
-            "this looks like an MTurk export: pass --preset mturk to forecast on worked time as the audit "
-            "measures it (per-assignment durations overstate it when workers hold several HITs)"
-        )
+    notes += log_hint(df)
     return df, notes
+
+
+def log_hint(df: Any) -> list[str]:
+    """A line when a per-task file is really a platform export that the audit would read by preset."""
+    from fairpay.auditing.presets import PRESETS
+
+    columns = set(map(str, df.columns))
+    for p in PRESETS.values():
+        needed = {p.columns[c] for c in ("worker", "started", "submitted") if c in p.columns}
+        if p.name != "generic" and needed <= columns:
+            return [
+                f"this looks like an export from {p.name}: pass --preset {p.name} to use worked time as `fairpay audit` "
+                "measures it (per-assignment durations overstate it when workers hold several tasks at once)"
+            ]
+    return []
 
 
 def _check_order(df: Any, order_column: str, pilot: Path) -> None:

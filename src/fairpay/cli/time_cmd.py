@@ -76,6 +76,7 @@ def run(
     merge_gap: float = 0.0,
 ) -> tuple[dict[str, Any], int]:
     """Compute everything the command prints; return (result dict, exit code)."""
+    import warnings
 
     from fairpay.worktime import estimates as timing
     from fairpay.worktime.durations import AUDIT_BASIS
@@ -93,13 +94,23 @@ def run(
             df, basis, notes = _audited_pilot(pilot, preset, pending, merge_gap)
             column, worker_column = "seconds", "worker_id"
         else:
+            from fairpay.cli.forecast_cmd import log_hint
+
             df = output.read_pilot_csv(pilot)
+            notes = log_hint(df)
             basis = "per-task seconds as given" + (
                 " (per-worker medians)" if worker_column else " (no worker ids: each time counts as a worker)"
             )
         kwargs: dict[str, Any] = {"column": column, "worker_column": worker_column}
-        est = timing.estimate_task_time(df, statistic=statistic, confidence=confidence, seed=seed, **kwargs)
-        advice = timing.pilot_size_needed(df, statistic=statistic, confidence=confidence, seed=seed, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:  # printed as lines, not raw Python warnings
+            warnings.simplefilter("always")
+            est = timing.estimate_task_time(
+                df, statistic=statistic, confidence=confidence, seed=seed, **kwargs
+            )
+            advice = timing.pilot_size_needed(
+                df, statistic=statistic, confidence=confidence, seed=seed, **kwargs
+            )
+        notes += sorted({str(w.message) for w in caught})
     except InvalidInputError as exc:
         message = str(exc)
         raise InvalidInputError(

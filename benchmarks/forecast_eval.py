@@ -38,6 +38,7 @@ TARGET = 0.10
 FRACTIONS = (0.05, 0.10, 0.20)
 MONITOR_FRACTIONS = (0.10, 0.20, 0.30)
 N_BOOT = 1000
+RELATIVE = True  # drift in units of the pilot's spread between workers (robust SD of log time)
 
 
 def find_logs() -> Path | None:
@@ -70,6 +71,14 @@ def share_below(times: Any, rate: float) -> float:
     return float(np.mean(log_per_paid(times) > np.log(threshold * (1.0 + 1e-9))))
 
 
+def spread(x: np.ndarray) -> float:
+    """Robust spread between workers in log time, as the forecast's smoother measures it."""
+    x = x[np.isfinite(x)]
+    q75, q25 = np.percentile(x, [75, 25])
+    robust = min(float(np.std(x)), float(q75 - q25) / 1.349)
+    return robust if robust > 0 else float(np.std(x))
+
+
 def split(rows: Any, frac: float) -> tuple[Any, Any]:
     cut = max(1, int(round(frac * len(rows))))
     return rows.iloc[:cut], rows.iloc[cut:]
@@ -83,15 +92,17 @@ def drifts(batches: dict[str, Any]) -> tuple[dict[str, list[float]], dict[str, l
         pilot[name] = []
         for frac in FRACTIONS:
             p, q = split(rows, frac)
-            pilot[name].append(
-                float(np.median(log_per_paid(audited_time(q))) - np.median(log_per_paid(audited_time(p))))
-            )
+            xp = log_per_paid(audited_time(p))
+            delta = float(np.median(log_per_paid(audited_time(q))) - np.median(xp))
+            pilot[name].append(delta / spread(xp) if RELATIVE else delta)
         monitor[name] = []
         _, prod = split(rows, 0.10)
         final = np.median(log_per_paid(audited_time(prod)))
         for g in MONITOR_FRACTIONS:
             part, _ = split(prod, g)
-            monitor[name].append(float(final - np.median(log_per_paid(audited_time(part)))))
+            xp = log_per_paid(audited_time(part))
+            delta = float(final - np.median(xp))
+            monitor[name].append(delta / spread(xp) if RELATIVE else delta)
     return pilot, monitor
 
 
@@ -99,7 +110,10 @@ def drift_from(values: dict[str, list[float]], names: list[str], what: str) -> D
     """RMS drift over the named batches; t with one degree of freedom per batch."""
     d = np.array([v for n in names for v in values[n]])
     return Drift(
-        scale=float(np.sqrt(np.mean(d**2))), df=len(names), source=f"{what}: batches {', '.join(names)}"
+        scale=float(np.sqrt(np.mean(d**2))),
+        df=len(names),
+        source=f"{what}: batches {', '.join(names)}",
+        relative=RELATIVE,
     )
 
 
@@ -217,14 +231,20 @@ def main(argv: list[str]) -> int:
         vals = [abs(r[key] - r["actual"]) for r in sub if r[key] is not None]
         return 100 * float(np.mean(vals)) if vals else float("nan")
 
+    def width(sub: list[dict[str, Any]]) -> float:
+        return 100 * float(np.mean([r["hi"] - r["lo"] for r in sub])) if sub else float("nan")
+
     def cov(sub: list[dict[str, Any]]) -> float:
         return 100 * float(np.mean([r["covered"] for r in sub])) if sub else float("nan")
 
     print()
-    print("Summary (percentage points; coverage of the nominal 90 % interval; no point = degenerate pilot)")
+    print(
+        "Summary (percentage points; coverage and mean width of the nominal 90 % interval; "
+        "no pt = degenerate pilot)"
+    )
     print(
         f"{'subset':<22}{'n':>4}{'no pt':>6}{'MAE fc':>8}{'MAE rule':>9}{'fc p50':>8}{'median rule':>12}"
-        f"{'fc p75':>8}{'p75 rule':>9}{'coverage':>9}"
+        f"{'fc p75':>8}{'p75 rule':>9}{'coverage':>9}{'width':>7}"
     )
 
     def line(label: str, sub: list[dict[str, Any]]) -> None:
@@ -234,7 +254,7 @@ def main(argv: list[str]) -> int:
         print(
             f"{label:<22}{len(sub):>4}{none:>6}{mae(sub, 'forecast'):>8.1f}{mae(sub, 'rule'):>9.1f}"
             f"{mae(p50, 'forecast'):>8.1f}{mae(p50, 'rule'):>12.1f}{mae(p75, 'forecast'):>8.1f}"
-            f"{mae(p75, 'rule'):>9.1f}{cov(sub):>8.0f}%"
+            f"{mae(p75, 'rule'):>9.1f}{cov(sub):>8.0f}%{width(sub):>7.1f}"
         )
 
     for name in names:

@@ -89,6 +89,12 @@ def test_interval_covers_at_nominal_rate_with_known_drift() -> None:
     assert 0.84 <= cov <= 0.97, cov
 
 
+def test_relative_drift_covers_at_nominal_rate() -> None:
+    # drift of 0.5 x the spread between workers (SIGMA = 0.6 -> 0.3 log seconds), told as relative
+    cov = _coverage_with_known_drift(0.3, Drift(scale=0.5, df=1000, source="simulation", relative=True), 60)
+    assert 0.84 <= cov <= 0.97, cov
+
+
 def test_interval_covers_at_nominal_rate_without_drift() -> None:
     cov = _coverage_with_known_drift(0.0, NO_DRIFT, 40)
     assert 0.84 <= cov <= 0.98, cov

@@ -227,8 +227,8 @@ def _table(out: dict[str, Any]) -> str:
     ]
     lines += [f"  {name}: {shift:+.1f} pp" for name, shift in fc["effects"] if shift is not None]
     lines.append(
-        f"interval includes pilot-to-production drift (t, scale {fc['drift']['scale_log_seconds']:g} log s, "
-        f"df {fc['drift']['df']})"
+        f"interval includes pilot-to-production drift (t with {fc['drift']['df']} df, scale "
+        f"{fc['drift']['scale']:g} x {fc['drift']['unit']}; measured on real batches)"
     )
     if "target" in out:
         if out["rate_for_target"] is None:

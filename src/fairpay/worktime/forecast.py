@@ -14,8 +14,9 @@ Model (simple on purpose; measured leave-one-batch-out by ``benchmarks/forecast_
    rate beyond the slowest pilot worker does not claim "nobody below".
 3. Pilot-to-production drift: production's log times are the pilot's shifted by ``delta``, a
    Student-t variable whose scale was measured on real batches (:data:`DRIFT`; each batch's drift
-   = change of the median log seconds per paid task from pilot to production). The interval mixes
-   the bootstrap with this drift, so it does not narrow to nothing as the pilot grows.
+   = change of the median log seconds per paid task from pilot to production, in units of the
+   pilot's spread between workers). The interval mixes the bootstrap with this drift, so it does
+   not narrow to nothing as the pilot grows.
 
 No learning curve: on the real batches a within-worker learning step did not lower
 leave-one-batch-out error, and on small pilots it moved forecasts the wrong way.
@@ -61,15 +62,20 @@ _TIE_TOLERANCE = 1e-9
 class Drift:
     """Pilot-to-production drift of log seconds per paid task: ``delta ~ scale x t(df)``.
 
-    ``scale`` is the root mean square of the drifts measured on ``df`` real batches (zero mean
-    assumed: on the shared batches the mean drift was +0.00); a Student t with ``df`` degrees of
-    freedom is the predictive law of the next batch's drift from ``df`` observed ones (few batches
-    give heavy tails). ``source`` says where the figure comes from.
+    ``relative``: ``scale`` is in units of the pilot's spread between workers (robust SD of their
+    log times), so a batch whose workers all take about the same time gets a proportionally small
+    shift; else ``scale`` is in log seconds. ``scale`` is the root mean square of the drifts
+    measured on ``df`` real batches (zero mean assumed: on the shared batches the mean was close to
+    0); a Student t with ``df`` degrees of freedom is the predictive law of the next batch's drift
+    from ``df`` observed ones (few batches give heavy tails). The measured drifts still carry the
+    sampling of pilot workers, which the bootstrap also carries: the interval errs wide.
+    ``source`` says where the figure comes from.
     """
 
     scale: float
     df: int
     source: str
+    relative: bool = False
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.scale) and self.scale >= 0):
@@ -79,23 +85,26 @@ class Drift:
 
 
 DRIFT = Drift(
-    scale=0.19,
+    scale=0.28,
     df=6,
+    relative=True,
     source=(
         "benchmarks/forecast_eval.py --drift: RMS over the six shared MTurk batches (../shared/real_logs/"
         "mturk) and pilots of 5/10/20 % of assignments of the change in the median log (worked seconds "
-        "per paid task) from pilot to production workers; measured 2026-12-06"
+        "per paid task) from pilot to production workers, in units of the pilot's robust spread between "
+        "workers (0.281); measured 2026-12-06"
     ),
 )
 """Pilot -> production drift used by default (an estimate from six real batches, labelled so)."""
 
 MONITOR_DRIFT = Drift(
-    scale=0.14,
+    scale=0.29,
     df=6,
+    relative=True,
     source=(
         "benchmarks/forecast_eval.py --drift: RMS over the six shared MTurk batches of the change in "
         "the median log (worked seconds per paid task) from the first 10/20/30 % of production to all "
-        "of production; measured 2026-12-06"
+        "of production, in units of the spread between workers so far (0.289); measured 2026-12-06"
     ),
 )
 """Drift from part of production to all of it (the monitor's residual drift), same method."""
@@ -264,7 +273,8 @@ class CoverageForecast:
             "n_tasks": self.n_tasks,
             "degenerate": self.degenerate,
             "drift": {
-                "scale_log_seconds": self.drift.scale,
+                "scale": self.drift.scale,
+                "unit": "spread between workers" if self.drift.relative else "log seconds",
                 "df": self.drift.df,
                 "source": self.drift.source,
             },
@@ -365,11 +375,12 @@ def forecast_coverage(
     idx[0] = np.arange(n_workers)
     idx[1:] = rng.integers(0, n_workers, size=(b_total - 1, n_workers))
     centers = log_w[idx]
-    scales, centers = _smooth(centers, n_workers)
+    scales, centers, spread = _smooth(centers, n_workers)
     shift = np.zeros(b_total)
     d = drift if drift is not None else Drift(scale=0.0, df=1, source="none")
     if d.scale > 0:
-        shift[1:] = d.scale * rng.standard_t(d.df, size=b_total - 1)
+        unit = spread[1:] if d.relative else 1.0  # relative drift: in units of the spread between workers
+        shift[1:] = d.scale * unit * rng.standard_t(d.df, size=b_total - 1)
     model = _Model(centers=centers, scales=scales, shift=shift, n_workers=n_workers, degenerate=degenerate)
     shares = model.shares(threshold)
     smoothed = float(shares[0])
@@ -407,7 +418,7 @@ def forecast_coverage(
 # ----------------------------------------------------------------------------------- helpers
 
 
-def _smooth(centers: Any, n_workers: int) -> tuple[Any, Any]:
+def _smooth(centers: Any, n_workers: int) -> tuple[Any, Any, Any]:
     """Variance-preserving smoothed bootstrap: logistic kernel scales and shrunk centers per row.
 
     Silverman's bandwidth on the finite log times of each row (workers never paid stay at +inf).
@@ -429,7 +440,7 @@ def _smooth(centers: Any, n_workers: int) -> tuple[Any, Any]:
     var = sd**2
     shrink = 1.0 / np.sqrt(1.0 + h**2 / np.where(var > 0, var, np.inf))
     shrunk = np.where(fin, mean + (centers - mean) * shrink[:, None], np.inf)
-    return h * math.sqrt(3.0) / math.pi, shrunk
+    return h * math.sqrt(3.0) / math.pi, shrunk, robust
 
 
 def _positive(value: Any, name: str) -> float:

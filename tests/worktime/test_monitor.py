@@ -177,3 +177,24 @@ def test_cli_time_two_workers_claims_no_precision(tmp_path: Path, capsys: pytest
     assert main(["time", str(path), "--worker-column", "worker_id"]) == 0
     text = capsys.readouterr().out
     assert "±0 %" not in text and "unknown precision" in text
+
+
+def _real_batch(name: str) -> Path | None:
+    here = Path(__file__).resolve().parents[2]
+    for base in (here.parent / "shared" / "real_logs", Path("/work/shared/real_logs")):
+        if (base / "mturk" / name).is_file():
+            return base / "mturk" / name
+    return None
+
+
+@pytest.mark.skipif(
+    _real_batch("face_bbox.csv") is None, reason="../shared/real_logs not present (not shipped)"
+)
+def test_top_ups_so_far_equal_the_audits_on_a_real_batch() -> None:
+    path = _real_batch("face_bbox.csv")
+    audit = fairpay.audit(path, preset="mturk", country="US", kind="minimum")
+    bar = audit.workers["bar_local"].iloc[0]  # one place, paid in USD: the same bar for everyone
+    r = monitor(path, "0.01", str(bar), preset="mturk")  # every task paid $0.01
+    assert r.top_ups_so_far == Decimal(str(round(float(audit.workers["top_up"].sum()), 2)))
+    assert r.workers_owed == int(audit.workers["below"].sum())
+    assert r.held_tasks is not None  # 2.6x: workers held several HITs

@@ -665,7 +665,9 @@ def _log_frame(log: Any) -> tuple[pd.DataFrame, str]:
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(path), str(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), str(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"), str(
+            path
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInputError(f"{path}: cannot read the log ({str(exc).splitlines()[0]})") from None
 

@@ -342,7 +342,7 @@ def forecast_coverage(
     if drift is not None and not isinstance(drift, Drift):
         raise InvalidInputError(f"drift {drift!r}: expected a fairpay.worktime.forecast.Drift or None")
 
-    per_task, log_w, n_tasks, default_basis = _read_pilot(pilot, seconds_column, worker_column)
+    (pooled_log, pooled_w), log_w, n_tasks, default_basis = _read_pilot(pilot, seconds_column, worker_column)
     n_workers = len(log_w)
     notes: list[str] = []
     finite = log_w[np.isfinite(log_w)]
@@ -366,7 +366,8 @@ def forecast_coverage(
         )
 
     log_thr = math.log(threshold * (1.0 + _TIE_TOLERANCE))
-    baseline = float(np.mean(np.log(per_task) > log_thr))
+    weight = float(pooled_w.sum())
+    baseline = float(np.sum(pooled_w * (pooled_log > log_thr)) / weight) if weight > 0 else 1.0
     per_worker_raw = float(np.mean(log_w > log_thr))
 
     rng = np.random.default_rng(seed)
@@ -481,8 +482,32 @@ def _column(pilot: Any, name: str, what: str) -> Any:
     return col.to_numpy() if hasattr(col, "to_numpy") else np.asarray(col)
 
 
+def _numbers(pilot: Any, name: str, *, whole: bool) -> Any:
+    """A per-worker column as floats >= 0 (whole numbers for counts), or an error naming the row."""
+    import numpy as np
+
+    raw = _column(pilot, name, name.replace("_", " "))
+    try:
+        x = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        bad = next((v for v in raw if not _is_number(v)), raw[0])
+        raise InvalidInputError(
+            f"pilot column {name!r} value {_plain(bad)!r}: expected a number >= 0"
+        ) from None
+    wrong = ~np.isfinite(x) | (x < 0)
+    if whole:
+        wrong |= np.isfinite(x) & (x != np.floor(x))
+    rows = np.flatnonzero(wrong)
+    if rows.size:
+        r = int(rows[0])
+        what = "a whole number >= 0" if whole else "a number >= 0"
+        raise InvalidInputError(f"pilot column {name!r} row {r}: {_plain(raw[r])!r}; expected {what}")
+    return x
+
+
 def _read_pilot(pilot: Any, seconds_column: str, worker_column: str) -> tuple[Any, Any, int, str]:
-    """Validate the pilot; return (per-task seconds, log seconds per paid task per worker, tasks, basis)."""
+    """Validate the pilot; return ((pooled log seconds, weights), log seconds per paid task per worker,
+    tasks, basis)."""
     import numpy as np
 
     if not (isinstance(pilot, Mapping) or hasattr(pilot, "columns")):
@@ -493,17 +518,13 @@ def _read_pilot(pilot: Any, seconds_column: str, worker_column: str) -> tuple[An
     if {"worked_seconds", "paid_tasks", "worker"} <= keys:  # per-worker audited times
         from fairpay.worktime.durations import AUDIT_BASIS
 
-        worked = _column(pilot, "worked_seconds", "worked time").astype(float)
-        paid = _column(pilot, "paid_tasks", "paid task count").astype(float)
+        worked = _numbers(pilot, "worked_seconds", whole=False)
+        paid = _numbers(pilot, "paid_tasks", whole=True)
+        if len(worked) != len(paid):
+            raise InvalidInputError("pilot columns 'worked_seconds' and 'paid_tasks' differ in length")
         if len(worked) == 0:
             raise InvalidInputError("pilot is empty: expected at least one worker")
-        bad = np.flatnonzero(~np.isfinite(worked) | (worked < 0) | ~np.isfinite(paid) | (paid < 0))
-        if bad.size:
-            r = int(bad[0])
-            raise InvalidInputError(
-                f"pilot row {r}: worked_seconds {worked[r]!r}, paid_tasks {paid[r]!r}: expected numbers >= 0"
-            )
-        tasks = _column(pilot, "tasks", "task count").astype(float) if "tasks" in keys else paid
+        tasks = _numbers(pilot, "tasks", whole=True) if "tasks" in keys else paid
         zero_time = np.flatnonzero((worked == 0) & (paid > 0))
         if zero_time.size:
             r = int(zero_time[0])
@@ -514,10 +535,8 @@ def _read_pilot(pilot: Any, seconds_column: str, worker_column: str) -> tuple[An
             log_w = np.where(
                 paid > 0, np.log(np.where(paid > 0, worked, 1.0) / np.maximum(paid, 1.0)), np.inf
             )
-            per_task = np.repeat(np.where(paid > 0, worked / np.maximum(paid, 1.0), np.inf), paid.astype(int))
-        if per_task.size == 0:
-            per_task = np.array([np.inf])
-        return per_task, log_w, int(tasks.sum()), AUDIT_BASIS
+        # pooled tasks: each paid task carries its worker's time per task (weights, not copies)
+        return (log_w, paid), log_w, int(tasks.sum()), AUDIT_BASIS
 
     raw = _column(pilot, seconds_column, "duration")
     workers = _column(pilot, worker_column, "worker")
@@ -534,13 +553,13 @@ def _read_pilot(pilot: Any, seconds_column: str, worker_column: str) -> tuple[An
     except (TypeError, ValueError):
         bad_v = next((v for v in raw if not _is_number(v)), raw[0])
         raise InvalidInputError(
-            f"pilot column {seconds_column!r} value {bad_v!r}: expected a duration in seconds"
+            f"pilot column {seconds_column!r} value {_plain(bad_v)!r}: expected a duration in seconds"
         ) from None
     bad_rows = np.flatnonzero(~np.isfinite(seconds) | (seconds <= 0))
     if len(bad_rows):
         r = int(bad_rows[0])
         raise InvalidInputError(
-            f"pilot column {seconds_column!r} row {r}: {raw[r]!r} is not a positive finite number of seconds "
+            f"pilot column {seconds_column!r} row {r}: {_plain(raw[r])!r} is not a positive finite number of seconds "
             f"({len(bad_rows)} such row(s))"
         )
     for r, w in enumerate(workers):
@@ -549,7 +568,14 @@ def _read_pilot(pilot: Any, seconds_column: str, worker_column: str) -> tuple[An
     _, codes = np.unique(np.array([str(w) for w in workers], dtype=object), return_inverse=True)
     total = np.bincount(codes, weights=seconds)
     count = np.bincount(codes)
-    return seconds, np.log(total / count), int(len(seconds)), DURATION_BASIS
+    return (np.log(seconds), np.ones(len(seconds))), np.log(total / count), int(len(seconds)), DURATION_BASIS
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (messages read ``1.5``, not ``np.float64(1.5)``)."""
+    import numpy as np
+
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _is_number(value: Any) -> bool:

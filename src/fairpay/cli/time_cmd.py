@@ -89,9 +89,10 @@ def run(
             "--pay and --bar go together: pay per task and hourly bar in the same currency"
         )
     notes: list[str] = []
+    audited: Any = None  # per-worker audited times: the forecast's input with --preset
     try:
         if preset is not None:
-            df, basis, notes = _audited_pilot(pilot, preset, pending, merge_gap)
+            df, basis, notes, audited = _audited_pilot(pilot, preset, pending, merge_gap)
             column, worker_column = "seconds", "worker_id"
         else:
             from fairpay.cli.forecast_cmd import log_hint
@@ -148,13 +149,18 @@ def run(
         code = 0 if reaches else 1
         if forecast:
             fc_basis = AUDIT_BASIS if preset is not None else DURATION_BASIS
-            out["forecast"] = _forecast(df, p, b, overhead, column, worker_column, fc_basis)
+            if audited is not None:  # every worker, also those paid for nothing (always below)
+                out["forecast"] = _forecast(audited, p, b, overhead, column, "worker", fc_basis)
+            else:
+                out["forecast"] = _forecast(df, p, b, overhead, column, worker_column, fc_basis)
     elif forecast:
         raise InvalidInputError("--forecast needs --pay and --bar")
     return out, code
 
 
-def _audited_pilot(pilot: Path, preset: str, pending: str, merge_gap: float) -> tuple[Any, str, list[str]]:
+def _audited_pilot(
+    pilot: Path, preset: str, pending: str, merge_gap: float
+) -> tuple[Any, str, list[str], Any]:
     """One row per worker: worked seconds per paid task, read and measured as ``fairpay audit`` does."""
     import pandas as pd
 
@@ -176,7 +182,7 @@ def _audited_pilot(pilot: Path, preset: str, pending: str, merge_gap: float) -> 
     frame = pd.DataFrame(
         {"worker_id": paid["worker"], "seconds": paid["worked_seconds"] / paid["paid_tasks"]}
     )
-    return frame, f"{AUDIT_BASIS}; one value per worker (worked seconds / paid tasks)", notes
+    return frame, f"{AUDIT_BASIS}; one value per worker (worked seconds / paid tasks)", notes, times
 
 
 def _forecast(

@@ -312,3 +312,16 @@ def test_bad_rate_for_share_arguments_raise() -> None:
         fc.rate_for_share(0.1, step="0")
     with pytest.raises(InvalidInputError, match="rate"):
         fc.share_at(-1.0)
+
+
+def test_many_workers_stay_bounded_and_the_point_uses_all_of_them() -> None:
+    import time
+
+    # 60 000 workers: replicates resample 2 000 (m-out-of-n), the point uses all 60 000
+    rng = np.random.default_rng(9)
+    t75 = math.exp(MU + SIGMA * NormalDist().inv_cdf(0.75))
+    started = time.perf_counter()
+    fc = forecast_coverage(pilot_of(MU + SIGMA * rng.standard_normal(60_000)), rate_for_seconds(t75), BAR)
+    assert time.perf_counter() - started < 30
+    assert fc.share_below is not None and abs(fc.share_below - 0.25) < 0.01  # SE of the share: 0.0018
+    assert fc.interval[0] < 0.25 < fc.interval[1]

@@ -54,6 +54,14 @@ __all__ = [
 MIN_WORKERS = 5
 """Below this many pilot workers the spread between workers cannot be estimated."""
 
+MAX_RESAMPLE = 2000
+"""Bootstrap replicates resample at most this many workers (memory: replicates x this x 8 bytes).
+
+Larger pilots or production logs are resampled m-out-of-n: the replicates then vary more than the
+full sample would, so the interval errs wide (the drift term dominates at that size anyway); the
+point forecast always uses every worker.
+"""
+
 _TIE_TOLERANCE = 1e-9
 """Relative tolerance: a worker earning the bar up to float rounding is *at* the bar, not below."""
 
@@ -136,11 +144,13 @@ def break_even_seconds(rate: Any, bar: Any, overhead_seconds: Any = 0) -> float:
 class _Model:
     """Log seconds per paid task per pilot worker, bootstrap replicates and drift draws.
 
-    Row 0 is the point model (the pilot, no drift); rows 1.. are bootstrap replicates over workers,
-    each with its own drift draw. ``centers`` (B, W) log seconds (+inf: no paid task);
-    ``scales`` (B,) logistic kernel scales; ``shift`` (B,) drift in log seconds.
+    The point model is every pilot worker, no drift: ``point_centers`` (W,) log seconds (+inf: no
+    paid task) with kernel scale ``point_scale``. Replicates resample workers, each with its own
+    drift draw: ``centers`` (B, m), ``scales`` (B,), ``shift`` (B,) log seconds.
     """
 
+    point_centers: Any
+    point_scale: float
     centers: Any
     scales: Any
     shift: Any
@@ -148,16 +158,24 @@ class _Model:
     degenerate: bool
 
     def shares(self, threshold_seconds: float) -> Any:
-        """Predicted share slower than ``threshold_seconds`` for each row (point + replicates)."""
+        """Predicted share slower than ``threshold_seconds``: the point first, then each replicate."""
         import numpy as np
 
         if threshold_seconds <= 0:
-            return np.ones(self.centers.shape[0])
+            return np.ones(1 + self.centers.shape[0])
         log_t = math.log(threshold_seconds * (1.0 + _TIE_TOLERANCE))
-        with np.errstate(invalid="ignore", over="ignore"):
-            z = (self.centers + self.shift[:, None] - log_t) / self.scales[:, None]
-        tail = np.where(np.isinf(self.centers), 1.0, 0.5 * (1.0 + np.tanh(0.5 * np.nan_to_num(z))))
-        return tail.mean(axis=1)
+        point = _tail(self.point_centers[None, :], np.array([self.point_scale]), np.zeros(1), log_t)
+        return np.concatenate([point, _tail(self.centers, self.scales, self.shift, log_t)])
+
+
+def _tail(centers: Any, scales: Any, shift: Any, log_t: float) -> Any:
+    """Per row, the mean logistic tail above ``log_t`` (a center at +inf is always above)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = (centers + shift[:, None] - log_t) / scales[:, None]
+    tail = np.where(np.isinf(centers), 1.0, 0.5 * (1.0 + np.tanh(0.5 * np.nan_to_num(z))))
+    return tail.mean(axis=1)
 
 
 @dataclass(frozen=True)
@@ -226,16 +244,17 @@ class CoverageForecast:
         import numpy as np
 
         m = self._model
-        finite = m.centers[np.isfinite(m.centers)]
-        floor = float(np.mean(np.isinf(m.centers[0])))  # workers paid nothing stay below at any rate
+        finite = m.point_centers[np.isfinite(m.point_centers)]
+        floor = float(np.mean(np.isinf(m.point_centers)))  # workers paid nothing stay below at any rate
         if bound == "upper":
-            floor = float(np.quantile(np.mean(np.isinf(m.centers[1:]), axis=1), 1 - (1 - self.level) / 2))
+            floor = float(np.quantile(np.mean(np.isinf(m.centers), axis=1), 1 - (1 - self.level) / 2))
         if floor > target:
             raise InvalidInputError(
                 f"{floor:.0%} of pilot workers were paid for no task, so no rate brings the {bound} "
                 f"share below {target:.0%}"
             )
-        spread = float(m.scales.max()) * 60.0 + float(np.abs(m.shift).max())
+        spread = max(float(m.scales.max()), m.point_scale) * 60.0 + float(np.abs(m.shift).max())
+        finite = np.concatenate([finite, m.centers[np.isfinite(m.centers)].ravel()])
         lo = math.exp(float(finite.min()) - spread)
         hi = math.exp(float(finite.max()) + spread)
         if value(hi) > target:
@@ -371,18 +390,23 @@ def forecast_coverage(
     per_worker_raw = float(np.mean(log_w > log_thr))
 
     rng = np.random.default_rng(seed)
-    b_total = int(n_boot) + 1
-    idx = np.empty((b_total, n_workers), dtype=int)
-    idx[0] = np.arange(n_workers)
-    idx[1:] = rng.integers(0, n_workers, size=(b_total - 1, n_workers))
-    centers = log_w[idx]
-    scales, centers, spread = _smooth(centers, n_workers)
-    shift = np.zeros(b_total)
+    point_scale, point_centers, _ = _smooth(log_w[None, :], n_workers)
+    m = min(n_workers, MAX_RESAMPLE)
+    scales, centers, spread = _smooth(log_w[rng.integers(0, n_workers, size=(int(n_boot), m))], m)
+    shift = np.zeros(int(n_boot))
     d = drift if drift is not None else Drift(scale=0.0, df=1, source="none")
     if d.scale > 0:
-        unit = spread[1:] if d.relative else 1.0  # relative drift: in units of the spread between workers
-        shift[1:] = d.scale * unit * rng.standard_t(d.df, size=b_total - 1)
-    model = _Model(centers=centers, scales=scales, shift=shift, n_workers=n_workers, degenerate=degenerate)
+        unit = spread if d.relative else 1.0  # relative drift: in units of the spread between workers
+        shift = d.scale * unit * rng.standard_t(d.df, size=int(n_boot))
+    model = _Model(
+        point_centers=point_centers[0],
+        point_scale=float(point_scale[0]),
+        centers=centers,
+        scales=scales,
+        shift=shift,
+        n_workers=n_workers,
+        degenerate=degenerate,
+    )
     shares = model.shares(threshold)
     smoothed = float(shares[0])
     lo, hi = _interval(shares, level_f, degenerate)

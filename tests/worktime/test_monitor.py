@@ -76,6 +76,7 @@ def test_complete_batch_hands_over_to_the_audit() -> None:
         ({"rate": "abc"}, "rate"),
         ({"bar": "0"}, "bar"),
         ({"target": 1.5}, "target"),
+        ({"target": "most"}, "target"),
         ({"planned_tasks": 0}, "planned_tasks"),
         ({"step": "0"}, "step"),
     ],

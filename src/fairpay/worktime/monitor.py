@@ -127,7 +127,10 @@ def monitor(
     rate_d = _money(rate, "rate")
     bar_d = _money(bar, "bar")
     step_d = _money(step, "step")
-    target_f = float(target)
+    try:
+        target_f = float(target)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"target {target!r}: expected a share in (0, 1), e.g. 0.1") from None
     if not (0.0 < target_f < 1.0):
         raise InvalidInputError(f"target {target!r}: expected a share in (0, 1), e.g. 0.1")
     if planned_tasks is not None and (

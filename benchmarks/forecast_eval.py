@@ -251,10 +251,14 @@ def main(argv: list[str]) -> int:
         p50 = [r for r in sub if r["case"] == "p50"]
         p75 = [r for r in sub if r["case"] == "p75"]
         none = sum(r["forecast"] is None for r in sub)
+
+        def f(x: float, w: int) -> str:  # a dash where the subset has no such case
+            return f"{x:>{w}.1f}" if x == x else f"{'-':>{w}}"
+
         print(
             f"{label:<22}{len(sub):>4}{none:>6}{mae(sub, 'forecast'):>8.1f}{mae(sub, 'rule'):>9.1f}"
-            f"{mae(p50, 'forecast'):>8.1f}{mae(p50, 'rule'):>12.1f}{mae(p75, 'forecast'):>8.1f}"
-            f"{mae(p75, 'rule'):>9.1f}{cov(sub):>8.0f}%{width(sub):>7.1f}"
+            f"{f(mae(p50, 'forecast'), 8)}{f(mae(p50, 'rule'), 12)}{f(mae(p75, 'forecast'), 8)}"
+            f"{f(mae(p75, 'rule'), 9)}{cov(sub):>8.0f}%{width(sub):>7.1f}"
         )
 
     for name in names:

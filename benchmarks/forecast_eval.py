@@ -1,36 +1,44 @@
-"""Replay real MTurk batches: does ``forecast_coverage`` predict the share of workers below the bar?
+"""Replay real MTurk batches, leaving one batch out: does the forecast predict what the audit measures?
 
-Protocol (GitHub issue #8). For each batch, sort assignments by AcceptTime; the first 5 %, 10 % or
-20 % are the *pilot*, the rest is *production*. The truth is the share of production workers whose
-own median WorkTimeInSeconds gives an effective wage (rate x 3600 / median) below the bar. Rates:
-the rate at which the pilot's p50 / p75 / p90 earns exactly the bar, where the pilot quantile is
-taken either over per-worker medians ("worker") or over pooled assignments ("pooled", what a
-requester reading "the median task time" does; the issue's figures use this one). The quantile
-rule claims 50 / 25 / 10 % below; the forecast gives a share and a 90 % interval. The forecast
-is told the production batch size (number of assignments), which a requester knows at launch.
+Protocol (issue 13). Each batch is read with the audit's MTurk preset and sorted by AcceptTime.
+The first 5 %, 10 % or 20 % of assignments are the *pilot*, the rest is *production*. The truth
+is the share of production workers whose audited effective wage is below the bar: worked time
+as ``fairpay audit`` computes it (union of accept->submit intervals per worker) over paid tasks.
+Rates: the pilot's pooled p50 and p75 of per-assignment durations (what a requester reading "the
+median task time" prices at; the rules claim 50 % and 25 % below), and the rate the forecast
+recommends for a 10 % target (where the pooled rule claims the pooled share of slower tasks).
 
-Run: ``python benchmarks/forecast_eval.py``. Reads the logs in place; prints "skipped: ..." and
-exits 0 when they are absent.
+Leave one batch out: the drift that widens the interval (:class:`fairpay.worktime.forecast.Drift`)
+is measured on the *other* batches only, so no figure here is in-sample. The monitor is replayed
+the same way: after 10/20/30 % of production it re-forecasts the share of all production
+workers below the bar, with the monitor drift measured on the other batches.
+
+Run: ``python benchmarks/forecast_eval.py`` (``--drift`` prints the drifts measured on all the
+batches, the figures behind ``fairpay.worktime.forecast.DRIFT`` / ``MONITOR_DRIFT``). Reads the
+logs in place; prints "skipped: ..." and exits 0 when they are absent.
 """
 
 from __future__ import annotations
 
-import csv
 import sys
 import time
 import warnings
-from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from fairpay.worktime.forecast import ForecastWarning, forecast_coverage
+from fairpay.errors import InvalidInputError
+from fairpay.worktime.durations import audited_time, read_log
+from fairpay.worktime.forecast import Drift, ForecastWarning, break_even_seconds, forecast_coverage
 
 BAR = 15.0  # money per hour; the shares do not depend on its value
 LEVEL = 0.9
+TARGET = 0.10
 FRACTIONS = (0.05, 0.10, 0.20)
-QUANTILES = (50, 75, 90)
-_TZ_HOURS = {"PST": -8, "PDT": -7}
+MONITOR_FRACTIONS = (0.10, 0.20, 0.30)
+N_BOOT = 1000
+RELATIVE = True  # drift in units of the pilot's spread between workers (robust SD of log time)
 
 
 def find_logs() -> Path | None:
@@ -42,140 +50,249 @@ def find_logs() -> Path | None:
     return None
 
 
-def parse_mturk_time(text: str) -> datetime:
-    """Parse ``%a %b %d %H:%M:%S %Z %Y`` with PST/PDT into naive UTC (for ordering)."""
-    parts = text.split()
-    if len(parts) != 6 or parts[4] not in _TZ_HOURS:
-        raise ValueError(f"unexpected MTurk timestamp {text!r}")
-    local = datetime.strptime(" ".join(parts[:4] + parts[5:]), "%a %b %d %H:%M:%S %Y")
-    return local - timedelta(hours=_TZ_HOURS[parts[4]])
+def load(path: Path) -> Any:
+    """Rows (worker, s_us, e_us, status) read with the audit's MTurk preset, in AcceptTime order."""
+    rows = read_log(path, preset="mturk")
+    order = np.argsort(rows["s_us"].to_numpy(), kind="stable")
+    return rows.iloc[order].reset_index(drop=True)
 
 
-def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Durations (s) and worker ids sorted by AcceptTime (ties keep file order)."""
-    with path.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    accept = [parse_mturk_time(r["AcceptTime"]) for r in rows]
-    order = sorted(range(len(rows)), key=lambda i: accept[i])
-    seconds = np.array([float(rows[i]["WorkTimeInSeconds"]) for i in order])
-    workers = np.array([rows[i]["WorkerId"] for i in order], dtype=object)
-    return seconds, workers
+def log_per_paid(times: Any) -> np.ndarray:
+    """Log worked seconds per paid task per worker (+inf: paid for nothing)."""
+    paid = times["paid_tasks"].to_numpy(dtype=float)
+    worked = times["worked_seconds"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(paid > 0, np.log(np.where(paid > 0, worked, 1.0) / np.maximum(paid, 1.0)), np.inf)
 
 
-def worker_medians(seconds: np.ndarray, workers: np.ndarray) -> np.ndarray:
-    """One median duration per worker (seconds)."""
-    ids, inv = np.unique(workers.astype(str), return_inverse=True)
-    return np.array([np.median(seconds[inv == j]) for j in range(len(ids))])
+def share_below(times: Any, rate: float) -> float:
+    """Share of workers whose audited wage rate * paid * 3600 / worked is below the bar."""
+    threshold = break_even_seconds(rate, BAR)
+    return float(np.mean(log_per_paid(times) > np.log(threshold * (1.0 + 1e-9))))
 
 
-def share_below(medians: np.ndarray, rate: float, bar: float) -> float:
-    """Share of workers whose effective wage rate*3600/median is below the bar (same tolerance)."""
-    threshold = rate * 3600.0 / bar
-    return float(np.mean(medians > threshold * (1.0 + 1e-9)))
+def spread(x: np.ndarray) -> float:
+    """Robust spread between workers in log time, as the forecast's smoother measures it."""
+    x = x[np.isfinite(x)]
+    q75, q25 = np.percentile(x, [75, 25])
+    robust = min(float(np.std(x)), float(q75 - q25) / 1.349)
+    return robust if robust > 0 else float(np.std(x))
 
 
-def main() -> int:
+def split(rows: Any, frac: float) -> tuple[Any, Any]:
+    cut = max(1, int(round(frac * len(rows))))
+    return rows.iloc[:cut], rows.iloc[cut:]
+
+
+def drifts(batches: dict[str, Any]) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Per batch: pilot->production drifts (one per pilot fraction) and monitor drifts (one per fraction)."""
+    pilot: dict[str, list[float]] = {}
+    monitor: dict[str, list[float]] = {}
+    for name, rows in batches.items():
+        pilot[name] = []
+        for frac in FRACTIONS:
+            p, q = split(rows, frac)
+            xp = log_per_paid(audited_time(p))
+            delta = float(np.median(log_per_paid(audited_time(q))) - np.median(xp))
+            pilot[name].append(delta / spread(xp) if RELATIVE else delta)
+        monitor[name] = []
+        _, prod = split(rows, 0.10)
+        final = np.median(log_per_paid(audited_time(prod)))
+        for g in MONITOR_FRACTIONS:
+            part, _ = split(prod, g)
+            xp = log_per_paid(audited_time(part))
+            delta = float(final - np.median(xp))
+            monitor[name].append(delta / spread(xp) if RELATIVE else delta)
+    return pilot, monitor
+
+
+def drift_from(values: dict[str, list[float]], names: list[str], what: str) -> Drift:
+    """RMS drift over the named batches; t with one degree of freedom per batch."""
+    d = np.array([v for n in names for v in values[n]])
+    return Drift(
+        scale=float(np.sqrt(np.mean(d**2))),
+        df=len(names),
+        source=f"{what}: batches {', '.join(names)}",
+        relative=RELATIVE,
+    )
+
+
+def forecast(times: Any, rate: float, drift: Drift) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ForecastWarning)
+        return forecast_coverage(times, rate, BAR, level=LEVEL, n_boot=N_BOOT, drift=drift)
+
+
+def main(argv: list[str]) -> int:
     logs = find_logs()
     if logs is None:
-        print("skipped: /work/shared/real_logs not found")
+        print("skipped: ../shared/real_logs/mturk not found")
         return 0
     started = time.perf_counter()
-    records: list[dict[str, object]] = []
+    batches = {p.stem: load(p) for p in sorted(logs.glob("*.csv"))}
+    names = list(batches)
+    pilot_d, monitor_d = drifts(batches)
+    if "--drift" in argv:
+        for n in names:
+            print(f"{n:<16} pilot drift {pilot_d[n]}  monitor drift {monitor_d[n]}")
+        print(drift_from(pilot_d, names, "pilot"), drift_from(monitor_d, names, "monitor"), sep="\n")
+        return 0
+
+    recs: list[dict[str, Any]] = []
+    mons: list[dict[str, Any]] = []
     header = (
-        f"{'batch':<15}{'pilot':>6}{'wkrs':>5}{'rate@':>11}{'actual':>8}{'forecast':>9}"
-        f"{'90% interval':>15}{'err':>7}{'rule':>6}{'err':>7}  effects (pp)"
+        f"{'batch':<15}{'pilot':>6}{'wkrs':>5}{'rate':>6}{'actual':>8}{'forecast':>9}{'90% interval':>16}"
+        f"{'err':>7}{'rule':>6}{'err':>7}"
     )
+    print("Forecast (leave-one-batch-out drift), truth = audited worked time of production workers")
     print(header)
     print("-" * len(header))
-    for path in sorted(logs.glob("*.csv")):
-        seconds, workers = load(path)
-        n = len(seconds)
+    for name, rows in batches.items():
+        others = [n for n in names if n != name]
+        drift = drift_from(pilot_d, others, "pilot")
+        mdrift = drift_from(monitor_d, others, "monitor")
         for frac in FRACTIONS:
-            cut = max(1, int(round(frac * n)))
-            p_sec, p_wrk = seconds[:cut], workers[:cut]
-            prod = worker_medians(seconds[cut:], workers[cut:])
-            per_worker = worker_medians(p_sec, p_wrk)
-            pilot = {"seconds": p_sec, "worker_id": p_wrk, "order": np.arange(cut)}
-            for family, values in (("worker", per_worker), ("pooled", p_sec)):
-                for q in QUANTILES:
-                    rate = BAR * float(np.quantile(values, q / 100)) / 3600.0
-                    actual = share_below(prod, rate, BAR)
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", ForecastWarning)
-                        fc = forecast_coverage(
-                            pilot,
-                            rate,
-                            BAR,
-                            order_column="order",
-                            level=LEVEL,
-                            production_tasks=n - cut,  # the batch size: known at launch
-                        )
-                    rule = 1 - q / 100
-                    lo, hi = fc.interval
-                    rec = {
-                        "batch": path.stem,
-                        "frac": frac,
-                        "family": family,
-                        "q": q,
+            p_rows, q_rows = split(rows, frac)
+            p_times, q_times = audited_time(p_rows), audited_time(q_rows)
+            durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
+            cases: list[tuple[str, float | None, float | None]] = [
+                ("p50", BAR * float(np.quantile(durations, 0.5)) / 3600, 0.50),
+                ("p75", BAR * float(np.quantile(durations, 0.75)) / 3600, 0.25),
+            ]
+            try:
+                base = forecast(p_times, cases[0][1] or 1.0, drift)
+                cases.append(("r10", float(base.rate_for_share(TARGET, step="0.0001")), None))
+            except InvalidInputError as exc:
+                print(f"{name:<15}{frac:>6.0%}  no recommended rate: {exc}")
+            for case, rate, rule in cases:
+                assert rate is not None
+                if rate <= 0:
+                    continue
+                fc = forecast(p_times, rate, drift)
+                actual = share_below(q_times, rate)
+                if rule is None:  # pooled rule at the recommended rate: share of slower pilot tasks
+                    rule = float(np.mean(durations > break_even_seconds(rate, BAR)))
+                lo, hi = fc.interval
+                point = fc.share_below
+                rec = {
+                    "batch": name,
+                    "frac": frac,
+                    "case": case,
+                    "actual": actual,
+                    "forecast": point,
+                    "lo": lo,
+                    "hi": hi,
+                    "rule": rule,
+                    "covered": lo <= actual <= hi,
+                }
+                recs.append(rec)
+                shown = f"{point:>9.1%}" if point is not None else f"{'none':>9}"
+                err = f"{100 * (point - actual):>+7.1f}" if point is not None else f"{'':>7}"
+                print(
+                    f"{name:<15}{frac:>6.0%}{fc.n_workers:>5}{case:>6}{actual:>8.1%}{shown}"
+                    f"   [{lo:5.1%},{hi:6.1%}]{err}{rule:>6.0%}{100 * (rule - actual):>+7.1f}"
+                )
+        # monitor: after g of production, predict the share of all production workers below
+        _, prod = split(rows, 0.10)
+        prod_times = audited_time(prod)
+        p_rows, _ = split(rows, 0.10)
+        durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
+        rates = {
+            "p50": BAR * float(np.quantile(durations, 0.5)) / 3600,
+            "p75": BAR * float(np.quantile(durations, 0.75)) / 3600,
+        }
+        try:  # the rate the 10 % pilot's forecast recommended
+            rates["r10"] = float(
+                forecast(audited_time(p_rows), rates["p50"], drift).rate_for_share(TARGET, step="0.0001")
+            )
+        except InvalidInputError:
+            pass
+        for g in MONITOR_FRACTIONS:
+            part, _ = split(prod, g)
+            part_times = audited_time(part)
+            for case, rate in rates.items():
+                fc = forecast(part_times, rate, mdrift)
+                actual = share_below(prod_times, rate)
+                lo, hi = fc.interval
+                mons.append(
+                    {
+                        "batch": name,
+                        "g": g,
+                        "case": case,
                         "actual": actual,
                         "forecast": fc.share_below,
-                        "lo": lo,
-                        "hi": hi,
-                        "rule": rule,
+                        "so_far": share_below(part_times, rate),
                         "covered": lo <= actual <= hi,
+                        "width": hi - lo,
                     }
-                    records.append(rec)
-                    eff = " ".join(f"{s:+.1f}" for _, s in fc.effects)
-                    print(
-                        f"{path.stem:<15}{frac:>6.0%}{fc.n_workers:>5}{family[:1] + str(q):>11}"
-                        f"{actual:>8.1%}{fc.share_below:>9.1%}   [{lo:5.1%},{hi:6.1%}]"
-                        f"{100 * (fc.share_below - actual):>+7.1f}{rule:>6.0%}"
-                        f"{100 * (rule - actual):>+7.1f}  {eff}"
-                    )
-    print()
-    print("Summary (errors in percentage points; coverage of the 90 % interval)")
-    print(f"{'subset':<26}{'n':>4}{'MAE forecast':>14}{'MAE rule':>10}{'coverage':>10}{'mean width':>12}")
+                )
 
-    def summary(name: str, subset: list[dict[str, object]]) -> None:
-        f = np.array([r["forecast"] for r in subset])
-        a = np.array([r["actual"] for r in subset])
-        u = np.array([r["rule"] for r in subset])
-        cov = np.mean([r["covered"] for r in subset])
-        width = np.mean([r["hi"] - r["lo"] for r in subset])
+    def mae(sub: list[dict[str, Any]], key: str) -> float:
+        vals = [abs(r[key] - r["actual"]) for r in sub if r[key] is not None]
+        return 100 * float(np.mean(vals)) if vals else float("nan")
+
+    def width(sub: list[dict[str, Any]]) -> float:
+        return 100 * float(np.mean([r["hi"] - r["lo"] for r in sub])) if sub else float("nan")
+
+    def cov(sub: list[dict[str, Any]]) -> float:
+        return 100 * float(np.mean([r["covered"] for r in sub])) if sub else float("nan")
+
+    print()
+    print(
+        "Summary (percentage points; coverage and mean width of the nominal 90 % interval; "
+        "no pt = degenerate pilot)"
+    )
+    print(
+        f"{'subset':<22}{'n':>4}{'no pt':>6}{'MAE fc':>8}{'MAE rule':>9}{'fc p50':>8}{'median rule':>12}"
+        f"{'fc p75':>8}{'p75 rule':>9}{'coverage':>9}{'width':>7}"
+    )
+
+    def line(label: str, sub: list[dict[str, Any]]) -> None:
+        p50 = [r for r in sub if r["case"] == "p50"]
+        p75 = [r for r in sub if r["case"] == "p75"]
+        none = sum(r["forecast"] is None for r in sub)
+
+        def f(x: float, w: int) -> str:  # a dash where the subset has no such case
+            return f"{x:>{w}.1f}" if x == x else f"{'-':>{w}}"
+
         print(
-            f"{name:<26}{len(subset):>4}{100 * np.mean(np.abs(f - a)):>14.1f}"
-            f"{100 * np.mean(np.abs(u - a)):>10.1f}{cov:>10.0%}{100 * width:>12.1f}"
+            f"{label:<22}{len(sub):>4}{none:>6}{mae(sub, 'forecast'):>8.1f}{mae(sub, 'rule'):>9.1f}"
+            f"{f(mae(p50, 'forecast'), 8)}{f(mae(p50, 'rule'), 12)}{f(mae(p75, 'forecast'), 8)}"
+            f"{f(mae(p75, 'rule'), 9)}{cov(sub):>8.0f}%{width(sub):>7.1f}"
         )
 
-    for batch in sorted({str(r["batch"]) for r in records}):
-        summary(batch, [r for r in records if r["batch"] == batch])
+    for name in names:
+        line(name, [r for r in recs if r["batch"] == name])
     for frac in FRACTIONS:
-        summary(f"pilot {frac:.0%}", [r for r in records if r["frac"] == frac])
-    for family in ("worker", "pooled"):
-        for q in QUANTILES:
-            summary(f"{family} p{q} rate", [r for r in records if r["family"] == family and r["q"] == q])
-        summary(f"{family} (all)", [r for r in records if r["family"] == family])
-    summary(
-        "issue: pooled p50+p75 @10%",
-        [r for r in records if r["family"] == "pooled" and r["q"] in (50, 75) and r["frac"] == 0.10],
-    )
-    summary("ALL", records)
-    # a batch-level mean first, so big batches do not dominate
-    per_batch = [
-        np.mean([abs(r["forecast"] - r["actual"]) for r in records if r["batch"] == b])
-        for b in sorted({str(r["batch"]) for r in records})
-    ]
-    per_batch_rule = [
-        np.mean([abs(r["rule"] - r["actual"]) for r in records if r["batch"] == b])
-        for b in sorted({str(r["batch"]) for r in records})
-    ]
+        line(f"pilot {frac:.0%}", [r for r in recs if r["frac"] == frac])
+    r10 = [r for r in recs if r["case"] == "r10"]
+    line("recommended (10 %)", r10)
+    line("ALL", recs)
+    if r10:
+        print(
+            f"at the recommended rate for a {TARGET:.0%} target: actual share below "
+            f"mean {100 * np.mean([r['actual'] for r in r10]):.1f} %, "
+            f"max {100 * max(r['actual'] for r in r10):.1f} %, "
+            f"above {TARGET:.0%} in {sum(r['actual'] > TARGET for r in r10)} of {len(r10)}"
+        )
+    print()
+    print("Monitor (10 % pilot, then after g of production; truth = all production workers)")
     print(
-        f"mean over batches of the batch MAE: forecast {100 * np.mean(per_batch):.1f} pp, "
-        f"rule {100 * np.mean(per_batch_rule):.1f} pp"
+        f"{'after':<8}{'n':>4}{'MAE monitor':>12}{'MAE so-far':>11}{'median rule':>12}{'p75 rule':>9}{'coverage':>9}"
     )
+    for g in MONITOR_FRACTIONS:
+        sub = [m for m in mons if m["g"] == g]
+        p50 = [m for m in sub if m["case"] == "p50"]
+        p75 = [m for m in sub if m["case"] == "p75"]
+        rule50 = 100 * float(np.mean([abs(0.5 - m["actual"]) for m in p50]))
+        rule75 = 100 * float(np.mean([abs(0.25 - m["actual"]) for m in p75]))
+        print(
+            f"{g:<8.0%}{len(sub):>4}{mae(sub, 'forecast'):>12.1f}{mae(sub, 'so_far'):>11.1f}{rule50:>12.1f}"
+            f"{rule75:>9.1f}{cov(sub):>8.0f}%"
+        )
     print(f"elapsed {time.perf_counter() - started:.1f} s")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

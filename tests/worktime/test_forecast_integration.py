@@ -96,3 +96,14 @@ def test_time_command_forecast(tmp_path, capsys):
     assert "--forecast needs --pay and --bar" in capsys.readouterr().err
     assert main(["time", str(pilot), "--pay", "1", "--bar", "36", "--forecast"]) == 2
     assert "--worker-column" in capsys.readouterr().err
+
+
+def test_check_with_a_three_worker_pilot_gives_no_forecast_number(tmp_path, capsys):
+    path = tmp_path / "tiny.csv"
+    path.write_text("worker_id,seconds\na,100\na,120\nb,300\nc,500\n")
+    (cell,) = check(spec(path, "5.05")).cells_list
+    assert cell.forecast["share_below"] is None and cell.forecast["interval"] == [0.0, 1.0]
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(spec(path, "5.05")))
+    assert main(["check", str(spec_path)]) in (0, 1)  # prints, never crashes on the missing number
+    assert "n/a" in capsys.readouterr().out

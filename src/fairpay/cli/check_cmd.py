@@ -78,7 +78,8 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
                 ""
                 if c.forecast is None
                 else (
-                    f"{c.forecast['share_below']:.0%} ({c.forecast['interval'][0]:.0%}-"
+                    ("n/a" if c.forecast["share_below"] is None else f"{c.forecast['share_below']:.0%}")
+                    + f" ({c.forecast['interval'][0]:.0%}-"
                     f"{c.forecast['interval'][1]:.0%})"
                 ),
                 f"{c.benchmark.kind}/{c.benchmark.method} {c.benchmark.reference_year}",

@@ -1,8 +1,13 @@
-"""``fairpay time PILOT.csv``: task-time estimate, CI, coverage and pilot-size advice.
+"""``fairpay time PILOT.csv`` and ``fairpay monitor LOG``: task time from a pilot; watching production.
 
-Thin: reads the CSV, calls ``fairpay.worktime.estimates``, prints. Exit 0 = estimate printed; exit 1 = with
-``--pay`` and ``--bar``, the pay per task falls short of the bar at the chosen statistic's time
-(workers at that time would earn less than the bar); exit 2 = invalid input.
+``time``: thin, reads the pilot (a platform log with ``--preset``: seconds per paid task per worker
+on the audit's worked time; else one row per task), calls ``fairpay.worktime.estimates``, prints and
+says which time basis it used. Exit 0 = estimate printed; exit 1 = with ``--pay`` and ``--bar``,
+the pay per task falls short of the bar at the chosen statistic's time; exit 2 = invalid input.
+
+``monitor``: :func:`fairpay.worktime.monitor.monitor` on the production log so far. Exit 0 = keep
+going; exit 1 = act now (raise the rate, pay top-ups, or not enough data for an all-clear); exit 2 =
+invalid input.
 """
 
 from __future__ import annotations
@@ -28,6 +33,24 @@ def _decimal(text: str, option: str) -> Decimal:
     return d
 
 
+def plain_json(obj: Any) -> str:
+    """JSON without ``Infinity``/``NaN`` (they become null): what every command writes with --format json."""
+    import math
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float):
+            return x if math.isfinite(x) else None
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if hasattr(x, "item") and not isinstance(x, (str, bytes)):  # numpy scalars
+            return clean(x.item())
+        return x
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False, default=str)
+
+
 def _share_of(statistic: str) -> float:
     """Share of workers the statistic is meant to cover (p75 -> 0.75; median -> 0.5; means -> 0.5)."""
     from fairpay.worktime.estimates import parse_statistic
@@ -48,12 +71,16 @@ def run(
     seed: int,
     fmt: str,
     forecast: bool = False,
-    order_column: str | None = None,
-    production_tasks: int | None = None,
+    preset: str | None = None,
+    pending: str = "paid",
+    merge_gap: float = 0.0,
 ) -> tuple[dict[str, Any], int]:
     """Compute everything the command prints; return (result dict, exit code)."""
+    import warnings
 
     from fairpay.worktime import estimates as timing
+    from fairpay.worktime.durations import AUDIT_BASIS
+    from fairpay.worktime.forecast import DURATION_BASIS
 
     if fmt not in ("table", "json"):
         raise InvalidInputError(f"--format: got {fmt!r}; expected 'table' or 'json'")
@@ -61,18 +88,42 @@ def run(
         raise InvalidInputError(
             "--pay and --bar go together: pay per task and hourly bar in the same currency"
         )
-    df = output.read_pilot_csv(pilot)
-    kwargs: dict[str, Any] = {"column": column, "worker_column": worker_column}
+    notes: list[str] = []
+    audited: Any = None  # per-worker audited times: the forecast's input with --preset
     try:
-        est = timing.estimate_task_time(df, statistic=statistic, confidence=confidence, seed=seed, **kwargs)
-        advice = timing.pilot_size_needed(df, statistic=statistic, confidence=confidence, seed=seed, **kwargs)
+        if preset is not None:
+            df, basis, notes, audited = _audited_pilot(pilot, preset, pending, merge_gap)
+            column, worker_column = "seconds", "worker_id"
+        else:
+            from fairpay.cli.forecast_cmd import log_hint
+
+            df = output.read_pilot_csv(pilot)
+            notes = log_hint(df)
+            basis = "per-task seconds as given" + (
+                " (per-worker medians)" if worker_column else " (no worker ids: each time counts as a worker)"
+            )
+        kwargs: dict[str, Any] = {"column": column, "worker_column": worker_column}
+        with warnings.catch_warnings(record=True) as caught:  # printed as lines, not raw Python warnings
+            warnings.simplefilter("always")
+            est = timing.estimate_task_time(
+                df, statistic=statistic, confidence=confidence, seed=seed, **kwargs
+            )
+            advice = timing.pilot_size_needed(
+                df, statistic=statistic, confidence=confidence, seed=seed, **kwargs
+            )
+        notes += sorted({str(w.message) for w in caught})
     except InvalidInputError as exc:
-        raise InvalidInputError(f"{pilot}: {exc}") from None
+        message = str(exc)
+        raise InvalidInputError(
+            message if message.startswith(str(pilot)) else f"{pilot}: {message}"
+        ) from None
     out: dict[str, Any] = {
         "file": str(pilot),
+        "basis": basis,
         "estimate": est.to_dict(),
         "advice": advice.advice,
         "workers_needed": advice.workers_needed,
+        "notes": notes,
     }
     code = 0
     if pay is not None and bar is not None:
@@ -97,12 +148,41 @@ def run(
         }
         code = 0 if reaches else 1
         if forecast:
-            out["forecast"] = _forecast(
-                df, p, b, overhead, column, worker_column, order_column, production_tasks
-            )
+            fc_basis = AUDIT_BASIS if preset is not None else DURATION_BASIS
+            if audited is not None:  # every worker, also those paid for nothing (always below)
+                out["forecast"] = _forecast(audited, p, b, overhead, column, "worker", fc_basis)
+            else:
+                out["forecast"] = _forecast(df, p, b, overhead, column, worker_column, fc_basis)
     elif forecast:
         raise InvalidInputError("--forecast needs --pay and --bar")
     return out, code
+
+
+def _audited_pilot(
+    pilot: Path, preset: str, pending: str, merge_gap: float
+) -> tuple[Any, str, list[str], Any]:
+    """One row per worker: worked seconds per paid task, read and measured as ``fairpay audit`` does."""
+    import pandas as pd
+
+    from fairpay.worktime.durations import AUDIT_BASIS, audited_time, held_tasks_note, read_log
+
+    times = audited_time(read_log(pilot, preset=preset), pending=pending, merge_gap_seconds=merge_gap)
+    notes = [n for n in (held_tasks_note(times),) if n]
+    unpaid = times["paid_tasks"] == 0
+    if unpaid.any():
+        notes.append(
+            f"{int(unpaid.sum())} worker(s) were paid for no task (all rejected/returned): left out of the time "
+            "estimate; they earn nothing at any rate"
+        )
+    paid = times[~unpaid]
+    if paid.empty:
+        raise InvalidInputError(
+            f"{pilot}: no worker was paid for any task; no time per paid task to estimate"
+        )
+    frame = pd.DataFrame(
+        {"worker_id": paid["worker"], "seconds": paid["worked_seconds"] / paid["paid_tasks"]}
+    )
+    return frame, f"{AUDIT_BASIS}; one value per worker (worked seconds / paid tasks)", notes, times
 
 
 def _forecast(
@@ -112,31 +192,29 @@ def _forecast(
     overhead: float,
     column: str,
     worker_column: str | None,
-    order_column: str | None,
-    production_tasks: int | None,
+    basis: str,
 ) -> dict[str, Any]:
-    """Production forecast (fairpay.worktime.forecast) of the share below the bar; unpaid seconds enter as
-    an equivalent rate: below when median time > pay x 3600 / bar - overhead."""
-    from fairpay.worktime.forecast import forecast_coverage
+    """Production forecast (fairpay.worktime.forecast) of the share below the bar; unpaid seconds enter
+    through the break-even time (an equivalent rate with a bar of 1 per hour)."""
+    import warnings
+
+    from fairpay.worktime.forecast import break_even_seconds, forecast_coverage
 
     if worker_column is None:
-        raise InvalidInputError("--forecast needs --worker-column: the forecast works on per-worker medians")
-    threshold = float(pay) * 3600 / float(bar) - overhead
+        raise InvalidInputError("--forecast needs --worker-column: the forecast works per worker")
+    threshold = break_even_seconds(pay, bar, overhead)
     if threshold <= 0:
         raise InvalidInputError("--forecast: with this overhead no worker can reach the bar at this pay")
-    fc = forecast_coverage(
-        df,
-        threshold / 3600,
-        1.0,
-        seconds_column=column,
-        worker_column=worker_column,
-        order_column=order_column,
-        production_tasks=production_tasks,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notes are returned in fc.warnings and printed as lines
+        fc = forecast_coverage(
+            df, threshold / 3600, 1.0, seconds_column=column, worker_column=worker_column, basis=basis
+        )
     return {
         "share_below": fc.share_below,
         "interval": list(fc.interval),
         "level": fc.level,
+        "basis": fc.basis,
         "effects": [list(e) for e in fc.effects],
         "warnings": list(fc.warnings),
     }
@@ -157,6 +235,7 @@ def _table(out: dict[str, Any]) -> str:
     units = "pilot workers" if e["per_worker"] else "pilot times"
     lines = [
         f"pilot: {out['file']}  {e['n']} times {who}",
+        f"basis: {out['basis']}",
         f"{e['statistic']}: {e['value']:.1f} s   {e['confidence']:.0%} CI {e['ci_low']:.1f} – {e['ci_high']:.1f} s "
         f"(bootstrap, {e['n_boot']} resamples, seed {e['seed']})",
         f"median {e['median']:.1f} s   mean {e['mean']:.1f} s   trimmed mean ({e['trim']:.0%} each end) {e['trimmed_mean']:.1f} s",
@@ -175,13 +254,16 @@ def _table(out: dict[str, Any]) -> str:
             lines.append(f"UNDERPAID at the {e['statistic']} time")
     if "forecast" in out:
         f = out["forecast"]
+        share = "no point estimate" if f["share_below"] is None else f"{f['share_below']:.0%}"
         lines.append(
-            f"forecast: {f['share_below']:.0%} of production workers below the bar "
+            f"forecast: {share} of production workers below the bar "
             f"({f['level']:.0%} interval {f['interval'][0]:.0%}-{f['interval'][1]:.0%}); effects: "
             + ", ".join(f"{name} {shift:+.1f} pp" for name, shift in f["effects"])
         )
+        lines.extend(f"warning: forecast: {w}" for w in f["warnings"])
     lines.append(f"advice: {out['advice']}")
     lines.extend(f"warning: {w}" for w in e["warnings"])
+    lines.extend(f"note: {n}" for n in out["notes"])
     return "\n".join(lines)
 
 
@@ -211,12 +293,15 @@ def register(app: typer.Typer) -> None:
             "--forecast",
             help="With --pay/--bar: forecast the share of production workers below the bar.",
         ),
-        order_column: str | None = typer.Option(
-            None, "--order-column", help="Column giving task order (for learning effects)."
+        preset: str | None = typer.Option(
+            None,
+            "--preset",
+            help="Log format as in `fairpay audit` (mturk, prolific, generic): time per paid task on worked time.",
         ),
-        production_tasks: int | None = typer.Option(
-            None, "--production-tasks", help="Tasks in the production batch."
+        pending: str = typer.Option(
+            "paid", "--pending", help="With --preset: paid or unpaid, as in the audit."
         ),
+        merge_gap: float = typer.Option(0.0, "--merge-gap", help="With --preset: seconds, as in the audit."),
     ) -> None:
         """Estimate time per task from a pilot (statistic + CI), coverage of a pay, pilot-size advice."""
         out, code = run(
@@ -231,9 +316,87 @@ def register(app: typer.Typer) -> None:
             seed,
             fmt,
             forecast,
-            order_column,
-            production_tasks,
+            preset,
+            pending,
+            merge_gap,
         )
-        typer.echo(json.dumps(out, indent=2) if fmt == "json" else _table(out))
+        typer.echo(plain_json(out) if fmt == "json" else _table(out))
         if code:
             raise typer.Exit(code)
+
+    app.command("monitor")(monitor_command)
+
+
+def monitor_command(
+    log: Path = typer.Argument(..., help="Production log so far (CSV/Parquet), as exported by the platform."),
+    rate: str = typer.Option(..., "--rate", help="Current pay per task."),
+    bar: str = typer.Option(..., "--bar", help="Hourly bar, same currency as --rate."),
+    preset: str = typer.Option(
+        "generic", "--preset", help="mturk, prolific or generic (as in `fairpay audit`)."
+    ),
+    target: float = typer.Option(0.1, "--target", help="Acceptable share of workers below the bar."),
+    planned_tasks: int | None = typer.Option(None, "--planned-tasks", help="Assignments in the whole batch."),
+    pending: str = typer.Option("paid", "--pending", help="paid or unpaid, as in the audit."),
+    merge_gap: float = typer.Option(0.0, "--merge-gap", help="Seconds, as in the audit."),
+    level: float = typer.Option(0.9, "--level", help="Interval coverage."),
+    step: str = typer.Option("0.01", "--step", help="Currency minor unit for rates and top-ups."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Watch production: re-forecast the share below the bar, say when to raise the rate and to what."""
+    import warnings
+
+    from fairpay.worktime.monitor import monitor
+
+    output.check_format(fmt, ("table", "json"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # every note is in the report's messages
+        try:
+            report = monitor(
+                log,
+                rate,
+                bar,
+                preset=preset,
+                pending=pending,
+                merge_gap_seconds=merge_gap,
+                target=target,
+                planned_tasks=planned_tasks,
+                level=level,
+                step=step,
+            )
+        except InvalidInputError as exc:
+            message = str(exc)
+            raise InvalidInputError(
+                message if message.startswith(str(log)) else f"{log}: {message}"
+            ) from None
+    d = report.to_dict()
+    if fmt == "json":
+        typer.echo(plain_json(d))
+    else:
+        typer.echo(_monitor_table(d))
+    if report.needs_action:
+        raise typer.Exit(1)
+
+
+def _monitor_table(d: dict[str, Any]) -> str:
+    f = d["forecast"]
+    lo, hi = f["interval"]
+    share = "no forecast yet" if f["share_below"] is None else f"{f['share_below']:.1%}"
+    done = f"{d['tasks_done']}" + (f" of {d['planned_tasks']}" if d["planned_tasks"] else "")
+    lines = [
+        f"monitor: {d['action'].upper()}",
+        f"basis: {d['basis']}",
+        f"so far: {done} tasks, {d['workers']} workers; {d['share_below_so_far']:.1%} below the bar at {d['rate']} "
+        f"per task (bar {d['bar']}/h)",
+        f"forecast at the end: {share} below ({f['level']:.0%} interval {lo:.1%} to {hi:.1%}); "
+        f"target {d['target']:.0%}",
+    ]
+    if d["raise_to"] is not None:
+        upper = d["raise_to_upper"] or "n/a"
+        lines.append(
+            f"rate for <= {d['target']:.0%} below: {d['raise_to']} (forecast), {upper} (upper bound)"
+        )
+    lines.append(f"top-ups owed so far: {d['top_ups_so_far']} to {d['workers_owed']} worker(s)")
+    if d["held_tasks"]:
+        lines.append(f"note: {d['held_tasks']}")
+    lines += [f"note: {m}" for m in d["messages"]]
+    return "\n".join(lines)

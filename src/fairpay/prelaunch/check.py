@@ -437,7 +437,7 @@ def _forecast_model(task: Task, tt: TaskTime, warnings: list[str]) -> Any:
 
     with pywarnings.catch_warnings(record=True) as caught:
         pywarnings.simplefilter("always")
-        model = forecast_coverage(tt.pilot, rate=1.0, bar=1.0, production_tasks=task.volume)
+        model = forecast_coverage(tt.pilot, rate=1.0, bar=1.0)
     warnings.extend(f"task {task.name!r}: forecast: {w.message}" for w in caught)
     warnings.extend(f"task {task.name!r}: forecast: {w}" for w in model.warnings)
     return model
@@ -447,9 +447,13 @@ def _forecast_for(model: Any, cell: Cell) -> dict[str, Any]:
     """The forecast for one place: a worker is below the bar when their median time exceeds
     ``n x fx x (1 - r) x 3600 / b - o`` seconds; with the model's bar of 1/h that threshold is the
     equivalent rate x 3600."""
+    from fairpay.worktime.forecast import break_even_seconds
+
+    pay_equivalent = cell.net_pay_per_task * cell.fx_rate * (1 - cell.lost_share)
     threshold = (
-        cell.net_pay_per_task * cell.fx_rate * (1 - cell.lost_share) * 3600 / cell.bar_hourly
-        - cell.unpaid_seconds_per_task
+        break_even_seconds(pay_equivalent, cell.bar_hourly, cell.unpaid_seconds_per_task)
+        if pay_equivalent > 0
+        else 0.0
     )
     if threshold <= 0:
         share, interval = 1.0, (1.0, 1.0)
@@ -457,11 +461,11 @@ def _forecast_for(model: Any, cell: Cell) -> dict[str, Any]:
         rate = float(threshold) / 3600
         share, interval = model.share_at(rate), model.interval_at(rate)
     return {
-        "share_below": round(float(share), 4),
+        "share_below": None if share is None else round(float(share), 4),
         "interval": [round(float(interval[0]), 4), round(float(interval[1]), 4)],
         "level": model.level,
         "threshold_seconds": round(float(threshold), 2),
-        "method": "fairpay.worktime.forecast: per-worker medians, learning, smoothed bootstrap over workers",
+        "method": "fairpay.worktime.forecast: seconds per paid task per worker, smoothed bootstrap, drift",
     }
 
 

@@ -9,7 +9,8 @@ effect (seconds removed, per worker and in total) is always reported, never hidd
 
 Units: seconds (float) in every result; timestamps are compared in UTC nanoseconds.
 
-``union_seconds`` is the vectorised core (numpy only, no Python loop over rows), meant for audits
+``union_seconds`` runs the audit's own interval union (:func:`fairpay.auditing.kernel.union_us`), so worked
+time here and in ``fairpay audit`` is one definition; vectorised, meant for audits
 of logs with tens of millions of rows.
 """
 
@@ -33,6 +34,10 @@ __all__ = [
     "compare_reports",
     "ReportComparison",
     "to_utc_ns",
+    "read_log",
+    "audited_time",
+    "held_tasks_note",
+    "AUDIT_BASIS",
 ]
 
 _NS = 1_000_000_000
@@ -90,36 +95,6 @@ def _order_by_worker_then_start(codes: np.ndarray, s: np.ndarray) -> np.ndarray:
             return order
 
 
-def _segmented_cummax(values: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Running maximum of int64 ``values`` restarting at every change of ``segments`` (sorted).
-
-    Uses pandas' grouped ``cummax`` (compiled, one pass); pandas is imported here only.
-    """
-    import pandas as pd
-
-    return pd.Series(values, copy=False).groupby(segments, sort=False).cummax().to_numpy(dtype=np.int64)
-
-
-def _blocks(
-    codes: np.ndarray, s: np.ndarray, e: np.ndarray, gap_ns: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merged blocks per worker: (block worker code, block start ns, block end ns), sorted.
-
-    Sort by (worker, start); take the running maximum of end within each worker; a new block
-    starts at a worker's first row or where start > running max end (of earlier rows) + gap.
-    A block's end is the running max at its last row.
-    """
-    order = _order_by_worker_then_start(codes, s)
-    c, s, e = codes[order], s[order], e[order]
-    run_max = _segmented_cummax(e, c)
-    new = np.empty(c.size, dtype=bool)
-    new[:1] = True
-    new[1:] = (c[1:] != c[:-1]) | (s[1:] > run_max[:-1] + gap_ns)
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:] - 1, c.size - 1]
-    return c[first], s[first], run_max[last]
-
-
 def union_seconds(
     worker_codes: np.ndarray,
     start_ns: np.ndarray,
@@ -146,10 +121,13 @@ def union_seconds(
         size = int(n_workers)
     out = np.zeros(size, dtype=np.int64)
     if codes.size:
-        bc, bs, be = _blocks(codes, s, e, int(gap_ns))
-        # blocks are sorted by worker: exact int64 sums per worker with reduceat
-        firsts = np.flatnonzero(np.r_[True, bc[1:] != bc[:-1]])
-        out[bc[firsts]] = np.add.reduceat(be - bs, firsts)
+        from fairpay.auditing.kernel import union_us  # the audit's union: one definition of worked time
+
+        order = _order_by_worker_then_start(codes, s)
+        c = codes[order]
+        first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        # union_us is unit-free: integer nanoseconds in, merged nanoseconds per worker out
+        out[c[first]] = union_us(first, s[order], e[order], int(gap_ns))
     return out / _NS
 
 
@@ -580,4 +558,199 @@ def compare_reports(
         min_tasks=int(min_tasks),
         per_worker=per_worker,
         flags=tuple(flags),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the audit's worked time, per worker, from a platform export
+
+
+#: How the forecast, the monitor and ``fairpay audit`` measure time: say it in every output.
+AUDIT_BASIS = (
+    "audited worked time: per worker, the union of accept->submit intervals (tasks held at once "
+    "count once), all statuses count as time, paid tasks = approved (+ pending when pending='paid')"
+)
+#: Per-assignment durations adding up to more than this many times the worked time mean held tasks.
+HELD_FACTOR = 1.5
+
+
+def read_log(
+    log: Any,
+    *,
+    preset: Any = "generic",
+    columns: Any = None,
+    defaults: Any = None,
+) -> pd.DataFrame:
+    """A platform log (DataFrame or CSV/Parquet path) as rows ``worker, s_us, e_us, status``.
+
+    Why: the forecast and the monitor must measure what ``fairpay audit`` pays on, so the log is
+    read with the audit's presets (column names, MTurk's ``Wed Jan 16 13:42:47 PST 2019`` times,
+    status names). Instants are UTC microseconds, as in the audit; naive times are UTC; statuses
+    are canonical (approved / rejected / returned / pending). Rows keep the log's order. A row the
+    audit would refuse (no worker, bad time, submit before accept, unknown status) raises naming
+    the row, column and value.
+    """
+    import pandas as pd
+
+    from fairpay.auditing.presets import get_preset
+
+    p = get_preset(preset)
+    frame, source = _log_frame(log)
+    mapping = {**p.columns, **dict(columns or {})}
+    consts = {**p.defaults, **dict(defaults or {})}
+    out: dict[str, Any] = {}
+    for canon in ("worker", "started", "submitted", "status"):
+        col = mapping.get(canon)
+        if col is not None and col in frame.columns:
+            out[canon] = frame[col]
+        elif canon in consts:
+            out[canon] = pd.Series([consts[canon]] * len(frame), index=frame.index)
+        else:
+            raise InvalidInputError(
+                f"{source}: {p.name} log has no column {col or canon!r} ({canon}); columns: "
+                f"{', '.join(map(str, frame.columns))} (map it with columns={{'{canon}': 'YourColumn'}})"
+            )
+    if frame.empty:
+        raise InvalidInputError(f"{source}: the log has no rows; expected one row per task")
+    worker = out["worker"].astype("string").str.strip()
+    missing = np.flatnonzero((worker.isna() | (worker == "")).to_numpy())
+    if missing.size:
+        i = int(missing[0])
+        raise InvalidInputError(
+            f"{source}: row {i}, column {mapping.get('worker', 'worker')!r}: no worker id; expected one in every row"
+        )
+    s_us = _instants_us(out["started"], mapping.get("started", "started"), p, source)
+    e_us = _instants_us(out["submitted"], mapping.get("submitted", "submitted"), p, source)
+    bad = np.flatnonzero(e_us < s_us)
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidInputError(
+            f"{source}: row {i}, column {mapping.get('submitted')!r}, value {out['submitted'].iloc[i]!r}: earlier "
+            f"than started ({out['started'].iloc[i]!r}; {bad.size} such row(s))"
+        )
+    raw_status = out["status"].astype("string").str.strip().str.lower()
+    status = raw_status.map(dict(p.statuses))
+    unknown = np.flatnonzero(status.isna().to_numpy())
+    if unknown.size:
+        i = int(unknown[0])
+        raise InvalidInputError(
+            f"{source}: row {i}, column {mapping.get('status')!r}, value {out['status'].iloc[i]!r}: not a known "
+            f"status (expected one of {', '.join(sorted(p.statuses))})"
+        )
+    return pd.DataFrame(
+        {
+            "worker": worker.to_numpy(dtype=object),
+            "s_us": s_us,
+            "e_us": e_us,
+            "status": status.to_numpy(dtype=object),
+        }
+    )
+
+
+def _log_frame(log: Any) -> tuple[pd.DataFrame, str]:
+    import pandas as pd
+
+    if isinstance(log, pd.DataFrame):
+        return log.reset_index(drop=True), "log"
+    import os
+    from pathlib import Path
+
+    if not isinstance(log, (str, os.PathLike)):
+        raise InvalidInputError(
+            f"log must be a pandas DataFrame or a CSV/Parquet path, not {type(log).__name__}"
+        )
+    path = Path(log)
+    if not path.exists():
+        raise InvalidInputError(f"{path}: file not found; expected a log with one row per task")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path), str(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"), str(
+            path
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInputError(f"{path}: cannot read the log ({str(exc).splitlines()[0]})") from None
+
+
+def _instants_us(series: pd.Series, column: str, preset: Any, source: str) -> np.ndarray:
+    """UTC microseconds as the audit reads them: native timestamps, the preset's format, or ISO 8601."""
+    import pandas as pd
+
+    if series.dtype.kind == "M" or isinstance(series.dtype, pd.DatetimeTZDtype):
+        parsed = series if isinstance(series.dtype, pd.DatetimeTZDtype) else series.dt.tz_localize("UTC")
+    else:
+        text = series.astype("string").str.strip()
+        if preset.time_format:
+            for zone, offset in preset.time_zones.items():
+                text = text.str.replace(f" {zone} ", f" {offset} ", regex=False)
+            parsed = pd.to_datetime(text, format=preset.time_format, errors="coerce", utc=True)
+        else:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        want = f"a time like {preset.time_format!r}" if preset.time_format else "an ISO 8601 time"
+        raise InvalidInputError(
+            f"{source}: row {i}, column {column!r}, value {series.iloc[i]!r}: not a timestamp; expected {want} "
+            f"({bad.size} such row(s))"
+        )
+    ns = parsed.dt.tz_convert("UTC").dt.as_unit("ns").to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return ns // 1000
+
+
+def audited_time(rows: pd.DataFrame, *, pending: str = "paid", merge_gap_seconds: float = 0) -> pd.DataFrame:
+    """Per worker what the audit pays on: ``worker, tasks, paid_tasks, worked_seconds, duration_seconds``.
+
+    ``rows`` come from :func:`read_log`. ``worked_seconds`` is the audit's interval union
+    (:func:`fairpay.auditing.kernel.union_us`, gap ``merge_gap_seconds``) over every task the worker
+    did; ``paid_tasks`` counts approved tasks, plus pending ones when ``pending="paid"`` (the audit's
+    default); ``duration_seconds`` sums accept->submit per task (what MTurk's WorkTimeInSeconds
+    adds up to), so ``duration_seconds / worked_seconds`` shows held tasks. Sorted by worker.
+    """
+    import pandas as pd
+
+    if pending not in ("paid", "unpaid"):
+        raise InvalidInputError(f"pending {pending!r} is not 'paid' or 'unpaid'")
+    if (
+        isinstance(merge_gap_seconds, bool)
+        or not isinstance(merge_gap_seconds, (int, float))
+        or not (math.isfinite(merge_gap_seconds) and merge_gap_seconds >= 0)
+    ):
+        raise InvalidInputError(f"merge_gap_seconds {merge_gap_seconds!r}: expected seconds >= 0")
+    codes, labels = pd.factorize(rows["worker"], sort=True)
+    s = rows["s_us"].to_numpy(dtype=np.int64)
+    e = rows["e_us"].to_numpy(dtype=np.int64)
+    size = len(labels)
+    worked = union_seconds(
+        codes.astype(np.int64), s, e, int(round(merge_gap_seconds * 1_000_000)), n_workers=size
+    )
+    paid_status = ("approved", "pending") if pending == "paid" else ("approved",)
+    paid = rows["status"].isin(paid_status).to_numpy()
+    return pd.DataFrame(
+        {
+            "worker": np.asarray(labels, dtype=object),
+            "tasks": np.bincount(codes, minlength=size),
+            "paid_tasks": np.bincount(codes, weights=paid, minlength=size).astype(np.int64),
+            "worked_seconds": worked * 1000.0,  # union_seconds divides by 1e9; these are microseconds
+            "duration_seconds": np.bincount(codes, weights=(e - s).astype(np.float64), minlength=size) / 1e6,
+        }
+    )
+
+
+def held_tasks_note(times: pd.DataFrame) -> str | None:
+    """A line when per-assignment durations exceed worked time by :data:`HELD_FACTOR` or more.
+
+    Why: workers who accept several tasks and work them one after another make per-assignment
+    durations (MTurk's WorkTimeInSeconds) add up to several times the time they worked; a rate
+    priced from those durations, or a ``fairpay time`` estimate, then disagrees with the audit.
+    """
+    worked = float(times["worked_seconds"].sum())
+    summed = float(times["duration_seconds"].sum())
+    if worked <= 0 or summed < HELD_FACTOR * worked:
+        return None
+    held = times["duration_seconds"] >= HELD_FACTOR * times["worked_seconds"]
+    return (
+        f"held tasks: per-assignment durations add up to {summed / worked:.1f}x the worked time "
+        f"({int(held.sum())} of {len(times)} workers held several tasks at once); times here are "
+        "worked time as the audit pays on it, not the sum of per-assignment durations"
     )

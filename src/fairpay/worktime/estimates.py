@@ -597,6 +597,11 @@ def pilot_size_needed(
         f"With {n} {who}, {est.statistic} = {est.value:.1f} s is known to about ±{now:.0%} "
         f"({confidence:.0%} confidence)"
     )
+    if n < MIN_UNITS:  # a bootstrap over a handful of units understates (2 equal times: "±0 %")
+        head = (
+            f"With only {n} {who}, {est.statistic} = {est.value:.1f} s has an unknown precision "
+            f"(fewer than {MIN_UNITS}: a bootstrap over so few understates it)"
+        )
     if sufficient:
         advice = f"{head}: within the ±{rel_half_width:.0%} target, the pilot is large enough."
     else:

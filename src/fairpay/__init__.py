@@ -156,7 +156,9 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
     from fairpay.worktime.durations import (
         ReportComparison as ReportComparison,
         WorkedTime as WorkedTime,
+        audited_time as audited_time,
         compare_reports as compare_reports,
+        read_log as read_log,
         union_seconds as union_seconds,
         worked_time as worked_time,
     )
@@ -170,9 +172,12 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
     )
     from fairpay.worktime.forecast import (
         CoverageForecast as CoverageForecast,
+        Drift as Drift,
         ForecastWarning as ForecastWarning,
+        break_even_seconds as break_even_seconds,
         forecast_coverage as forecast_coverage,
     )
+    from fairpay.worktime.monitor import MonitorReport as MonitorReport, monitor as monitor
 
 
 def __getattr__(name: str) -> Any:

@@ -159,10 +159,10 @@ def test_rate_command(capsys):
     code = main(["rate", "--country", "US", "--seconds", "60", "--benchmark", "minimum", "--format", "json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    # newest US minimum: ILOSTAT 2024, 1257 USD/month (the federal 7.25/h as a month), 40 h default basis:
-    # 1257 / (40 * 52 / 12) = 7.2519 USD/h; 7.2519 * 60 / 3600 = 0.12087 -> 0.13
-    assert out["benchmark"]["amount"] == 1257 and out["benchmark"]["period"] == "month"
-    assert out["bar_hourly"] == round(1257 / (40 * 52 / 12), 4)
+    # the US federal minimum is published per hour, 7.25 USD/h, and used as published (ILOSTAT's
+    # 1257 USD/month is the same legal rate, 7.2519 at 40 h/week); 7.25 * 60 / 3600 = 0.12083 -> 0.13
+    assert out["benchmark"]["amount"] == 7.25 and out["benchmark"]["period"] == "hour"
+    assert out["bar_hourly"] == 7.25
     assert Decimal(str(out["required_pay_per_task"])) == Decimal("0.13")
     assert main(["rate", "--country", "Narnia", "--seconds", "60"]) == 2
     assert "Narnia" in capsys.readouterr().err

@@ -210,19 +210,20 @@ def test_subdivision_falls_back_to_national_with_cpi_inflation():
     assert any("IN-KA" in w and "national" in w for w in result.warnings)
 
 
-def test_no_living_wage_is_an_error_by_default_and_minimum_when_asked():
+def test_no_living_wage_is_an_error_only_when_asked_and_labelled_otherwise():
     spec = {
-        "name": "fr",
+        "name": "pl",
         "currency": "EUR",
         "tasks": [{"name": "t", "pay_per_task": "0.20", "seconds": 60, "volume": 100}],
-        "workforce": [{"country": "FR"}],
+        "workforce": [{"country": "PL"}],
     }
-    with pytest.raises(NoBenchmarkError, match="FR"):
-        check(spec)
-    result = check(spec, policy={"missing_living": "minimum"})
-    (cell,) = result.cells_list
-    assert cell.benchmark.kind == "minimum"
-    assert any("minimum wage used" in w for w in result.warnings)
+    with pytest.raises(NoBenchmarkError, match="PL"):
+        check(spec, policy={"missing_living": "error"})
+    for policy in ({"missing_living": "minimum"}, None):
+        result = check(spec, policy=policy)
+        (cell,) = result.cells_list
+        assert cell.benchmark.kind == "minimum"
+        assert any("a legal floor, not a living wage" in w for w in result.warnings)
 
 
 def test_invalid_policy_override_names_the_field():

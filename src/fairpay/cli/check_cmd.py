@@ -144,7 +144,21 @@ def rate_command(
         float, typer.Option("--vendor-margin", help="Share an intermediary keeps.")
     ] = 0.0,
     payout_fee: Annotated[float, typer.Option("--payout-fee", help="Share lost on payout.")] = 0.0,
-    missing_living: Annotated[str, typer.Option("--missing-living", help="error or minimum.")] = "error",
+    missing_living: Annotated[
+        str,
+        typer.Option(
+            "--missing-living", help="Where no living wage is cited: estimate (default), minimum, error."
+        ),
+    ] = "estimate",
+    estimate_bound: Annotated[
+        str, typer.Option("--estimate-bound", help="upper (default, the worker's favour) or point.")
+    ] = "upper",
+    household: Annotated[
+        str | None, typer.Option("--household", help="e.g. typical_family, single_adult.")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Ask for one living-wage method by name.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """The per-task pay that reaches the bar for one place, for quick planning."""
@@ -158,7 +172,14 @@ def rate_command(
         "currency": currency,
         "tasks": [{"name": "task", "pay_per_task": "0.000001", "seconds": seconds, "volume": 1}],
         "workforce": [{"country": country, "subdivision": region, "locality": locality}],
-        "policy": {"benchmark": benchmark, "margin": margin, "missing_living": missing_living},
+        "policy": {
+            "benchmark": benchmark,
+            "margin": margin,
+            "missing_living": missing_living,
+            "estimate_bound": estimate_bound,
+            "household": household,
+            "method": [method] if method else None,
+        },
         "deductions": {
             "platform_fee": platform_fee,
             "vendor_margin": vendor_margin,
@@ -190,8 +211,11 @@ def rate_command(
         )
         return
     b = cell.benchmark
+    label = "ESTIMATED living wage" if b.method == "estimate" else f"{b.kind} wage"
     typer.echo(
         f"{cell.required_pay_per_task} {cell.pay_currency} per task reaches the bar of "
         f"{cell.bar_hourly:,.2f} {cell.local_currency}/h in {cell.subdivision or cell.country} "
-        f"({b.kind} wage, {b.method}, {b.reference_year}; {b.source})"
+        f"({label}, {b.method}, {b.reference_year}; {b.source}; {b.url})"
     )
+    for note in b.fallbacks:
+        typer.echo(f"  note: {note}")

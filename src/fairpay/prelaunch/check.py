@@ -215,12 +215,14 @@ def check(
     project: Project | Mapping[str, Any] | str | Path,
     policy: Policy | Mapping[str, Any] | None = None,
     benchmarks: Benchmarks | None = None,
+    rates: ExchangeRates | None = None,
 ) -> CheckResult:
     """Check a project before launch: every task x place against its local bar.
 
     ``project``: a :class:`Project`, a spec dict, or a path to a TOML/YAML/JSON spec.
     ``policy``: replaces (a :class:`Policy`) or updates (a dict of fields) the project's policy.
     ``benchmarks``: the collection to use (default: bundled + user tables).
+    ``rates``: exchange rates (default: the bundled table).
     """
     proj = _as_project(project)
     pol = _merge_policy(proj.policy, policy)
@@ -229,7 +231,10 @@ def check(
         collection = collection.with_rows(
             _override_row(o, collection.current_year) for o in proj.benchmark_overrides
         )
-    rates = ExchangeRates.bundled()
+    if rates is None:
+        from fairpay.tables.rates import bundled_rates
+
+        rates = bundled_rates()
     times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks}
     shares = proj.shares()
     bars: dict[tuple[str, str | None, str | None], Benchmark] = {}
@@ -243,6 +248,9 @@ def check(
             method=pol.method,
             inflate=pol.inflate,
             missing_living=pol.missing_living,
+            estimate_bound=pol.estimate_bound,
+            prefer_gross=pol.prefer_gross,
+            rates=rates,
         )
     cells: list[Cell] = []
     warnings: list[str] = []
@@ -575,8 +583,9 @@ def _benchmark_warnings(b: Benchmark) -> list[str]:
         )
     if b.confidence == "low":
         out.append(f"{where}: benchmark confidence is low ({b.source})")
-    if b.gross_net == "net":
+    if b.gross_net in ("net", "unspecified") and b.kind == "living":
         out.append(
-            f"{where}: benchmark is a net figure; gross pay must be higher to leave this much after tax"
+            f"{where}: benchmark is a {b.gross_net} figure ({b.method}, {b.reference_year}) compared with "
+            "gross pay: it understates the bar (gross pay must be higher to leave this much after tax)"
         )
     return out

@@ -92,7 +92,13 @@ class Policy(_Model):
     method: list[str] | None = None
     margin: Annotated[float, Field(ge=0)] = 0.0
     statistic: str = "p75"
-    missing_living: Literal["error", "minimum"] = "error"
+    # Where no living wage is cited: fairpay's labelled estimate (upper end of its 80 % interval:
+    # the model's uncertainty is borne by the requester, not the worker), else the minimum wage
+    # (fairpay.wages.Benchmarks.bar). "error" refuses instead.
+    missing_living: Literal["estimate", "minimum", "error"] = "estimate"
+    estimate_bound: Literal["point", "upper"] = "upper"
+    # rank gross figures before unspecified and net ones (a net figure understates the bar)
+    prefer_gross: bool = True
     inflate: bool = True
 
     @field_validator("statistic")

@@ -12,7 +12,6 @@ zone), the rates differ only in the last digits; fairpay takes their median, det
 
 from __future__ import annotations
 
-import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -61,8 +60,11 @@ class ExchangeRates:
 
     @classmethod
     def bundled(cls) -> ExchangeRates:
-        """The rates bundled with fairpay (or the user's validated cache, if any)."""
-        return _bundled()
+        """The bundled rates: a shim for older callers; the tables layer loads them
+        (``fairpay.tables.rates.bundled_rates``) and new code passes ``rates=`` down."""
+        from fairpay.tables import rates
+
+        return rates.bundled_rates()
 
     def years(self, currency: str) -> list[int]:
         """Years with a rate for ``currency`` (USD: every year of the table)."""
@@ -137,14 +139,8 @@ def _span(years: list[int]) -> str:
     return f"rates for {years[0]}-{years[-1]}" if len(years) > 1 else f"a rate for {years[0]} only"
 
 
-@functools.cache
-def _bundled() -> ExchangeRates:
-    from fairpay.tables import load as data
-
-    table = data.load("exchange_rates")
-    return ExchangeRates(table.rows, source=f"exchange_rates ({table.origin}: {table.location})")
-
-
 def clear_cache() -> None:
-    """Forget the loaded rates (after ``fairpay data update`` in the same process)."""
-    _bundled.cache_clear()
+    """Forget the loaded rates (kept for callers of the old name; see ``fairpay.tables.rates``)."""
+    from fairpay.tables import rates
+
+    rates.clear_cache()

@@ -477,3 +477,69 @@ def test_to_dict_is_json_ready(b: Benchmarks) -> None:
     assert out["amount"] == "35518" and out["hours_per_week"] == "40"
     assert isinstance(out["adjustments"], list) and isinstance(out["fallbacks"], list)
     assert isinstance(b.lookup("KE"), Benchmark)
+
+
+# --------------------------------------------------------------------------- issue 17: fallbacks
+def test_a_plain_country_with_only_regional_figures_gets_one_recorded(b: Benchmarks) -> None:
+    # Pakistan: Anker figures only for urban and rural Sialkot (PK-PB), 2023; the higher is used
+    urban = one_row("living_wages", country="PK", locality="urban areas of Sialkot")
+    pk = b.lookup("PK", inflate=False)
+    assert pk.country == "PK" and pk.subdivision is None and pk.method == "anker"
+    assert close(pk.hourly, Fraction(urban["amount"]) / MONTH_40)
+    assert any("only regional figures are cited" in f and "PK-PB" in f for f in pk.fallbacks)
+    assert b.bar("Pakistan").kind == "living"  # never an error for a plain country name
+
+
+def test_historic_year_brings_the_earliest_later_figure_back_with_cpi(b: Benchmarks) -> None:
+    # A 2016-2019 US log: the only US living wage is MIT 2022, 25.02 USD/h; brought back to 2018
+    mit = one_row("living_wages", country="US", subdivision="", method="mit")
+    bench = b.bar("US", year=2018)
+    want = Fraction(mit["amount"]) * cpi("USA", 2018) / cpi("USA", 2022)
+    assert bench.kind == "living" and bench.year == 2018 and bench.reference_year == 2022
+    assert close(bench.hourly, want)
+    assert any("up to 2018" in f and "brought back to 2018 with CPI" in f for f in bench.fallbacks)
+    assert any(a.startswith("brought back 2022->2018") for a in bench.adjustments)
+
+
+def test_prefer_gross_ranks_a_net_figure_after_a_gross_one(b: Benchmarks) -> None:
+    gross = {**LIVING_ROW, "amount": "50000", "gross_net": "gross", "locality": "Kenya (gross)"}
+    net = {**LIVING_ROW, "amount": "60000", "gross_net": "net", "locality": "Kenya (net)"}
+    user = b.add(io.StringIO(living_csv(gross, net)))
+    assert user.lookup("KE").amount == Decimal(50000)
+    chosen = user.lookup("KE", prefer_gross=False)  # then the higher figure, which is net: flagged
+    assert chosen.amount == Decimal(60000) and chosen.gross_net == "net"
+    assert any("understates the gross pay needed" in a for a in chosen.adjustments)
+
+
+def test_jakarta_minimum_is_not_indonesias_national_one(b: Benchmarks) -> None:
+    # ILOSTAT's IDN 2023-24 values are DKI Jakarta's UMP; the national lookup uses 2022's
+    ilo = one_row("minimum_wages_ilostat", country_iso3="IDN", year="2022")
+    jakarta = one_row("minimum_wages_ilostat", country_iso3="IDN", year="2024")
+    national = b.lookup("ID", kind="minimum", inflate=False)
+    assert national.reference_year == 2022
+    assert close(national.hourly, Fraction(ilo["monthly_minimum_wage_lcu"]) / MONTH_40)
+    jk = b.lookup("ID-JK", kind="minimum", inflate=False, year=2024)
+    assert close(jk.hourly, Fraction(jakarta["monthly_minimum_wage_lcu"]) / MONTH_40)
+
+
+def test_minimum_published_in_eur_ranks_after_the_national_currency(b: Benchmarks) -> None:
+    pl = b.lookup("PL", kind="minimum", inflate=False)
+    ilo = one_row("minimum_wages_ilostat", country_iso3="POL", year="2025")
+    assert pl.currency == "PLN" and close(pl.hourly, Fraction(ilo["monthly_minimum_wage_lcu"]) / MONTH_40)
+
+
+def test_statutory_hourly_rate_as_published_and_stale_minimums_flagged(b: Benchmarks) -> None:
+    us = b.lookup("US", kind="minimum")
+    assert us.hourly == Decimal("7.25") and us.period == "hour"
+    assert any("has not changed since 2009" in f for f in us.fallbacks)
+    rw = b.lookup("RW", kind="minimum")
+    assert any(f.startswith("stale minimum wage: 2600 RWF/month") for f in rw.fallbacks)
+    assert not any("stale" in f for f in b.lookup("KE", kind="minimum").fallbacks)
+
+
+def test_italy_last_resort_is_a_cited_other_method(b: Benchmarks) -> None:
+    it = b.bar("IT")
+    row = one_row("living_wages", country="IT", period="hour")
+    assert it.method == "campaign_floor" and it.amount == Decimal(row["amount"])
+    assert any(f.startswith("last resort") for f in it.fallbacks)
+    assert any("no minimum wage" in f for f in it.fallbacks)

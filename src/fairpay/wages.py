@@ -1075,3 +1075,55 @@ def clear_cache() -> None:
 
     _bundled.cache_clear()
     bundled_model.cache_clear()
+
+
+class FixedBar:
+    """One flat hourly bar for every place (Fair Work's $15/h), cited as the user's own.
+
+    Why: some audits must apply an agreed flat wage rather than a local one. It answers
+    :meth:`Benchmarks.bar`'s call, so ``audit(..., benchmarks=FixedBar(Decimal(15), "USD"))``
+    and ``fairpay audit --bar 15 --bar-currency USD`` use it everywhere a bar appears.
+    """
+
+    def __init__(
+        self, hourly: Decimal | str | int, currency: str, *, source: str = "the user's own fixed bar"
+    ) -> None:
+        from fairpay.units.money import normalize_currency, to_decimal
+
+        amount = to_decimal(hourly, "bar")
+        if not amount.is_finite() or amount <= 0:
+            raise InvalidInputError(f"bar {hourly!r} must be a positive hourly amount")
+        self.hourly = amount
+        self.currency = normalize_currency(currency)
+        self.source = source
+
+    def bar(self, country: str | Place, subdivision: str | None = None, **policy: Any) -> Benchmark:
+        """The fixed bar for ``country`` (the policy's kind, method and household do not apply)."""
+        where = country if isinstance(country, Place) else place(country, subdivision)
+        year = policy.get("year") or datetime.date.today().year
+        return Benchmark(
+            country=where.country,
+            subdivision=where.subdivision,
+            kind="fixed",
+            hourly=self.hourly,
+            currency=self.currency,
+            year=int(year),
+            amount=self.hourly,
+            period="hour",
+            hours_per_week=DEFAULT_HOURS_PER_WEEK,
+            hours_basis="hourly",
+            gross_net="gross",
+            household=None,
+            method="fixed_bar",
+            locality=None,
+            area=None,
+            source=self.source,
+            url="(given by the user)",
+            reference_year=int(year),
+            age_years=0,
+            origin="user",
+            adjustments=(
+                f"fixed bar given by the user: {self.hourly} {self.currency}/h for every place "
+                "(not a local living wage; not inflated)",
+            ),
+        )

@@ -412,14 +412,21 @@ def _points(
     points = [
         TrainingPoint(
             country=c,
-            wage_ppp=math.exp(statistics.fmean(math.log(w) for w, _, _ in vals)),
-            gdp=math.exp(statistics.fmean(math.log(g) for _, g, _ in vals)),
+            wage_ppp=_geometric_mean([w for w, _, _ in vals]),
+            gdp=_geometric_mean([g for _, g, _ in vals]),
             rows=len(vals),
             years=tuple(sorted({y for _, _, y in vals})),
         )
         for c, vals in sorted(per_country.items())
     ]
     return points, excluded
+
+
+def _geometric_mean(values: Sequence[float]) -> float:
+    """exp(mean(ln v)); one value is returned as it is (no float round trip at a range edge)."""
+    if len(set(values)) == 1:
+        return values[0]
+    return math.exp(statistics.fmean(math.log(v) for v in values))
 
 
 def _ols(points: Sequence[TrainingPoint]) -> tuple[float, float, float]:

@@ -166,3 +166,28 @@ def test_rate_command(capsys):
     assert Decimal(str(out["required_pay_per_task"])) == Decimal("0.13")
     assert main(["rate", "--country", "Narnia", "--seconds", "60"]) == 2
     assert "Narnia" in capsys.readouterr().err
+
+
+def test_rate_venezuela_needs_a_cited_exchange_rate(capsys):
+    # VE: no living wage, no GDP for the estimate; ILOSTAT 2024 minimum 130 VES/month; no VES rate
+    assert main(["rate", "--country", "VE", "--seconds", "3600", "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "VES has no rates at all" in err and "--fx-rate" in err
+    argv = ["rate", "--country", "VE", "--seconds", "3600", "--fx-rate", "VES:2024=40"]
+    assert main([*argv, "--fx-source", "BCV official rate (test)", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # bar 130 / (40 x 52 / 12) = 0.75 VES/h; one hour at 40 VES per USD: 0.01875 -> 0.02 USD (rounded up)
+    assert out["bar_hourly"] == 0.75 and out["local_currency"] == "VES"
+    assert Decimal(str(out["required_pay_per_task"])) == Decimal("0.02")
+    assert main([*argv, "--fx-source", "BCV official rate (test)"]) == 0
+    assert "the user's own, cited as BCV official rate (test)" in capsys.readouterr().out
+    assert main(argv) == 2  # a rate without its source is refused
+    assert "--fx-source" in capsys.readouterr().err
+
+
+def test_every_one_of_the_38_countries_gets_a_labelled_bar(capsys):
+    countries = "US IN KE PH UG NG PK BD GH EG GB BR CO AR MX UA RS PL RO MA TN ZA ID VN MY TH NP LK ET RW TZ DE FR ES IT CA AU"
+    for country in countries.split():
+        assert main(["rate", "--country", country, "--seconds", "60", "--format", "json"]) == 0, country
+        bench = json.loads(capsys.readouterr().out)["benchmark"]
+        assert bench["source"] and bench["url"] and bench["method"] and bench["reference_year"], country

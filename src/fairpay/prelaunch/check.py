@@ -235,6 +235,8 @@ def check(
         from fairpay.tables.rates import bundled_rates
 
         rates = bundled_rates()
+    if proj.exchange_rates:
+        rates = rates.with_cited(r.model_dump() for r in proj.exchange_rates)
     times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks}
     shares = proj.shares()
     bars: dict[tuple[str, str | None, str | None], Benchmark] = {}

@@ -53,10 +53,38 @@ class ExchangeRates:
         self._rates: dict[tuple[str, int], Decimal] = {
             key: Decimal(statistics.median(values)) for key, values in by_key.items()
         }
+        self._cited: dict[tuple[str, int], str] = {}
+        self._index()
+
+    def _index(self) -> None:
         years: dict[str, list[int]] = defaultdict(list)
         for currency, year in self._rates:
             years[currency].append(year)
         self._years = {c: sorted(ys) for c, ys in years.items()}
+
+    def with_cited(self, rows: Iterable[Mapping[str, Any]]) -> ExchangeRates:
+        """A copy with the user's own cited rates (currency, year, lcu_per_usd, source[, url]) first.
+
+        Why: some currencies have no usable published rate (Venezuela's after 2017); a user may
+        supply one, and every conversion through it names its source."""
+        out = ExchangeRates([], source=self.source)
+        out._rates = dict(self._rates)
+        out._cited = dict(self._cited)
+        for row in rows:
+            currency = normalize_currency(str(row["currency"]), allow_withdrawn=True)
+            key = (currency, int(row["year"]))
+            rate = to_decimal(row["lcu_per_usd"], "lcu_per_usd")
+            if not rate.is_finite() or rate <= 0:
+                raise InvalidInputError(f"exchange rate {currency} {key[1]}: {rate} is not a positive number")
+            source = str(row.get("source") or "").strip()
+            if not source:
+                raise InvalidInputError(
+                    f"exchange rate {currency} {key[1]}: give its source (cited as yours)"
+                )
+            out._rates[key] = rate
+            out._cited[key] = source + (f" ({row['url']})" if row.get("url") else "")
+        out._index()
+        return out
 
     @classmethod
     def bundled(cls) -> ExchangeRates:
@@ -104,6 +132,11 @@ class ExchangeRates:
         hint = (
             "" if fallback != "error" else " (pass fallback='nearest_earlier' to use the newest earlier year)"
         )
+        if any(not ys for ys in have.values()):
+            hint += (
+                "; supply your own cited rate (a spec's exchange_rates, `fairpay rate --fx-rate "
+                f"{next(c for c, ys in have.items() if not ys)}:{year}=RATE --fx-source SOURCE`)"
+            )
         raise MissingExchangeRateError(
             f"no exchange rate {src}->{dst} for {year} in {self.source}: {detail}{hint}"
         )
@@ -122,6 +155,10 @@ class ExchangeRates:
         notes: tuple[str, ...] = ()
         if used != year:
             notes = (f"exchange rate {from_currency}->{to_currency}: no {year} rate, used {used}",)
+        for code in (from_currency, to_currency):
+            cited = self._cited.get((normalize_currency(code, allow_withdrawn=True), used))
+            if cited:
+                notes += (f"exchange rate {code} per US$ {used}: the user's own, cited as {cited}",)
         return Conversion(
             amount=to_decimal(amount) * rate,
             from_currency=normalize_currency(from_currency, allow_withdrawn=True),

@@ -206,3 +206,15 @@ def test_higher_still_takes_the_minimum_over_a_low_estimate() -> None:
     bar = coll.bar("MA", year=2024)
     assert bar.kind == "minimum"
     assert any("ESTIMATE" in f for f in bar.fallbacks)  # the estimate it beat is still named
+
+
+def test_a_historic_year_deflates_the_estimate_with_cpi(model: Any) -> None:
+    # 2019 prices: x CPI 2019 / CPI 2021 (a year before the model's 2021 price base)
+    t = tables({"MA": (2019, "6000")})
+    t["cpi"].append({"country_iso3": "MAR", "year": 2019, "cpi_2010_100": Decimal(95)})
+    training = as_csv([living_row(c, w) for c, (w, _, _) in TRAIN.items()])
+    fitted = fit_living_wage_model(training, **t)
+    est = fitted.predict("MA", 2019)
+    assert est.price_year == 2019 and est.cpi_factor == Decimal("0.95")
+    want = (Decimal(repr(est.point_ppp)) * 4 * Decimal("0.95")).quantize(Decimal("0.0001"), ROUND_CEILING)
+    assert est.point == want

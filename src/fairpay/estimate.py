@@ -106,8 +106,8 @@ class Estimate:
     high_ppp: float
     currency: str
     ppp_2021: Decimal  # local currency per international $, 2021
-    price_year: int  # the year of the local prices below
-    cpi_factor: Decimal  # CPI[price_year] / CPI[2021]
+    price_year: int  # the year of the local prices below (the newest CPI year up to the year asked)
+    cpi_factor: Decimal  # CPI[price_year] / CPI[2021] (below 1 for a year before 2021)
     point: Decimal  # local currency per hour, prices of price_year (rounded up to 4 decimals)
     low: Decimal
     high: Decimal
@@ -233,10 +233,10 @@ class LivingWageModel:
             )
         cpi_years = sorted(y for (c, y) in self.cpi if c == iso3 and (year is None or y <= year))
         base = self.cpi.get((iso3, PRICE_YEAR))
-        if base is None or not cpi_years or cpi_years[-1] < PRICE_YEAR:
+        if base is None or not cpi_years:
             raise NoBenchmarkError(
-                f"cannot estimate a living wage for {country}: no CPI for {iso3} in {PRICE_YEAR} and "
-                f"{year or 'a later year'} (World Bank FP.CPI.TOTL)"
+                f"cannot estimate a living wage for {country}: no CPI for {iso3} in "
+                f"{PRICE_YEAR if base is None else f'any year up to {year}'} (World Bank FP.CPI.TOTL)"
             )
         price_year = cpi_years[-1]
         factor = self.cpi[(iso3, price_year)] / base

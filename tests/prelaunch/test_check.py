@@ -338,3 +338,34 @@ def test_more_pay_never_adds_a_flag_and_more_unpaid_time_never_removes_one(
     (slower,) = check(_spec(pay, seconds, unpaid + more, 0, 0, 0, rej, bar)).cells_list
     assert richer.ok or not base.ok
     assert not slower.ok or base.ok
+
+
+def test_rates_are_passed_in_not_pulled():
+    from fairpay.units.fx import ExchangeRates
+
+    spec = {
+        "name": "ke",
+        "currency": "USD",
+        "tasks": [{"name": "t", "pay_per_task": "1", "seconds": 3600, "volume": 1}],
+        "workforce": [{"country": "KE"}],
+    }
+    rates = ExchangeRates([{"currency": "KES", "year": y, "lcu_per_usd": "100"} for y in range(2015, 2026)])
+    (cell,) = check(spec, rates=rates).cells_list
+    assert cell.fx_rate == Decimal(100)
+    assert cell.effective_hourly == Decimal(100)  # 1 USD per hour-long task x 100 KES per USD
+
+
+def test_higher_converts_the_minimum_with_the_rates_given():
+    from dataclasses import replace as dc_replace
+
+    from fairpay.units.fx import ExchangeRates
+    from fairpay.wages import benchmarks
+
+    b = benchmarks()
+    living = b.bar("KE", kind="living", inflate=False)  # 35518 KES/month, 2023
+    minimum = dc_replace(
+        b.bar("KE", kind="minimum", inflate=False), currency="USD", hourly=Decimal("2"), year=2023
+    )
+    rates = ExchangeRates([{"currency": "KES", "year": 2023, "lcu_per_usd": "1000"}])
+    bar = b.higher(living, minimum, rates=rates)  # 2 USD/h x 1000 = 2000 KES/h > 204.91 KES/h
+    assert bar.kind == "minimum" and bar.currency == "KES" and bar.hourly == Decimal(2000)

@@ -191,3 +191,17 @@ def test_every_one_of_the_38_countries_gets_a_labelled_bar(capsys):
         assert main(["rate", "--country", country, "--seconds", "60", "--format", "json"]) == 0, country
         bench = json.loads(capsys.readouterr().out)["benchmark"]
         assert bench["source"] and bench["url"] and bench["method"] and bench["reference_year"], country
+
+
+def test_rate_json_labels_an_estimate(capsys):
+    from fairpay.estimate import bundled_model
+
+    assert main(["rate", "--country", "MA", "--seconds", "3600", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    est = bundled_model().predict("MA")
+    bench = out["benchmark"]
+    assert bench["method"] == "estimate" and bench["origin"] == "estimate"
+    assert bench["estimate"]["high"] == format(est.high, "f") and bench["estimate"]["bound_used"] == "upper"
+    assert bench["estimate"]["model"]["vintages"]["gdp"] == "2025-12-19"
+    assert out["bar_hourly"] == float(round(est.high, 4))
+    assert any("ESTIMATE" in f for f in bench["fallbacks"])

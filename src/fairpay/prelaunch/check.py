@@ -147,6 +147,8 @@ class Cell:
                 "origin": b.origin,
                 "adjustments": list(b.adjustments) + list(self.adjustments),
                 "fallbacks": list(b.fallbacks),
+                # method "estimate": point, interval, inputs, vintages and LOCO error (else null)
+                "estimate": b.estimate,
             },
         }
 

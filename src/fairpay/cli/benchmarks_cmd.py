@@ -78,8 +78,8 @@ def benchmarks_command(
     collection = benchmarks()
     if list_:
         rows = collection.default_bars(
-            missing_living=missing_living,  # type: ignore[arg-type]
-            estimate_bound=estimate_bound,  # type: ignore[arg-type]
+            missing_living=missing_living,
+            estimate_bound=estimate_bound,
             inflate=inflate,
             year=year,
         )
@@ -110,9 +110,9 @@ def benchmarks_command(
     bench = collection.bar(
         country,
         region,
-        kind=kind,
+        kind=kind,  # type: ignore[arg-type]
         locality=locality,
-        household=household,  # type: ignore[arg-type]
+        household=household,
         method=method,
         year=year,
         inflate=inflate,

@@ -218,3 +218,12 @@ def test_a_historic_year_deflates_the_estimate_with_cpi(model: Any) -> None:
     assert est.price_year == 2019 and est.cpi_factor == Decimal("0.95")
     want = (Decimal(repr(est.point_ppp)) * 4 * Decimal("0.95")).quantize(Decimal("0.0001"), ROUND_CEILING)
     assert est.point == want
+
+
+def test_one_income_for_every_country_is_refused_not_divided_by_zero() -> None:
+    t = tables()
+    for row in t["gdp"]:
+        row["value"] = Decimal(5000)
+    training = as_csv([living_row(c, w) for c, (w, _, _) in TRAIN.items()])
+    with pytest.raises(InvalidInputError, match="at least two different incomes"):
+        fit_living_wage_model(training, **t)

@@ -435,6 +435,11 @@ def _ols(points: Sequence[TrainingPoint]) -> tuple[float, float, float]:
     ys = [math.log(p.wage_ppp) for p in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx <= 0:
+        raise InvalidInputError(
+            "the living-wage estimate needs countries with at least two different incomes "
+            f"(all {len(points)} training countries have GDP per capita {points[0].gdp:,.0f})"
+        )
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
     intercept = my - slope * mx
     resid = [y - intercept - slope * x for x, y in zip(xs, ys, strict=True)]
@@ -456,7 +461,10 @@ def _interval(a: float, b: float, s: float, gdps: Sequence[float], gdp: float) -
 def _leave_one_out(points: Sequence[TrainingPoint]) -> Iterable[LeftOut]:
     for i, p in enumerate(points):
         rest = [q for j, q in enumerate(points) if j != i]
-        a, b, s = _ols(rest)
+        try:
+            a, b, s = _ols(rest)
+        except InvalidInputError:
+            continue  # the others share one income: no fit to test this country against
         point, low, high = _interval(a, b, s, [q.gdp for q in rest], p.gdp)
         inside = min(q.gdp for q in rest) <= p.gdp <= max(q.gdp for q in rest)
         yield LeftOut(p.country, p.wage_ppp, point, low, high, inside)

@@ -99,3 +99,13 @@ def test_one_bar_everywhere_for_nigeria(capsys: pytest.CaptureFixture[str]) -> N
     result = audit(one_hour(2024, 1.0, "USD", "NG"))
     (bar,) = result.bars.to_dict("records")
     assert abs(Fraction(bar["bar_exact"]) - want) < Fraction(1, 10**15)
+
+
+def test_audit_cli_warns_when_the_bar_is_an_estimate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "log.parquet"
+    one_hour(2024, 100.0, "USD", "MA").to_parquet(path)  # type: ignore[attr-defined]
+    assert main(["audit", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "fairpay: warning: MA: no cited living wage for MA: the bar is fairpay's ESTIMATE" in err

@@ -159,6 +159,9 @@ def audit_command(
     )
     for w in result.warnings:
         typer.echo(f"fairpay: warning: {w}", err=True)
+    for where, bench in result.benchmarks.items():  # the bar's fallbacks: estimate, minimum, history
+        for note in getattr(bench, "fallbacks", ()):
+            typer.echo(f"fairpay: warning: {where}: {note}", err=True)
     below = result.workers[result.workers["below"]]
     totals = (
         ", ".join(f"{v:,.2f} {k}" for k, v in below.groupby("pay_currency")["top_up"].sum().items()) or "0"

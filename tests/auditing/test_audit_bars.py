@@ -109,3 +109,27 @@ def test_audit_cli_warns_when_the_bar_is_an_estimate(
     assert main(["audit", str(path)]) == 0
     err = capsys.readouterr().err
     assert "fairpay: warning: MA: no cited living wage for MA: the bar is fairpay's ESTIMATE" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--method", "guesswork"], "method 'guesswork'"),
+        (["--household", "couple"], "household 'couple'"),
+        (["--missing-living", "maybe"], "missing_living 'maybe'"),
+        (
+            ["--bar", "15", "--bar-currency", "USD", "--method", "anker"],
+            "--method and --household do not apply",
+        ),
+        (["--bar", "abc", "--bar-currency", "USD"], "bar"),
+        (["--bar", "15", "--bar-currency", "XYZ"], "XYZ"),
+    ],
+)
+def test_audit_bar_options_refuse_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], fragment: str
+) -> None:
+    path = tmp_path / "log.parquet"
+    one_hour(2024, 10.0, "USD", "KE").to_parquet(path)  # type: ignore[attr-defined]
+    assert main(["audit", str(path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err

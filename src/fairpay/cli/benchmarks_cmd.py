@@ -142,7 +142,8 @@ def benchmarks_command(
     lines = [
         [
             "hourly",
-            f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour ({bench.kind} wage, prices of {bench.year})",
+            f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour "
+            f"({'ESTIMATED living' if bench.method == 'estimate' else bench.kind} wage, prices of {bench.year})",
         ],
     ]
     if currency:

@@ -205,3 +205,36 @@ def test_rate_json_labels_an_estimate(capsys):
     assert bench["estimate"]["model"]["vintages"]["gdp"] == "2025-12-19"
     assert out["bar_hourly"] == float(round(est.high, 4))
     assert any("ESTIMATE" in f for f in bench["fallbacks"])
+
+
+def test_rate_method_household_and_policy_options(capsys):
+    import csv
+    from fractions import Fraction
+
+    data = Path(__file__).resolve().parents[2] / "data" / "wage_benchmarks"
+    with open(data / "living_wages.csv", encoding="utf-8", newline="") as fh:
+        (wi,) = [
+            r
+            for r in csv.DictReader(fh)
+            if r["country"] == "KE" and r["method"] == "wageindicator" and r["household"] == "single_adult"
+        ]
+    with open(data / "cpi.csv", encoding="utf-8", newline="") as fh:
+        cpi = {
+            r["year"]: Fraction(r["cpi_2010_100"]) for r in csv.DictReader(fh) if r["country_iso3"] == "KEN"
+        }
+    argv = ["rate", "--country", "KE", "--seconds", "60", "--format", "json"]
+    assert main([*argv, "--method", "wageindicator", "--household", "single_adult"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = Fraction(wi["amount"]) * 12 / 2080 * cpi["2024"] / cpi["2019"]  # 2019 figure in 2024 prices
+    assert out["benchmark"]["method"] == "wageindicator" and out["benchmark"]["household"] == "single_adult"
+    assert out["bar_hourly"] == round(float(want), 4)
+    assert main([*argv, "--missing-living", "sometimes"]) == 2
+    assert "missing_living" in capsys.readouterr().err
+    # the estimate's point instead of its upper end (Morocco has no cited living wage)
+    assert (
+        main(["rate", "--country", "MA", "--seconds", "60", "--format", "json", "--estimate-bound", "point"])
+        == 0
+    )
+    point = json.loads(capsys.readouterr().out)
+    assert point["benchmark"]["estimate"]["bound_used"] == "point"
+    assert point["bar_hourly"] == round(float(Decimal(point["benchmark"]["estimate"]["point"])), 4)

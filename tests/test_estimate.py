@@ -227,3 +227,18 @@ def test_one_income_for_every_country_is_refused_not_divided_by_zero() -> None:
     training = as_csv([living_row(c, w) for c, (w, _, _) in TRAIN.items()])
     with pytest.raises(InvalidInputError, match="at least two different incomes"):
         fit_living_wage_model(training, **t)
+
+
+def test_a_region_gets_its_country_estimate_recorded() -> None:
+    coll = benchmarks()
+    region, country = coll.bar("TN-11", kind="living"), coll.bar("TN", kind="living")
+    assert region.method == country.method == "estimate" and region.hourly == country.hourly
+    assert region.subdivision == "TN-11"
+    assert region.fallbacks[-1] == "no estimate for TN-11: the country estimate is used"
+
+
+def test_no_gdp_means_no_estimate_and_the_minimum_labelled() -> None:
+    ve = benchmarks().bar("VE")  # WDI has no GDP for Venezuela after 2021: no estimate
+    assert ve.kind == "minimum"
+    assert any("no GDP per capita PPP for VEN" in f for f in ve.fallbacks)
+    assert any("a legal floor, not a living wage" in f for f in ve.fallbacks)

@@ -1077,6 +1077,29 @@ def clear_cache() -> None:
     bundled_model.cache_clear()
 
 
+def bar_warnings(b: Benchmark, *, stale_years: int = 3) -> list[str]:
+    """What a reader must be told about a bar, one line each: every fallback (estimate, minimum,
+    history, regional figure), an old or low-confidence figure, and a net or unspecified figure
+    compared with gross pay. One wording for ``check`` (and so its reports) and ``fairpay audit``."""
+    where = b.subdivision or b.country
+    out = [f"{where}: {a}" for a in b.adjustments if a.startswith("no living wage")]
+    out += [f"{where}: {f}" for f in b.fallbacks]
+    if b.age_years > stale_years:
+        out.append(
+            f"{where}: benchmark is {b.age_years} years old ({b.method}, {b.reference_year})"
+            + (" and was inflated with CPI" if any(a.startswith("inflated") for a in b.adjustments) else "")
+        )
+    if b.confidence == "low":
+        out.append(f"{where}: benchmark confidence is low ({b.source})")
+    if b.gross_net in ("net", "unspecified") and b.kind == "living":
+        out.append(
+            f"{where}: benchmark is {'a net' if b.gross_net == 'net' else 'an unspecified (gross or net not stated)'}"
+            f" figure ({b.method}, {b.reference_year}) compared with "
+            "gross pay: it understates the bar (gross pay must be higher to leave this much after tax)"
+        )
+    return out
+
+
 class FixedBar:
     """One flat hourly bar for every place (Fair Work's $15/h), cited as the user's own.
 

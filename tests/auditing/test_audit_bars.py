@@ -133,3 +133,13 @@ def test_audit_bar_options_refuse_bad_input_in_one_line(
     assert main(["audit", str(path), *extra]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and fragment in err
+
+
+def test_audit_cli_flags_a_net_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Malaysia's cited living wage is a net budget (Belanjawanku 2024): compared with gross pay, flagged
+    path = tmp_path / "log.parquet"
+    one_hour(2024, 100.0, "USD", "MY").to_parquet(path)  # type: ignore[attr-defined]
+    assert main(["audit", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "fairpay: warning: MY: benchmark is a net figure (budget_standard, 2024)" in err
+    assert "understates the bar" in err

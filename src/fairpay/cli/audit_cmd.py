@@ -159,9 +159,12 @@ def audit_command(
     )
     for w in result.warnings:
         typer.echo(f"fairpay: warning: {w}", err=True)
-    for where, bench in result.benchmarks.items():  # the bar's fallbacks: estimate, minimum, history
-        for note in getattr(bench, "fallbacks", ()):
-            typer.echo(f"fairpay: warning: {where}: {note}", err=True)
+    from fairpay.wages import Benchmark, bar_warnings
+
+    for bench in result.benchmarks.values():  # what the bar rests on: estimate, minimum, history, net
+        if isinstance(bench, Benchmark):
+            for note in bar_warnings(bench):
+                typer.echo(f"fairpay: warning: {note}", err=True)
     below = result.workers[result.workers["below"]]
     totals = (
         ", ".join(f"{v:,.2f} {k}" for k, v in below.groupby("pay_currency")["top_up"].sum().items()) or "0"

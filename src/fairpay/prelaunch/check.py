@@ -39,7 +39,7 @@ from fairpay.prelaunch.spec import BenchmarkOverride, Policy, Project, Task, loa
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
 from fairpay.units.places import Place
-from fairpay.wages import Benchmark, Benchmarks, _Row
+from fairpay.wages import Benchmark, Benchmarks, _Row, bar_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -270,7 +270,7 @@ def check(
                 cell = replace(cell, forecast=_forecast_for(model, cell))
             cells.append(cell)
     for bench in bars.values():
-        warnings.extend(_benchmark_warnings(bench))
+        warnings.extend(bar_warnings(bench, stale_years=STALE_YEARS))
     return CheckResult(
         project=proj.name,
         pay_currency=proj.currency,
@@ -573,23 +573,4 @@ def _budget(proj: Project, cells: Sequence[Cell]) -> dict[str, Any]:
         out[f"{key}_with_fees"] = float(round_up(value * (1 + fee), cur))
     out["increase_per_place"] = float(round_up(totals["compliant_per_place"] - totals["current"], cur))
     out["increase_uniform"] = float(round_up(totals["compliant_uniform"] - totals["current"], cur))
-    return out
-
-
-def _benchmark_warnings(b: Benchmark) -> list[str]:
-    where = b.subdivision or b.country
-    out = [f"{where}: {a}" for a in b.adjustments if a.startswith("no living wage")]
-    out += [f"{where}: {f}" for f in b.fallbacks]
-    if b.age_years > STALE_YEARS:
-        out.append(
-            f"{where}: benchmark is {b.age_years} years old ({b.method}, {b.reference_year})"
-            + (" and was inflated with CPI" if any(a.startswith("inflated") for a in b.adjustments) else "")
-        )
-    if b.confidence == "low":
-        out.append(f"{where}: benchmark confidence is low ({b.source})")
-    if b.gross_net in ("net", "unspecified") and b.kind == "living":
-        out.append(
-            f"{where}: benchmark is a {b.gross_net} figure ({b.method}, {b.reference_year}) compared with "
-            "gross pay: it understates the bar (gross pay must be higher to leave this much after tax)"
-        )
     return out

@@ -15,6 +15,7 @@ median absolute error of the prediction and the share of left-out countries insi
 from __future__ import annotations
 
 import argparse
+import statistics
 from collections import Counter
 
 FOCUS = (
@@ -60,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {x.country:8} {x.actual:8.3f} {x.predicted:9.3f} {x.error:+7.1%}  "
             f"{x.low:6.3f}-{x.high:6.3f} {'yes' if x.covered else 'NO ':3}  {'yes' if x.inside_range else 'no'}"
+        )
+    inside = [x for x in model.loco if x.inside_range]
+    if inside and len(inside) < len(model.loco):
+        print(
+            f"  the {len(inside)} left-out countries inside the others' income range (the only ones fairpay "
+            f"would predict): median absolute error {statistics.median(abs(x.error) for x in inside):.1%}, "
+            f"coverage {sum(x.covered for x in inside) / len(inside):.0%}"
         )
     mae, cov = model.loco_median_abs_error, model.loco_coverage
     print(

@@ -242,3 +242,20 @@ def test_no_gdp_means_no_estimate_and_the_minimum_labelled() -> None:
     assert ve.kind == "minimum"
     assert any("no GDP per capita PPP for VEN" in f for f in ve.fallbacks)
     assert any("a legal floor, not a living wage" in f for f in ve.fallbacks)
+
+
+def test_bad_income_or_training_rows_are_named_not_skipped() -> None:
+    training = [living_row(c, w) for c, (w, _, _) in TRAIN.items()]
+    t = tables()
+    t["gdp"][2]["value"] = Decimal(-5)
+    with pytest.raises(
+        InvalidInputError, match="gdp table, row 3: needs country_iso3, year and a positive value"
+    ):
+        fit_living_wage_model(training, **t)
+    t = tables()
+    del t["cpi"][0]["year"]
+    with pytest.raises(InvalidInputError, match="cpi table, row 1"):
+        fit_living_wage_model(training, **t)
+    bad = [*training, living_row("KE", "abc")]
+    with pytest.raises(data.InvalidDataError, match="row 7, column 'amount'"):
+        fit_living_wage_model(bad, **tables())

@@ -307,13 +307,15 @@ def fit_living_wage_model(
     ppp_rows = data.load("ppp").rows if ppp is None else ppp
     cpi_rows = data.load("cpi").rows if cpi is None else cpi
     week_rows = data.load("standard_weeks").rows if standard_weeks is None else standard_weeks
-    gdp_map = {(r["country_iso3"], int(r["year"])): Decimal(r["value"]) for r in gdp_rows}
-    ppp_map = {
-        (r["country_iso3"], int(r["year"])): (Decimal(r["lcu_per_intl_dollar"]), r.get("currency"))
-        for r in ppp_rows
-    }
-    cpi_map = {(r["country_iso3"], int(r["year"])): Decimal(r["cpi_2010_100"]) for r in cpi_rows}
-    weeks = {r["country"]: Decimal(r["hours_per_week"]) for r in week_rows}
+    gdp_map = _keyed(gdp_rows, "gdp", "value", lambda r: Decimal(str(r["value"])))
+    ppp_map = _keyed(
+        ppp_rows,
+        "ppp",
+        "lcu_per_intl_dollar",
+        lambda r: (Decimal(str(r["lcu_per_intl_dollar"])), r.get("currency")),
+    )
+    cpi_map = _keyed(cpi_rows, "cpi", "cpi_2010_100", lambda r: Decimal(str(r["cpi_2010_100"])))
+    weeks = {r["country"]: Decimal(str(r["hours_per_week"])) for r in week_rows}
     vintages = {
         "gdp": _vintage(gdp_rows, "vintage"),
         "ppp": _vintage(ppp_rows, "source_vintage"),
@@ -343,6 +345,26 @@ def fit_living_wage_model(
     )
 
 
+def _keyed(
+    rows: Iterable[Mapping[str, Any]], table: str, column: str, value: Any
+) -> dict[tuple[str, int], Any]:
+    """(country_iso3, year) -> value, every row checked: a bad one is named, never skipped."""
+    out: dict[tuple[str, int], Any] = {}
+    for i, r in enumerate(rows, start=1):
+        try:
+            key = (str(r["country_iso3"]), int(r["year"]))
+            got = value(r)
+            number = got[0] if isinstance(got, tuple) else got
+            if not number.is_finite() or number <= 0:
+                raise ValueError
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            raise InvalidInputError(
+                f"{table} table, row {i}: needs country_iso3, year and a positive {column} (got {dict(r)!r})"
+            ) from None
+        out[key] = got
+    return out
+
+
 @functools.cache
 def bundled_model() -> LivingWageModel:
     """The estimate fitted on the bundled tables (once per process)."""
@@ -355,7 +377,7 @@ def _training_rows(training: Any) -> Sequence[Mapping[str, Any]]:
     if training is None:
         return data.load("living_wages").rows
     if isinstance(training, (list, tuple)) and all(isinstance(r, Mapping) for r in training):
-        return training
+        return data.validate("living_wages", training, "training rows")  # every bad row listed
     return data.read_rows("living_wages", training, origin="user").rows
 
 

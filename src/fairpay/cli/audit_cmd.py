@@ -153,8 +153,8 @@ def audit_command(
         year=year,
         fx_fallback=fx_fallback,
         merge_gap_seconds=merge_gap,
-        pending=pending,
-        memory_limit=memory_limit,  # type: ignore[arg-type]
+        pending=pending,  # type: ignore[arg-type]
+        memory_limit=memory_limit,
         progress=sys.stderr.isatty() if progress is None else progress,
     )
     for w in result.warnings:

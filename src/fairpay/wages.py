@@ -368,32 +368,6 @@ class Benchmarks:
         """Alpha-2 codes of every country with at least one figure."""
         return sorted(self._by_country)
 
-    def coverage(self) -> list[dict[str, Any]]:
-        """One row per country and kind: default-method figures, newest year, subdivisions."""
-        out = []
-        for country in self.countries():
-            for kind in KINDS:
-                rows = [r for r in self._by_country[country] if r.kind == kind]
-                if not rows:
-                    continue
-                default = [
-                    r
-                    for r in rows
-                    if kind == "minimum" or r.method in DEFAULT_METHODS or r.origin != "bundled"
-                ]
-                out.append(
-                    {
-                        "country": country,
-                        "kind": kind,
-                        "rows": len(rows),
-                        "newest_year": max(r.reference_year for r in rows),
-                        "default_methods": sorted({r.method for r in default}),
-                        "other_methods": sorted({r.method for r in rows} - {r.method for r in default}),
-                        "subdivisions": sorted({r.subdivision for r in rows if r.subdivision}),
-                    }
-                )
-        return out
-
     def default_bars(self, countries: Iterable[str] | None = None, **policy: Any) -> list[dict[str, Any]]:
         """Per country (default: every ISO 3166-1 country), the bar a default check uses and its kind.
 

@@ -259,3 +259,23 @@ def test_bad_income_or_training_rows_are_named_not_skipped() -> None:
     bad = [*training, living_row("KE", "abc")]
     with pytest.raises(data.InvalidDataError, match="row 7, column 'amount'"):
         fit_living_wage_model(bad, **tables())
+
+
+def test_invariants_for_every_country_the_estimate_covers() -> None:
+    m = bundled_model()
+    lo, hi = m.gdp_range
+    seen = 0
+    for country in sorted({c["alpha_2"] for c in data._pycountry_db("3166-1")}):
+        try:
+            est = m.predict(country)
+        except NoBenchmarkError as exc:
+            assert country in str(exc)  # every refusal names the country and says why
+            continue
+        seen += 1
+        assert lo <= est.gdp <= hi  # never extrapolated
+        assert est.low_ppp < est.point_ppp < est.high_ppp
+        assert est.low <= est.point <= est.high  # local currency, rounded up
+        assert est.point == (Decimal(repr(est.point_ppp)) * est.ppp_2021 * est.cpi_factor).quantize(
+            Decimal("0.0001"), ROUND_CEILING
+        )
+    assert seen >= 60

@@ -78,7 +78,7 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
         with open(REPO / "data" / "wage_benchmarks" / f"{name}.csv", encoding="utf-8", newline="") as fh:
             return sum(1 for _ in csv.DictReader(fh))
 
-    assert result["rows"] == count("living_wages") == 104
+    assert result["rows"] == count("living_wages") == 134  # 104 seed rows + the 30 added in 2026-12
     assert result["all"] == {name: count(name) for name in result["all"]}
 
     # The done-when, from the installed console script: an hourly KES living wage with its

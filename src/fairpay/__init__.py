@@ -32,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "benchmarks": "fairpay.wages:benchmarks",
     "Benchmarks": "fairpay.wages:Benchmarks",
     "Benchmark": "fairpay.wages:Benchmark",
+    "FixedBar": "fairpay.wages:FixedBar",
+    "fit_living_wage_model": "fairpay.estimate:fit_living_wage_model",
+    "LivingWageModel": "fairpay.estimate:LivingWageModel",
+    "ExchangeRateOverride": "fairpay.prelaunch.spec:ExchangeRateOverride",
     "Place": "fairpay.units.places:Place",
     "place": "fairpay.units.places:place",
     "normalize_country": "fairpay.units.places:normalize_country",
@@ -108,6 +112,10 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
         UnknownCountryError as UnknownCountryError,
         UnknownCurrencyError as UnknownCurrencyError,
     )
+    from fairpay.estimate import (
+        LivingWageModel as LivingWageModel,
+        fit_living_wage_model as fit_living_wage_model,
+    )
     from fairpay.prelaunch.check import (
         Cell as Cell,
         CheckResult as CheckResult,
@@ -117,6 +125,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
     from fairpay.prelaunch.spec import (
         BenchmarkOverride as BenchmarkOverride,
         Deductions as Deductions,
+        ExchangeRateOverride as ExchangeRateOverride,
         Policy as Policy,
         Project as Project,
         Task as Task,
@@ -152,7 +161,12 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
         normalize_subdivision as normalize_subdivision,
         place as place,
     )
-    from fairpay.wages import Benchmark as Benchmark, Benchmarks as Benchmarks, benchmarks as benchmarks
+    from fairpay.wages import (
+        Benchmark as Benchmark,
+        Benchmarks as Benchmarks,
+        FixedBar as FixedBar,
+        benchmarks as benchmarks,
+    )
     from fairpay.worktime.durations import (
         ReportComparison as ReportComparison,
         WorkedTime as WorkedTime,

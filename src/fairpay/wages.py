@@ -37,20 +37,38 @@ import datetime
 import functools
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from fairpay.errors import InvalidInputError, NoBenchmarkError
+from fairpay.errors import InvalidInputError, MissingExchangeRateError, NoBenchmarkError
 from fairpay.units.periods import hours_basis, to_hourly
 from fairpay.units.places import Place, place
+
+if TYPE_CHECKING:
+    from fairpay.estimate import LivingWageModel
+    from fairpay.units.fx import ExchangeRates
 
 Kind = Literal["living", "minimum"]
 BarKind = Literal["living", "minimum", "higher"]
 KINDS: tuple[str, ...] = ("living", "minimum")
 BAR_KINDS: tuple[str, ...] = ("living", "minimum", "higher")
+MissingLiving = Literal["estimate", "minimum", "error"]
+#: What stands in for a living wage where none is cited (see :meth:`Benchmarks.bar`).
+MISSING_LIVING: tuple[str, ...] = ("estimate", "minimum", "error")
+EstimateBound = Literal["point", "upper"]
+ESTIMATE_BOUNDS: tuple[str, ...] = ("point", "upper")
+#: Cited methods used only when asked for by name, or as the last resort for a country with
+#: nothing else (Italy has neither a default-method living wage nor a statutory minimum).
+OTHER_METHODS: tuple[str, ...] = ("campaign_floor", "union_survey", "ngo_estimate", "subjective_survey")
+#: A minimum wage unchanged for longer than this is flagged as stale wherever it is the bar
+#: (Rwanda's 2,600 RWF/month has not moved in the bundled series; the US federal 7.25 since 2009).
+STALE_MINIMUM_YEARS = 10
+#: ILOSTAT rows that are not national figures (data/wage_benchmarks/README.md, "Corrections"):
+#: Indonesia's 2023 and 2024 values are DKI Jakarta's provincial minimum (UMP), not a national one.
+_ILOSTAT_REGIONAL: dict[tuple[str, int], str] = {("IDN", 2023): "ID-JK", ("IDN", 2024): "ID-JK"}
 
 DEFAULT_HOUSEHOLDS: tuple[str, ...] = (
     "typical_family",
@@ -80,6 +98,7 @@ _MIN_SCOPE_RANK = {
     "national_floor_non_binding": 5,
 }
 ILOSTAT_URL = "https://rplumber.ilo.org/data/indicator/?id=EAR_INEE_NOC_NB_A&format=.csv"
+_GDP_URL = "https://data.worldbank.org/indicator/NY.GDP.PCAP.PP.KD"
 
 
 @dataclass(frozen=True)
@@ -111,6 +130,7 @@ class Benchmark:
     fallbacks: tuple[str, ...] = ()
     notes: str | None = None
     amount_currency: str = ""  # the currency ``amount`` is published in (set from ``currency`` if empty)
+    estimate: dict[str, Any] | None = None  # method "estimate": point, interval, inputs, vintages, LOCO
 
     def __post_init__(self) -> None:
         if not self.amount_currency:
@@ -153,6 +173,7 @@ class _Row:
     scope: str | None = None
     notes: str | None = None
     table_rank: int = 0
+    in_force_since: int | None = None  # minimum wages: first year of the unchanged run (ILOSTAT)
 
 
 def _fold(text: str | None) -> str:
@@ -208,15 +229,16 @@ def _minimum_row(r: Mapping[str, Any], origin: str) -> _Row:
     )
 
 
-def _ilostat_row(r: Mapping[str, Any], alpha2_of: Mapping[str, str]) -> _Row | None:
+def _ilostat_row(r: Mapping[str, Any], alpha2_of: Mapping[str, str], since: int | None = None) -> _Row | None:
     country = alpha2_of.get(r["country_iso3"])
     if country is None or r.get("currency_inferred") is None:
         return None  # XKX, CHI: no ISO alpha-2, so no place can ask for them
+    regional = _ILOSTAT_REGIONAL.get((r["country_iso3"], int(r["year"])))
     return _Row(
         kind="minimum",
         country=country,
-        subdivision=None,
-        area="national",
+        subdivision=regional,
+        area="national" if regional is None else "other",
         locality=None,
         household=None,
         method="statutory_minimum",
@@ -230,10 +252,28 @@ def _ilostat_row(r: Mapping[str, Any], alpha2_of: Mapping[str, str]) -> _Row | N
         source=f"International Labour Organization, ILOSTAT: {r['source']}",
         url=ILOSTAT_URL,
         origin="bundled",
-        scope="national",
-        notes=r.get("note_indicator"),
+        scope="national" if regional is None else "regional",
+        notes=(r.get("note_indicator") or "")
+        + (f"; fairpay: this value is {regional}'s minimum, not a national one" if regional else ""),
         table_rank=1,
+        in_force_since=since,
     )
+
+
+def _unchanged_since(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, int], int]:
+    """(iso3, year) -> the first year of the run of equal ILOSTAT values that ends in that year."""
+    by_country: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for r in rows:
+        by_country[r["country_iso3"]].append((int(r["year"]), r["monthly_minimum_wage_lcu"]))
+    out: dict[tuple[str, int], int] = {}
+    for iso3, values in by_country.items():
+        start, prev_year, prev = None, None, None
+        for year, amount in sorted(values):
+            if start is None or amount != prev or year != (prev_year or 0) + 1:
+                start = year
+            out[(iso3, year)] = start
+            prev_year, prev = year, amount
+    return out
 
 
 def _alpha2_of() -> dict[str, str]:
@@ -256,8 +296,14 @@ class Benchmarks:
         cpi: Mapping[tuple[str, int], Decimal] | None = None,
         standard_weeks: Mapping[str, Mapping[str, Any]] | None = None,
         current_year: int | None = None,
+        estimator: Callable[[], LivingWageModel] | None = None,
+        rates: ExchangeRates | None = None,
     ) -> None:
+        """``estimator`` returns the fitted living-wage estimate (called only when one is needed);
+        ``rates`` converts a minimum wage published in another currency (PL/RO in EUR)."""
         self._rows = tuple(rows)
+        self._estimator = estimator
+        self._rates = rates
         self._by_country: dict[str, list[_Row]] = defaultdict(list)
         for row in self._rows:
             self._by_country[row.country].append(row)
@@ -284,45 +330,89 @@ class Benchmarks:
         parsed = data.read_rows("living_wages" if kind == "living" else "minimum_wages", table, origin=origin)
         make = _living_row if kind == "living" else _minimum_row
         rows = [make(r, origin) for r in parsed.rows]
-        return Benchmarks(
-            [*rows, *self._rows], cpi=self._cpi, standard_weeks=self._weeks, current_year=self.current_year
+        return self._derive([*rows, *self._rows])
+
+    def _derive(self, rows: Iterable[_Row], **changes: Any) -> Benchmarks:
+        kwargs: dict[str, Any] = dict(
+            cpi=self._cpi,
+            standard_weeks=self._weeks,
+            current_year=self.current_year,
+            estimator=self._estimator,
+            rates=self._rates,
         )
+        kwargs.update(changes)
+        return Benchmarks(rows, **kwargs)
+
+    def with_model(self, model: LivingWageModel) -> Benchmarks:
+        """A new collection whose estimate is ``model`` (e.g. refitted on a user's training table)."""
+        return self._derive(self._rows, estimator=lambda: model)
+
+    def with_rates(self, rates: ExchangeRates) -> Benchmarks:
+        """A new collection converting currencies with ``rates`` (passed in, never loaded here)."""
+        return self._derive(self._rows, rates=rates)
+
+    @property
+    def model(self) -> LivingWageModel:
+        """The living-wage estimate this collection uses (fitted on first use)."""
+        if self._estimator is None:
+            raise NoBenchmarkError("this benchmark collection has no living-wage estimate attached")
+        return self._estimator()
 
     def with_rows(self, rows: Iterable[_Row]) -> Benchmarks:
         """A new collection with already-built rows first (used for spec overrides)."""
-        return Benchmarks(
-            [*rows, *self._rows], cpi=self._cpi, standard_weeks=self._weeks, current_year=self.current_year
-        )
+        return self._derive([*rows, *self._rows])
 
     # ------------------------------------------------------------------ queries
     def countries(self) -> list[str]:
         """Alpha-2 codes of every country with at least one figure."""
         return sorted(self._by_country)
 
-    def coverage(self) -> list[dict[str, Any]]:
-        """One row per country and kind: default-method figures, newest year, subdivisions."""
-        out = []
-        for country in self.countries():
-            for kind in KINDS:
-                rows = [r for r in self._by_country[country] if r.kind == kind]
-                if not rows:
-                    continue
-                default = [
-                    r
-                    for r in rows
-                    if kind == "minimum" or r.method in DEFAULT_METHODS or r.origin != "bundled"
-                ]
-                out.append(
-                    {
-                        "country": country,
-                        "kind": kind,
-                        "rows": len(rows),
-                        "newest_year": max(r.reference_year for r in rows),
-                        "default_methods": sorted({r.method for r in default}),
-                        "other_methods": sorted({r.method for r in rows} - {r.method for r in default}),
-                        "subdivisions": sorted({r.subdivision for r in rows if r.subdivision}),
-                    }
-                )
+    def default_bars(self, countries: Iterable[str] | None = None, **policy: Any) -> list[dict[str, Any]]:
+        """Per country (default: every ISO 3166-1 country), the bar a default check uses and its kind.
+
+        ``living_source``: ``cited`` (a cited living wage by the default methods), ``estimate``,
+        ``minimum`` (no living wage and no estimate), ``other_cited`` (the last resort: a campaign
+        floor or survey), or ``none``; ``bar_kind`` says whether the living or the minimum wage is
+        the bar after ``higher``. ``policy``: keyword arguments of :meth:`bar`.
+        """
+        if countries is None:
+            from fairpay.tables.load import _pycountry_db
+
+            countries = sorted(c["alpha_2"] for c in _pycountry_db("3166-1"))
+        out: list[dict[str, Any]] = []
+        living_policy = {**policy, "kind": "living"}
+        for country in countries:
+            row: dict[str, Any] = {"country": country}
+            try:
+                living = self.bar(country, **living_policy)
+                bar = self.bar(country, **policy)
+            except (NoBenchmarkError, MissingExchangeRateError) as exc:
+                row.update(living_source="none", bar_kind=None, reason=str(exc))
+                out.append(row)
+                continue
+            if living.method == "estimate":
+                source = "estimate"
+            elif living.kind == "minimum":
+                source = "minimum"
+            elif living.method in OTHER_METHODS and any(
+                f.startswith("last resort") for f in living.fallbacks
+            ):
+                source = "other_cited"
+            else:
+                source = "cited"
+            row.update(
+                living_source=source,
+                living_method=living.method,
+                living_year=living.reference_year,
+                living_confidence=living.confidence,
+                living_gross_net=living.gross_net,
+                bar_kind=bar.kind,
+                bar_method=bar.method,
+                bar_hourly=format(bar.hourly.quantize(Decimal("0.0001"), rounding=ROUND_CEILING), "f"),
+                bar_currency=bar.currency,
+                bar_year=bar.year,
+            )
+            out.append(row)
         return out
 
     def lookup(
@@ -336,39 +426,41 @@ class Benchmarks:
         method: str | Sequence[str] | None = None,
         year: int | None = None,
         inflate: bool = False,
+        prefer_gross: bool = True,
     ) -> Benchmark:
-        """The one benchmark for a place, by the documented order (module docstring).
+        """The one cited benchmark for a place, by the documented order (module docstring).
 
         ``year`` ignores figures published after it (and is the CPI target when ``inflate``);
-        ``inflate`` brings the figure to ``year`` (default: the newest CPI year) with the
-        country's CPI, recorded in ``adjustments``.
+        when the place has no figure up to ``year`` the earliest later one is used, brought back to
+        ``year`` with CPI (recorded). ``inflate`` brings the figure to ``year`` (default: the newest
+        CPI year) with the country's CPI, recorded in ``adjustments``. ``prefer_gross`` ranks gross
+        figures before unspecified and net ones of the same method, household and area.
         """
         where = country if isinstance(country, Place) else place(country, subdivision)
         if kind not in KINDS:
             raise InvalidInputError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
         households = self._households(household)
         methods = self._methods(method, kind)
-        rows = [r for r in self._by_country.get(where.country, []) if r.kind == kind]
-        if year is not None:
-            rows = [r for r in rows if r.reference_year <= year]
+        every = [r for r in self._by_country.get(where.country, []) if r.kind == kind]
+        local = self.local_currency(where.country)
         fallbacks: list[str] = []
-        user = [r for r in rows if r.origin != "bundled" and r.subdivision in (None, where.subdivision)]
-        if user:
-            rows = user
-        in_place = [r for r in rows if r.subdivision == where.subdivision] if where.subdivision else []
-        if where.subdivision and not in_place:
-            national = [r for r in rows if r.subdivision is None]
-            if national:
-                fallbacks.append(
-                    f"no {kind} wage for {where.subdivision}; used the national figure for {where.country}"
-                )
-            rows = national
-        elif where.subdivision:
-            rows = in_place
-        else:
-            rows = [r for r in rows if r.subdivision is None]
-        if kind == "living" and not user:
-            rows = [r for r in rows if r.method in methods]
+        dated = every if year is None else [r for r in every if r.reference_year <= year]
+        rows = self._candidates(dated, where, kind, methods, fallbacks)
+        brought_back = False
+        if not rows and year is not None:
+            later_notes: list[str] = []
+            later = self._candidates(
+                [r for r in every if r.reference_year > year], where, kind, methods, later_notes
+            )
+            if later:
+                first = min(r.reference_year for r in later)
+                rows = [r for r in later if r.reference_year == first]
+                fallbacks = [
+                    *later_notes,
+                    f"no {kind} wage for {where} up to {year}; used the earliest later figure ({first})"
+                    + (f" brought back to {year} with CPI" if inflate else " as published (inflate is off)"),
+                ]
+                brought_back = inflate
         if not rows:
             raise NoBenchmarkError(self._why_none(where, kind, method, year))
 
@@ -378,13 +470,20 @@ class Benchmarks:
             meth = methods.index(r.method) if r.method in methods else len(methods)
             scope = self._min_scope_rank(r, where) if kind == "minimum" else 0
             area = 0 if r.area == "national" else 1
+            # prefer_gross: a net figure ranks after gross and unspecified ones of the same method,
+            # household and area; a gross one beats an unspecified one of the same year
+            net = int(prefer_gross and r.gross_net == "net")
+            gross = int(prefer_gross and r.gross_net != "gross")
             return (
                 loc,
                 hh,
                 meth,
                 scope,
                 area,
+                net,
+                0 if r.currency == local else 1,
                 -r.reference_year,
+                gross,
                 r.table_rank,
                 -self._raw_hourly(r),
                 _CONFIDENCE_RANK.get(r.confidence, 3),
@@ -393,6 +492,8 @@ class Benchmarks:
         ranked = sorted(rows, key=key)
         best = ranked[0]
         k0 = key(best)
+        if kind == "minimum":
+            best = self._as_published(best, ranked, fallbacks)
         if locality is not None and k0[0] == 1:
             fallbacks.append(
                 f"no {kind} wage for locality {locality!r}; used {best.locality or best.area or 'the national figure'}"
@@ -402,7 +503,7 @@ class Benchmarks:
         ties = [
             r
             for r in ranked[1:]
-            if key(r)[:6] == k0[:6] and (r.locality != best.locality or r.amount != best.amount)
+            if key(r)[:8] == k0[:8] and (r.locality != best.locality or r.amount != best.amount)
         ]
         if ties:
             names = ", ".join(
@@ -413,7 +514,70 @@ class Benchmarks:
             fallbacks.append(
                 f"several figures fit ({names}); used the highest, in the worker's favour - pass locality= to choose"
             )
-        return self._to_benchmark(best, where, fallbacks, year, inflate)
+        if best.subdivision and not where.subdivision:
+            fallbacks.append(
+                f"no national {kind} wage for {where.country}: only regional figures are cited; used the "
+                f"one for {best.subdivision} ({best.locality}), ranked by household, method, year and the "
+                "higher amount, as the country figure"
+            )
+        return self._to_benchmark(best, where, fallbacks, year, inflate, brought_back)
+
+    def local_currency(self, country: str) -> str | None:
+        """The currency most of a country's figures are published in (its own, in the bundled data).
+
+        Why: Eurostat publishes Poland's and Romania's minimum wages in EUR; a figure in a foreign
+        currency ranks after one in the national currency and is converted by currency code, never
+        compared by its bare number."""
+        counts = Counter(r.currency for r in self._by_country.get(country, []))
+        return max(sorted(counts), key=lambda c: counts[c]) if counts else None
+
+    def _as_published(self, best: _Row, ranked: list[_Row], fallbacks: list[str]) -> _Row:
+        """A statutory rate published per hour is used as published: when ILOSTAT's monthly value is
+        the same legal rate (within 0.5 % after the hours basis), the cited hourly row is the bar."""
+        if best.period == "hour" or best.table_rank != 1:
+            return best
+        hourly = self._raw_hourly(best)
+        for r in ranked:
+            if (
+                r.period == "hour"
+                and r.table_rank == 0
+                and r.currency == best.currency
+                and r.scope == best.scope
+                and r.subdivision == best.subdivision
+                and r.reference_year <= best.reference_year
+                and abs(r.amount - hourly) <= r.amount * Decimal("0.005")
+            ):
+                fallbacks.append(
+                    f"ILOSTAT's {best.reference_year} value {best.amount} {best.currency}/{best.period} is the "
+                    f"same legal rate as the published hourly {r.amount} {r.currency}/h ({r.source}, in force "
+                    f"since {r.reference_year}): the hourly rate is used as published"
+                )
+                return replace(r, in_force_since=r.reference_year, reference_year=best.reference_year)
+        return best
+
+    def _candidates(
+        self, rows: list[_Row], where: Place, kind: str, methods: tuple[str, ...], fallbacks: list[str]
+    ) -> list[_Row]:
+        """The rows that may stand for ``where``: user rows first, the place's own, else national,
+        else (for a plain country) its regional figures; living wages by the allowed methods."""
+        user = [r for r in rows if r.origin != "bundled" and r.subdivision in (None, where.subdivision)]
+        if user:
+            rows = user
+        elif kind == "living":
+            rows = [r for r in rows if r.method in methods]
+        national = [r for r in rows if r.subdivision is None]
+        if where.subdivision:
+            in_place = [r for r in rows if r.subdivision == where.subdivision]
+            if in_place:
+                return in_place
+            if national:
+                fallbacks.append(
+                    f"no {kind} wage for {where.subdivision}; used the national figure for {where.country}"
+                )
+            return national
+        if national or kind == "minimum":
+            return national
+        return rows  # only regional figures: the ranking picks one (recorded by the caller)
 
     def bar(
         self,
@@ -425,36 +589,57 @@ class Benchmarks:
         household: str | None = None,
         method: str | Sequence[str] | None = None,
         year: int | None = None,
-        inflate: bool = False,
-        missing_living: Literal["error", "minimum"] = "error",
+        inflate: bool = True,
+        missing_living: MissingLiving = "estimate",
+        estimate_bound: EstimateBound = "upper",
+        prefer_gross: bool = True,
+        rates: ExchangeRates | None = None,
     ) -> Benchmark:
         """The bar a place's pay must reach: the living wage, the minimum wage, or the higher.
 
-        With ``kind="higher"`` both are looked up (inflated alike) and the higher wins, since a
-        living wage below the legal minimum is a stale figure. Without a living wage the result
-        is an error, unless ``missing_living="minimum"``, which uses the minimum wage and says so.
+        The defaults are the pre-launch check's (``Policy``), so the same call gives the same figure
+        in every command. With ``kind="higher"`` both are looked up (inflated alike) and the higher
+        wins, since a living wage below the legal minimum is a stale figure.
+
+        Where no living wage is cited (``missing_living``):
+
+        - ``"estimate"`` (default): fairpay's labelled estimate (:mod:`fairpay.estimate`), at the
+          upper end of its 80 % interval by default (``estimate_bound``): the model's uncertainty is
+          borne by the requester, not the worker. Outside the income range it was fitted on, or
+          without its inputs, the estimate is refused and the minimum wage is used, labelled.
+        - ``"minimum"``: the statutory minimum wage, labelled as a legal floor, not a living wage.
+        - ``"error"``: :class:`NoBenchmarkError`.
+
+        With neither a living nor a minimum wage (Italy), a cited figure of another method
+        (campaign floor, union or NGO survey) is the last resort, labelled. Every substitute is
+        recorded in ``fallbacks`` (and so in every warning and report).
         """
         where = country if isinstance(country, Place) else place(country, subdivision)
         if kind not in BAR_KINDS:
             raise InvalidInputError(f"benchmark kind {kind!r} is not one of {', '.join(BAR_KINDS)}")
-        if missing_living not in ("error", "minimum"):
-            raise InvalidInputError(f"missing_living {missing_living!r} is not 'error' or 'minimum'")
-        common = dict(locality=locality, year=year, inflate=inflate)
+        if missing_living not in MISSING_LIVING:
+            raise InvalidInputError(
+                f"missing_living {missing_living!r} is not one of {', '.join(MISSING_LIVING)}"
+            )
+        if estimate_bound not in ESTIMATE_BOUNDS:
+            raise InvalidInputError(
+                f"estimate_bound {estimate_bound!r} is not one of {', '.join(ESTIMATE_BOUNDS)}"
+            )
+        common: dict[str, Any] = dict(locality=locality, year=year, inflate=inflate)
         if kind == "minimum":
             return self.lookup(where, kind="minimum", **common)
         try:
-            living = self.lookup(where, kind="living", household=household, method=method, **common)
+            living = self.lookup(
+                where, kind="living", household=household, method=method, prefer_gross=prefer_gross, **common
+            )
         except NoBenchmarkError as exc:
             if missing_living == "error":
-                raise
-            minimum = self.lookup(where, kind="minimum", **common)
-            return replace(
-                minimum,
-                adjustments=(
-                    *minimum.adjustments,
-                    f"no living wage for {where}: minimum wage used as the bar ({exc})",
-                ),
-            )
+                raise NoBenchmarkError(
+                    f"{exc}; policy missing_living='error' (use 'estimate' or 'minimum' for a labelled substitute)"
+                ) from None
+            living = self._substitute(where, str(exc), missing_living, estimate_bound, common, rates)
+            if living.kind == "minimum":
+                return living
         if kind == "living":
             return living
         try:
@@ -463,16 +648,127 @@ class Benchmarks:
             return replace(
                 living, adjustments=(*living.adjustments, f"no minimum wage for {where} to compare with")
             )
-        return self.higher(living, minimum)
+        return self.higher(living, minimum, rates=rates)
 
-    def higher(self, living: Benchmark, minimum: Benchmark) -> Benchmark:
-        """The higher of a living and a minimum wage (converted to the living wage's currency)."""
-        from fairpay.units.fx import ExchangeRates
+    def _substitute(
+        self,
+        where: Place,
+        why: str,
+        missing_living: str,
+        bound: str,
+        common: Mapping[str, Any],
+        rates: ExchangeRates | None,
+    ) -> Benchmark:
+        """What stands in for a missing living wage, by the policy (see :meth:`bar`)."""
+        notes = [f"no cited living wage ({why})"]
+        if missing_living == "estimate":
+            try:
+                return self.estimate(where, year=common["year"], bound=bound, notes=notes)  # type: ignore[arg-type]
+            except NoBenchmarkError as exc:
+                notes.append(f"no estimate: {exc}")
+        try:
+            minimum = self.lookup(where, kind="minimum", **common)
+        except NoBenchmarkError as exc:
+            notes.append(f"no minimum wage: {exc}")
+        else:
+            return replace(
+                minimum,
+                fallbacks=(
+                    *notes,
+                    f"the statutory minimum wage is the bar: a legal floor, not a living wage (policy "
+                    f"missing_living={missing_living!r})",
+                    *minimum.fallbacks,
+                ),
+            )
+        try:
+            other = self.lookup(where, kind="living", method=OTHER_METHODS, **common)
+        except NoBenchmarkError as exc:
+            raise NoBenchmarkError(f"no bar for {where}: {'; '.join(notes)}; {exc}") from None
+        return replace(
+            other,
+            fallbacks=(
+                *notes,
+                f"last resort: the only cited figure is a {other.method} one ({other.source}); "
+                "it is not an Anker-type living wage and is used because nothing else exists",
+                *other.fallbacks,
+            ),
+        )
 
+    def estimate(
+        self,
+        country: str | Place,
+        *,
+        year: int | None = None,
+        bound: EstimateBound = "upper",
+        notes: Sequence[str] = (),
+    ) -> Benchmark:
+        """fairpay's estimated living wage for a country as a :class:`Benchmark` (method ``estimate``).
+
+        ``bound``: ``"upper"`` (the upper end of the 80 % prediction interval, in the worker's
+        favour) or ``"point"``. A subdivision gets its country's estimate (recorded).
+        """
+        where = country if isinstance(country, Place) else place(country)
+        if bound not in ESTIMATE_BOUNDS:
+            raise InvalidInputError(f"estimate bound {bound!r} is not one of {', '.join(ESTIMATE_BOUNDS)}")
+        est = self.model.predict(where.country, year)
+        hourly = est.high if bound == "upper" else est.point
+        model = est.model
+        fallbacks = [
+            *notes,
+            f"no cited living wage for {where.country}: the bar is fairpay's ESTIMATE "
+            f"({'upper end of the 80% interval' if bound == 'upper' else 'point estimate'}) "
+            f"{hourly:.4f} {est.currency}/h, point {est.point:.4f}, interval {est.low:.4f}-{est.high:.4f} "
+            f"(prices of {est.price_year}); leave-one-country-out median absolute error "
+            f"{model.loco_median_abs_error:.1%}, interval coverage {model.loco_coverage:.0%}",
+        ]
+        if where.subdivision:
+            fallbacks.append(f"no estimate for {where.subdivision}: the country estimate is used")
+        return Benchmark(
+            country=where.country,
+            subdivision=where.subdivision,
+            kind="living",
+            hourly=hourly,
+            currency=est.currency,
+            year=est.price_year,
+            amount=hourly,
+            period="hour",
+            hours_per_week=DEFAULT_HOURS_PER_WEEK,
+            hours_basis="hourly",
+            gross_net="gross",
+            household="typical_family",
+            method="estimate",
+            locality=None,
+            area="national",
+            source=(
+                "fairpay estimate: log-log fit of cited Anker living wages (2021 PPP $/h) on World Bank "
+                f"GDP per capita PPP, constant 2021 int$ (NY.GDP.PCAP.PP.KD, vintage {model.vintages['gdp']}; "
+                f"PPP PA.NUS.PRVT.PP {model.vintages['ppp']}; CPI FP.CPI.TOTL {model.vintages['cpi']})"
+            ),
+            url=_GDP_URL,
+            reference_year=est.price_year,
+            age_years=max(0, self.current_year - est.price_year),
+            confidence="low",
+            origin="estimate",
+            adjustments=tuple(est.steps()),
+            fallbacks=tuple(fallbacks),
+            notes="an estimate, not a cited figure: see fairpay.estimate for the method",
+            estimate=est.to_dict(bound),
+        )
+
+    def higher(
+        self, living: Benchmark, minimum: Benchmark, *, rates: ExchangeRates | None = None
+    ) -> Benchmark:
+        """The higher of a living and a minimum wage, the minimum converted by currency code into
+        the living wage's currency with ``rates`` (default: the collection's, else the bundled)."""
         min_hourly = minimum.hourly
         note = ""
         if minimum.currency != living.currency:
-            conv = ExchangeRates.bundled().convert(
+            fx = rates or self._rates
+            if fx is None:
+                from fairpay.tables.rates import bundled_rates
+
+                fx = bundled_rates()
+            conv = fx.convert(
                 min_hourly, minimum.currency, living.currency, minimum.year, fallback="nearest_earlier"
             )
             min_hourly = conv.amount
@@ -489,6 +785,7 @@ class Benchmarks:
                     f"{living.hourly:.4f} {living.currency}/h ({living.method}, {living.reference_year}), "
                     "so the minimum wage is the bar",
                 ),
+                fallbacks=(*living.fallbacks, *minimum.fallbacks),
             )
         return replace(
             living,
@@ -561,7 +858,13 @@ class Benchmarks:
         return to_hourly(r.amount, hours_basis(r.period, hpw, DAYS_PER_WEEK))
 
     def _to_benchmark(
-        self, r: _Row, where: Place, fallbacks: list[str], year: int | None, inflate: bool
+        self,
+        r: _Row,
+        where: Place,
+        fallbacks: list[str],
+        year: int | None,
+        inflate: bool,
+        brought_back: bool = False,
     ) -> Benchmark:
         adjustments: list[str] = []
         if r.period == "hour":
@@ -579,11 +882,22 @@ class Benchmarks:
             if r.period == "day":
                 adjustments.append("daily figure: 5 working days a week assumed")
         if r.gross_net != "gross":
-            adjustments.append(f"figure is {r.gross_net} (not stated as gross); used as published")
+            adjustments.append(
+                f"figure is {r.gross_net} (not stated as gross): used as published, so the bar understates "
+                "the gross pay needed (no cited method to gross it up)"
+            )
         price_year = r.reference_year
         if inflate:
-            hourly, price_year, note = self._inflate(hourly, r, year)
+            hourly, price_year, note = self._inflate(hourly, r, year, brought_back)
             adjustments.append(note)
+        since = r.in_force_since if r.in_force_since is not None else r.reference_year
+        if r.kind == "minimum" and self.current_year - since > STALE_MINIMUM_YEARS:
+            fallbacks = [
+                *fallbacks,
+                f"stale minimum wage: {r.amount} {r.currency}/{r.period} has not changed since {since}"
+                + (" or earlier (the bundled series starts then)" if r.in_force_since == 2015 else "")
+                + f", more than {STALE_MINIMUM_YEARS} years: a weak bar",
+            ]
         if r.method == "wageindicator":
             adjustments.append(
                 "archived WageIndicator 2018-19 series: the publisher marks it as not comparable with recent data"
@@ -615,7 +929,13 @@ class Benchmarks:
             notes=r.notes,
         )
 
-    def _inflate(self, hourly: Decimal, r: _Row, year: int | None) -> tuple[Decimal, int, str]:
+    def _inflate(
+        self, hourly: Decimal, r: _Row, year: int | None, brought_back: bool = False
+    ) -> tuple[Decimal, int, str]:
+        """``hourly`` in the prices of ``year`` (default: the newest CPI year), and a note.
+
+        A figure newer than ``year`` is deflated only when ``brought_back`` (a historic log with no
+        earlier figure); otherwise a figure is never lowered."""
         from fairpay.units.places import alpha3
 
         iso3 = alpha3(r.country)
@@ -623,6 +943,23 @@ class Benchmarks:
         if not years:
             return hourly, r.reference_year, f"not inflated: no CPI for {iso3} in the bundled table"
         target = min(year, years[-1]) if year is not None else years[-1]
+        if brought_back and year is not None and r.reference_year > year:
+            ref = min(r.reference_year, years[-1])
+            base, top = self._cpi.get((iso3, ref)), self._cpi.get((iso3, year))
+            if base is None or top is None:
+                raise NoBenchmarkError(
+                    f"no {r.kind} wage for {where_of(r)} up to {year}, and the {r.reference_year} figure "
+                    f"cannot be brought back: no CPI for {iso3} in {year if top is None else ref}"
+                )
+            factor = top / base
+            return (
+                hourly * factor,
+                year,
+                f"brought back {r.reference_year}->{year} with CPI {iso3}: x {factor:.4f} "
+                f"(World Bank WDI FP.CPI.TOTL; CPI {ref} used for {r.reference_year})"
+                if ref != r.reference_year
+                else f"brought back {r.reference_year}->{year} with CPI {iso3}: x {factor:.4f} (World Bank WDI FP.CPI.TOTL)",
+            )
         if r.reference_year >= target:
             return (
                 hourly,
@@ -650,7 +987,7 @@ class Benchmarks:
         rows = [r for r in self._by_country.get(where.country, []) if r.kind == kind]
         if not rows:
             return f"no {kind} wage for {where.country} in the bundled data" + (
-                "; use policy missing_living='minimum' or add your own table" if kind == "living" else ""
+                " (add your own cited table with fairpay data import)" if kind == "living" else ""
             )
         subs = sorted({r.subdivision for r in rows if r.subdivision})
         methods = sorted({r.method for r in rows})
@@ -663,6 +1000,10 @@ class Benchmarks:
             parts.append(f"figures exist for subdivisions {', '.join(subs)}: pass one")
         parts.append(f"methods available: {', '.join(methods)} (ask for one by name)")
         return "; ".join(parts)
+
+
+def where_of(r: _Row) -> str:
+    return r.subdivision or r.country
 
 
 @functools.cache
@@ -679,13 +1020,17 @@ def _bundled() -> Benchmarks:
     rows.extend(_living_row(r, "bundled") for r in data.load("living_wages").rows)
     rows.extend(_minimum_row(r, "bundled") for r in data.load("minimum_wages").rows)
     a2 = _alpha2_of()
-    for r in data.load("minimum_wages_ilostat").rows:
-        row = _ilostat_row(r, a2)
+    ilostat = data.load("minimum_wages_ilostat").rows
+    since = _unchanged_since(ilostat)
+    for r in ilostat:
+        row = _ilostat_row(r, a2, since.get((r["country_iso3"], int(r["year"]))))
         if row is not None:
             rows.append(row)
     cpi = {(r["country_iso3"], int(r["year"])): r["cpi_2010_100"] for r in data.load("cpi").rows}
     weeks = {r["country"]: r for r in data.load("standard_weeks").rows}
-    return Benchmarks(rows, cpi=cpi, standard_weeks=weeks)
+    from fairpay.estimate import bundled_model
+
+    return Benchmarks(rows, cpi=cpi, standard_weeks=weeks, estimator=bundled_model)
 
 
 def benchmarks(*tables: Any) -> Benchmarks:
@@ -698,5 +1043,83 @@ def benchmarks(*tables: Any) -> Benchmarks:
 
 
 def clear_cache() -> None:
-    """Forget the loaded collection (after ``fairpay data update``/``import``)."""
+    """Forget the loaded collection and its estimate (after ``fairpay data update``/``import``)."""
+    from fairpay.estimate import bundled_model
+
     _bundled.cache_clear()
+    bundled_model.cache_clear()
+
+
+def bar_warnings(b: Benchmark, *, stale_years: int = 3) -> list[str]:
+    """What a reader must be told about a bar, one line each: every fallback (estimate, minimum,
+    history, regional figure), an old or low-confidence figure, and a net or unspecified figure
+    compared with gross pay. One wording for ``check`` (and so its reports) and ``fairpay audit``."""
+    where = b.subdivision or b.country
+    out = [f"{where}: {a}" for a in b.adjustments if a.startswith("no living wage")]
+    out += [f"{where}: {f}" for f in b.fallbacks]
+    if b.age_years > stale_years:
+        out.append(
+            f"{where}: benchmark is {b.age_years} years old ({b.method}, {b.reference_year})"
+            + (" and was inflated with CPI" if any(a.startswith("inflated") for a in b.adjustments) else "")
+        )
+    if b.confidence == "low":
+        out.append(f"{where}: benchmark confidence is low ({b.source})")
+    if b.gross_net in ("net", "unspecified") and b.kind == "living":
+        out.append(
+            f"{where}: benchmark is {'a net' if b.gross_net == 'net' else 'an unspecified (gross or net not stated)'}"
+            f" figure ({b.method}, {b.reference_year}) compared with "
+            "gross pay: it understates the bar (gross pay must be higher to leave this much after tax)"
+        )
+    return out
+
+
+class FixedBar:
+    """One flat hourly bar for every place (Fair Work's $15/h), cited as the user's own.
+
+    Why: some audits must apply an agreed flat wage rather than a local one. It answers
+    :meth:`Benchmarks.bar`'s call, so ``audit(..., benchmarks=FixedBar(Decimal(15), "USD"))``
+    and ``fairpay audit --bar 15 --bar-currency USD`` use it everywhere a bar appears.
+    """
+
+    def __init__(
+        self, hourly: Decimal | str | int, currency: str, *, source: str = "the user's own fixed bar"
+    ) -> None:
+        from fairpay.units.money import normalize_currency, to_decimal
+
+        amount = to_decimal(hourly, "bar")
+        if not amount.is_finite() or amount <= 0:
+            raise InvalidInputError(f"bar {hourly!r} must be a positive hourly amount")
+        self.hourly = amount
+        self.currency = normalize_currency(currency)
+        self.source = source
+
+    def bar(self, country: str | Place, subdivision: str | None = None, **policy: Any) -> Benchmark:
+        """The fixed bar for ``country`` (the policy's kind, method and household do not apply)."""
+        where = country if isinstance(country, Place) else place(country, subdivision)
+        year = policy.get("year") or datetime.date.today().year
+        return Benchmark(
+            country=where.country,
+            subdivision=where.subdivision,
+            kind="fixed",
+            hourly=self.hourly,
+            currency=self.currency,
+            year=int(year),
+            amount=self.hourly,
+            period="hour",
+            hours_per_week=DEFAULT_HOURS_PER_WEEK,
+            hours_basis="hourly",
+            gross_net="gross",
+            household=None,
+            method="fixed_bar",
+            locality=None,
+            area=None,
+            source=self.source,
+            url="(given by the user)",
+            reference_year=int(year),
+            age_years=0,
+            origin="user",
+            adjustments=(
+                f"fixed bar given by the user: {self.hourly} {self.currency}/h for every place "
+                "(not a local living wage; not inflated)",
+            ),
+        )

@@ -45,7 +45,7 @@ def csv_rows(kind: str) -> list[dict[str, str]]:
 
 # --------------------------------------------------------------------------- the four places
 def test_kenya_json(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_json(capsys, "benchmarks", "Kenya")
+    result = run_json(capsys, "benchmarks", "Kenya", "--no-inflate")
     published = [
         r
         for r in csv_rows("living_wages")
@@ -64,12 +64,12 @@ def test_kenya_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_in_mp_json(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_json(capsys, "benchmarks", "IN-MP")
+    result = run_json(capsys, "benchmarks", "IN-MP", "--no-inflate")
     assert result["subdivision"] == "IN-MP" and result["country"] == "IN"
     assert result["hourly"] == str(per_month_40("14114"))
     assert result["currency"] == "INR" and result["reference_year"] == 2023
     # the same place spelled as country + --region
-    again = run_json(capsys, "benchmarks", "India", "--region", "Madhya Pradesh")
+    again = run_json(capsys, "benchmarks", "India", "--region", "Madhya Pradesh", "--no-inflate")
     assert again["hourly"] == result["hourly"]
 
 
@@ -87,7 +87,7 @@ def test_ca_on_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_kenya_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "benchmarks", "KE")
+    code, out, err = run(capsys, "benchmarks", "KE", "--no-inflate")
     assert code == 0 and err == ""
     assert "Benchmark for KE" in out
     assert "204.91 KES per hour" in out  # 204.9115 shown to 2 places
@@ -98,7 +98,7 @@ def test_kenya_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_currency_conversion(capsys: pytest.CaptureFixture[str]) -> None:
     kes = [r for r in csv_rows("exchange_rates") if r["country_iso3"] == "KEN" and r["year"] == "2023"][0]
-    result = run_json(capsys, "benchmarks", "Kenya", "--currency", "usd")
+    result = run_json(capsys, "benchmarks", "Kenya", "--currency", "usd", "--no-inflate")
     conv = result["converted"]
     expected = (Decimal(35518) * 12 / Decimal(2080) / Decimal(kes["lcu_per_usd"])).quantize(FOUR)
     assert conv["currency"] == "USD" and conv["rate_year"] == 2023
@@ -107,7 +107,9 @@ def test_currency_conversion(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_kind_higher_minimum_wins(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_json(capsys, "benchmarks", "MX", "--kind", "higher")
+    result = run_json(
+        capsys, "benchmarks", "MX", "--kind", "higher", "--method", "wageindicator", "--no-inflate"
+    )
     assert result["kind"] == "minimum"
     assert result["hourly"] == str((Decimal("315.04") / 8).quantize(FOUR))  # 39.3800 MXN/h
 
@@ -115,25 +117,26 @@ def test_kind_higher_minimum_wins(capsys: pytest.CaptureFixture[str]) -> None:
 # --------------------------------------------------------------------------- --list
 def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     rows = run_json(capsys, "benchmarks", "--list")
-    by_key = {(r["country"], r["kind"]): r for r in rows}
-    bd_csv = [r for r in csv_rows("living_wages") if r["country"] == "BD"]
-    bd = by_key[("BD", "living")]
-    assert bd["rows"] == len(bd_csv)
-    assert bd["newest_year"] == max(int(r["reference_year"]) for r in bd_csv)
-    assert bd["default_methods"] == ["anker", "wageindicator"]
-    assert bd["other_methods"] == ["campaign_floor"]
-    ca = by_key[("CA", "living")]
-    assert ca["subdivisions"] == sorted(
-        {r["subdivision"] for r in csv_rows("living_wages") if r["country"] == "CA"}
-    )
-    assert ("FR", "living") not in by_key and ("FR", "minimum") in by_key
+    by_country = {r["country"]: r for r in rows}
+    assert len(by_country) == len(rows) == 249  # every ISO 3166-1 country, once
+    # Bangladesh: its newest Anker figure (Dhaka 2023) is cited
+    bd = by_country["BD"]
+    assert bd["living_source"] == "cited" and bd["living_method"] == "anker" and bd["living_year"] == 2023
+    # Morocco: no living wage is cited, its income is inside the fitted range: the estimate
+    assert by_country["MA"]["living_source"] == "estimate"
+    # Poland: too rich for the estimate, so the statutory minimum
+    assert by_country["PL"]["living_source"] == "minimum" and by_country["PL"]["bar_kind"] == "minimum"
+    # Italy: neither, so the cited campaign floor is the last resort
+    assert by_country["IT"]["living_source"] == "other_cited"
+    # Antarctica: nothing at all
+    assert by_country["AQ"]["living_source"] == "none" and "AQ" in by_country["AQ"]["reason"]
 
 
 def test_list_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "benchmarks", "--list")
     assert code == 0 and err == ""
-    assert "Benchmark coverage" in out
-    assert "campaign_floor" in out and "CA-ON" in out
+    assert "The bar a default check uses" in out
+    assert "estimate" in out and "cited" in out and "anker" in out
 
 
 # --------------------------------------------------------------------------- errors: exit 2, one line
@@ -146,7 +149,7 @@ def test_list_table(capsys: pytest.CaptureFixture[str]) -> None:
         (["benchmarks", "Kenya", "--bogus"], "--bogus"),
         (["benchmarks", "Kenya", "--year", "abc"], "--year"),
         (["benchmarks"], "COUNTRY"),
-        (["benchmarks", "FR"], "no living wage for FR"),
+        (["benchmarks", "PL", "--missing-living", "error"], "no living wage for PL"),
         (["benchmarks", "Kenya", "--kind", "highest"], "kind 'highest'"),
         (["benchmarks", "Kenya", "--currency", "XYZ"], "XYZ"),
         (["benchmarks", "Kenya", "--region", "IN-KA"], "IN-KA"),

@@ -159,10 +159,82 @@ def test_rate_command(capsys):
     code = main(["rate", "--country", "US", "--seconds", "60", "--benchmark", "minimum", "--format", "json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    # newest US minimum: ILOSTAT 2024, 1257 USD/month (the federal 7.25/h as a month), 40 h default basis:
-    # 1257 / (40 * 52 / 12) = 7.2519 USD/h; 7.2519 * 60 / 3600 = 0.12087 -> 0.13
-    assert out["benchmark"]["amount"] == 1257 and out["benchmark"]["period"] == "month"
-    assert out["bar_hourly"] == round(1257 / (40 * 52 / 12), 4)
+    # the US federal minimum is published per hour, 7.25 USD/h, and used as published (ILOSTAT's
+    # 1257 USD/month is the same legal rate, 7.2519 at 40 h/week); 7.25 * 60 / 3600 = 0.12083 -> 0.13
+    assert out["benchmark"]["amount"] == 7.25 and out["benchmark"]["period"] == "hour"
+    assert out["bar_hourly"] == 7.25
     assert Decimal(str(out["required_pay_per_task"])) == Decimal("0.13")
     assert main(["rate", "--country", "Narnia", "--seconds", "60"]) == 2
     assert "Narnia" in capsys.readouterr().err
+
+
+def test_rate_venezuela_needs_a_cited_exchange_rate(capsys):
+    # VE: no living wage, no GDP for the estimate; ILOSTAT 2024 minimum 130 VES/month; no VES rate
+    assert main(["rate", "--country", "VE", "--seconds", "3600", "--format", "json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "VES has no rates at all" in err and "--fx-rate" in err
+    argv = ["rate", "--country", "VE", "--seconds", "3600", "--fx-rate", "VES:2024=40"]
+    assert main([*argv, "--fx-source", "BCV official rate (test)", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # bar 130 / (40 x 52 / 12) = 0.75 VES/h; one hour at 40 VES per USD: 0.01875 -> 0.02 USD (rounded up)
+    assert out["bar_hourly"] == 0.75 and out["local_currency"] == "VES"
+    assert Decimal(str(out["required_pay_per_task"])) == Decimal("0.02")
+    assert main([*argv, "--fx-source", "BCV official rate (test)"]) == 0
+    assert "the user's own, cited as BCV official rate (test)" in capsys.readouterr().out
+    assert main(argv) == 2  # a rate without its source is refused
+    assert "--fx-source" in capsys.readouterr().err
+
+
+def test_every_one_of_the_38_countries_gets_a_labelled_bar(capsys):
+    countries = "US IN KE PH UG NG PK BD GH EG GB BR CO AR MX UA RS PL RO MA TN ZA ID VN MY TH NP LK ET RW TZ DE FR ES IT CA AU"
+    for country in countries.split():
+        assert main(["rate", "--country", country, "--seconds", "60", "--format", "json"]) == 0, country
+        bench = json.loads(capsys.readouterr().out)["benchmark"]
+        assert bench["source"] and bench["url"] and bench["method"] and bench["reference_year"], country
+
+
+def test_rate_json_labels_an_estimate(capsys):
+    from fairpay.estimate import bundled_model
+
+    assert main(["rate", "--country", "MA", "--seconds", "3600", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    est = bundled_model().predict("MA")
+    bench = out["benchmark"]
+    assert bench["method"] == "estimate" and bench["origin"] == "estimate"
+    assert bench["estimate"]["high"] == format(est.high, "f") and bench["estimate"]["bound_used"] == "upper"
+    assert bench["estimate"]["model"]["vintages"]["gdp"] == "2025-12-19"
+    assert out["bar_hourly"] == float(round(est.high, 4))
+    assert any("ESTIMATE" in f for f in bench["fallbacks"])
+
+
+def test_rate_method_household_and_policy_options(capsys):
+    import csv
+    from fractions import Fraction
+
+    data = Path(__file__).resolve().parents[2] / "data" / "wage_benchmarks"
+    with open(data / "living_wages.csv", encoding="utf-8", newline="") as fh:
+        (wi,) = [
+            r
+            for r in csv.DictReader(fh)
+            if r["country"] == "KE" and r["method"] == "wageindicator" and r["household"] == "single_adult"
+        ]
+    with open(data / "cpi.csv", encoding="utf-8", newline="") as fh:
+        cpi = {
+            r["year"]: Fraction(r["cpi_2010_100"]) for r in csv.DictReader(fh) if r["country_iso3"] == "KEN"
+        }
+    argv = ["rate", "--country", "KE", "--seconds", "60", "--format", "json"]
+    assert main([*argv, "--method", "wageindicator", "--household", "single_adult"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = Fraction(wi["amount"]) * 12 / 2080 * cpi["2024"] / cpi["2019"]  # 2019 figure in 2024 prices
+    assert out["benchmark"]["method"] == "wageindicator" and out["benchmark"]["household"] == "single_adult"
+    assert out["bar_hourly"] == round(float(want), 4)
+    assert main([*argv, "--missing-living", "sometimes"]) == 2
+    assert "missing_living" in capsys.readouterr().err
+    # the estimate's point instead of its upper end (Morocco has no cited living wage)
+    assert (
+        main(["rate", "--country", "MA", "--seconds", "60", "--format", "json", "--estimate-bound", "point"])
+        == 0
+    )
+    point = json.loads(capsys.readouterr().out)
+    assert point["benchmark"]["estimate"]["bound_used"] == "point"
+    assert point["bar_hourly"] == round(float(Decimal(point["benchmark"]["estimate"]["point"])), 4)

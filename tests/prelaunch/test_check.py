@@ -209,19 +209,20 @@ def test_subdivision_falls_back_to_national_with_cpi_inflation():
     assert any("IN-KA" in w and "national" in w for w in result.warnings)
 
 
-def test_no_living_wage_is_an_error_by_default_and_minimum_when_asked():
+def test_no_living_wage_is_an_error_only_when_asked_and_labelled_otherwise():
     spec = {
-        "name": "fr",
+        "name": "pl",
         "currency": "EUR",
         "tasks": [{"name": "t", "pay_per_task": "0.20", "seconds": 60, "volume": 100}],
-        "workforce": [{"country": "FR"}],
+        "workforce": [{"country": "PL"}],
     }
-    with pytest.raises(NoBenchmarkError, match="FR"):
-        check(spec)
-    result = check(spec, policy={"missing_living": "minimum"})
-    (cell,) = result.cells_list
-    assert cell.benchmark.kind == "minimum"
-    assert any("minimum wage used" in w for w in result.warnings)
+    with pytest.raises(NoBenchmarkError, match="PL"):
+        check(spec, policy={"missing_living": "error"})
+    for policy in ({"missing_living": "minimum"}, None):
+        result = check(spec, policy=policy)
+        (cell,) = result.cells_list
+        assert cell.benchmark.kind == "minimum"
+        assert any("a legal floor, not a living wage" in w for w in result.warnings)
 
 
 def test_invalid_policy_override_names_the_field():
@@ -336,3 +337,34 @@ def test_more_pay_never_adds_a_flag_and_more_unpaid_time_never_removes_one(
     (slower,) = check(_spec(pay, seconds, unpaid + more, 0, 0, 0, rej, bar)).cells_list
     assert richer.ok or not base.ok
     assert not slower.ok or base.ok
+
+
+def test_rates_are_passed_in_not_pulled():
+    from fairpay.units.fx import ExchangeRates
+
+    spec = {
+        "name": "ke",
+        "currency": "USD",
+        "tasks": [{"name": "t", "pay_per_task": "1", "seconds": 3600, "volume": 1}],
+        "workforce": [{"country": "KE"}],
+    }
+    rates = ExchangeRates([{"currency": "KES", "year": y, "lcu_per_usd": "100"} for y in range(2015, 2026)])
+    (cell,) = check(spec, rates=rates).cells_list
+    assert cell.fx_rate == Decimal(100)
+    assert cell.effective_hourly == Decimal(100)  # 1 USD per hour-long task x 100 KES per USD
+
+
+def test_higher_converts_the_minimum_with_the_rates_given():
+    from dataclasses import replace as dc_replace
+
+    from fairpay.units.fx import ExchangeRates
+    from fairpay.wages import benchmarks
+
+    b = benchmarks()
+    living = b.bar("KE", kind="living", inflate=False)  # 35518 KES/month, 2023
+    minimum = dc_replace(
+        b.bar("KE", kind="minimum", inflate=False), currency="USD", hourly=Decimal("2"), year=2023
+    )
+    rates = ExchangeRates([{"currency": "KES", "year": 2023, "lcu_per_usd": "1000"}])
+    bar = b.higher(living, minimum, rates=rates)  # 2 USD/h x 1000 = 2000 KES/h > 204.91 KES/h
+    assert bar.kind == "minimum" and bar.currency == "KES" and bar.hourly == Decimal(2000)

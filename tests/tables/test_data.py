@@ -43,15 +43,17 @@ SEED_NAMES = {
     "exchange_rates": "exchange_rates.csv",
     "cpi": "cpi.csv",
     "ppp": "ppp_private_consumption.csv",
+    "gdp_per_capita_ppp_2021": "gdp_per_capita_ppp_constant2021.csv",
 }
 # Row counts stated in the seed SOURCES.md (written there by hand).
 STATED_COUNTS = {
-    "living_wages": 104,
+    "living_wages": 134,
     "minimum_wages": 34,
     "minimum_wages_ilostat": 1692,
     "exchange_rates": 2257,
     "cpi": 2741,
     "ppp": 1927,
+    "gdp_per_capita_ppp_2021": 1977,
 }
 THIS_YEAR = datetime.date.today().year
 
@@ -106,6 +108,7 @@ def test_table_kinds() -> None:
         "cpi",
         "ppp",
         "standard_weeks",
+        "gdp_per_capita_ppp_2021",
     )
     with pytest.raises(InvalidDataError, match="unknown table kind 'wages'"):
         data.load("wages")
@@ -174,7 +177,7 @@ def test_standard_weeks_are_backed_by_quoted_sources() -> None:
 
 def test_frame_matches_rows() -> None:
     df = data.frame("living_wages")
-    assert df.shape == (104, 20)
+    assert df.shape == (134, 20)
     assert list(df.columns) == list(csv_rows(DATA_DIR / "living_wages.csv")[0])
     assert df.loc[0, "amount"] == Decimal("25497")
 

@@ -136,7 +136,7 @@ def audit_dask(
     kind: str = "higher",
     household: str | None = None,
     locality: str | None = None,
-    missing_living: str = "error",
+    missing_living: str = "estimate",
     year: int | None = None,
     inflate: bool = True,
     fx_fallback: str = "error",

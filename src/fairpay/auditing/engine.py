@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -69,12 +69,14 @@ class Settings:
     kind: str = "higher"
     household: str | None = None
     locality: str | None = None
-    missing_living: str = "error"
+    missing_living: str = "estimate"
     year: int | None = None
     inflate: bool = True
     fx_fallback: str = "error"
     merge_gap_seconds: float = 0
     pending: Pending = "paid"
+    method: tuple[str, ...] | None = None  # living-wage methods, in order (None: the defaults)
+    estimate_bound: str = "upper"  # where no living wage is cited (fairpay.wages.Benchmarks.bar)
 
 
 # --------------------------------------------------------------------------- result
@@ -168,12 +170,14 @@ def audit(
     kind: str = "higher",
     household: str | None = None,
     locality: str | None = None,
-    missing_living: str = "error",
+    missing_living: str = "estimate",
     year: int | None = None,
     inflate: bool = True,
     fx_fallback: str = "error",
     merge_gap_seconds: float = 0,
     pending: Pending = "paid",
+    method: str | Sequence[str] | None = None,
+    estimate_bound: str = "upper",
     memory_limit: str | None = None,
     threads: int | None = None,
     progress: bool = False,
@@ -183,7 +187,8 @@ def audit(
     ``preset``: generic | mturk | prolific; ``columns`` maps canonical -> source column and
     ``defaults`` gives constants for columns the export lacks. ``country``: one country for
     everyone, or a worker -> country (or "US-CA") mapping / DataFrame(worker, country[, subdivision]).
-    ``kind``/``household``/``locality``/``missing_living`` choose the bar; ``year`` is the price
+    ``kind``/``household``/``locality``/``method``/``missing_living``/``estimate_bound`` choose the
+    bar (as :meth:`fairpay.wages.Benchmarks.bar`; a fixed bar: ``benchmarks=FixedBar(...)``); ``year`` is the price
     and exchange-rate year (default: the year of the last submission). ``merge_gap_seconds``
     merges a worker's tasks separated by at most that many seconds (the gap counts as work).
     ``pending``: whether submitted-but-unreviewed rewards count as paid (a warning says how many).
@@ -202,7 +207,17 @@ def audit(
     ``progress``: DuckDB's progress bar on the scans.
     """
     settings = _settings(
-        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
+        kind,
+        household,
+        locality,
+        missing_living,
+        year,
+        inflate,
+        fx_fallback,
+        merge_gap_seconds,
+        pending,
+        method=method,
+        estimate_bound=estimate_bound,
     )
     p = get_preset(preset)
     with _connect(memory_limit, threads) as connection, _numpy_pages():
@@ -240,6 +255,9 @@ def _settings(
     fx_fallback: str,
     merge_gap_seconds: float,
     pending: str,
+    *,
+    method: str | Sequence[str] | None = None,
+    estimate_bound: str = "upper",
 ) -> Settings:
     if pending not in ("paid", "unpaid"):
         raise InvalidInputError(f"pending {pending!r} is not 'paid' or 'unpaid'")
@@ -253,9 +271,20 @@ def _settings(
         raise InvalidInputError(f"merge_gap_seconds {merge_gap_seconds!r} must be a number >= 0 (seconds)")
     if year is not None and not (1900 < int(year) < 2200):
         raise InvalidInputError(f"year {year!r} is not a plausible calendar year")
+    methods = (method,) if isinstance(method, str) else (tuple(method) if method is not None else None)
     return Settings(
-        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
-    )  # type: ignore[arg-type]
+        kind,
+        household,
+        locality,
+        missing_living,
+        year,
+        inflate,
+        fx_fallback,
+        merge_gap_seconds,
+        pending,  # type: ignore[arg-type]
+        methods,
+        estimate_bound,
+    )
 
 
 class _connect:
@@ -773,9 +802,9 @@ def bars_fx_benchmarks(
 
         benchmarks = _bundled_benchmarks()
     if rates is None:
-        from fairpay.units.fx import ExchangeRates
+        from fairpay.tables.rates import bundled_rates
 
-        rates = ExchangeRates.bundled()
+        rates = bundled_rates()
     by_place: dict[Any, Any] = {}
     missing: list[str] = []
     for pl in sorted(set(places.values()), key=lambda p: (p.country, p.subdivision or "")):
@@ -788,6 +817,9 @@ def bars_fx_benchmarks(
                 year=year,
                 inflate=settings.inflate,
                 missing_living=settings.missing_living,
+                method=settings.method,
+                estimate_bound=settings.estimate_bound,
+                rates=rates,
             )
         except NoBenchmarkError as exc:
             missing.append(f"{pl}: {exc}")

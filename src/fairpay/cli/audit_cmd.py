@@ -51,6 +51,26 @@ def audit_command(
         Path | None, typer.Option("--places", help="CSV of worker,country[,subdivision].")
     ] = None,
     kind: Annotated[str, typer.Option("--kind", help="living, minimum or higher.")] = "higher",
+    method: Annotated[
+        str | None, typer.Option("--method", help="Living-wage method(s), comma-separated (e.g. anker,mit).")
+    ] = None,
+    household: Annotated[
+        str | None,
+        typer.Option("--household", help="typical_family, blended, standard_family, single_adult."),
+    ] = None,
+    missing_living: Annotated[
+        str,
+        typer.Option(
+            "--missing-living", help="Where no living wage is cited: estimate (default), minimum, error."
+        ),
+    ] = "estimate",
+    fixed_bar: Annotated[
+        str | None,
+        typer.Option("--bar", help="A fixed hourly bar for every worker (e.g. 15), cited as your own."),
+    ] = None,
+    bar_currency: Annotated[
+        str | None, typer.Option("--bar-currency", help="Currency of --bar (ISO 4217), e.g. USD.")
+    ] = None,
     year: Annotated[
         int | None,
         typer.Option("--year", help="Price and exchange-rate year (default: year of the last submission)."),
@@ -103,6 +123,17 @@ def audit_command(
         raise fail(f"--bonus-file {bonus_format!r} is not one of {', '.join(EXPORTERS)}")
     if (bonus_format or key_file) and out is None:
         raise fail("--bonus-file and --pseudonymize-key-file need --out DIR")
+    bar_source: object = None
+    if (fixed_bar is None) != (bar_currency is None):
+        raise fail("give --bar and --bar-currency together (e.g. --bar 15 --bar-currency USD)")
+    if fixed_bar is not None:
+        from fairpay.wages import FixedBar
+
+        if method or household:
+            raise fail("--bar is one fixed bar for everyone: --method and --household do not apply")
+        bar_source = FixedBar(
+            fixed_bar, bar_currency or "", source=f"the user's own fixed bar ({fixed_bar} {bar_currency}/h)"
+        )
     where: object = country
     if places is not None:
         if country is not None:
@@ -115,15 +146,25 @@ def audit_command(
         defaults=_pairs(defaults, "--defaults") or None,
         country=where,
         kind=kind,
+        method=[m.strip() for m in method.split(",") if m.strip()] if method else None,
+        household=household,
+        missing_living=missing_living,
+        benchmarks=bar_source,
         year=year,
         fx_fallback=fx_fallback,
         merge_gap_seconds=merge_gap,
-        pending=pending,
-        memory_limit=memory_limit,  # type: ignore[arg-type]
+        pending=pending,  # type: ignore[arg-type]
+        memory_limit=memory_limit,
         progress=sys.stderr.isatty() if progress is None else progress,
     )
     for w in result.warnings:
         typer.echo(f"fairpay: warning: {w}", err=True)
+    from fairpay.wages import Benchmark, bar_warnings
+
+    for bench in result.benchmarks.values():  # what the bar rests on: estimate, minimum, history, net
+        if isinstance(bench, Benchmark):
+            for note in bar_warnings(bench):
+                typer.echo(f"fairpay: warning: {note}", err=True)
     below = result.workers[result.workers["below"]]
     totals = (
         ", ".join(f"{v:,.2f} {k}" for k, v in below.groupby("pay_currency")["top_up"].sum().items()) or "0"

@@ -31,8 +31,8 @@ def benchmarks_command(
         typer.Option("--household", help="typical_family, blended, standard_family, single_adult."),
     ] = None,
     kind: Annotated[
-        str, typer.Option("--kind", help="living, minimum, or higher (the higher of both).")
-    ] = "living",
+        str, typer.Option("--kind", help="living, minimum, or higher (the higher of both; as check uses).")
+    ] = "higher",
     method: Annotated[
         str | None, typer.Option("--method", help="Ask for one method by name (e.g. campaign_floor).")
     ] = None,
@@ -46,40 +46,60 @@ def benchmarks_command(
         bool,
         typer.Option(
             "--inflate/--no-inflate",
-            help="Bring old figures to --year (default: newest CPI year) with the country's CPI.",
+            help="Bring old figures to --year (default: newest CPI year) with the country's CPI, as check does.",
         ),
-    ] = False,
+    ] = True,
+    missing_living: Annotated[
+        str,
+        typer.Option(
+            "--missing-living", help="Where no living wage is cited: estimate (default), minimum or error."
+        ),
+    ] = "estimate",
+    estimate_bound: Annotated[
+        str, typer.Option("--estimate-bound", help="upper (default, the worker's favour) or point.")
+    ] = "upper",
     currency: Annotated[
         str | None, typer.Option("--currency", help="Also show the hourly amount in this ISO 4217 currency.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     list_: Annotated[
-        bool, typer.Option("--list", help="List coverage: countries x kinds x newest year.")
+        bool,
+        typer.Option(
+            "--list",
+            help="Coverage: per country, the bar a default check uses (cited living/estimate/minimum/none).",
+        ),
     ] = False,
 ) -> None:
-    """Show the living or minimum wage for a place: hourly amount, source, year, hours basis."""
+    """Show the bar for a place, as check applies it: hourly amount, original figure, each adjustment."""
     from fairpay.errors import InvalidInputError
     from fairpay.wages import benchmarks
 
     output.check_format(fmt, ("table", "json"))
     collection = benchmarks()
     if list_:
-        rows = collection.coverage()
+        rows = collection.default_bars(
+            missing_living=missing_living,
+            estimate_bound=estimate_bound,
+            inflate=inflate,
+            year=year,
+        )
         if fmt == "json":
-            typer.echo(json.dumps(rows, indent=2))
+            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         else:
             output.table(
-                "Benchmark coverage (default methods; others only when asked by name)",
-                ["country", "kind", "rows", "newest year", "methods", "other methods", "subdivisions"],
+                "The bar a default check uses, per country (living: cited / estimate / minimum / none)",
+                ["country", "living", "method", "year", "confidence", "bar", "hourly bar"],
                 [
                     [
                         r["country"],
-                        r["kind"],
-                        r["rows"],
-                        r["newest_year"],
-                        ", ".join(r["default_methods"]),
-                        ", ".join(r["other_methods"]),
-                        ", ".join(r["subdivisions"]),
+                        r["living_source"],
+                        r.get("living_method", "-"),
+                        r.get("living_year", "-"),
+                        r.get("living_confidence") or "-",
+                        r.get("bar_kind") or "-",
+                        f"{r['bar_hourly']} {r['bar_currency']} ({r['bar_year']})"
+                        if r.get("bar_hourly")
+                        else "-",
                     ]
                     for r in rows
                 ],
@@ -90,20 +110,22 @@ def benchmarks_command(
     bench = collection.bar(
         country,
         region,
-        kind=kind,
+        kind=kind,  # type: ignore[arg-type]
         locality=locality,
-        household=household,  # type: ignore[arg-type]
+        household=household,
         method=method,
         year=year,
         inflate=inflate,
+        missing_living=missing_living,  # type: ignore[arg-type]
+        estimate_bound=estimate_bound,  # type: ignore[arg-type]
     )
     result: dict[str, Any] = bench.to_dict()
     if currency:
-        from fairpay.units.fx import ExchangeRates
+        from fairpay.tables.rates import bundled_rates
         from fairpay.units.money import normalize_currency
 
         code = normalize_currency(currency)
-        conv = ExchangeRates.bundled().convert(
+        conv = bundled_rates().convert(
             bench.hourly, bench.currency, code, bench.year, fallback="nearest_earlier"
         )
         result["converted"] = {
@@ -120,7 +142,8 @@ def benchmarks_command(
     lines = [
         [
             "hourly",
-            f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour ({bench.kind} wage, prices of {bench.year})",
+            f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour "
+            f"({'ESTIMATED living' if bench.method == 'estimate' else bench.kind} wage, prices of {bench.year})",
         ],
     ]
     if currency:
@@ -153,6 +176,16 @@ def benchmarks_command(
         ["source", bench.source],
         ["url", bench.url],
     ]
+    if bench.estimate is not None:
+        est = bench.estimate
+        lines.append(
+            [
+                "ESTIMATE",
+                f"not a cited figure: {est['bound_used']} of the 80% interval {est['low']}-{est['high']} "
+                f"(point {est['point']}) {est['currency']}/h; leave-one-country-out median abs. error "
+                f"{est['model']['loco_median_abs_error']:.1%}, coverage {est['model']['loco_interval_coverage']:.0%}",
+            ]
+        )
     lines += [["adjustment", a] for a in bench.adjustments]
     lines += [["fallback", f] for f in bench.fallbacks]
     output.table(f"Benchmark for {where}", ["", ""], lines, show_header=False)

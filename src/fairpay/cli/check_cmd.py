@@ -145,7 +145,28 @@ def rate_command(
         float, typer.Option("--vendor-margin", help="Share an intermediary keeps.")
     ] = 0.0,
     payout_fee: Annotated[float, typer.Option("--payout-fee", help="Share lost on payout.")] = 0.0,
-    missing_living: Annotated[str, typer.Option("--missing-living", help="error or minimum.")] = "error",
+    missing_living: Annotated[
+        str,
+        typer.Option(
+            "--missing-living", help="Where no living wage is cited: estimate (default), minimum, error."
+        ),
+    ] = "estimate",
+    estimate_bound: Annotated[
+        str, typer.Option("--estimate-bound", help="upper (default, the worker's favour) or point.")
+    ] = "upper",
+    household: Annotated[
+        str | None, typer.Option("--household", help="e.g. typical_family, single_adult.")
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Ask for one living-wage method by name.")
+    ] = None,
+    fx_rate: Annotated[
+        str | None,
+        typer.Option("--fx-rate", help="Your own cited rate, CUR:YEAR=UNITS_PER_USD (e.g. VES:2024=36.6)."),
+    ] = None,
+    fx_source: Annotated[
+        str | None, typer.Option("--fx-source", help="Where --fx-rate comes from (cited as yours).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """The per-task pay that reaches the bar for one place, for quick planning."""
@@ -154,12 +175,33 @@ def rate_command(
     from fairpay.prelaunch.check import check
 
     output.check_format(fmt, ("table", "json"))
+    rates: list[dict[str, str]] = []
+    if fx_rate is not None or fx_source is not None:
+        import re
+
+        from fairpay.errors import InvalidInputError
+
+        match = re.fullmatch(r"\s*([A-Za-z]{3})\s*:\s*(\d{4})\s*=\s*([0-9.eE+-]+)\s*", fx_rate or "")
+        if match is None or not fx_source:
+            raise InvalidInputError(
+                "--fx-rate needs the form CUR:YEAR=UNITS_PER_USD (e.g. VES:2024=36.6) and --fx-source "
+                f"naming where it comes from (got --fx-rate {fx_rate!r}, --fx-source {fx_source!r})"
+            )
+        rates.append({"currency": match[1], "year": match[2], "lcu_per_usd": match[3], "source": fx_source})
     spec = {
         "name": "rate",
+        "exchange_rates": rates,
         "currency": currency,
         "tasks": [{"name": "task", "pay_per_task": "0.000001", "seconds": seconds, "volume": 1}],
         "workforce": [{"country": country, "subdivision": region, "locality": locality}],
-        "policy": {"benchmark": benchmark, "margin": margin, "missing_living": missing_living},
+        "policy": {
+            "benchmark": benchmark,
+            "margin": margin,
+            "missing_living": missing_living,
+            "estimate_bound": estimate_bound,
+            "household": household,
+            "method": [method] if method else None,
+        },
         "deductions": {
             "platform_fee": platform_fee,
             "vendor_margin": vendor_margin,
@@ -191,8 +233,11 @@ def rate_command(
         )
         return
     b = cell.benchmark
+    label = "ESTIMATED living wage" if b.method == "estimate" else f"{b.kind} wage"
     typer.echo(
         f"{cell.required_pay_per_task} {cell.pay_currency} per task reaches the bar of "
         f"{cell.bar_hourly:,.2f} {cell.local_currency}/h in {cell.subdivision or cell.country} "
-        f"({b.kind} wage, {b.method}, {b.reference_year}; {b.source})"
+        f"({label}, {b.method}, {b.reference_year}; {b.source}; {b.url})"
     )
+    for note in (*b.fallbacks, *(a for a in cell.adjustments if a.startswith("exchange rate"))):
+        typer.echo(f"  note: {note}")

@@ -39,7 +39,7 @@ from fairpay.prelaunch.spec import BenchmarkOverride, Policy, Project, Task, loa
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
 from fairpay.units.places import Place
-from fairpay.wages import Benchmark, Benchmarks, _Row
+from fairpay.wages import Benchmark, Benchmarks, _Row, bar_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -147,6 +147,8 @@ class Cell:
                 "origin": b.origin,
                 "adjustments": list(b.adjustments) + list(self.adjustments),
                 "fallbacks": list(b.fallbacks),
+                # method "estimate": point, interval, inputs, vintages and LOCO error (else null)
+                "estimate": b.estimate,
             },
         }
 
@@ -215,12 +217,14 @@ def check(
     project: Project | Mapping[str, Any] | str | Path,
     policy: Policy | Mapping[str, Any] | None = None,
     benchmarks: Benchmarks | None = None,
+    rates: ExchangeRates | None = None,
 ) -> CheckResult:
     """Check a project before launch: every task x place against its local bar.
 
     ``project``: a :class:`Project`, a spec dict, or a path to a TOML/YAML/JSON spec.
     ``policy``: replaces (a :class:`Policy`) or updates (a dict of fields) the project's policy.
     ``benchmarks``: the collection to use (default: bundled + user tables).
+    ``rates``: exchange rates (default: the bundled table).
     """
     proj = _as_project(project)
     pol = _merge_policy(proj.policy, policy)
@@ -229,7 +233,12 @@ def check(
         collection = collection.with_rows(
             _override_row(o, collection.current_year) for o in proj.benchmark_overrides
         )
-    rates = ExchangeRates.bundled()
+    if rates is None:
+        from fairpay.tables.rates import bundled_rates
+
+        rates = bundled_rates()
+    if proj.exchange_rates:
+        rates = rates.with_cited(r.model_dump() for r in proj.exchange_rates)
     times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks}
     shares = proj.shares()
     bars: dict[tuple[str, str | None, str | None], Benchmark] = {}
@@ -243,6 +252,9 @@ def check(
             method=pol.method,
             inflate=pol.inflate,
             missing_living=pol.missing_living,
+            estimate_bound=pol.estimate_bound,
+            prefer_gross=pol.prefer_gross,
+            rates=rates,
         )
     cells: list[Cell] = []
     warnings: list[str] = []
@@ -258,7 +270,7 @@ def check(
                 cell = replace(cell, forecast=_forecast_for(model, cell))
             cells.append(cell)
     for bench in bars.values():
-        warnings.extend(_benchmark_warnings(bench))
+        warnings.extend(bar_warnings(bench, stale_years=STALE_YEARS))
     return CheckResult(
         project=proj.name,
         pay_currency=proj.currency,
@@ -565,22 +577,4 @@ def _budget(proj: Project, cells: Sequence[Cell]) -> dict[str, Any]:
         out[f"{key}_with_fees"] = float(round_up(value * (1 + fee), cur))
     out["increase_per_place"] = float(round_up(totals["compliant_per_place"] - totals["current"], cur))
     out["increase_uniform"] = float(round_up(totals["compliant_uniform"] - totals["current"], cur))
-    return out
-
-
-def _benchmark_warnings(b: Benchmark) -> list[str]:
-    where = b.subdivision or b.country
-    out = [f"{where}: {a}" for a in b.adjustments if a.startswith("no living wage")]
-    out += [f"{where}: {f}" for f in b.fallbacks]
-    if b.age_years > STALE_YEARS:
-        out.append(
-            f"{where}: benchmark is {b.age_years} years old ({b.method}, {b.reference_year})"
-            + (" and was inflated with CPI" if any(a.startswith("inflated") for a in b.adjustments) else "")
-        )
-    if b.confidence == "low":
-        out.append(f"{where}: benchmark confidence is low ({b.source})")
-    if b.gross_net == "net":
-        out.append(
-            f"{where}: benchmark is a net figure; gross pay must be higher to leave this much after tax"
-        )
     return out

@@ -92,7 +92,13 @@ class Policy(_Model):
     method: list[str] | None = None
     margin: Annotated[float, Field(ge=0)] = 0.0
     statistic: str = "p75"
-    missing_living: Literal["error", "minimum"] = "error"
+    # Where no living wage is cited: fairpay's labelled estimate (upper end of its 80 % interval:
+    # the model's uncertainty is borne by the requester, not the worker), else the minimum wage
+    # (fairpay.wages.Benchmarks.bar). "error" refuses instead.
+    missing_living: Literal["estimate", "minimum", "error"] = "estimate"
+    estimate_bound: Literal["point", "upper"] = "upper"
+    # rank gross figures before unspecified and net ones (a net figure understates the bar)
+    prefer_gross: bool = True
     inflate: bool = True
 
     @field_validator("statistic")
@@ -179,6 +185,31 @@ class BenchmarkOverride(_Model):
         return self
 
 
+class ExchangeRateOverride(_Model):
+    """The user's own cited exchange rate, for a currency the bundled table lacks (Venezuela's VES
+    after 2017) or that the user must set; it wins over the bundled rate for that currency and year."""
+
+    currency: str
+    year: Annotated[int, Field(ge=1990, le=2100)]
+    lcu_per_usd: Annotated[Decimal, Field(gt=0)]
+    source: Annotated[str, Field(min_length=1)]
+    url: str | None = None
+
+    @field_validator("lcu_per_usd")
+    @classmethod
+    def _finite(cls, value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("lcu_per_usd must be a finite number")
+        return value
+
+    @model_validator(mode="after")
+    def _norm(self) -> ExchangeRateOverride:
+        object.__setattr__(self, "currency", normalize_currency(self.currency))
+        if self.currency == "USD":
+            raise ValueError("an exchange rate is units of a currency per US$; USD needs none")
+        return self
+
+
 class Project(_Model):
     """A data-enrichment project as the pre-launch check sees it."""
 
@@ -190,6 +221,7 @@ class Project(_Model):
     unpaid: Unpaid = Unpaid()
     policy: Policy = Policy()
     benchmark_overrides: list[BenchmarkOverride] = []
+    exchange_rates: list[ExchangeRateOverride] = []
     base_dir: str | None = Field(
         default=None, exclude=True, description="folder that relative pilot paths start from"
     )

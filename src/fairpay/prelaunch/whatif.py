@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from fairpay.prelaunch.spec import Policy, Project
+    from fairpay.units.fx import ExchangeRates
     from fairpay.wages import Benchmarks
 
 
@@ -34,6 +35,7 @@ def what_if(
     margins: Sequence[float] | None = None,
     policy: Policy | Mapping[str, Any] | None = None,
     benchmarks: Benchmarks | None = None,
+    rates: ExchangeRates | None = None,
 ) -> pd.DataFrame:
     """Evaluate every task x place x pay level x margin; one row per combination.
 
@@ -51,7 +53,7 @@ def what_if(
 
     if pays is not None and scale is not None:
         raise InvalidInputError("give pays or scale, not both")
-    result = check(project, policy=policy, benchmarks=benchmarks)
+    result = check(project, policy=policy, benchmarks=benchmarks, rates=rates)
     cells = result.cells_list
     margin_list = [float(result.policy["margin"])] if margins is None else [float(m) for m in margins]
     if any(not (m >= 0) for m in margin_list):

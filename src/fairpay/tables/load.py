@@ -54,6 +54,7 @@ TABLES: tuple[str, ...] = (
     "cpi",
     "ppp",
     "standard_weeks",
+    "gdp_per_capita_ppp_2021",
 )
 
 # The World Bank and ILO tables name their source in a `source` column but carry no URL per row:
@@ -63,6 +64,7 @@ TABLE_SOURCE_URLS: dict[str, str] = {
     "exchange_rates": "https://data.worldbank.org/indicator/PA.NUS.FCRF",
     "cpi": "https://data.worldbank.org/indicator/FP.CPI.TOTL",
     "ppp": "https://data.worldbank.org/indicator/PA.NUS.PRVT.PP",
+    "gdp_per_capita_ppp_2021": "https://data.worldbank.org/indicator/NY.GDP.PCAP.PP.KD",
 }
 
 PERIODS = frozenset({"hour", "day", "week", "month", "year"})
@@ -349,6 +351,19 @@ _SCHEMAS: dict[str, dict[str, Checker]] = {
         "lcu_note": _opt_text,
         **_WB_SOURCE,
     },
+    # World Bank WDI NY.GDP.PCAP.PP.KD, one vintage (2025-12-19): the income measure of the
+    # living-wage estimate (fairpay.estimate). Rows carry their own source, URL and vintage.
+    "gdp_per_capita_ppp_2021": {
+        "country_iso3": _alpha3_code,
+        "year": _year,
+        "value": _amount,
+        "unit": _text,
+        "indicator": _text,
+        "source": _text,
+        "source_url": _url,
+        "retrieved_from": _text,
+        "vintage": _text,
+    },
     "standard_weeks": {
         "country": _alpha2_code,
         "hours_per_week": _hours,
@@ -366,6 +381,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "cpi": ("country_iso3", "year"),
     "ppp": ("country_iso3", "year"),
     "standard_weeks": ("country",),
+    "gdp_per_capita_ppp_2021": ("country_iso3", "year"),
 }
 
 COLUMNS: dict[str, tuple[str, ...]] = {kind: tuple(schema) for kind, schema in _SCHEMAS.items()}

@@ -12,7 +12,6 @@ zone), the rates differ only in the last digits; fairpay takes their median, det
 
 from __future__ import annotations
 
-import functools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -54,15 +53,46 @@ class ExchangeRates:
         self._rates: dict[tuple[str, int], Decimal] = {
             key: Decimal(statistics.median(values)) for key, values in by_key.items()
         }
+        self._cited: dict[tuple[str, int], str] = {}
+        self._index()
+
+    def _index(self) -> None:
         years: dict[str, list[int]] = defaultdict(list)
         for currency, year in self._rates:
             years[currency].append(year)
         self._years = {c: sorted(ys) for c, ys in years.items()}
 
+    def with_cited(self, rows: Iterable[Mapping[str, Any]]) -> ExchangeRates:
+        """A copy with the user's own cited rates (currency, year, lcu_per_usd, source[, url]) first.
+
+        Why: some currencies have no usable published rate (Venezuela's after 2017); a user may
+        supply one, and every conversion through it names its source."""
+        out = ExchangeRates([], source=self.source)
+        out._rates = dict(self._rates)
+        out._cited = dict(self._cited)
+        for row in rows:
+            currency = normalize_currency(str(row["currency"]), allow_withdrawn=True)
+            key = (currency, int(row["year"]))
+            rate = to_decimal(row["lcu_per_usd"], "lcu_per_usd")
+            if not rate.is_finite() or rate <= 0:
+                raise InvalidInputError(f"exchange rate {currency} {key[1]}: {rate} is not a positive number")
+            source = str(row.get("source") or "").strip()
+            if not source:
+                raise InvalidInputError(
+                    f"exchange rate {currency} {key[1]}: give its source (cited as yours)"
+                )
+            out._rates[key] = rate
+            out._cited[key] = source + (f" ({row['url']})" if row.get("url") else "")
+        out._index()
+        return out
+
     @classmethod
     def bundled(cls) -> ExchangeRates:
-        """The rates bundled with fairpay (or the user's validated cache, if any)."""
-        return _bundled()
+        """The bundled rates: a shim for older callers; the tables layer loads them
+        (``fairpay.tables.rates.bundled_rates``) and new code passes ``rates=`` down."""
+        from fairpay.tables import rates
+
+        return rates.bundled_rates()
 
     def years(self, currency: str) -> list[int]:
         """Years with a rate for ``currency`` (USD: every year of the table)."""
@@ -102,6 +132,11 @@ class ExchangeRates:
         hint = (
             "" if fallback != "error" else " (pass fallback='nearest_earlier' to use the newest earlier year)"
         )
+        if any(not ys for ys in have.values()):
+            hint += (
+                "; supply your own cited rate (a spec's exchange_rates, `fairpay rate --fx-rate "
+                f"{next(c for c, ys in have.items() if not ys)}:{year}=RATE --fx-source SOURCE`)"
+            )
         raise MissingExchangeRateError(
             f"no exchange rate {src}->{dst} for {year} in {self.source}: {detail}{hint}"
         )
@@ -120,6 +155,10 @@ class ExchangeRates:
         notes: tuple[str, ...] = ()
         if used != year:
             notes = (f"exchange rate {from_currency}->{to_currency}: no {year} rate, used {used}",)
+        for code in (from_currency, to_currency):
+            cited = self._cited.get((normalize_currency(code, allow_withdrawn=True), used))
+            if cited:
+                notes += (f"exchange rate {code} per US$ {used}: the user's own, cited as {cited}",)
         return Conversion(
             amount=to_decimal(amount) * rate,
             from_currency=normalize_currency(from_currency, allow_withdrawn=True),
@@ -137,14 +176,8 @@ def _span(years: list[int]) -> str:
     return f"rates for {years[0]}-{years[-1]}" if len(years) > 1 else f"a rate for {years[0]} only"
 
 
-@functools.cache
-def _bundled() -> ExchangeRates:
-    from fairpay.tables import load as data
-
-    table = data.load("exchange_rates")
-    return ExchangeRates(table.rows, source=f"exchange_rates ({table.origin}: {table.location})")
-
-
 def clear_cache() -> None:
-    """Forget the loaded rates (after ``fairpay data update`` in the same process)."""
-    _bundled.cache_clear()
+    """Forget the loaded rates (kept for callers of the old name; see ``fairpay.tables.rates``)."""
+    from fairpay.tables import rates
+
+    rates.clear_cache()

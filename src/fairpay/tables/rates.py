@@ -1,0 +1,25 @@
+"""The bundled (or refreshed) exchange-rate table as :class:`fairpay.units.fx.ExchangeRates`.
+
+Why here: ``units`` is pure and never reads a table (ARCHITECTURE.md); the tables layer loads the
+file and hands the rates down, and callers pass them on (``rates=``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from fairpay.units.fx import ExchangeRates
+
+
+@functools.cache
+def bundled_rates() -> ExchangeRates:
+    """The exchange rates shipped with fairpay, or the user's validated refreshed copy."""
+    from fairpay.tables import load as data
+
+    table = data.load("exchange_rates")
+    return ExchangeRates(table.rows, source=f"exchange_rates ({table.origin}: {table.location})")
+
+
+def clear_cache() -> None:
+    """Forget the loaded rates (after ``fairpay data update`` in the same process)."""
+    bundled_rates.cache_clear()

@@ -376,9 +376,9 @@ class Benchmarks:
         the bar after ``higher``. ``policy``: keyword arguments of :meth:`bar`.
         """
         if countries is None:
-            from fairpay.tables.load import _pycountry_db
+            from fairpay.units.iso import country_alpha2
 
-            countries = sorted(c["alpha_2"] for c in _pycountry_db("3166-1"))
+            countries = sorted(country_alpha2())
         out: list[dict[str, Any]] = []
         living_policy = {**policy, "kind": "living"}
         for country in countries:

@@ -162,9 +162,9 @@ def test_json_report_numbers(result):
     assert doc["kind"] == "check" and doc["ok"] is False
     assert doc["verdict"]["headline"] == "FAIL: 1 of 2 task x place cells pay below the bar"
     cells = {c["subdivision"]: c for c in doc["numbers"]["cells"]}
-    assert cells["US-CA"]["effective_hourly"] == pytest.approx(20.25)
-    assert cells["US-CA"]["required_pay_per_task"] == 0.52
-    assert doc["numbers"]["budget"]["compliant_per_place"] == 510.0
+    assert cells["US-CA"]["effective_hourly"] == "20.25"
+    assert cells["US-CA"]["required_pay_per_task"] == "0.52"
+    assert doc["numbers"]["budget"]["compliant_per_place"] == "510.00"
     assert {s["url"] for s in doc["sources"]} == {"https://example.org/ca", "https://example.org/tx"}
 
 
@@ -300,15 +300,22 @@ def test_audit_report_numbers_and_pseudonyms():
     top = (bar * Decimal(40) / Decimal(60) - Decimal("1.20")).quantize(
         Decimal("0.01"), rounding=ROUND_CEILING
     )
-    md = report.report_markdown(res)
+    key = b"a report key of 16+ bytes"
+    md = report.report_markdown(res, key=key)
     assert "**FAIL: 1 of 2 workers (50.0%) earned below the bar where they live**" in md
     assert f"Top-ups proposed: {top} USD" in md
-    row = next(x for x in md.splitlines() if x.startswith("| worker-0001 |"))  # "=HYPERLINK(1)" sorts first
+    # the one pseudonym scheme: the report's id is the ledger's keyed pseudonym, so they join
+    from fairpay.auditing.ledger import pseudonym
+
+    row = next(x for x in md.splitlines() if x.startswith(f"| {pseudonym('=HYPERLINK(1)', key)} |"))
     assert row == (
-        f"| worker-0001 | US | 0.67 | 4 | 1.20 USD | 1.80 USD/h | "
+        f"| {pseudonym('=HYPERLINK(1)', key)} | US | 0.67 | 4 | 1.20 USD | 1.80 USD/h | "
         f"{bar.quantize(Decimal('0.01'), rounding=ROUND_CEILING)} USD/h | {top} USD |"
     )
     assert "HYPERLINK" not in md and "rich" not in md
+    # without a key the ids are withheld, never numbered by a second scheme
+    plain_md = report.report_markdown(res)
+    assert "| (withheld) | US | 0.67 |" in plain_md and "HYPERLINK" not in plain_md
     assert "p\\<1\\>" in md
     assert "Of 5 tasks, 1 rejected and 0 returned earned nothing" in md
     sources = md.split("## Sources", 1)[1]
@@ -363,7 +370,7 @@ def test_safe_csv_roundtrip_reads_back_as_text(tmp_path):
     assert rows == [["worker", "top_up", "'@col"], ["'=cmd|' /C calc'!A0", "-1.5", "x"], ["w2", "2.0", "'+y"]]
     assert pd.read_csv(io.StringIO(text))["top_up"].tolist() == [-1.5, 2.0]  # numbers stay numbers
     # text that starts with "-" is neutralised even when it looks numeric: a spreadsheet would evaluate "-1+2"
-    assert write_safe_csv([["-1+2", -1]]) == "'-1+2,-1\n"
+    assert write_safe_csv([["-1+2", -1]]) == '"\'-1+2",-1\n'
 
 
 def test_audit_total_top_up_is_the_exact_sum_of_cents():

@@ -131,25 +131,30 @@ class AuditResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary plus every table as records."""
-        import json
+        """JSON-ready summary plus every table as records.
 
-        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return json.loads(df.to_json(orient="records", date_format="iso"))
+        Money leaves exact, as decimal strings (``"48.02"``), never binary floats: top-ups and
+        earnings exactly, wages rounded down and bars up to the minor unit (the one display rule,
+        :mod:`fairpay.units.figures`); ``total_top_up`` is the exact sum per pay currency.
+        """
+        from fairpay.units.figures import exact_money_frame, json_records, text
 
         below = self.workers[self.workers["below"]]
-        totals = below.groupby("pay_currency")["top_up"].sum()
+        totals: dict[str, Any] = {}
+        exact = exact_money_frame(below[["pay_currency", "top_up"]])
+        for ccy, amount in zip(exact["pay_currency"].tolist(), exact["top_up"].tolist(), strict=True):
+            totals[str(ccy)] = totals.get(str(ccy), 0) + amount
         return {
             "source": self.source,
             "ok": self.ok,
             "workers": int(len(self.workers)),
             "workers_below": int(len(below)),
-            "total_top_up": {str(k): float(v) for k, v in totals.items()},
+            "total_top_up": {k: text(v) for k, v in sorted(totals.items())},
             "settings": self.settings.__dict__,
             "warnings": list(self.warnings),
-            "bars": records(self.bars),
-            "projects": records(self.projects),
-            "worker_table": records(self.workers),
+            "bars": json_records(self.bars),
+            "projects": json_records(self.projects),
+            "worker_table": json_records(self.workers),
         }
 
 

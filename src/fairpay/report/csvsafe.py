@@ -16,8 +16,8 @@ The rules (OWASP "CSV Injection"; RFC 4180 quoting):
 - A text cell holding a comma, a double quote, a CR, an LF or any other line break, a tab, or
   leading/trailing white space is quoted (``"`` doubled), so line breaks stay *inside* the cell.
 - Numbers (``int``, ``Decimal``, ``float``; numpy/pandas scalars; not ``bool``) are written as
-  numbers, unquoted: ``-5.20`` is a negative amount, not a formula. A text cell that is a plain
-  decimal number (``-0.50``) is left as it is for the same reason.
+  numbers, unquoted: ``-5.20`` is a negative amount, not a formula. Text is text: ``"-1"`` given
+  as a string is neutralised like any other (pass money as ``Decimal`` to keep it a number).
 - ``None``, NaN and pandas' NA are written as an empty cell. Lines end with ``\\n``; the output
   is UTF-8 and byte-stable (no dependence on locale, hash seed or folder).
 
@@ -59,7 +59,6 @@ FORMULA_TRIGGERS: tuple[str, ...] = (
 #: OWASP: https://owasp.org/www-community/attacks/CSV_Injection
 OWASP_URL = "https://owasp.org/www-community/attacks/CSV_Injection"
 
-_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # characters that force quoting: the delimiter, the quote, every line break Python or a
 # spreadsheet may split on, and the tab
 _NEEDS_QUOTES = re.compile(r'[,"\r\n\t\v\f\x1c\x1d\x1e\x85\u2028\u2029]')
@@ -89,8 +88,6 @@ def _is_missing(value: Any) -> bool:
 
 def neutralise(text: str) -> str:
     """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
-    if _PLAIN_NUMBER.fullmatch(text):
-        return text
     stripped = text.lstrip(" \u00a0\u3000")
     if stripped.startswith(FORMULA_TRIGGERS):
         return "'" + text
@@ -98,17 +95,26 @@ def neutralise(text: str) -> str:
 
 
 def safe_csv_cell(value: Any) -> str:
-    """The exact characters written for one CSV cell (quoted when needed), neutralised.
+    """The value of one CSV cell, neutralised (before quoting): what a reader gets back.
 
     ``None``/NaN/NA -> ``""``; numbers as numbers; any other value as text, with a leading
-    ``'`` when it would start a formula, and quoted when it holds a delimiter, quote or line
-    break or was neutralised.
+    ``'`` when a spreadsheet would run it as a formula.
     """
     if _is_missing(value):
         return ""
     as_number = _number_text(value)
     if as_number is not None:
         return as_number
+    return neutralise(str(value))
+
+
+def quoted_csv_cell(value: Any) -> str:
+    """The exact characters written for one cell: :func:`safe_csv_cell`, quoted when it holds a
+    delimiter, a quote, a line break or a tab, has leading/trailing blanks, or was neutralised."""
+    if _is_missing(value):
+        return ""
+    if _number_text(value) is not None:
+        return safe_csv_cell(value)
     text = str(value)
     safe = neutralise(text)
     if safe != text or _NEEDS_QUOTES.search(safe) or safe != safe.strip():
@@ -117,8 +123,8 @@ def safe_csv_cell(value: Any) -> str:
 
 
 def safe_csv_row(values: Iterable[Any]) -> list[str]:
-    """:func:`safe_csv_cell` applied to every value of a row (cells already quoted as needed)."""
-    return [safe_csv_cell(v) for v in values]
+    """:func:`quoted_csv_cell` applied to every value of a row (cells quoted as needed)."""
+    return [quoted_csv_cell(v) for v in values]
 
 
 def write_safe_csv(

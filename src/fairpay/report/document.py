@@ -25,12 +25,15 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairpay.errors import InvalidInputError
+from fairpay.report import safetext
 from fairpay.report.csvsafe import safe_csv_cell  # noqa: F401  (re-exported: fairpay.report.document.safe_csv_cell)
+from fairpay.report.safetext import plain
+from fairpay.units import figures as fig
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -126,9 +129,9 @@ def build_document(
 ) -> dict[str, Any]:
     """The report as a plain dict (what every format renders).
 
-    ``pseudonymize`` (audits): replace worker ids by ``worker-0001``... in id order, or by keyed
-    HMAC pseudonyms when ``key`` is given (:meth:`AuditResult.pseudonymized`), so a shared report
-    names nobody. ``timestamp``: ``True`` for the current UTC time, or a string to print; by
+    ``pseudonymize`` (audits): replace worker ids by keyed HMAC pseudonyms when ``key`` is given
+    (:meth:`AuditResult.pseudonymized`, joinable with the pseudonymised tables and ledger), or
+    withhold them without a key, so a shared report names nobody. ``timestamp``: ``True`` for the current UTC time, or a string to print; by
     default none, so reports are reproducible. ``pilot_times`` (checks): task -> seconds per
     worker, for coverage curves in HTML. ``data_vintage``: list the data tables' vintages.
     """
@@ -158,32 +161,33 @@ def build_document(
 
 
 # --------------------------------------------------------------------------- formatting
-def _down(x: Any, places: int = 2) -> str:
-    """Money the worker gets, rounded down (never shown higher than it is)."""
-    return f"{Decimal(str(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR):,}"
+def _down(x: Any, currency: str) -> str:
+    """Money the worker gets, by the one display rule (:func:`fairpay.units.figures.worker_side`)."""
+    return fig.text(fig.worker_side(x, currency))
 
 
-def _up(x: Any, places: int = 2) -> str:
-    """A bar or a required amount, rounded up (never shown lower than it is)."""
-    return f"{Decimal(str(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING):,}"
+def _up(x: Any, currency: str) -> str:
+    """A bar, a required amount or a top-up, by the one display rule (rounded up)."""
+    return fig.text(fig.bar_side(x, currency))
 
 
 def _pct_floor(ratio: Any) -> str:
     """A ratio as a whole percentage, floored: 0.999 -> "99%"."""
-    return f"{math.floor(Decimal(str(ratio)) * 100)}%"
+    return fig.percent_floor(ratio)
 
 
 def _pct(share: float, places: int = 0) -> str:
     return f"{100 * share:.{places}f}%"
 
 
+def _below_share(n_below: int, n: int) -> str:
+    """A share of workers below the bar, rounded up (never understated), one decimal."""
+    return fig.share_text(Decimal(n_below) / Decimal(n), below=True, places=1) if n else "0%"
+
+
 def _pay(x: Any, currency: str) -> str:
     """A per-task pay as given, with at least the currency's minor-unit digits."""
-    from fairpay.units.money import minor_units
-
-    d = Decimal(str(x))
-    digits = max(minor_units(currency), -d.normalize().as_tuple().exponent)  # type: ignore[operator]
-    return f"{d:,.{digits}f} {currency}"
+    return f"{fig.text(fig.as_given(x, currency))} {currency}"
 
 
 def _place(country: str, subdivision: str | None, locality: str | None = None) -> str:
@@ -198,7 +202,7 @@ def _table(
     return {
         "title": title,
         "columns": columns,
-        "rows": [[str(v) for v in r] for r in rows],
+        "rows": [[plain(v) for v in r] for r in rows],
         "note": note,
         "flags": flags or [False] * len(rows),
     }
@@ -211,25 +215,26 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
     n, flags = len(cells), r.flags
     if flags:
         worst = min(flags, key=lambda c: c.ratio)
+        wd = worst.to_dict()
         headline = f"FAIL: {len(flags)} of {n} task x place cells pay below the bar"
         detail = [
-            f"Lowest: {worst.task!s} in {_place(worst.country, worst.subdivision, worst.locality)} earns "
-            f"{_down(worst.effective_hourly)} {worst.local_currency}/h, {_pct_floor(worst.ratio)} of the bar "
-            f"of {_up(worst.bar_hourly)} {worst.local_currency}/h; {_pay(worst.required_pay_per_task, cur)} "
+            f"Lowest: {plain(worst.task)} in {_place(worst.country, worst.subdivision, worst.locality)} earns "
+            f"{wd['effective_hourly']} {worst.local_currency}/h, {_pct_floor(worst.ratio)} of the bar "
+            f"of {wd['bar_hourly']} {worst.local_currency}/h; {_pay(worst.required_pay_per_task, cur)} "
             "per task would reach it."
         ]
     else:
         lowest = min(cells, key=lambda c: c.ratio)
         headline = f"PASS: all {n} task x place cells reach the bar"
         detail = [
-            f"Closest to the bar: {lowest.task} in {_place(lowest.country, lowest.subdivision, lowest.locality)} "
+            f"Closest to the bar: {plain(lowest.task)} in {_place(lowest.country, lowest.subdivision, lowest.locality)} "
             f"at {_pct_floor(lowest.ratio)} of it."
         ]
     b = r.budget
     if flags:
         detail.append(
-            f"Paying every place its required rate costs {_up(b['compliant_per_place'])} {cur} "
-            f"(+{_up(b['increase_per_place'])} {cur} on the current {_up(b['current'])} {cur})."
+            f"Paying every place its required rate costs {b['compliant_per_place']} {cur} "
+            f"(+{b['increase_per_place']} {cur} on the current {b['current']} {cur})."
         )
     show_cov = any(c.coverage is not None for c in cells)
     columns = [
@@ -247,19 +252,20 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
     columns += ["benchmark"]
     rows = []
     for c in cells:
+        d = c.to_dict()
         row = [
             c.task,
             _place(c.country, c.subdivision, c.locality),
             _pct(float(c.share)),
             _pay(c.pay_per_task, cur),
-            f"{_down(c.effective_hourly)} {c.local_currency}",
-            f"{_up(c.bar_hourly)} {c.local_currency}",
+            f"{d['effective_hourly']} {c.local_currency}",
+            f"{d['bar_hourly']} {c.local_currency}",
             _pct_floor(c.ratio),
             "ok" if c.ok else "BELOW",
             _pay(c.required_pay_per_task, cur),
         ]
         if show_cov:
-            row.append("" if c.coverage is None else _pct(c.coverage))
+            row.append("" if c.coverage is None else fig.share_text(c.coverage, below=False))
         row.append(f"{c.benchmark.kind} ({c.benchmark.method}, {c.benchmark.reference_year})")
         rows.append(row)
     cell_table = _table(
@@ -271,9 +277,9 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
         [not c.ok for c in cells],
     )
     fee = (
-        f" (requester fee {_pct(b['requester_fee'])} on top: {_up(b['compliant_per_place_with_fees'])} {cur} "
-        f"per place, {_up(b['compliant_uniform_with_fees'])} {cur} uniform)"
-        if b.get("requester_fee")
+        f" (requester fee {_pct_floor(b['requester_fee'])} on top: {b['compliant_per_place_with_fees']} {cur} "
+        f"per place, {b['compliant_uniform_with_fees']} {cur} uniform)"
+        if Decimal(b.get("requester_fee") or 0)
         else ""
     )
     budget_rows = [
@@ -281,10 +287,10 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
             t["task"],
             f"{t['volume']:,}",
             _pay(t["pay_per_task"], cur),
-            f"{_up(t['current'])} {cur}",
-            f"{_up(t['compliant_per_place'])} {cur}",
+            f"{t['current']} {cur}",
+            f"{t['compliant_per_place']} {cur}",
             _pay(t["uniform_rate"], cur),
-            f"{_up(t['compliant_uniform'])} {cur}",
+            f"{t['compliant_uniform']} {cur}",
         ]
         for t in b["tasks"]
     ]
@@ -293,22 +299,22 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
             "total",
             "",
             "",
-            f"{_up(b['current'])} {cur}",
-            f"{_up(b['compliant_per_place'])} {cur}",
+            f"{b['current']} {cur}",
+            f"{b['compliant_per_place']} {cur}",
             "",
-            f"{_up(b['compliant_uniform'])} {cur}",
+            f"{b['compliant_uniform']} {cur}",
         ]
     )
     budget = _table(
         "Budget impact",
         ["task", "volume", "pay/task", "current", "compliant per place", "uniform rate", "compliant uniform"],
         budget_rows,
-        f"Increase: +{_up(b['increase_per_place'])} {cur} paying each place its required rate, "
-        f"+{_up(b['increase_uniform'])} {cur} paying everyone one uniform rate{fee}.",
+        f"Increase: +{b['increase_per_place']} {cur} paying each place its required rate, "
+        f"+{b['increase_uniform']} {cur} paying everyone one uniform rate{fee}.",
     )
     return {
         "kind": "check",
-        "title": f"fairpay pre-launch check: {r.project}",
+        "title": f"fairpay pre-launch check: {plain(r.project)}",
         "subject": r.project,
         "ok": r.ok,
         "verdict": {"ok": r.ok, "headline": headline, "detail": detail},
@@ -348,7 +354,7 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
         bm = c.benchmark
         seen.setdefault(
             where,
-            f"{where}: {_up(c.bar_hourly)} {c.local_currency}/h ({bm.kind} wage, {bm.method}, "
+            f"{where}: {c.to_dict()['bar_hourly']} {c.local_currency}/h ({bm.kind} wage, {bm.method}, "
             f"reference year {bm.reference_year}, prices of {bm.year})",
         )
     total = sum((c.volume for c in cells), Decimal(0))
@@ -358,26 +364,27 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
         f"{_pct(float(below_vol / total), 1) if total else '0%'} of the planned task volume."
     )
     cov = [
-        f"{c.task} in {_place(c.country, c.subdivision, c.locality)}: {_pct(1 - c.coverage)} of pilot workers "
+        f"{plain(c.task)} in {_place(c.country, c.subdivision, c.locality)}: "
+        f"{fig.share_text(1 - c.coverage, below=True)} of pilot workers "
         "would be below the bar at the proposed pay"
         for c in cells
         if c.coverage is not None
     ]
     if cov:
         below += " From the pilot's own times: " + "; ".join(cov) + "."
-    times = "; ".join(f"{t['task']}: {t['description']}" for t in r.times)
+    times = "; ".join(f"{plain(t['task'])}: {t['description']}" for t in r.times)
     unpaid: dict[str, str] = {}
     for c in cells:
         unpaid.setdefault(
             c.task,
-            f"{c.task}: {c.unpaid_seconds_per_task.normalize():f} s unpaid per task "
+            f"{plain(c.task)}: {c.unpaid_seconds_per_task.normalize():f} s unpaid per task "
             f"(onboarding spread over the tasks a worker does, per-task overhead, the task's own) "
             f"and {_pct(float(c.lost_share), 1)} of work not paid (rejections, returns)",
         )
     keep = {f"{_pct(float(c.net_pay_per_task / c.pay_per_task), 1)}" for c in cells}
     remediation = (
-        f"Before launch: raise pay to the required rate per place (+{_up(r.budget['increase_per_place'])} "
-        f"{cur}) or to one uniform rate (+{_up(r.budget['increase_uniform'])} {cur}). "
+        f"Before launch: raise pay to the required rate per place (+{r.budget['increase_per_place']} "
+        f"{cur}) or to one uniform rate (+{r.budget['increase_uniform']} {cur}). "
         "Top-ups paid: none yet (no work done); audit the submission log after launch."
         if r.flags
         else "No change needed at the planned pay. Top-ups paid: none yet (no work done)."
@@ -407,7 +414,7 @@ def _benchmark_source(bm: Any, places: list[str], extra: Sequence[str] = ()) -> 
         "reference_year": bm.reference_year,
         "price_year": bm.year,
         "amount_as_published": f"{bm.amount.normalize():f} {bm.currency}/{bm.period}",
-        "hourly": f"{_up(bm.hourly, 4)} {bm.currency}/h",
+        "hourly": f"{_up(bm.hourly, bm.currency)} {bm.currency}/h",
         "gross_net": bm.gross_net,
         "hours_per_week": f"{bm.hours_per_week.normalize():f}",
         "hours_basis": bm.hours_basis,
@@ -427,26 +434,30 @@ def _check_sources(cells: Sequence[Cell]) -> list[dict[str, Any]]:
         extra = [
             *c.adjustments,
             f"exchange rate {c.pay_currency}->{c.local_currency} "
-            f"{Decimal(c.fx_rate).quantize(Decimal('0.000001'))} ({c.fx_year})",
+            f"{fig.text(fig.rate(c.fx_rate))} ({c.fx_year})",
         ]
         out[where] = _benchmark_source(c.benchmark, [where], extra)
     return list(out.values())
 
 
 # --------------------------------------------------------------------------- audit
+#: What a report shows instead of a worker id when no pseudonymisation key is given.
+WITHHELD = "(withheld)"
+
+
 def _pseudonyms(result: AuditResult, pseudonymize: bool, key: bytes | str | None) -> AuditResult:
+    """The result as the report shows it: keyed HMAC pseudonyms (the one scheme, the same as the
+    pseudonymised tables and ledger of ``fairpay audit --pseudonymize-key-file``, so they join),
+    or, without a key, ids withheld; the platform's ids only with ``pseudonymize=False``."""
     if not pseudonymize:
         return result
     if key is not None:
         return result.pseudonymized(key)
-    ids = sorted(set(map(str, result.workers["worker"])) | set(map(str, result.worker_projects["worker"])))
-    width = max(4, len(str(len(ids))))
-    names = {w: f"worker-{i + 1:0{width}d}" for i, w in enumerate(ids)}
     from dataclasses import replace
 
     def swap(df: pd.DataFrame) -> pd.DataFrame:
         df = df.copy()
-        df["worker"] = [names[str(w)] for w in df["worker"]]
+        df["worker"] = WITHHELD
         if "task" in df.columns:  # the last task id can identify a worker on the platform
             df = df.drop(columns=["task"])
         return df
@@ -464,9 +475,9 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     n = len(w)
     below = w[w["below"].astype(bool)]
     totals = _minor_sums(below, "pay_currency", "top_up")
-    total_text = ", ".join(f"{_up(v)} {k}" for k, v in totals.items()) or "none"
+    total_text = ", ".join(f"{_up(v, k)} {k}" for k, v in totals.items()) or "none"
     if len(below):
-        headline = f"FAIL: {len(below)} of {n} workers ({_pct(len(below) / n, 1)}) earned below the bar where they live"
+        headline = f"FAIL: {len(below)} of {n} workers ({_below_share(len(below), n)}) earned below the bar where they live"
     else:
         headline = f"PASS: all {n} workers earned at least the bar where they live"
     detail = [f"Top-ups proposed: {total_text} (each rounded up to the currency's minor unit)."]
@@ -477,12 +488,14 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
                 p.project,
                 p.workers,
                 p.workers_below,
-                _pct(float(p.share_below), 1),
-                f"{_down(p.median_wage)} {p.pay_currency}/h" if _finite(p.median_wage) else "",
-                f"{_down(p.p10_wage)} {p.pay_currency}/h" if _finite(p.p10_wage) else "",
+                _below_share(int(p.workers_below), int(p.workers)),
+                f"{_down(p.median_wage, p.pay_currency)} {p.pay_currency}/h"
+                if _finite(p.median_wage)
+                else "",
+                f"{_down(p.p10_wage, p.pay_currency)} {p.pay_currency}/h" if _finite(p.p10_wage) else "",
                 _pct_floor(p.median_bar_ratio) if _finite(p.median_bar_ratio) else "",
-                f"{float(p.hours):,.1f}",
-                f"{_up(_exact_minor(p.total_top_up))} {p.pay_currency}",
+                f"{float(p.hours):.1f}",
+                f"{_up(_exact_minor(p.total_top_up), p.pay_currency)} {p.pay_currency}",
             ]
         )
     projects = _table(
@@ -513,14 +526,14 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
                 _place(c, s),
                 len(g),
                 nb,
-                _pct(nb / len(g), 1),
-                f"{_down(worked['wage_local'].median())} {g['local_currency'].iloc[0]}/h"
+                _below_share(nb, len(g)),
+                f"{_down(worked['wage_local'].median(), g['local_currency'].iloc[0])} {g['local_currency'].iloc[0]}/h"
                 if len(worked)
                 else "",
-                f"{_up(g['bar_local'].iloc[0])} {g['local_currency'].iloc[0]}/h",
+                f"{_up(g['bar_local'].iloc[0], g['local_currency'].iloc[0])} {g['local_currency'].iloc[0]}/h",
                 _pct_floor(ratio.median()) if len(worked) else "",
                 "; ".join(
-                    f"{_up(v)} {k}"
+                    f"{_up(v, k)} {k}"
                     for k, v in _minor_sums(g[g["below"].astype(bool)], "pay_currency", "top_up").items()
                 ),
             ]
@@ -538,21 +551,28 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         [
             x.worker,
             _place(x.country, x.subdivision),
-            f"{float(x.hours):,.2f}",
+            f"{float(x.hours):.2f}",
             x.tasks,
-            f"{_down(x.earnings)} {x.pay_currency}",
-            f"{_down(x.wage_local)} {x.local_currency}/h",
-            f"{_up(x.bar_local)} {x.local_currency}/h",
-            f"{_up(x.top_up)} {x.pay_currency}",
+            f"{_down(_exact_micro(x.earnings), x.pay_currency)} {x.pay_currency}",
+            f"{_down(x.wage_local, x.local_currency)} {x.local_currency}/h",
+            f"{_up(x.bar_local, x.local_currency)} {x.local_currency}/h",
+            f"{_up(_exact_minor(x.top_up), x.pay_currency)} {x.pay_currency}",
         ]
         for x in listed.itertuples(index=False)
     ]
     more = len(below) - len(listed)
-    id_note = (
-        "Worker ids are pseudonyms" + (" (keyed HMAC)." if key is not None else " (numbered in id order).")
-        if pseudonymize
-        else "Worker ids are the platform's own: do not share this report outside the team."
-    )
+    if not pseudonymize:
+        id_note = "Worker ids are the platform's own: do not share this report outside the team."
+    elif key is not None:
+        id_note = (
+            "Worker ids are keyed pseudonyms (HMAC-SHA256, first 16 hex characters): the same key gives the "
+            "same pseudonyms in the pseudonymised tables and ledger, so rows can be joined by whoever holds it."
+        )
+    else:
+        id_note = (
+            "Worker ids are withheld: give a pseudonymisation key (fairpay audit --pseudonymize-key-file) "
+            "to list keyed pseudonyms that join with the pseudonymised tables and ledger."
+        )
     workers_table = _table(
         "Workers below the bar",
         ["worker", "place", "hours", "tasks", "earned", "wage", "bar", "top-up"],
@@ -590,6 +610,11 @@ def _exact_minor(x: Any) -> Decimal:
     number of minor units, so the nearest 1e-9 is exact for any realistic total.
     """
     return Decimal(repr(round(float(x), 9)))
+
+
+def _exact_micro(x: Any) -> Decimal:
+    """Earnings (sums of rewards in micro-units, held as a float) back to their exact value."""
+    return Decimal(repr(round(float(x), 6)))
 
 
 def _minor_sums(df: pd.DataFrame, by: str, col: str) -> dict[str, Decimal]:
@@ -636,16 +661,16 @@ def _audit_transparency(r: AuditResult, below: pd.DataFrame, total_text: str) ->
         + "."
     )
     bench = "; ".join(
-        f"{_place(b.country, b.subdivision)}: {_up(b.bar_local)} {b.local_currency}/h ({b.bar_kind} "
+        f"{_place(b.country, b.subdivision)}: {_up(b.bar_local, b.local_currency)} {b.local_currency}/h ({b.bar_kind} "
         f"wage, {b.bar_method}, prices of {b.bar_year})"
         for b in _bar_rows(r)
     )
     proj = "; ".join(
-        f"{p.project}: {p.workers_below} of {p.workers} ({_pct(float(p.share_below), 1)})"
+        f"{plain(p.project)}: {p.workers_below} of {p.workers} ({_below_share(int(p.workers_below), int(p.workers))})"
         for p in r.projects.itertuples(index=False)
     )
     share = (
-        f"{len(below)} of {len(w)} workers ({_pct(len(below) / len(w), 1) if len(w) else '0%'}) below the bar"
+        f"{len(below)} of {len(w)} workers ({_below_share(len(below), len(w))}) below the bar"
         f" overall. Per project: {proj}."
     )
     gap = (
@@ -715,7 +740,7 @@ def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
                 "reference_year": getattr(b, "bar_reference_year", None),
                 "price_year": int(b.bar_year),
                 "amount_as_published": None,
-                "hourly": f"{_up(b.bar_local, 4)} {b.local_currency}/h",
+                "hourly": f"{_up(b.bar_local, b.local_currency)} {b.local_currency}/h",
                 "gross_net": getattr(b, "bar_gross_net", None),
                 "hours_per_week": getattr(b, "bar_hours_per_week", None),
                 "hours_basis": getattr(b, "bar_hours_basis", None),
@@ -778,7 +803,7 @@ _MD_SPECIAL = re.compile(r"[\\`*\[\]<>|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?
 
 def _md(text: Any) -> str:
     """Text safe inside Markdown (and a table cell): markup escaped, newlines flattened."""
-    s = re.sub(r"[\r\n\t]+", " ", str(text))
+    s = safetext.markdown_ready(re.sub(r"[\r\n\t]+", " ", str(text)))
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), s)
 
 
@@ -867,14 +892,15 @@ def _md_source(i: int, s: Mapping[str, Any]) -> list[str]:
 
 # =========================================================================== HTML
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """Text for HTML: escaped, bidi controls shown, right-to-left text isolated in ``<bdi>``."""
+    return safetext.html_text(text)
 
 
 def _link(url: Any, text: Any = None) -> str:
     u = str(url or "")
     label = _e(text if text is not None else u)
     if re.fullmatch(r"https?://[^\s<>\"']+", u):
-        return f'<a href="{_e(u)}" rel="noopener noreferrer">{label}</a>'
+        return f'<a href="{html.escape(u, quote=True)}" rel="noopener noreferrer">{label}</a>'
     return label
 
 

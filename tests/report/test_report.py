@@ -92,12 +92,16 @@ def test_markdown_verdict_first_and_hand_numbers(result):
     assert lines[0] == "# fairpay pre-launch check: Hand check"
     assert lines[1] == "**FAIL: 1 of 2 task x place cells pay below the bar**"
     assert "US-CA earns 20.25 USD/h, 96% of the bar of 21.00 USD/h; 0.52 USD per task would reach it" in md
-    rows = {r.split(" | ")[1]: r for r in md.splitlines() if r.startswith("| label |")}
+    # the verdict first (it must be visible on a phone without scrolling), then the figures
+    rows = {
+        r.split(" | ")[2]: r for r in md.splitlines() if r.startswith(("| BELOW | label |", "| ok | label |"))
+    }
     assert rows["US-CA"] == (
-        "| label | US-CA | 50% | 0.50 USD | 20.25 USD | 21.00 USD | 96% | BELOW | 0.52 USD | "
-        "living (user_override, 2024) |"
+        "| BELOW | label | US-CA | 96% | 20.25 USD | 21.00 USD | 0.50 USD | 0.52 USD | 50% | "
+        "OVERRIDE from the spec: living figure per Test CA living wage (2024) |"
     )
-    assert "| 20.25 USD | 10.00 USD | 202% | ok | 0.25 USD |" in rows["US-TX"]
+    assert "| ok | label | US-TX | 202% | 20.25 USD | 10.00 USD | 0.50 USD | 0.25 USD |" in rows["US-TX"]
+    assert "2 of 2 cells are decided by a figure supplied in the spec" in md
     # budget: 500 now, 510 per place (+10), 520 uniform (+20)
     assert "| label | 1,000 | 0.50 USD | 500.00 USD | 510.00 USD | 0.52 USD | 520.00 USD |" in md
     assert (
@@ -118,7 +122,7 @@ def test_ratio_never_reads_100_percent_below_the_bar():
     # effective = 0.518 x 0.81 x 50 = 20.979 < 21: 99.9 % rounds to 100 % but must show 99 %
     spec = {**SPEC, "tasks": [{**SPEC["tasks"][0], "pay_per_task": "0.518"}]}
     md = report.report_markdown(fairpay.check(spec))
-    assert "| 0.518 USD | 20.97 USD | 21.00 USD | 99% | BELOW |" in md
+    assert "| BELOW | label | US-CA | 99% | 20.97 USD | 21.00 USD | 0.518 USD | 0.52 USD |" in md
 
 
 def test_sources_cite_every_benchmark(result):
@@ -205,8 +209,8 @@ def test_markdown_escapes_hostile_names(hostile):
 def test_pipe_in_a_name_does_not_break_the_table():
     spec = {**SPEC, "tasks": [{**SPEC["tasks"][0], "name": "a | b\nc"}]}
     md = report.report_markdown(fairpay.check(spec))
-    row = next(x for x in md.splitlines() if x.startswith("| a "))
-    assert row.startswith(r"| a \| b c | US-CA |")
+    row = next(x for x in md.splitlines() if x.startswith("| BELOW | a "))
+    assert row.startswith(r"| BELOW | a \| b c | US-CA |")
 
 
 # --------------------------------------------------------------------------- determinism

@@ -103,6 +103,8 @@ class AuditResult:
     warnings: list[str] = field(default_factory=list)
     source: str = "log"
     benchmarks: dict[Any, Any] = field(default_factory=dict)
+    #: The audited period: (first task accepted, last task submitted), ISO 8601 UTC; None if unknown.
+    period: tuple[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,6 +130,7 @@ class AuditResult:
             warnings=list(self.warnings),
             source=self.source,
             benchmarks=dict(self.benchmarks),
+            period=self.period,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,6 +149,7 @@ class AuditResult:
             totals[str(ccy)] = totals.get(str(ccy), 0) + amount
         return {
             "source": self.source,
+            "period": None if self.period is None else {"from": self.period[0], "to": self.period[1]},
             "ok": self.ok,
             "workers": int(len(self.workers)),
             "workers_below": int(len(below)),
@@ -232,6 +236,7 @@ def audit(
         warnings=warnings,
         source=source,
         benchmarks=used,
+        period=scan.period(),
     )
 
 
@@ -554,13 +559,25 @@ class Scan:
     rows: int
     last_submitted_us: int | None
     pending_rows: int
+    first_accepted_us: int | None = None
+
+    def period(self) -> tuple[str, str] | None:
+        """The audited period: (first accept, last submit) as ISO 8601 UTC timestamps, or None."""
+        if self.first_accepted_us is None or self.last_submitted_us is None:
+            return None
+        import datetime as dt
+
+        def iso(us: int) -> str:
+            return dt.datetime.fromtimestamp(us / 1e6, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+        return iso(self.first_accepted_us), iso(self.last_submitted_us)
 
 
 #: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission
 #: and pending rows. Small: it names the places and currencies (hence the bars and rates).
 SCAN_SQL = """
 SELECT country_raw, subdivision_raw, currency, count(*) AS n, count(*) FILTER (WHERE {bad}) AS bad,
-  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending
+  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending, min(s_us) AS first_s
 FROM {typed} GROUP BY ALL
 """
 
@@ -579,19 +596,23 @@ def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
     """The log-wide :class:`Scan` from ``SCAN_SQL`` rows (of one or several partitions)."""
     merged: dict[tuple[Any, Any, Any], list[int]] = {}
     last: int | None = None
-    for c, sub, ccy, n, bad, last_e, pending in rows:
+    first: int | None = None
+    for c, sub, ccy, n, bad, last_e, pending, first_s in rows:
         acc = merged.setdefault((c, sub, ccy), [0, 0, 0])
         acc[0] += int(n)
         acc[1] += int(bad)
         acc[2] += int(pending)
         if last_e is not None:
             last = int(last_e) if last is None else max(last, int(last_e))
+        if first_s is not None:
+            first = int(first_s) if first is None else min(first, int(first_s))
     return Scan(
         groups=[(*k, v[0]) for k, v in merged.items()],
         bad_rows=sum(v[1] for v in merged.values()),
         rows=sum(v[0] for v in merged.values()),
         last_submitted_us=last,
         pending_rows=sum(v[2] for v in merged.values()),
+        first_accepted_us=first,
     )
 
 

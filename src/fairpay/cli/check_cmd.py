@@ -52,6 +52,7 @@ def check_command(
 
 def _print_table(result) -> None:  # type: ignore[no-untyped-def]
     """The console view: the same figures, rounded by the same rule, as JSON and the reports."""
+    from fairpay.report.document import bar_label
     from fairpay.report.safetext import plain
     from fairpay.units import figures as fig
 
@@ -85,7 +86,7 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
                     f"({fig.share_text(c.forecast['interval'][0], below=True)}-"
                     f"{fig.share_text(c.forecast['interval'][1], below=True)})"
                 ),
-                f"{c.benchmark.kind}/{c.benchmark.method} {c.benchmark.reference_year}",
+                bar_label(c, result.policy.get("margin") or 0),
             ]
         )
     columns = [
@@ -99,7 +100,7 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
         "required/task",
         "pilot workers at bar",
         "forecast below (90%)",
-        "benchmark",
+        "bar used",
     ]
     if all(c.coverage is None for c in result.cells_list):  # no pilot data: drop both pilot columns
         columns = columns[:8] + columns[10:]

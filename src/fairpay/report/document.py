@@ -209,6 +209,24 @@ def _table(
 
 
 # --------------------------------------------------------------------------- check
+def bar_label(cell: Cell, margin: Any = 0) -> str:
+    """What the bar of a cell *is*, in a few words, for every screen (console, reports).
+
+    A figure the spec supplied (``benchmark_overrides``, e.g. a vendor's own number) is labelled
+    as an override with its source, never as fairpay's living or minimum wage; a margin on top
+    of the benchmark is named, so a bar of benchmark x 1.1 is not called "the living wage".
+    """
+    bm = cell.benchmark
+    if bm.origin == "override" or bm.method == "user_override":
+        text = f"OVERRIDE from the spec: {bm.kind} figure per {plain(bm.source)} ({bm.reference_year})"
+    else:
+        text = f"{bm.kind} wage ({bm.method}, {bm.reference_year})"
+    m = Decimal(str(margin or 0))
+    if m:
+        text += f" + {fig.text((m * 100).normalize())}% margin"
+    return text
+
+
 def _check_document(r: CheckResult) -> dict[str, Any]:
     cells = list(r.cells_list)
     cur = r.pay_currency
@@ -231,49 +249,90 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
             f"at {_pct_floor(lowest.ratio)} of it."
         ]
     b = r.budget
+    margin = r.policy.get("margin") or 0
     if flags:
         detail.append(
             f"Paying every place its required rate costs {b['compliant_per_place']} {cur} "
             f"(+{b['increase_per_place']} {cur} on the current {b['current']} {cur})."
         )
+    overridden = [
+        c for c in cells if c.benchmark.origin == "override" or c.benchmark.method == "user_override"
+    ]
+    if overridden:
+        places = sorted({_place(c.country, c.subdivision, c.locality) for c in overridden})
+        detail.append(
+            f"{len(overridden)} of {n} cells are decided by a figure supplied in the spec (benchmark override for "
+            f"{', '.join(places)}), not by fairpay's bundled data; check its source before relying on it."
+        )
+    if margin:
+        detail.append(
+            f"Every bar includes a margin of {fig.text((Decimal(str(margin)) * 100).normalize())}% above the "
+            "benchmark (the policy's choice): a bar here is not the benchmark itself."
+        )
+    forecasts = [c for c in cells if c.forecast is not None]
+    if forecasts:
+        worst_f = max(forecasts, key=lambda c: c.forecast["share_below"] if c.forecast else 0)
+        f = worst_f.forecast or {}
+        detail.append(
+            f"Production forecast: up to {fig.share_text(f['share_below'], below=True)} of workers "
+            f"({fig.share_text(f['interval'][0], below=True)}-{fig.share_text(f['interval'][1], below=True)}, "
+            f"{fig.share_text(f['level'], below=False)} interval) would earn below the bar for "
+            f"{plain(worst_f.task)} in {_place(worst_f.country, worst_f.subdivision, worst_f.locality)} at the "
+            "proposed pay."
+        )
     show_cov = any(c.coverage is not None for c in cells)
     columns = [
+        "verdict",
         "task",
         "place",
-        "share",
-        "pay/task",
+        "ratio",
         "effective/h",
         "bar/h",
-        "ratio",
-        "verdict",
+        "pay/task",
         "required/task",
+        "share",
     ]
     columns += ["pilot workers at bar"] if show_cov else []
-    columns += ["benchmark"]
+    columns += ["forecast below the bar"] if forecasts else []
+    columns += ["bar used"]
     rows = []
     for c in cells:
         d = c.to_dict()
         row = [
+            "ok" if c.ok else "BELOW",
             c.task,
             _place(c.country, c.subdivision, c.locality),
-            _pct(float(c.share)),
-            _pay(c.pay_per_task, cur),
+            _pct_floor(c.ratio),
             f"{d['effective_hourly']} {c.local_currency}",
             f"{d['bar_hourly']} {c.local_currency}",
-            _pct_floor(c.ratio),
-            "ok" if c.ok else "BELOW",
+            _pay(c.pay_per_task, cur),
             _pay(c.required_pay_per_task, cur),
+            _pct(float(c.share)),
         ]
         if show_cov:
             row.append("" if c.coverage is None else fig.share_text(c.coverage, below=False))
-        row.append(f"{c.benchmark.kind} ({c.benchmark.method}, {c.benchmark.reference_year})")
+        if forecasts:
+            row.append(
+                ""
+                if c.forecast is None
+                else f"{fig.share_text(c.forecast['share_below'], below=True)} "
+                f"({fig.share_text(c.forecast['interval'][0], below=True)}-"
+                f"{fig.share_text(c.forecast['interval'][1], below=True)})"
+            )
+        row.append(bar_label(c, margin))
         rows.append(row)
     cell_table = _table(
         "Per task and place",
         columns,
         rows,
         "Effective hourly = pay after deductions x exchange rate x share of work paid x 3600 / (task seconds + "
-        "unpaid seconds). Effective pay is rounded down, bars and required pay up, ratios floored.",
+        "unpaid seconds). Effective pay is rounded down, bars and required pay up, ratios floored."
+        + (
+            " Forecast: predicted share of production workers below the bar (90% interval), from the pilot's "
+            "per-worker times (fairpay.worktime.forecast)."
+            if forecasts
+            else ""
+        ),
         [not c.ok for c in cells],
     )
     fee = (
@@ -354,8 +413,8 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
         bm = c.benchmark
         seen.setdefault(
             where,
-            f"{where}: {c.to_dict()['bar_hourly']} {c.local_currency}/h ({bm.kind} wage, {bm.method}, "
-            f"reference year {bm.reference_year}, prices of {bm.year})",
+            f"{where}: {c.to_dict()['bar_hourly']} {c.local_currency}/h ({bar_label(c, margin)}, "
+            f"prices of {bm.year})",
         )
     total = sum((c.volume for c in cells), Decimal(0))
     below_vol = sum((c.volume for c in r.flags), Decimal(0))
@@ -481,14 +540,29 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     else:
         headline = f"PASS: all {n} workers earned at least the bar where they live"
     detail = [f"Top-ups proposed: {total_text} (each rounded up to the currency's minor unit)."]
+    period = getattr(r, "period", None)
+    detail.append(
+        f"Audit period: {period[0]} to {period[1]} (UTC; first task accepted to last task submitted)."
+        if period
+        else "Audit period: not recorded with this result."
+    )
+    detail.append(
+        "Bar per place: "
+        + "; ".join(
+            f"{_place(b.country, b.subdivision)} {_up(b.bar_local, b.local_currency)} {b.local_currency}/h "
+            f"({_audit_bar_name(b.bar_kind)}, {b.bar_method}, prices of {b.bar_year})"
+            for b in _bar_rows(r)
+        )
+        + "."
+    )
     proj_rows = []
     for p in r.projects.itertuples(index=False):
         proj_rows.append(
             [
                 p.project,
-                p.workers,
                 p.workers_below,
                 _below_share(int(p.workers_below), int(p.workers)),
+                p.workers,
                 f"{_down(p.median_wage, p.pay_currency)} {p.pay_currency}/h"
                 if _finite(p.median_wage)
                 else "",
@@ -502,18 +576,19 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         "Per project",
         [
             "project",
+            "workers below the bar",
+            "share below the bar",
             "workers",
-            "below",
-            "share below",
             "median wage",
             "10th pct wage",
-            "median wage / bar",
+            "median worker's wage / bar (half earn less)",
             "hours",
             "top-ups",
         ],
         proj_rows,
         "Wages in the project's pay currency per hour; the ratio compares each worker with their own "
-        "local bar. Project top-ups add up per worker x project; the ledger nets per worker.",
+        "local bar. A median above 100% does not mean compliance: every worker below the bar is owed a "
+        "top-up. Project top-ups add up per worker x project; the ledger nets per worker.",
         [int(p.workers_below) > 0 for p in r.projects.itertuples(index=False)],
     )
     place_rows, place_flags = [], []
@@ -524,9 +599,9 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         place_rows.append(
             [
                 _place(c, s),
-                len(g),
                 nb,
                 _below_share(nb, len(g)),
+                len(g),
                 f"{_down(worked['wage_local'].median(), g['local_currency'].iloc[0])} {g['local_currency'].iloc[0]}/h"
                 if len(worked)
                 else "",
@@ -541,9 +616,18 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         place_flags.append(nb > 0)
     places = _table(
         "Per place",
-        ["place", "workers", "below", "share below", "median wage", "bar", "median / bar", "top-ups"],
+        [
+            "place",
+            "workers below the bar",
+            "share below the bar",
+            "workers",
+            "median wage",
+            "bar",
+            "median worker's wage / bar (half earn less)",
+            "top-ups",
+        ],
         place_rows,
-        "Wages and bars in the local currency per hour.",
+        "Wages and bars in the local currency per hour; the bar of each place is named in the sources.",
         place_flags,
     )
     listed = below.sort_values(["top_up", "worker"], ascending=[False, True]).head(MAX_WORKER_ROWS)
@@ -583,8 +667,11 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     tables = [projects, places] + ([workers_table] if len(below) else [])
     return {
         "kind": "audit",
-        "title": "fairpay audit: " + str(r.source),
-        "subject": str(r.source),
+        "title": "fairpay audit: "
+        + plain(_source_name(r.source))
+        + (f", {period[0][:10]} to {period[1][:10]}" if period else ""),
+        "subject": plain(_source_name(r.source)),
+        "period": None if not period else {"from": period[0], "to": period[1]},
         "ok": bool(r.ok),
         "verdict": {"ok": bool(r.ok), "headline": headline, "detail": detail},
         "tables": tables,
@@ -594,11 +681,13 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         "numbers": {
             "workers": n,
             "workers_below": int(len(below)),
-            "total_top_up": {k: float(v) for k, v in totals.items()},
+            "total_top_up": {k: _up(v, k) for k, v in totals.items()},
             "settings": dict(vars(r.settings)),
             "pseudonymized": bool(pseudonymize),
-            "projects": _records(r.projects),
-            "workers_below_the_bar": _records(listed.drop(columns=[c for c in ("task",) if c in listed])),
+            "projects": fig.json_records(r.projects),
+            "workers_below_the_bar": fig.json_records(
+                listed.drop(columns=[c for c in ("task",) if c in listed])
+            ),
         },
     }
 
@@ -610,6 +699,16 @@ def _exact_minor(x: Any) -> Decimal:
     number of minor units, so the nearest 1e-9 is exact for any realistic total.
     """
     return Decimal(repr(round(float(x), 9)))
+
+
+def _source_name(source: Any) -> str:
+    """The log's file name, not its full path (a path can name people and folders)."""
+    text = str(source)
+    return Path(text).name if ("/" in text or "\\" in text) else text
+
+
+def _audit_bar_name(kind: Any) -> str:
+    return {"living": "living wage", "minimum": "minimum wage"}.get(str(kind), f"{kind} bar")
 
 
 def _exact_micro(x: Any) -> Decimal:
@@ -630,10 +729,6 @@ def _finite(x: Any) -> bool:
         return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=10))
 
 
 def _groupby_place(w: pd.DataFrame) -> list[tuple[tuple[str, str | None], pd.DataFrame]]:
@@ -908,13 +1003,17 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#1a1a1a;
 margin:0;background:#f6f7f9;line-height:1.45}
 main{max-width:1080px;margin:0 auto;padding:24px 32px 48px;background:#fff}
-h1{font-size:1.6em;margin:0 0 12px}h2{font-size:1.2em;margin:32px 0 8px;border-bottom:1px solid #ddd;
+@media (max-width:600px){main{padding:12px 12px 32px}body{font-size:15px}}
+h1{font-size:1.6em;margin:0 0 12px;overflow-wrap:anywhere}p,li,dd,dt,figcaption{overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
+td.name{min-width:7em;max-width:24em;overflow-wrap:anywhere}h2{font-size:1.2em;margin:32px 0 8px;border-bottom:1px solid #ddd;
 padding-bottom:4px}
 .verdict{border-radius:6px;padding:14px 18px;margin:12px 0 8px;border-left:8px solid}
 .verdict.fail{background:#fdf0e9;border-color:#D55E00}.verdict.pass{background:#e9f3fa;border-color:#0072B2}
 .verdict .headline{font-size:1.25em;font-weight:700;margin:0 0 6px}.verdict p{margin:4px 0}
 table{border-collapse:collapse;width:100%;font-size:.88em;margin:6px 0}
 th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
+td.below{font-weight:700;color:#a23b00}
 th{background:#f0f2f5;font-weight:600}tr.below td{background:#fff4ee}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .note{color:#555;font-size:.85em;margin:4px 0 0}
@@ -949,14 +1048,15 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     for i, t in enumerate(doc["tables"]):
         parts += [
             f"<h2>{_e(t['title'])}</h2>",
+            '<div class="scroll">',
             "<table>",
             "<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in t["columns"]) + "</tr></thead>",
             "<tbody>",
         ]
         for row, flag in zip(t["rows"], t["flags"], strict=True):
-            cells = "".join((_NUM_TD if _numeric(x) else "<td>") + _e(x) + "</td>" for x in row)
+            cells = "".join(_td(x) + _e(x) + "</td>" for x in row)
             parts.append((_BELOW_TR if flag else "<tr>") + cells + "</tr>")
-        parts += ["</tbody>", "</table>"]
+        parts += ["</tbody>", "</table>", "</div>"]
         if t["note"]:
             parts.append(f'<p class="note">{_e(t["note"])}</p>')
         if i == 0:
@@ -985,7 +1085,7 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     if doc.get("data_vintage"):
         parts += [
             "<h2>Data vintage</h2>",
-            "<table><thead><tr><th>table</th><th>origin</th><th>vintage</th>"
+            '<div class="scroll"><table><thead><tr><th>table</th><th>origin</th><th>vintage</th>'
             "<th>source</th></tr></thead><tbody>",
         ]
         parts += [
@@ -993,7 +1093,7 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
             f"<td>{_link(d['source'])}</td></tr>"
             for d in doc["data_vintage"]
         ]
-        parts.append("</tbody></table>")
+        parts.append("</tbody></table></div>")
     foot = f"Generated by {doc['generated_by']}" + (
         f" at {doc['generated_at']}" if doc.get("generated_at") else ""
     )
@@ -1008,6 +1108,13 @@ _NUMERIC = re.compile(r"^[+-]?[\d,]+(\.\d+)?%?( [A-Z]{3}(/h)?)?$")
 
 def _numeric(text: str) -> bool:
     return bool(_NUMERIC.match(text))
+
+
+def _td(text: str) -> str:
+    """The opening cell tag: numbers right-aligned, a BELOW verdict emphasised, text allowed to wrap."""
+    if text == "BELOW":
+        return '<td class="below">'
+    return _NUM_TD if _numeric(text) else '<td class="name">'
 
 
 def _html_figures(figures: list[tuple[str, str]]) -> list[str]:

@@ -155,3 +155,29 @@ def test_byte_identical_across_hash_seeds_and_folders(tmp_path: Path) -> None:
     differ = [name for name in outputs[0] if outputs[0][name] != outputs[1][name]]
     assert differ == []
     assert not re.search(rb"\d\.\d*0000000000\d", b"".join(outputs[0].values()))  # no float noise
+
+
+def test_audit_frames_hold_top_ups_as_exact_decimals() -> None:
+    """The API's top-up columns are Arrow decimals: 0.30 stays 0.30 and sums exactly (no float64)."""
+    from fairpay.auditing.engine import audit
+
+    r = audit(ROOT / "examples" / "audit_log.csv", fx_fallback="nearest_earlier")
+    for frame, col in ((r.workers, "top_up"), (r.worker_projects, "top_up"), (r.projects, "total_top_up")):
+        assert str(frame[col].dtype).startswith("decimal128"), (col, frame[col].dtype)
+        assert all(isinstance(v, Decimal) for v in frame[col])
+    # one total, the same in the frame, the summary and the ledger (independent Decimal sums)
+    total = sum(r.workers["top_up"].tolist(), Decimal(0))
+    assert r.to_dict()["total_top_up"] == {"USD": fig.text(total)}
+    assert sum((Decimal(a) for a in r.ledger()["amount"]), Decimal(0)) == total
+    assert (
+        sum(r.projects["total_top_up"].tolist(), Decimal(0)) >= total
+    )  # per pair, before netting per worker
+
+
+def test_exact_minor_column_by_hand() -> None:
+    import numpy as np
+
+    col = fig.exact_minor_column(np.array([0.1 + 0.2, 150.0, float("nan")]), np.array([2, 0, 2]))
+    import pandas as pd
+
+    assert [None if pd.isna(v) else str(v) for v in col.tolist()] == ["0.30", "150.00", None]

@@ -1118,6 +1118,8 @@ def _frames(
     import pandas as pd
 
     from fairpay.auditing.projects import project_table
+    from fairpay.units.figures import exact_minor_column
+    from fairpay.units.money import minor_units
 
     def cat(codes_: Any, values: list[str]) -> pd.Categorical:
         return pd.Categorical.from_codes(codes_, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")))
@@ -1143,7 +1145,7 @@ def _frames(
             "hours": w["hours"],
             "pay_currency": cat(w["pay_currency"], codes),
             "earnings": w["earnings"],
-            "top_up": w["top_up"],
+            "top_up": exact_minor_column(w["top_up"], w["pay_minor"]),
             "local_currency": cat_of_values(local),
             **{
                 c: w[c]
@@ -1165,6 +1167,13 @@ def _frames(
     n = tables.n_pairs
     p = {c: a[:n] for c, a in tables.pairs.items()}
     projects_df = project_table(p, project_names, codes, w["bar_local"])
+    # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64)
+    code_minor = np.array([minor_units(c) for c in codes], dtype=np.int64)
+    projects_df["total_top_up"] = exact_minor_column(
+        projects_df["total_top_up"].to_numpy(),
+        code_minor[[codes.index(c) for c in projects_df["pay_currency"]]],
+    )
+    p["top_up"] = exact_minor_column(p["top_up"], code_minor[p["pay_currency"]])
     pf = pd.DataFrame(
         {
             "worker": cat(p.pop("worker"), worker_names),

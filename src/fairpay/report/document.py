@@ -1006,12 +1006,12 @@ main{max-width:1080px;margin:0 auto;padding:24px 32px 48px;background:#fff}
 @media (max-width:600px){main{padding:12px 12px 32px}body{font-size:15px}}
 h1{font-size:1.6em;margin:0 0 12px;overflow-wrap:anywhere}p,li,dd,dt,figcaption{overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
-td.name{min-width:7em;max-width:24em;overflow-wrap:anywhere}h2{font-size:1.2em;margin:32px 0 8px;border-bottom:1px solid #ddd;
+td.name div{width:max-content;max-width:15em;overflow-wrap:anywhere}h2{font-size:1.2em;margin:32px 0 8px;border-bottom:1px solid #ddd;
 padding-bottom:4px}
 .verdict{border-radius:6px;padding:14px 18px;margin:12px 0 8px;border-left:8px solid}
 .verdict.fail{background:#fdf0e9;border-color:#D55E00}.verdict.pass{background:#e9f3fa;border-color:#0072B2}
 .verdict .headline{font-size:1.25em;font-weight:700;margin:0 0 6px}.verdict p{margin:4px 0}
-table{border-collapse:collapse;width:100%;font-size:.88em;margin:6px 0}
+table{border-collapse:collapse;width:auto;min-width:100%;font-size:.88em;margin:6px 0}
 th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
 td.below{font-weight:700;color:#a23b00}
 th{background:#f0f2f5;font-weight:600}tr.below td{background:#fff4ee}
@@ -1054,7 +1054,7 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
             "<tbody>",
         ]
         for row, flag in zip(t["rows"], t["flags"], strict=True):
-            cells = "".join(_td(x) + _e(x) + "</td>" for x in row)
+            cells = "".join(_cell(x) for x in row)
             parts.append((_BELOW_TR if flag else "<tr>") + cells + "</tr>")
         parts += ["</tbody>", "</table>", "</div>"]
         if t["note"]:
@@ -1110,11 +1110,15 @@ def _numeric(text: str) -> bool:
     return bool(_NUMERIC.match(text))
 
 
-def _td(text: str) -> str:
-    """The opening cell tag: numbers right-aligned, a BELOW verdict emphasised, text allowed to wrap."""
+def _cell(text: str) -> str:
+    """One table cell: numbers right-aligned, a BELOW verdict emphasised, names wrapped at 15em
+    (a box of at most that width, so a long name wraps and the table scrolls inside its box at
+    phone width instead of squeezing every column)."""
     if text == "BELOW":
-        return '<td class="below">'
-    return _NUM_TD if _numeric(text) else '<td class="name">'
+        return f'<td class="below">{_e(text)}</td>'
+    if _numeric(text):
+        return f"{_NUM_TD}{_e(text)}</td>"
+    return f'<td class="name"><div>{_e(text)}</div></td>'
 
 
 def _html_figures(figures: list[tuple[str, str]]) -> list[str]:

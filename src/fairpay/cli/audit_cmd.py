@@ -122,8 +122,10 @@ def audit_command(
         memory_limit=memory_limit,  # type: ignore[arg-type]
         progress=sys.stderr.isatty() if progress is None else progress,
     )
-    for w in result.warnings:
-        typer.echo(f"fairpay: warning: {w}", err=True)
+    from fairpay.report.safetext import visible
+
+    for w in result.warnings:  # warnings can quote ids from the log: controls shown, never obeyed
+        typer.echo(f"fairpay: warning: {visible(w)}", err=True)
     from fairpay.units.figures import exact_money_frame, json_records
 
     below = result.workers[result.workers["below"]]

@@ -38,3 +38,33 @@ def test_audit_period_is_stated(minimum_audit) -> None:  # noqa: ANN001
     assert (
         "US 7.26 USD/h (minimum wage, statutory_minimum, prices of 2024)" in md
     )  # the bar per place, named as what it is
+
+
+def test_cli_report_pseudonyms_join_with_the_pseudonymised_ledger(tmp_path: Path) -> None:
+    import csv
+
+    from fairpay.auditing.ledger import pseudonym
+    from fairpay.cli import main
+
+    key = tmp_path / "key"
+    key.write_bytes(b"a-secret-key-of-32-bytes-length!\n")
+    out = tmp_path / "out"
+    args = ["audit", str(ROOT / "examples" / "audit_log.csv"), "--fx-fallback", "nearest_earlier"]
+    code = main(
+        [*args, "--out", str(out), "--pseudonymize-key-file", str(key), "--report", str(tmp_path / "r.md")]
+    )
+    assert code == 1
+    with (out / "ledger.csv").open(newline="", encoding="utf-8") as fh:
+        ledger = {row["worker"]: row for row in csv.DictReader(fh)}
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    section = md.split("## Workers below the bar", 1)[1].split("\n## ", 1)[0]
+    listed = [
+        line.split(" | ")[0].lstrip("| ")
+        for line in section.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ][1:]
+    assert listed, section
+    for p in listed:  # every pseudonym in the report is a row of the ledger, with a top-up owed
+        assert p in ledger and ledger[p]["amount"] != "0.00"
+    # and it is the keyed HMAC of a real id (the same key, stripped of its newline)
+    assert pseudonym("W000", b"a-secret-key-of-32-bytes-length!") in ledger

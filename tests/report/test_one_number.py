@@ -173,3 +173,71 @@ def test_exact_minor_column_by_hand() -> None:
     import pandas as pd
 
     assert [None if pd.isna(v) else str(v) for v in col.tolist()] == ["0.30", "150.00", None]
+
+
+MONEY_KEYS = {
+    "pay_per_task",
+    "net_pay_per_task",
+    "effective_hourly",
+    "benchmark_hourly",
+    "bar_hourly",
+    "shortfall_hourly",
+    "shortfall_hourly_pay",
+    "required_pay_per_task",
+    "uniform_rate",
+    "current",
+    "compliant_per_place",
+    "compliant_uniform",
+    "increase_per_place",
+    "increase_uniform",
+    "top_up",
+    "total_top_up",
+    "earnings",
+    "earnings_local",
+    "wage_local",
+    "bar_local",
+    "gap_local",
+    "median_wage",
+    "p10_wage",
+    "amount",
+}
+
+
+def _floats_under_money_keys(node: object, key: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [f for k, v in node.items() for f in _floats_under_money_keys(v, str(k))]
+    if isinstance(node, list):
+        return [f for v in node for f in _floats_under_money_keys(v, key)]
+    return [f"{key}={node!r}"] if key in MONEY_KEYS and isinstance(node, (float, int)) else []
+
+
+def test_no_money_leaves_as_a_json_number(tmp_path: Path) -> None:
+    from fairpay.auditing.engine import audit
+    from fairpay.report.document import report_json
+
+    checked = check(ROOT / "examples" / "image_labelling.toml")
+    audited = audit(ROOT / "examples" / "audit_log.csv", fx_fallback="nearest_earlier")
+    for doc in (
+        json.loads(checked.to_json()),
+        json.loads(report_json(checked)),
+        audited.to_dict(),
+        json.loads(report_json(audited)),
+    ):
+        assert _floats_under_money_keys(doc) == []
+    assert (
+        main(
+            [
+                "audit",
+                str(ROOT / "examples" / "audit_log.csv"),
+                "--fx-fallback",
+                "nearest_earlier",
+                "--out",
+                str(tmp_path / "o"),
+                "--format",
+                "json",
+            ]
+        )
+        == 1
+    )
+    for path in sorted((tmp_path / "o").glob("*.json")):
+        assert _floats_under_money_keys(json.loads(path.read_text(encoding="utf-8"))) == [], path.name

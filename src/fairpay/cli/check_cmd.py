@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fairpay.cli import output
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fairpay.prelaunch.check import CheckResult
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +53,7 @@ def check_command(
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _print_table(result) -> None:  # type: ignore[no-untyped-def]
+def _print_table(result: CheckResult) -> None:
     """The console view: the same figures, rounded by the same rule, as JSON and the reports."""
     from fairpay.report.document import bar_label
     from fairpay.report.safetext import plain

@@ -40,3 +40,14 @@ def test_dollar_signs_do_not_start_math_in_charts() -> None:
     buf = io.StringIO()
     fig.savefig(buf, format="svg")  # no mathtext parse error
     assert "cost $5 or $x^2$" in buf.getvalue()  # the label, as matplotlib writes it in the SVG comment
+
+
+def test_a_long_name_with_dollars_wraps_without_starting_math() -> None:
+    """Wrapping happens before escaping, so a wrapped line never ends in a lone backslash."""
+    from fairpay.report.plots import _label
+
+    label = _label("a" * 33 + "$" + "b" * 33 + "$ end $$")
+    assert all(line.count("$") == line.count(r"\$") for line in label.split("\n"))
+    original = "a" * 33 + "$" + "b" * 33 + "$ end $$"
+    # nothing lost: the lines, unescaped, are the name (textwrap drops the spaces it breaks at)
+    assert label.replace("\\$", "$").replace("\n", "").replace(" ", "") == original.replace(" ", "")

@@ -63,15 +63,18 @@ def _place_label(country: str, subdivision: str | None, locality: str | None = N
 LABEL_WIDTH = 34
 
 
-def _label(text: str) -> str:
+def _label(text: str, width: int = LABEL_WIDTH) -> str:
     """A user-supplied label made safe for matplotlib (:func:`fairpay.report.safetext.chart`) and
-    wrapped at :data:`LABEL_WIDTH` characters (at most three lines, the rest elided)."""
+    wrapped at ``width`` characters (at most three lines, the rest elided), so a long name neither
+    squeezes the chart nor runs off it."""
     import textwrap
 
-    lines = textwrap.wrap(chart(text), LABEL_WIDTH, break_long_words=True, break_on_hyphens=False) or [""]
+    from fairpay.report.safetext import visible
+
+    lines = textwrap.wrap(visible(text), width, break_long_words=True, break_on_hyphens=False) or [""]
     if len(lines) > 3:
-        lines = [*lines[:2], lines[2][: LABEL_WIDTH - 1] + "\u2026"]
-    return "\n".join(lines)
+        lines = [*lines[:2], lines[2][: width - 1] + "\u2026"]
+    return "\n".join(chart(line) for line in lines)  # escape after wrapping: "\$" is never split
 
 
 def _is_check(obj: Any) -> bool:
@@ -102,7 +105,7 @@ def plot_effective_vs_bar(result: CheckResult | AuditResult, *, title: str | Non
             )
             for c in result.cells_list
         ]
-        default_title = f"{chart(result.project)}: effective hourly vs the bar"
+        default_title = _label(f"{result.project}: effective hourly vs the bar", width=90)
     elif _is_audit(result):
         rows = _audit_place_rows(result)
         default_title = "Workers' effective hourly vs the bar, per place (median, 10th-90th percentile)"

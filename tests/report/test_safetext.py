@@ -51,3 +51,21 @@ def test_a_long_name_with_dollars_wraps_without_starting_math() -> None:
     original = "a" * 33 + "$" + "b" * 33 + "$ end $$"
     # nothing lost: the lines, unescaped, are the name (textwrap drops the spaces it breaks at)
     assert label.replace("\\$", "$").replace("\n", "").replace(" ", "") == original.replace(" ", "")
+
+
+def test_right_to_left_task_names_are_isolated_in_report_sentences() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_one_number import spec
+
+    import fairpay
+    from fairpay.report.document import report_html, report_markdown
+
+    name = "\u05e9\u05dc\u05d5\u05dd"  # Hebrew letters: without isolation "0.91" could move before them
+    result = fairpay.check(spec(task=name))
+    md = report_markdown(result)
+    assert f"Lowest: \u2068{name}\u2069 in US earns 27.00 USD/h" in md
+    page = report_html(result, plots=False)
+    assert f"Lowest: <bdi>{name}</bdi> in US earns 27.00 USD/h" in page

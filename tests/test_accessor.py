@@ -72,7 +72,7 @@ def test_check_matches_the_functional_api():
         ("review", "US-TX"): (12.0, False),
     }
     # budget volume split by the frame's shares: current = 100 x 0.50 + 40 x 0.10 = 54
-    assert got.budget["current"] == 54.0
+    assert got.budget["current"] == "54.00"
 
 
 def test_inconsistent_task_rows_are_an_error():
@@ -124,7 +124,7 @@ def test_audit_passes_through():
 
 def test_to_safe_csv_neutralises():
     df = pd.DataFrame({"worker": ["=1+1", "ok"], "amount": [-1.5, 2.0]})
-    assert df.fairpay.to_safe_csv() == "worker,amount\n'=1+1,-1.5\nok,2.0\n"
+    assert df.fairpay.to_safe_csv() == 'worker,amount\n"\'=1+1",-1.5\nok,2.0\n'
 
 
 def test_register_accessor_is_exported():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -81,7 +82,7 @@ def test_mturk_timestamps_rewards_and_statuses() -> None:
     w1 = r.workers.set_index("worker").loc["W1"]
     # union 13:42:47 -> 14:42:47 = 1 h; paid 0.40 (the rejected 0.40 is unpaid); bar 15 -> 14.60
     assert w1["hours"] == pytest.approx(1.0) and w1["earnings"] == pytest.approx(0.40)
-    assert w1["top_up"] == pytest.approx(14.60) and w1["task"] == "A1"
+    assert w1["top_up"] == Decimal("14.60") and w1["task"] == "A1"
     w2 = r.workers.set_index("worker").loc["W2"]
     assert w2["pending"] == 1 and w2["top_up"] == pytest.approx(5.0)  # pending counted as paid: 15 - 10
     assert any("submitted but unreviewed" in w for w in r.warnings)
@@ -167,7 +168,7 @@ def test_prolific_export_with_defaults() -> None:
     assert w.loc["p1", "top_up"] == pytest.approx(3.0)  # 12 GBP/h * 0.5 h - 3
     assert w.loc["p2", "top_up"] == pytest.approx(3.0)  # returned: 12 * 0.25 h unpaid
     # Kenya: 1 h timed out, bar 260 KES; 1 GBP = 130 / 0.8 = 162.5 KES -> 260 / 162.5 = 1.60 GBP
-    assert w.loc["p3", "top_up"] == pytest.approx(1.60) and w.loc["p3", "returned"] == 1
+    assert w.loc["p3", "top_up"] == Decimal("1.60") and w.loc["p3", "returned"] == 1
 
 
 def test_unknown_preset() -> None:

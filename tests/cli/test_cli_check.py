@@ -66,9 +66,14 @@ def test_json_format_fields(tmp_path, capsys):
     assert out["ok"] is True and out["project"] == "fair"
     cell = out["cells"][0]
     # w = 1.00 * 3600 / 60 = 60 USD/h against 20 USD/h
-    assert cell["effective_hourly"] == 60.0 and cell["benchmark_hourly"] == 20.0 and cell["ratio"] == 3.0
+    # money and ratios leave as exact decimal strings (the one display rule)
+    assert (
+        cell["effective_hourly"] == "60.00"
+        and cell["benchmark_hourly"] == "20.00"
+        and cell["ratio"] == "3.0000"
+    )
     # required = 20 * 60 / 3600 = 0.3333 -> 0.34
-    assert cell["required_pay_per_task"] == 0.34 and cell["pay_currency"] == "USD"
+    assert cell["required_pay_per_task"] == "0.34" and cell["pay_currency"] == "USD"
     assert cell["benchmark"]["source"] == "test" and cell["benchmark"]["reference_year"] == 2024
 
 
@@ -77,7 +82,7 @@ def test_margin_and_benchmark_flags(tmp_path, capsys):
     # margin 2.5 -> bar 70 > 60 -> fail
     assert main(["check", spec, "--margin", "2.5", "--format", "json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["cells"][0]["bar_hourly"] == 70.0
+    assert out["cells"][0]["bar_hourly"] == "70.00"
     assert main(["check", spec, "--benchmark", "minimum", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["cells"][0]["benchmark"]["kind"] == "minimum"
@@ -161,8 +166,8 @@ def test_rate_command(capsys):
     out = json.loads(capsys.readouterr().out)
     # the US federal minimum is published per hour, 7.25 USD/h, and used as published (ILOSTAT's
     # 1257 USD/month is the same legal rate, 7.2519 at 40 h/week); 7.25 * 60 / 3600 = 0.12083 -> 0.13
-    assert out["benchmark"]["amount"] == 7.25 and out["benchmark"]["period"] == "hour"
-    assert out["bar_hourly"] == 7.25
+    assert out["benchmark"]["amount"] == "7.25" and out["benchmark"]["period"] == "hour"
+    assert out["bar_hourly"] == "7.25"
     assert Decimal(str(out["required_pay_per_task"])) == Decimal("0.13")
     assert main(["rate", "--country", "Narnia", "--seconds", "60"]) == 2
     assert "Narnia" in capsys.readouterr().err

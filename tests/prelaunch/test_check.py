@@ -78,8 +78,8 @@ def test_paying_the_required_rate_passes_and_budget_follows():
     spec["tasks"] = [{"name": "rate answers", "pay_per_task": "0.66", "seconds": 60, "volume": 1000}]
     result = check(spec)
     assert result.ok
-    assert result.budget["current"] == 660.0
-    assert result.budget["increase_uniform"] == 0.0
+    assert result.budget["current"] == "660.00"
+    assert result.budget["increase_uniform"] == "0.00"
 
 
 def test_budget_per_place_and_uniform():
@@ -103,17 +103,17 @@ def test_budget_per_place_and_uniform():
     assert us.required_pay_per_task == Decimal("0.34") and us.ok
     assert gb.required_pay_per_task == Decimal("0.09") and gb.ok
     b = result.budget
-    assert b["current"] == 500.0
-    assert b["current_with_fees"] == 600.0
-    assert b["compliant_per_place"] == 500.0  # pay already above both required rates
+    assert b["current"] == "500.00"
+    assert b["current_with_fees"] == "600.00"
+    assert b["compliant_per_place"] == "500.00"  # pay already above both required rates
     spec["tasks"] = [{"name": "t", "pay_per_task": "0.10", "seconds": 60, "volume": 1000}]
     result = check(spec)
     b = result.budget
     # US share 250 tasks at 0.34, GB 750 tasks at max(0.10, 0.09) = 0.10
-    assert b["current"] == 100.0
-    assert b["compliant_per_place"] == pytest.approx(250 * 0.34 + 750 * 0.10)
-    assert b["compliant_uniform"] == pytest.approx(1000 * 0.34)
-    assert b["compliant_uniform_with_fees"] == pytest.approx(1000 * 0.34 * 1.2)
+    assert b["current"] == "100.00"
+    assert b["compliant_per_place"] == "160.00"  # 250 x 0.34 + 750 x 0.10
+    assert b["compliant_uniform"] == "340.00"  # 1000 x 0.34
+    assert b["compliant_uniform_with_fees"] == "408.00"  # 340 x 1.2
 
 
 def test_zero_decimal_currency_rounds_to_whole_yen_and_boundary_passes():

@@ -92,12 +92,16 @@ def test_markdown_verdict_first_and_hand_numbers(result):
     assert lines[0] == "# fairpay pre-launch check: Hand check"
     assert lines[1] == "**FAIL: 1 of 2 task x place cells pay below the bar**"
     assert "US-CA earns 20.25 USD/h, 96% of the bar of 21.00 USD/h; 0.52 USD per task would reach it" in md
-    rows = {r.split(" | ")[1]: r for r in md.splitlines() if r.startswith("| label |")}
+    # the verdict first (it must be visible on a phone without scrolling), then the figures
+    rows = {
+        r.split(" | ")[2]: r for r in md.splitlines() if r.startswith(("| BELOW | label |", "| ok | label |"))
+    }
     assert rows["US-CA"] == (
-        "| label | US-CA | 50% | 0.50 USD | 20.25 USD | 21.00 USD | 96% | BELOW | 0.52 USD | "
-        "living (user_override, 2024) |"
+        "| BELOW | label | US-CA | 96% | 20.25 USD | 21.00 USD | 0.50 USD | 0.52 USD | 50% | "
+        "OVERRIDE from the spec: living figure per Test CA living wage (2024) |"
     )
-    assert "| 20.25 USD | 10.00 USD | 202% | ok | 0.25 USD |" in rows["US-TX"]
+    assert "| ok | label | US-TX | 202% | 20.25 USD | 10.00 USD | 0.50 USD | 0.25 USD |" in rows["US-TX"]
+    assert "2 of 2 cells are decided by a figure supplied in the spec" in md
     # budget: 500 now, 510 per place (+10), 520 uniform (+20)
     assert "| label | 1,000 | 0.50 USD | 500.00 USD | 510.00 USD | 0.52 USD | 520.00 USD |" in md
     assert (
@@ -118,7 +122,7 @@ def test_ratio_never_reads_100_percent_below_the_bar():
     # effective = 0.518 x 0.81 x 50 = 20.979 < 21: 99.9 % rounds to 100 % but must show 99 %
     spec = {**SPEC, "tasks": [{**SPEC["tasks"][0], "pay_per_task": "0.518"}]}
     md = report.report_markdown(fairpay.check(spec))
-    assert "| 0.518 USD | 20.97 USD | 21.00 USD | 99% | BELOW |" in md
+    assert "| BELOW | label | US-CA | 99% | 20.97 USD | 21.00 USD | 0.518 USD | 0.52 USD |" in md
 
 
 def test_sources_cite_every_benchmark(result):
@@ -162,9 +166,9 @@ def test_json_report_numbers(result):
     assert doc["kind"] == "check" and doc["ok"] is False
     assert doc["verdict"]["headline"] == "FAIL: 1 of 2 task x place cells pay below the bar"
     cells = {c["subdivision"]: c for c in doc["numbers"]["cells"]}
-    assert cells["US-CA"]["effective_hourly"] == pytest.approx(20.25)
-    assert cells["US-CA"]["required_pay_per_task"] == 0.52
-    assert doc["numbers"]["budget"]["compliant_per_place"] == 510.0
+    assert cells["US-CA"]["effective_hourly"] == "20.25"
+    assert cells["US-CA"]["required_pay_per_task"] == "0.52"
+    assert doc["numbers"]["budget"]["compliant_per_place"] == "510.00"
     assert {s["url"] for s in doc["sources"]} == {"https://example.org/ca", "https://example.org/tx"}
 
 
@@ -205,8 +209,8 @@ def test_markdown_escapes_hostile_names(hostile):
 def test_pipe_in_a_name_does_not_break_the_table():
     spec = {**SPEC, "tasks": [{**SPEC["tasks"][0], "name": "a | b\nc"}]}
     md = report.report_markdown(fairpay.check(spec))
-    row = next(x for x in md.splitlines() if x.startswith("| a "))
-    assert row.startswith(r"| a \| b c | US-CA |")
+    row = next(x for x in md.splitlines() if x.startswith("| BELOW | a "))
+    assert row.startswith(r"| BELOW | a \| b c | US-CA |")
 
 
 # --------------------------------------------------------------------------- determinism
@@ -300,15 +304,22 @@ def test_audit_report_numbers_and_pseudonyms():
     top = (bar * Decimal(40) / Decimal(60) - Decimal("1.20")).quantize(
         Decimal("0.01"), rounding=ROUND_CEILING
     )
-    md = report.report_markdown(res)
+    key = b"a report key of 16+ bytes"
+    md = report.report_markdown(res, key=key)
     assert "**FAIL: 1 of 2 workers (50.0%) earned below the bar where they live**" in md
     assert f"Top-ups proposed: {top} USD" in md
-    row = next(x for x in md.splitlines() if x.startswith("| worker-0001 |"))  # "=HYPERLINK(1)" sorts first
+    # the one pseudonym scheme: the report's id is the ledger's keyed pseudonym, so they join
+    from fairpay.auditing.ledger import pseudonym
+
+    row = next(x for x in md.splitlines() if x.startswith(f"| {pseudonym('=HYPERLINK(1)', key)} |"))
     assert row == (
-        f"| worker-0001 | US | 0.67 | 4 | 1.20 USD | 1.80 USD/h | "
+        f"| {pseudonym('=HYPERLINK(1)', key)} | US | 0.67 | 4 | 1.20 USD | 1.80 USD/h | "
         f"{bar.quantize(Decimal('0.01'), rounding=ROUND_CEILING)} USD/h | {top} USD |"
     )
     assert "HYPERLINK" not in md and "rich" not in md
+    # without a key the ids are withheld, never numbered by a second scheme
+    plain_md = report.report_markdown(res)
+    assert "| (withheld) | US | 0.67 |" in plain_md and "HYPERLINK" not in plain_md
     assert "p\\<1\\>" in md
     assert "Of 5 tasks, 1 rejected and 0 returned earned nothing" in md
     sources = md.split("## Sources", 1)[1]
@@ -363,7 +374,7 @@ def test_safe_csv_roundtrip_reads_back_as_text(tmp_path):
     assert rows == [["worker", "top_up", "'@col"], ["'=cmd|' /C calc'!A0", "-1.5", "x"], ["w2", "2.0", "'+y"]]
     assert pd.read_csv(io.StringIO(text))["top_up"].tolist() == [-1.5, 2.0]  # numbers stay numbers
     # text that starts with "-" is neutralised even when it looks numeric: a spreadsheet would evaluate "-1+2"
-    assert write_safe_csv([["-1+2", -1]]) == "'-1+2,-1\n"
+    assert write_safe_csv([["-1+2", -1]]) == '"\'-1+2",-1\n'
 
 
 def test_audit_total_top_up_is_the_exact_sum_of_cents():

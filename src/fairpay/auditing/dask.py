@@ -212,4 +212,5 @@ def audit_dask(
         warnings=warnings,
         source=source,
         benchmarks=used,
+        period=scan.period(),
     )

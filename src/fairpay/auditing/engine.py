@@ -105,6 +105,8 @@ class AuditResult:
     warnings: list[str] = field(default_factory=list)
     source: str = "log"
     benchmarks: dict[Any, Any] = field(default_factory=dict)
+    #: The audited period: (first task accepted, last task submitted), ISO 8601 UTC; None if unknown.
+    period: tuple[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -130,28 +132,35 @@ class AuditResult:
             warnings=list(self.warnings),
             source=self.source,
             benchmarks=dict(self.benchmarks),
+            period=self.period,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary plus every table as records."""
-        import json
+        """JSON-ready summary plus every table as records.
 
-        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return json.loads(df.to_json(orient="records", date_format="iso"))
+        Money leaves exact, as decimal strings (``"48.02"``), never binary floats: top-ups and
+        earnings exactly, wages rounded down and bars up to the minor unit (the one display rule,
+        :mod:`fairpay.units.figures`); ``total_top_up`` is the exact sum per pay currency.
+        """
+        from fairpay.units.figures import exact_money_frame, json_records, text
 
         below = self.workers[self.workers["below"]]
-        totals = below.groupby("pay_currency")["top_up"].sum()
+        totals: dict[str, Any] = {}
+        exact = exact_money_frame(below[["pay_currency", "top_up"]])
+        for ccy, amount in zip(exact["pay_currency"].tolist(), exact["top_up"].tolist(), strict=True):
+            totals[str(ccy)] = totals.get(str(ccy), 0) + amount
         return {
             "source": self.source,
+            "period": None if self.period is None else {"from": self.period[0], "to": self.period[1]},
             "ok": self.ok,
             "workers": int(len(self.workers)),
             "workers_below": int(len(below)),
-            "total_top_up": {str(k): float(v) for k, v in totals.items()},
+            "total_top_up": {k: text(v) for k, v in sorted(totals.items())},
             "settings": self.settings.__dict__,
             "warnings": list(self.warnings),
-            "bars": records(self.bars),
-            "projects": records(self.projects),
-            "worker_table": records(self.workers),
+            "bars": json_records(self.bars),
+            "projects": json_records(self.projects),
+            "worker_table": json_records(self.workers),
         }
 
 
@@ -242,6 +251,7 @@ def audit(
         warnings=warnings,
         source=source,
         benchmarks=used,
+        period=scan.period(),
     )
 
 
@@ -578,13 +588,25 @@ class Scan:
     rows: int
     last_submitted_us: int | None
     pending_rows: int
+    first_accepted_us: int | None = None
+
+    def period(self) -> tuple[str, str] | None:
+        """The audited period: (first accept, last submit) as ISO 8601 UTC timestamps, or None."""
+        if self.first_accepted_us is None or self.last_submitted_us is None:
+            return None
+        import datetime as dt
+
+        def iso(us: int) -> str:
+            return dt.datetime.fromtimestamp(us / 1e6, tz=dt.UTC).isoformat().replace("+00:00", "Z")
+
+        return iso(self.first_accepted_us), iso(self.last_submitted_us)
 
 
 #: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission
 #: and pending rows. Small: it names the places and currencies (hence the bars and rates).
 SCAN_SQL = """
 SELECT country_raw, subdivision_raw, currency, count(*) AS n, count(*) FILTER (WHERE {bad}) AS bad,
-  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending
+  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending, min(s_us) AS first_s
 FROM {typed} GROUP BY ALL
 """
 
@@ -603,19 +625,23 @@ def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
     """The log-wide :class:`Scan` from ``SCAN_SQL`` rows (of one or several partitions)."""
     merged: dict[tuple[Any, Any, Any], list[int]] = {}
     last: int | None = None
-    for c, sub, ccy, n, bad, last_e, pending in rows:
+    first: int | None = None
+    for c, sub, ccy, n, bad, last_e, pending, first_s in rows:
         acc = merged.setdefault((c, sub, ccy), [0, 0, 0])
         acc[0] += int(n)
         acc[1] += int(bad)
         acc[2] += int(pending)
         if last_e is not None:
             last = int(last_e) if last is None else max(last, int(last_e))
+        if first_s is not None:
+            first = int(first_s) if first is None else min(first, int(first_s))
     return Scan(
         groups=[(*k, v[0]) for k, v in merged.items()],
         bad_rows=sum(v[1] for v in merged.values()),
         rows=sum(v[0] for v in merged.values()),
         last_submitted_us=last,
         pending_rows=sum(v[2] for v in merged.values()),
+        first_accepted_us=first,
     )
 
 
@@ -1124,6 +1150,8 @@ def _frames(
     import pandas as pd
 
     from fairpay.auditing.projects import project_table
+    from fairpay.units.figures import exact_minor_column
+    from fairpay.units.money import minor_units
 
     def cat(codes_: Any, values: list[str]) -> pd.Categorical:
         return pd.Categorical.from_codes(codes_, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")))
@@ -1149,7 +1177,7 @@ def _frames(
             "hours": w["hours"],
             "pay_currency": cat(w["pay_currency"], codes),
             "earnings": w["earnings"],
-            "top_up": w["top_up"],
+            "top_up": exact_minor_column(w["top_up"], w["pay_minor"]),
             "local_currency": cat_of_values(local),
             **{
                 c: w[c]
@@ -1171,6 +1199,13 @@ def _frames(
     n = tables.n_pairs
     p = {c: a[:n] for c, a in tables.pairs.items()}
     projects_df = project_table(p, project_names, codes, w["bar_local"])
+    # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64)
+    code_minor = np.array([minor_units(c) for c in codes], dtype=np.int64)
+    projects_df["total_top_up"] = exact_minor_column(
+        projects_df["total_top_up"].to_numpy(),
+        code_minor[[codes.index(c) for c in projects_df["pay_currency"]]],
+    )
+    p["top_up"] = exact_minor_column(p["top_up"], code_minor[p["pay_currency"]])
     pf = pd.DataFrame(
         {
             "worker": cat(p.pop("worker"), worker_names),

@@ -27,7 +27,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from fairpay.auditing.engine import AuditResult
 
-DEFAULT_REASON = "Back-pay so that your pay for this work reaches the living wage where you live."
+#: The bonus reason sent to workers, naming the bar their top-up reaches (``{bar}``).
+REASON_TEMPLATE = "Back-pay so that your pay for this work reaches {bar} where you live."
+#: How a reason names each kind of bar (the bar actually used for the worker's place).
+BAR_NAMES = {"living": "the living wage", "minimum": "the minimum wage"}
+DEFAULT_REASON = REASON_TEMPLATE.format(bar=BAR_NAMES["living"])
+
+
+def default_reason(bar_kind: str | None) -> str:
+    """The bonus reason for a worker whose bar is of ``bar_kind`` (living/minimum): a worker paid up
+    to the minimum wage must not be told it is a living wage."""
+    return REASON_TEMPLATE.format(bar=BAR_NAMES.get(str(bar_kind), "the pay bar"))
+
+
 LEDGER_COLUMNS = ("worker", "currency", "top_up", "previously_paid", "amount", "task", "reason")
 
 
@@ -127,6 +139,7 @@ def ledger(result: AuditResult, previous_payments: Any = None, *, reason: str | 
             paid[w] = paid.get(w, Decimal(0)) + amount
     if failures:
         raise InvalidDataError("previous payments", failures)
+    kinds = _bar_kinds(result)
     rows = []
     for r in workers.itertuples(index=False):
         ccy = r.pay_currency
@@ -142,10 +155,26 @@ def ledger(result: AuditResult, previous_payments: Any = None, *, reason: str | 
                 "previously_paid": str(before),
                 "amount": str(owed.quantize(q)),
                 "task": r.task,
-                "reason": reason or DEFAULT_REASON,
+                "reason": reason or default_reason(kinds.get(_place_key(r.country, r.subdivision))),
             }
         )
     return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+
+
+def _place_key(country: Any, subdivision: Any) -> tuple[str, str]:
+    sub = subdivision if isinstance(subdivision, str) else ""
+    return (str(country), sub)
+
+
+def _bar_kinds(result: AuditResult) -> dict[tuple[str, str], str]:
+    """(country, subdivision) -> the kind of bar the audit used there (living or minimum)."""
+    bars = getattr(result, "bars", None)
+    if bars is None or "bar_kind" not in getattr(bars, "columns", ()):
+        return {}
+    return {
+        _place_key(c, s): str(k)
+        for c, s, k in zip(bars["country"].tolist(), bars["subdivision"].tolist(), bars["bar_kind"].tolist())
+    }
 
 
 def _to_pay(ledger_df: pd.DataFrame) -> pd.DataFrame:

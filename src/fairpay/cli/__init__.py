@@ -50,7 +50,7 @@ def build_app() -> typer.Typer:
 
 def fail(message: str) -> typer.Exit:
     """Print one error line to stderr and return the exit-2 signal (raise it)."""
-    typer.echo(f"fairpay: error: {message}", err=True)
+    typer.echo(f"fairpay: error: {_one_line(message)}", err=True)
     return typer.Exit(2)
 
 
@@ -82,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split())
+    """An error on one line, with bidi controls shown, so a hostile value cannot reorder it."""
+    from fairpay.report.safetext import visible
+
+    return visible(" ".join(message.split()))
 
 
 if __name__ == "__main__":  # pragma: no cover

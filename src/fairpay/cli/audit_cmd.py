@@ -157,18 +157,19 @@ def audit_command(
         memory_limit=memory_limit,
         progress=sys.stderr.isatty() if progress is None else progress,
     )
-    for w in result.warnings:
-        typer.echo(f"fairpay: warning: {w}", err=True)
+    from fairpay.report.safetext import visible
+    from fairpay.units.figures import exact_money_frame, json_records
     from fairpay.wages import Benchmark, bar_warnings
 
+    for w in result.warnings:  # warnings can quote ids from the log: controls shown, never obeyed
+        typer.echo(f"fairpay: warning: {visible(w)}", err=True)
     for bench in result.benchmarks.values():  # what the bar rests on: estimate, minimum, history, net
         if isinstance(bench, Benchmark):
             for note in bar_warnings(bench):
-                typer.echo(f"fairpay: warning: {note}", err=True)
+                typer.echo(f"fairpay: warning: {visible(note)}", err=True)
     below = result.workers[result.workers["below"]]
-    totals = (
-        ", ".join(f"{v:,.2f} {k}" for k, v in below.groupby("pay_currency")["top_up"].sum().items()) or "0"
-    )
+    summary = {k: v for k, v in result.to_dict().items() if k not in ("worker_table",)}
+    totals = ", ".join(f"{v} {k}" for k, v in summary["total_top_up"].items()) or "0"
     typer.echo(f"{len(result.workers)} workers, {len(below)} below the bar; top-up needed: {totals}")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -179,25 +180,29 @@ def audit_command(
             "projects": result.projects,
             "bars": result.bars,
         }
+        # a pair's local figures are in its worker's local currency: name it beside them
+        local = dict(
+            zip(result.workers["worker"].tolist(), result.workers["local_currency"].tolist(), strict=True)
+        )
+        tables["worker_projects"] = tables["worker_projects"].assign(
+            local_currency=[local[w] for w in tables["worker_projects"]["worker"].tolist()]
+        )
         ledger = result.ledger(previous)
         tables["ledger"] = ledger
         for name, df in tables.items():
             if key and "worker" in df:
                 df = pseudonymize_frame(df, key)
             target = out / f"{name}.{fmt}"
-            if fmt == "csv":
-                frame_to_safe_csv(df, target)  # ids and reasons may start with a formula character
+            if fmt == "csv":  # money exact (Decimal), ids and reasons neutralised
+                frame_to_safe_csv(exact_money_frame(df), target)
             elif fmt == "parquet":
-                df.to_parquet(target, index=False)
+                exact_money_frame(df).to_parquet(target, index=False)
             else:
-                target.write_text(df.to_json(orient="records", indent=1), encoding="utf-8")
+                target.write_text(
+                    json.dumps(json_records(df), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+                )
         (out / "summary.json").write_text(
-            json.dumps(
-                {k: v for k, v in result.to_dict().items() if k not in ("worker_table",)},
-                indent=1,
-                default=str,
-            ),
-            encoding="utf-8",
+            json.dumps(summary, indent=1, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         if bonus_format:
             n = EXPORTERS[bonus_format](ledger, out / f"bonus_{bonus_format}.csv")
@@ -205,7 +210,8 @@ def audit_command(
     if report is not None:
         from fairpay.report.document import write_report
 
-        write_report(result, report)
+        # the same key as the tables: the report's pseudonyms join with them and the ledger
+        write_report(result, report, key=key_file.read_bytes().strip() if key_file else None)
         typer.echo(f"report: {report}")
     if not result.ok:
         raise typer.Exit(1)

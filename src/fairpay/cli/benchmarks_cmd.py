@@ -138,12 +138,15 @@ def benchmarks_command(
     if fmt == "json":
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
+    from fairpay.units import figures as fig
+
     where = bench.subdivision or bench.country
     lines = [
         [
             "hourly",
-            f"{Decimal(result['hourly']):,.2f} {bench.currency} per hour "
-            f"({'ESTIMATED living' if bench.method == 'estimate' else bench.kind} wage, prices of {bench.year})",
+            f"{fig.text(fig.bar_side(bench.hourly, bench.currency))} {bench.currency} per hour "
+            f"({'ESTIMATED living' if bench.method == 'estimate' else bench.kind} wage, prices of "
+            f"{bench.year}; rounded up, as in fairpay check)",
         ],
     ]
     if currency:
@@ -151,7 +154,8 @@ def benchmarks_command(
         lines.append(
             [
                 "converted",
-                f"{Decimal(conv_d['hourly']):,.2f} {conv_d['currency']} per hour (rate of {conv_d['rate_year']})",
+                f"{fig.text(fig.bar_side(Decimal(conv_d['hourly']), conv_d['currency']))} {conv_d['currency']} "
+                f"per hour (rate of {conv_d['rate_year']})",
             ]
         )
     lines += [

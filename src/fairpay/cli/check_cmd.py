@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fairpay.cli import output
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fairpay.prelaunch.check import CheckResult
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +53,12 @@ def check_command(
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _print_table(result) -> None:  # type: ignore[no-untyped-def]
+def _print_table(result: CheckResult) -> None:
+    """The console view: the same figures, rounded by the same rule, as JSON and the reports."""
+    from fairpay.report.document import bar_label
+    from fairpay.report.safetext import plain
+    from fairpay.units import figures as fig
+
     cur = result.pay_currency
     flags = result.flags
     n = len(result.cells_list)
@@ -57,32 +66,34 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
         verdict = f"FAIL: {len(flags)} of {n} task x place cells pay below the bar"
     else:
         verdict = f"PASS: all {n} task x place cells reach the bar"
-    typer.echo(f"{result.project}: {verdict}")
-    from fairpay.units.money import minor_units
-
-    digits = minor_units(cur)
+    output.echo(f"{plain(result.project)}: {verdict}")
     rows = []
     for c in result.cells_list:
         where = (c.subdivision or c.country) + (f" ({c.locality})" if c.locality else "")
+        d = c.to_dict()
         rows.append(
             [
                 c.task,
                 where,
-                f"{c.pay_per_task:.{digits}f} {cur}",
-                f"{c.effective_hourly:,.2f} {c.local_currency}",
-                f"{c.bar_hourly:,.2f} {c.local_currency}",
-                f"{c.ratio:.0%}",
+                f"{d['pay_per_task']} {cur}",
+                f"{d['effective_hourly']} {c.local_currency}",
+                f"{d['bar_hourly']} {c.local_currency}",
+                fig.percent_floor(c.ratio),
                 "ok" if c.ok else "BELOW",
-                f"{c.required_pay_per_task} {cur}",
-                "" if c.coverage is None else f"{c.coverage:.0%}",
+                f"{d['required_pay_per_task']} {cur}",
+                "" if c.coverage is None else fig.share_text(c.coverage, below=False),
                 ""
                 if c.forecast is None
                 else (
-                    ("n/a" if c.forecast["share_below"] is None else f"{c.forecast['share_below']:.0%}")
-                    + f" ({c.forecast['interval'][0]:.0%}-"
-                    f"{c.forecast['interval'][1]:.0%})"
+                    (
+                        "n/a"
+                        if c.forecast["share_below"] is None
+                        else fig.share_text(c.forecast["share_below"], below=True)
+                    )
+                    + f" ({fig.share_text(c.forecast['interval'][0], below=True)}-"
+                    f"{fig.share_text(c.forecast['interval'][1], below=True)})"
                 ),
-                f"{c.benchmark.kind}/{c.benchmark.method} {c.benchmark.reference_year}",
+                bar_label(c, result.policy.get("margin") or 0),
             ]
         )
     columns = [
@@ -96,25 +107,29 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
         "required/task",
         "pilot workers at bar",
         "forecast below (90%)",
-        "benchmark",
+        "bar used",
     ]
     if all(c.coverage is None for c in result.cells_list):  # no pilot data: drop both pilot columns
         columns = columns[:8] + columns[10:]
         rows = [r[:8] + r[10:] for r in rows]
     output.table("Per task and place (effective hourly after deductions and unpaid time)", columns, rows)
     b = result.budget
-    typer.echo(
-        f"Budget ({cur}): current {b['current']:,.2f}; compliant per place {b['compliant_per_place']:,.2f} "
-        f"(+{b['increase_per_place']:,.2f}); one uniform rate {b['compliant_uniform']:,.2f} "
-        f"(+{b['increase_uniform']:,.2f})"
-        + (f"; requester fee {b['requester_fee']:.0%} on top" if b["requester_fee"] else "")
+    output.echo(
+        f"Budget ({cur}): current {b['current']}; compliant per place {b['compliant_per_place']} "
+        f"(+{b['increase_per_place']}); one uniform rate {b['compliant_uniform']} "
+        f"(+{b['increase_uniform']})"
+        + (
+            f"; requester fee {fig.percent_floor(b['requester_fee'])} on top"
+            if Decimal(b["requester_fee"])
+            else ""
+        )
     )
     for t in result.times:
         if t["source"] != "given":
-            typer.echo(f"Time for {t['task']!r}: {t['description']}")
+            output.echo(f"Time for {plain(t['task'])!r}: {t['description']}")
     for w in result.warnings:
-        typer.echo(f"warning: {w}")
-    typer.echo(
+        output.echo(f"warning: {w}")
+    output.echo(
         "Sources: "
         + "; ".join(
             sorted(
@@ -234,9 +249,10 @@ def rate_command(
         return
     b = cell.benchmark
     label = "ESTIMATED living wage" if b.method == "estimate" else f"{b.kind} wage"
-    typer.echo(
-        f"{cell.required_pay_per_task} {cell.pay_currency} per task reaches the bar of "
-        f"{cell.bar_hourly:,.2f} {cell.local_currency}/h in {cell.subdivision or cell.country} "
+    d = cell.to_dict()
+    output.echo(
+        f"{d['required_pay_per_task']} {cell.pay_currency} per task reaches the bar of "
+        f"{d['bar_hourly']} {cell.local_currency}/h in {cell.subdivision or cell.country} "
         f"({label}, {b.method}, {b.reference_year}; {b.source}; {b.url})"
     )
     for note in (*b.fallbacks, *(a for a in cell.adjustments if a.startswith("exchange rate"))):

@@ -18,16 +18,31 @@ def check_format(fmt: str, allowed: Sequence[str]) -> None:
 def table(
     title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, show_header: bool = True
 ) -> None:
-    """Print a table to stdout; plain text when stdout is not a terminal (wraps at 200 columns)."""
+    """Print a table to stdout; plain text when stdout is not a terminal (wraps at 200 columns).
+
+    Every cell is literal text (:func:`fairpay.report.safetext.console`): ``[b]`` or ``[/bar]`` in
+    a name is printed, not read as rich markup; bidi controls are shown, RTL names isolated.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=title, show_header=show_header, title_justify="left", expand=False)
+    from fairpay.report.safetext import console
+
+    t = Table(title=console(title), show_header=show_header, title_justify="left", expand=False)
     for col in columns:
-        t.add_column(col, overflow="fold")
+        t.add_column(console(col), overflow="fold")
     for row in rows:
-        t.add_row(*[str(v) for v in row])
+        t.add_row(*[console(v) for v in row])
     Console(width=200 if not _is_tty() else None, soft_wrap=False).print(t)
+
+
+def echo(line: Any) -> None:
+    """Print one line of user-facing text with bidi controls shown (names cannot reorder it)."""
+    import typer
+
+    from fairpay.report.safetext import visible
+
+    typer.echo(visible(line, keep_isolates=True))
 
 
 def _is_tty() -> bool:

@@ -96,34 +96,47 @@ class Cell:
     forecast: dict[str, Any] | None = None  # predicted share of production workers below the bar
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``fairpay check --format json`` (numbers as JSON numbers)."""
+        """The JSON shape of ``fairpay check --format json``.
+
+        Money and ratios are decimal strings rounded by the one display rule
+        (:mod:`fairpay.units.figures`): effective pay down, bars/required/shortfalls up, the ratio
+        floored to 4 decimals; amounts given in the spec exactly. The exact values stay on the
+        :class:`Cell` attributes.
+        """
+        from fairpay.units import figures as fig
+
         b = self.benchmark
+        local, pay = self.local_currency, self.pay_currency
         return {
             "task": self.task,
             "country": self.country,
             "subdivision": self.subdivision,
             "locality": self.locality,
-            "share": float(self.share),
-            "volume": float(self.volume),
-            "pay_per_task": float(self.pay_per_task),
-            "net_pay_per_task": _f(self.net_pay_per_task, 6),
+            "share": fig.text(self.share),
+            "volume": fig.text(self.volume),
+            "pay_per_task": fig.text(fig.as_given(self.pay_per_task, pay)),
+            "net_pay_per_task": fig.text(fig.as_given(self.net_pay_per_task, pay)),
             "seconds_per_task": _f(self.seconds_per_task, 3),
             "unpaid_seconds_per_task": _f(self.unpaid_seconds_per_task, 3),
             "time_source": self.time_source,
-            "effective_hourly": _f(self.effective_hourly, 4),
-            "benchmark_hourly": _f(self.benchmark_hourly, 4),
-            "bar_hourly": _f(self.bar_hourly, 4),
-            "local_currency": self.local_currency,
-            "ratio": _f(self.ratio, 4),
+            "effective_hourly": fig.text(fig.worker_side(self.effective_hourly, local)),
+            "benchmark_hourly": fig.text(fig.bar_side(self.benchmark_hourly, local)),
+            "bar_hourly": fig.text(fig.bar_side(self.bar_hourly, local)),
+            "local_currency": local,
+            "ratio": fig.text(fig.ratio_floor(self.ratio)),
             "ok": self.ok,
-            "shortfall_hourly": _f(self.shortfall_hourly, 4),
-            "shortfall_hourly_pay": _f(self.shortfall_hourly_pay, 4),
-            "required_pay_per_task": float(self.required_pay_per_task),
-            "pay_currency": self.pay_currency,
+            "shortfall_hourly": fig.text(
+                fig.shortfall_shown(self.effective_hourly, self.bar_hourly, local)
+                if not self.ok
+                else fig.bar_side(Decimal(0), local)
+            ),
+            "shortfall_hourly_pay": fig.text(fig.bar_side(self.shortfall_hourly_pay, pay)),
+            "required_pay_per_task": fig.text(fig.as_given(self.required_pay_per_task, pay)),
+            "pay_currency": pay,
             "fx": {
-                "rate": _f(self.fx_rate, 8),
+                "rate": fig.text(fig.rate(self.fx_rate)),
                 "year": self.fx_year,
-                "pair": f"{self.pay_currency}->{self.local_currency}",
+                "pair": f"{pay}->{local}",
             },
             "coverage": self.coverage,
             "forecast": self.forecast,
@@ -132,7 +145,7 @@ class Cell:
                 "method": b.method,
                 "household": b.household,
                 "locality": b.locality,
-                "amount": float(b.amount),
+                "amount": fig.text(b.amount),
                 "currency": b.currency,
                 "period": b.period,
                 "gross_net": b.gross_net,
@@ -141,7 +154,7 @@ class Cell:
                 "reference_year": b.reference_year,
                 "price_year": b.year,
                 "age_years": b.age_years,
-                "hours_per_week": float(b.hours_per_week),
+                "hours_per_week": fig.text(Decimal(str(b.hours_per_week))),
                 "hours_basis": b.hours_basis,
                 "confidence": b.confidence,
                 "origin": b.origin,
@@ -155,6 +168,25 @@ class Cell:
 
 def _f(x: Decimal, places: int) -> float:
     return float(round(x, places))
+
+
+#: Columns of :attr:`CheckResult.cells` that hold decimal figures (``Decimal`` objects, exact).
+DECIMAL_COLUMNS = (
+    "share",
+    "volume",
+    "pay_per_task",
+    "net_pay_per_task",
+    "effective_hourly",
+    "benchmark_hourly",
+    "bar_hourly",
+    "ratio",
+    "shortfall_hourly",
+    "shortfall_hourly_pay",
+    "required_pay_per_task",
+    "fx_rate",
+    "benchmark_amount",
+    "benchmark_hours_per_week",
+)
 
 
 @dataclass(frozen=True)
@@ -181,7 +213,11 @@ class CheckResult:
 
     @property
     def cells(self) -> pd.DataFrame:
-        """One row per task x place (pandas DataFrame, built on first use)."""
+        """One row per task x place (pandas DataFrame, built on first use).
+
+        The figures of :meth:`to_dict`, with the money and ratio columns (:data:`DECIMAL_COLUMNS`)
+        as exact ``Decimal`` objects (object dtype), never binary floats.
+        """
         import pandas as pd
 
         rows = []
@@ -191,6 +227,8 @@ class CheckResult:
             fx = d.pop("fx")
             d.update({f"benchmark_{k}": v for k, v in bench.items()})
             d.update({"fx_rate": fx["rate"], "fx_year": fx["year"]})
+            for col in DECIMAL_COLUMNS:
+                d[col] = Decimal(d[col])
             rows.append(d)
         return pd.DataFrame(rows)
 
@@ -564,17 +602,29 @@ def _budget(proj: Project, cells: Sequence[Cell]) -> dict[str, Any]:
             {
                 "task": task.name,
                 "volume": task.volume,
-                "pay_per_task": float(task.pay_per_task),
-                "uniform_rate": float(uniform),
-                "current": float(round_up(current, cur)),
-                "compliant_per_place": float(round_up(per_place, cur)),
-                "compliant_uniform": float(round_up(uni, cur)),
+                "pay_per_task": _money(task.pay_per_task, cur),
+                "uniform_rate": _money(uniform, cur),
+                "current": _money(round_up(current, cur), cur),
+                "compliant_per_place": _money(round_up(per_place, cur), cur),
+                "compliant_uniform": _money(round_up(uni, cur), cur),
             }
         )
-    out: dict[str, Any] = {"currency": cur, "requester_fee": float(fee), "tasks": per_task}
+    out: dict[str, Any] = {"currency": cur, "requester_fee": f"{fee:f}", "tasks": per_task}
     for key, value in totals.items():
-        out[key] = float(round_up(value, cur))
-        out[f"{key}_with_fees"] = float(round_up(value * (1 + fee), cur))
-    out["increase_per_place"] = float(round_up(totals["compliant_per_place"] - totals["current"], cur))
-    out["increase_uniform"] = float(round_up(totals["compliant_uniform"] - totals["current"], cur))
+        out[key] = _money(round_up(value, cur), cur)
+        out[f"{key}_with_fees"] = _money(round_up(value * (1 + fee), cur), cur)
+    # increases are differences of the shown (rounded-up) totals, so the figures add up
+    out["increase_per_place"] = _money(
+        round_up(totals["compliant_per_place"], cur) - round_up(totals["current"], cur), cur
+    )
+    out["increase_uniform"] = _money(
+        round_up(totals["compliant_uniform"], cur) - round_up(totals["current"], cur), cur
+    )
     return out
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    """A budget figure as an exact decimal string (amounts already rounded up where required)."""
+    from fairpay.units import figures as fig
+
+    return fig.text(fig.as_given(amount, currency))

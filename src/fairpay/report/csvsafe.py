@@ -1,23 +1,38 @@
-"""CSV cells a spreadsheet will not run as formulas ("CSV injection").
+"""The one CSV writer for every CSV fairpay produces: cells no spreadsheet runs or splits.
 
-Why: fairpay's CSV exports (bonus files, ledgers, report tables) carry text that came from a
-platform export - worker ids, task and project names. Excel, LibreOffice and Google Sheets run a
-cell that starts with ``=``, ``+``, ``-`` or ``@`` (and, after a tab or carriage return, whatever
-follows) as a formula, so a task named ``=HYPERLINK(...)`` could exfiltrate data or run a command
-on the reader's machine. Following OWASP's "CSV Injection" guidance, such text cells get a leading
-apostrophe: spreadsheets show the text, and never evaluate it.
+Why: fairpay's CSV exports (bonus files, ledgers, audit tables, report tables) carry text that
+came from a platform export - worker ids, task and project names - and they are opened in
+Excel, LibreOffice or Google Sheets, or uploaded to a payment platform. A spreadsheet runs a cell
+that starts with ``=``, ``+``, ``-`` or ``@`` (also after a tab, a carriage return or a line feed,
+and the full-width forms ``＝＋－＠`` in East Asian locales) as a formula, so a worker id such as
+``\\r=cmd|' /C calc'!A0`` would run a command on the reader's machine; and a bare carriage return
+in an unquoted cell ends the row there, corrupting a payment file (Python's ``csv`` module with
+``\\n`` line ends leaves a bare ``\\r`` unquoted, which is why fairpay writes CSV itself).
 
-Numbers (``int``, ``float``, ``Decimal``, not ``bool``) are written as numbers: ``-5.2`` is a
-negative amount, not a formula, and prefixing it would turn money into text.
+The rules (OWASP "CSV Injection"; RFC 4180 quoting):
+
+- A text cell whose first character that is not white space is a formula trigger gets a leading
+  apostrophe (spreadsheets show the text and never evaluate it) and is quoted.
+- A text cell holding a comma, a double quote, a CR, an LF or any other line break, a tab, or
+  leading/trailing white space is quoted (``"`` doubled), so line breaks stay *inside* the cell.
+- Numbers (``int``, ``Decimal``, ``float``; numpy/pandas scalars; not ``bool``) are written as
+  numbers, unquoted: ``-5.20`` is a negative amount, not a formula. Text is text: ``"-1"`` given
+  as a string is neutralised like any other (pass money as ``Decimal`` to keep it a number).
+- ``None``, NaN and pandas' NA are written as an empty cell. Lines end with ``\\n``; the output
+  is UTF-8 and byte-stable (no dependence on locale, hash seed or folder).
+
+Money should reach this writer as ``Decimal`` (exact); a binary float is written with ``repr``,
+which round-trips but may read ``0.5400000000000001``, so fairpay's own frames never hold money
+as floats.
 
 Stdlib only, so every layer (ledger exports, reports, the CLI) can use it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
+import numbers
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -26,46 +41,90 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV Injection).
-FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV Injection),
+#: with the full-width forms some locales also accept.
+FORMULA_TRIGGERS: tuple[str, ...] = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "\uff1d",
+    "\uff0b",
+    "\uff0d",
+    "\uff20",
+)
 #: OWASP: https://owasp.org/www-community/attacks/CSV_Injection
 OWASP_URL = "https://owasp.org/www-community/attacks/CSV_Injection"
 
+# characters that force quoting: the delimiter, the quote, every line break Python or a
+# spreadsheet may split on, and the tab
+_NEEDS_QUOTES = re.compile(r'[,"\r\n\t\v\f\x1c\x1d\x1e\x85\u2028\u2029]')
 
-def safe_csv_cell(value: Any) -> str:
-    """The text to write for one CSV cell, neutralised if a spreadsheet would run it as a formula.
 
-    ``None`` and NaN become ``""``; real numbers are written as they are; any other value is
-    turned into text and gets a leading ``'`` when it starts with ``=``, ``+``, ``-``, ``@``, a tab
-    or a carriage return.
-    """
-    if value is None:
-        return ""
+def _number_text(value: Any) -> str | None:
+    """The text of a real number, or None when ``value`` is not one (bool is not a number here)."""
     if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return "" if value.is_nan() else str(value)
+    if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return "" if math.isnan(value) else repr(float(value))  # np.float64 too
-    if isinstance(value, (int, Decimal)):
-        return str(value)
-    try:  # numpy scalars, pandas NA/NaT, without importing either
-        import numbers
+        return "" if math.isnan(value) else repr(float(value))
+    if isinstance(value, numbers.Real):  # numpy scalars, without importing numpy
+        if isinstance(value, numbers.Integral):
+            return str(int(value))
+        f = float(value)
+        return "" if math.isnan(f) else repr(f)
+    return None
 
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            f = float(value)
-            return "" if math.isnan(f) else str(value)
-    except (TypeError, ValueError):  # pragma: no cover - exotic numeric types
-        pass
-    if type(value).__name__ in ("NAType", "NaTType"):
-        return ""
-    text = str(value)
-    if text.startswith(FORMULA_TRIGGERS):
+
+def _is_missing(value: Any) -> bool:
+    return value is None or type(value).__name__ in ("NAType", "NaTType")
+
+
+def neutralise(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
+    stripped = text.lstrip(" \u00a0\u3000")
+    if stripped.startswith(FORMULA_TRIGGERS):
         return "'" + text
     return text
 
 
+def safe_csv_cell(value: Any) -> str:
+    """The value of one CSV cell, neutralised (before quoting): what a reader gets back.
+
+    ``None``/NaN/NA -> ``""``; numbers as numbers; any other value as text, with a leading
+    ``'`` when a spreadsheet would run it as a formula.
+    """
+    if _is_missing(value):
+        return ""
+    as_number = _number_text(value)
+    if as_number is not None:
+        return as_number
+    return neutralise(str(value))
+
+
+def quoted_csv_cell(value: Any) -> str:
+    """The exact characters written for one cell: :func:`safe_csv_cell`, quoted when it holds a
+    delimiter, a quote, a line break or a tab, has leading/trailing blanks, or was neutralised."""
+    if _is_missing(value):
+        return ""
+    if _number_text(value) is not None:
+        return safe_csv_cell(value)
+    text = str(value)
+    safe = neutralise(text)
+    if safe != text or _NEEDS_QUOTES.search(safe) or safe != safe.strip():
+        return '"' + safe.replace('"', '""') + '"'
+    return safe
+
+
 def safe_csv_row(values: Iterable[Any]) -> list[str]:
-    """:func:`safe_csv_cell` applied to every value of a row."""
-    return [safe_csv_cell(v) for v in values]
+    """:func:`quoted_csv_cell` applied to every value of a row (cells quoted as needed)."""
+    return [quoted_csv_cell(v) for v in values]
 
 
 def write_safe_csv(
@@ -73,16 +132,16 @@ def write_safe_csv(
 ) -> str:
     """Write rows (and an optional header) as CSV with every cell neutralised; return the text.
 
-    Quoting is the ``csv`` module's (minimal, ``\\n`` line ends), so the output is byte-stable.
-    ``path``: also write the text there (UTF-8).
+    ``path``: also write the text there (UTF-8, ``\\n`` line ends, byte-stable).
     """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    lines: list[str] = []
     if header is not None:
-        writer.writerow(safe_csv_row(header))
+        lines.append(",".join(safe_csv_row(header)) + "\n")
     for row in rows:
-        writer.writerow(safe_csv_row(row))
-    text = buf.getvalue()
+        cells = safe_csv_row(row)
+        # a lone empty cell would make a blank line, which readers skip: quote it
+        lines.append((",".join(cells) if cells != [""] else '""') + "\n")
+    text = "".join(lines)
     if path is not None:
         Path(path).write_text(text, encoding="utf-8", newline="")
     return text

@@ -25,12 +25,15 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairpay.errors import InvalidInputError
+from fairpay.report import safetext
 from fairpay.report.csvsafe import safe_csv_cell  # noqa: F401  (re-exported: fairpay.report.document.safe_csv_cell)
+from fairpay.report.safetext import plain
+from fairpay.units import figures as fig
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -126,9 +129,9 @@ def build_document(
 ) -> dict[str, Any]:
     """The report as a plain dict (what every format renders).
 
-    ``pseudonymize`` (audits): replace worker ids by ``worker-0001``... in id order, or by keyed
-    HMAC pseudonyms when ``key`` is given (:meth:`AuditResult.pseudonymized`), so a shared report
-    names nobody. ``timestamp``: ``True`` for the current UTC time, or a string to print; by
+    ``pseudonymize`` (audits): replace worker ids by keyed HMAC pseudonyms when ``key`` is given
+    (:meth:`AuditResult.pseudonymized`, joinable with the pseudonymised tables and ledger), or
+    withhold them without a key, so a shared report names nobody. ``timestamp``: ``True`` for the current UTC time, or a string to print; by
     default none, so reports are reproducible. ``pilot_times`` (checks): task -> seconds per
     worker, for coverage curves in HTML. ``data_vintage``: list the data tables' vintages.
     """
@@ -158,32 +161,33 @@ def build_document(
 
 
 # --------------------------------------------------------------------------- formatting
-def _down(x: Any, places: int = 2) -> str:
-    """Money the worker gets, rounded down (never shown higher than it is)."""
-    return f"{Decimal(str(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_FLOOR):,}"
+def _down(x: Any, currency: str) -> str:
+    """Money the worker gets, by the one display rule (:func:`fairpay.units.figures.worker_side`)."""
+    return fig.text(fig.worker_side(x, currency))
 
 
-def _up(x: Any, places: int = 2) -> str:
-    """A bar or a required amount, rounded up (never shown lower than it is)."""
-    return f"{Decimal(str(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING):,}"
+def _up(x: Any, currency: str) -> str:
+    """A bar, a required amount or a top-up, by the one display rule (rounded up)."""
+    return fig.text(fig.bar_side(x, currency))
 
 
 def _pct_floor(ratio: Any) -> str:
     """A ratio as a whole percentage, floored: 0.999 -> "99%"."""
-    return f"{math.floor(Decimal(str(ratio)) * 100)}%"
+    return fig.percent_floor(ratio)
 
 
 def _pct(share: float, places: int = 0) -> str:
     return f"{100 * share:.{places}f}%"
 
 
+def _below_share(n_below: int, n: int) -> str:
+    """A share of workers below the bar, rounded up (never understated), one decimal."""
+    return fig.share_text(Decimal(n_below) / Decimal(n), below=True, places=1) if n else "0%"
+
+
 def _pay(x: Any, currency: str) -> str:
     """A per-task pay as given, with at least the currency's minor-unit digits."""
-    from fairpay.units.money import minor_units
-
-    d = Decimal(str(x))
-    digits = max(minor_units(currency), -d.normalize().as_tuple().exponent)  # type: ignore[operator]
-    return f"{d:,.{digits}f} {currency}"
+    return f"{fig.text(fig.as_given(x, currency))} {currency}"
 
 
 def _place(country: str, subdivision: str | None, locality: str | None = None) -> str:
@@ -198,82 +202,143 @@ def _table(
     return {
         "title": title,
         "columns": columns,
-        "rows": [[str(v) for v in r] for r in rows],
+        "rows": [[plain(v) for v in r] for r in rows],
         "note": note,
         "flags": flags or [False] * len(rows),
     }
 
 
 # --------------------------------------------------------------------------- check
+def bar_label(cell: Cell, margin: Any = 0) -> str:
+    """What the bar of a cell *is*, in a few words, for every screen (console, reports).
+
+    A figure the spec supplied (``benchmark_overrides``, e.g. a vendor's own number) is labelled
+    as an override with its source, never as fairpay's living or minimum wage; a margin on top
+    of the benchmark is named, so a bar of benchmark x 1.1 is not called "the living wage".
+    """
+    bm = cell.benchmark
+    if bm.origin == "override" or bm.method == "user_override":
+        text = f"OVERRIDE from the spec: {bm.kind} figure per {plain(bm.source)} ({bm.reference_year})"
+    else:
+        text = f"{bm.kind} wage ({bm.method}, {bm.reference_year})"
+    m = Decimal(str(margin or 0))
+    if m:
+        text += f" + {fig.text((m * 100).normalize())}% margin"
+    return text
+
+
 def _check_document(r: CheckResult) -> dict[str, Any]:
     cells = list(r.cells_list)
     cur = r.pay_currency
     n, flags = len(cells), r.flags
     if flags:
         worst = min(flags, key=lambda c: c.ratio)
+        wd = worst.to_dict()
         headline = f"FAIL: {len(flags)} of {n} task x place cells pay below the bar"
         detail = [
-            f"Lowest: {worst.task!s} in {_place(worst.country, worst.subdivision, worst.locality)} earns "
-            f"{_down(worst.effective_hourly)} {worst.local_currency}/h, {_pct_floor(worst.ratio)} of the bar "
-            f"of {_up(worst.bar_hourly)} {worst.local_currency}/h; {_pay(worst.required_pay_per_task, cur)} "
+            f"Lowest: {plain(worst.task)} in {_place(worst.country, worst.subdivision, worst.locality)} earns "
+            f"{wd['effective_hourly']} {worst.local_currency}/h, {_pct_floor(worst.ratio)} of the bar "
+            f"of {wd['bar_hourly']} {worst.local_currency}/h; {_pay(worst.required_pay_per_task, cur)} "
             "per task would reach it."
         ]
     else:
         lowest = min(cells, key=lambda c: c.ratio)
         headline = f"PASS: all {n} task x place cells reach the bar"
         detail = [
-            f"Closest to the bar: {lowest.task} in {_place(lowest.country, lowest.subdivision, lowest.locality)} "
+            f"Closest to the bar: {plain(lowest.task)} in {_place(lowest.country, lowest.subdivision, lowest.locality)} "
             f"at {_pct_floor(lowest.ratio)} of it."
         ]
     b = r.budget
+    margin = r.policy.get("margin") or 0
     if flags:
         detail.append(
-            f"Paying every place its required rate costs {_up(b['compliant_per_place'])} {cur} "
-            f"(+{_up(b['increase_per_place'])} {cur} on the current {_up(b['current'])} {cur})."
+            f"Paying every place its required rate costs {b['compliant_per_place']} {cur} "
+            f"(+{b['increase_per_place']} {cur} on the current {b['current']} {cur})."
+        )
+    overridden = [
+        c for c in cells if c.benchmark.origin == "override" or c.benchmark.method == "user_override"
+    ]
+    if overridden:
+        places = sorted({_place(c.country, c.subdivision, c.locality) for c in overridden})
+        detail.append(
+            f"{len(overridden)} of {n} cells are decided by a figure supplied in the spec (benchmark override for "
+            f"{', '.join(places)}), not by fairpay's bundled data; check its source before relying on it."
+        )
+    if margin:
+        detail.append(
+            f"Every bar includes a margin of {fig.text((Decimal(str(margin)) * 100).normalize())}% above the "
+            "benchmark (the policy's choice): a bar here is not the benchmark itself."
+        )
+    forecasts = [c for c in cells if c.forecast is not None]
+    if forecasts:
+        worst_f = max(forecasts, key=lambda c: c.forecast["share_below"] if c.forecast else 0)
+        f = worst_f.forecast or {}
+        detail.append(
+            f"Production forecast: up to {fig.share_text(f['share_below'], below=True)} of workers "
+            f"({fig.share_text(f['interval'][0], below=True)}-{fig.share_text(f['interval'][1], below=True)}, "
+            f"{fig.share_text(f['level'], below=False)} interval) would earn below the bar for "
+            f"{plain(worst_f.task)} in {_place(worst_f.country, worst_f.subdivision, worst_f.locality)} at the "
+            "proposed pay."
         )
     show_cov = any(c.coverage is not None for c in cells)
     columns = [
+        "verdict",
         "task",
         "place",
-        "share",
-        "pay/task",
+        "ratio",
         "effective/h",
         "bar/h",
-        "ratio",
-        "verdict",
+        "pay/task",
         "required/task",
+        "share",
     ]
     columns += ["pilot workers at bar"] if show_cov else []
-    columns += ["benchmark"]
+    columns += ["forecast below the bar"] if forecasts else []
+    columns += ["bar used"]
     rows = []
     for c in cells:
+        d = c.to_dict()
         row = [
+            "ok" if c.ok else "BELOW",
             c.task,
             _place(c.country, c.subdivision, c.locality),
-            _pct(float(c.share)),
-            _pay(c.pay_per_task, cur),
-            f"{_down(c.effective_hourly)} {c.local_currency}",
-            f"{_up(c.bar_hourly)} {c.local_currency}",
             _pct_floor(c.ratio),
-            "ok" if c.ok else "BELOW",
+            f"{d['effective_hourly']} {c.local_currency}",
+            f"{d['bar_hourly']} {c.local_currency}",
+            _pay(c.pay_per_task, cur),
             _pay(c.required_pay_per_task, cur),
+            _pct(float(c.share)),
         ]
         if show_cov:
-            row.append("" if c.coverage is None else _pct(c.coverage))
-        row.append(f"{c.benchmark.kind} ({c.benchmark.method}, {c.benchmark.reference_year})")
+            row.append("" if c.coverage is None else fig.share_text(c.coverage, below=False))
+        if forecasts:
+            row.append(
+                ""
+                if c.forecast is None
+                else f"{fig.share_text(c.forecast['share_below'], below=True)} "
+                f"({fig.share_text(c.forecast['interval'][0], below=True)}-"
+                f"{fig.share_text(c.forecast['interval'][1], below=True)})"
+            )
+        row.append(bar_label(c, margin))
         rows.append(row)
     cell_table = _table(
         "Per task and place",
         columns,
         rows,
         "Effective hourly = pay after deductions x exchange rate x share of work paid x 3600 / (task seconds + "
-        "unpaid seconds). Effective pay is rounded down, bars and required pay up, ratios floored.",
+        "unpaid seconds). Effective pay is rounded down, bars and required pay up, ratios floored."
+        + (
+            " Forecast: predicted share of production workers below the bar (90% interval), from the pilot's "
+            "per-worker times (fairpay.worktime.forecast)."
+            if forecasts
+            else ""
+        ),
         [not c.ok for c in cells],
     )
     fee = (
-        f" (requester fee {_pct(b['requester_fee'])} on top: {_up(b['compliant_per_place_with_fees'])} {cur} "
-        f"per place, {_up(b['compliant_uniform_with_fees'])} {cur} uniform)"
-        if b.get("requester_fee")
+        f" (requester fee {_pct_floor(b['requester_fee'])} on top: {b['compliant_per_place_with_fees']} {cur} "
+        f"per place, {b['compliant_uniform_with_fees']} {cur} uniform)"
+        if Decimal(b.get("requester_fee") or 0)
         else ""
     )
     budget_rows = [
@@ -281,10 +346,10 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
             t["task"],
             f"{t['volume']:,}",
             _pay(t["pay_per_task"], cur),
-            f"{_up(t['current'])} {cur}",
-            f"{_up(t['compliant_per_place'])} {cur}",
+            f"{t['current']} {cur}",
+            f"{t['compliant_per_place']} {cur}",
             _pay(t["uniform_rate"], cur),
-            f"{_up(t['compliant_uniform'])} {cur}",
+            f"{t['compliant_uniform']} {cur}",
         ]
         for t in b["tasks"]
     ]
@@ -293,22 +358,22 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
             "total",
             "",
             "",
-            f"{_up(b['current'])} {cur}",
-            f"{_up(b['compliant_per_place'])} {cur}",
+            f"{b['current']} {cur}",
+            f"{b['compliant_per_place']} {cur}",
             "",
-            f"{_up(b['compliant_uniform'])} {cur}",
+            f"{b['compliant_uniform']} {cur}",
         ]
     )
     budget = _table(
         "Budget impact",
         ["task", "volume", "pay/task", "current", "compliant per place", "uniform rate", "compliant uniform"],
         budget_rows,
-        f"Increase: +{_up(b['increase_per_place'])} {cur} paying each place its required rate, "
-        f"+{_up(b['increase_uniform'])} {cur} paying everyone one uniform rate{fee}.",
+        f"Increase: +{b['increase_per_place']} {cur} paying each place its required rate, "
+        f"+{b['increase_uniform']} {cur} paying everyone one uniform rate{fee}.",
     )
     return {
         "kind": "check",
-        "title": f"fairpay pre-launch check: {r.project}",
+        "title": f"fairpay pre-launch check: {plain(r.project)}",
         "subject": r.project,
         "ok": r.ok,
         "verdict": {"ok": r.ok, "headline": headline, "detail": detail},
@@ -348,8 +413,8 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
         bm = c.benchmark
         seen.setdefault(
             where,
-            f"{where}: {_up(c.bar_hourly)} {c.local_currency}/h ({bm.kind} wage, {bm.method}, "
-            f"reference year {bm.reference_year}, prices of {bm.year})",
+            f"{where}: {c.to_dict()['bar_hourly']} {c.local_currency}/h ({bar_label(c, margin)}, "
+            f"prices of {bm.year})",
         )
     total = sum((c.volume for c in cells), Decimal(0))
     below_vol = sum((c.volume for c in r.flags), Decimal(0))
@@ -358,26 +423,27 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
         f"{_pct(float(below_vol / total), 1) if total else '0%'} of the planned task volume."
     )
     cov = [
-        f"{c.task} in {_place(c.country, c.subdivision, c.locality)}: {_pct(1 - c.coverage)} of pilot workers "
+        f"{plain(c.task)} in {_place(c.country, c.subdivision, c.locality)}: "
+        f"{fig.share_text(1 - c.coverage, below=True)} of pilot workers "
         "would be below the bar at the proposed pay"
         for c in cells
         if c.coverage is not None
     ]
     if cov:
         below += " From the pilot's own times: " + "; ".join(cov) + "."
-    times = "; ".join(f"{t['task']}: {t['description']}" for t in r.times)
+    times = "; ".join(f"{plain(t['task'])}: {t['description']}" for t in r.times)
     unpaid: dict[str, str] = {}
     for c in cells:
         unpaid.setdefault(
             c.task,
-            f"{c.task}: {c.unpaid_seconds_per_task.normalize():f} s unpaid per task "
+            f"{plain(c.task)}: {c.unpaid_seconds_per_task.normalize():f} s unpaid per task "
             f"(onboarding spread over the tasks a worker does, per-task overhead, the task's own) "
             f"and {_pct(float(c.lost_share), 1)} of work not paid (rejections, returns)",
         )
     keep = {f"{_pct(float(c.net_pay_per_task / c.pay_per_task), 1)}" for c in cells}
     remediation = (
-        f"Before launch: raise pay to the required rate per place (+{_up(r.budget['increase_per_place'])} "
-        f"{cur}) or to one uniform rate (+{_up(r.budget['increase_uniform'])} {cur}). "
+        f"Before launch: raise pay to the required rate per place (+{r.budget['increase_per_place']} "
+        f"{cur}) or to one uniform rate (+{r.budget['increase_uniform']} {cur}). "
         "Top-ups paid: none yet (no work done); audit the submission log after launch."
         if r.flags
         else "No change needed at the planned pay. Top-ups paid: none yet (no work done)."
@@ -407,7 +473,7 @@ def _benchmark_source(bm: Any, places: list[str], extra: Sequence[str] = ()) -> 
         "reference_year": bm.reference_year,
         "price_year": bm.year,
         "amount_as_published": f"{bm.amount.normalize():f} {bm.currency}/{bm.period}",
-        "hourly": f"{_up(bm.hourly, 4)} {bm.currency}/h",
+        "hourly": f"{_up(bm.hourly, bm.currency)} {bm.currency}/h",
         "gross_net": bm.gross_net,
         "hours_per_week": f"{bm.hours_per_week.normalize():f}",
         "hours_basis": bm.hours_basis,
@@ -427,26 +493,30 @@ def _check_sources(cells: Sequence[Cell]) -> list[dict[str, Any]]:
         extra = [
             *c.adjustments,
             f"exchange rate {c.pay_currency}->{c.local_currency} "
-            f"{Decimal(c.fx_rate).quantize(Decimal('0.000001'))} ({c.fx_year})",
+            f"{fig.text(fig.rate(c.fx_rate))} ({c.fx_year})",
         ]
         out[where] = _benchmark_source(c.benchmark, [where], extra)
     return list(out.values())
 
 
 # --------------------------------------------------------------------------- audit
+#: What a report shows instead of a worker id when no pseudonymisation key is given.
+WITHHELD = "(withheld)"
+
+
 def _pseudonyms(result: AuditResult, pseudonymize: bool, key: bytes | str | None) -> AuditResult:
+    """The result as the report shows it: keyed HMAC pseudonyms (the one scheme, the same as the
+    pseudonymised tables and ledger of ``fairpay audit --pseudonymize-key-file``, so they join),
+    or, without a key, ids withheld; the platform's ids only with ``pseudonymize=False``."""
     if not pseudonymize:
         return result
     if key is not None:
         return result.pseudonymized(key)
-    ids = sorted(set(map(str, result.workers["worker"])) | set(map(str, result.worker_projects["worker"])))
-    width = max(4, len(str(len(ids))))
-    names = {w: f"worker-{i + 1:0{width}d}" for i, w in enumerate(ids)}
     from dataclasses import replace
 
     def swap(df: pd.DataFrame) -> pd.DataFrame:
         df = df.copy()
-        df["worker"] = [names[str(w)] for w in df["worker"]]
+        df["worker"] = WITHHELD
         if "task" in df.columns:  # the last task id can identify a worker on the platform
             df = df.drop(columns=["task"])
         return df
@@ -464,43 +534,61 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     n = len(w)
     below = w[w["below"].astype(bool)]
     totals = _minor_sums(below, "pay_currency", "top_up")
-    total_text = ", ".join(f"{_up(v)} {k}" for k, v in totals.items()) or "none"
+    total_text = ", ".join(f"{_up(v, k)} {k}" for k, v in totals.items()) or "none"
     if len(below):
-        headline = f"FAIL: {len(below)} of {n} workers ({_pct(len(below) / n, 1)}) earned below the bar where they live"
+        headline = f"FAIL: {len(below)} of {n} workers ({_below_share(len(below), n)}) earned below the bar where they live"
     else:
         headline = f"PASS: all {n} workers earned at least the bar where they live"
     detail = [f"Top-ups proposed: {total_text} (each rounded up to the currency's minor unit)."]
+    period = getattr(r, "period", None)
+    detail.append(
+        f"Audit period: {period[0]} to {period[1]} (UTC; first task accepted to last task submitted)."
+        if period
+        else "Audit period: not recorded with this result."
+    )
+    detail.append(
+        "Bar per place: "
+        + "; ".join(
+            f"{_place(b.country, b.subdivision)} {_up(b.bar_local, b.local_currency)} {b.local_currency}/h "
+            f"({_audit_bar_name(b.bar_kind)}, {b.bar_method}, prices of {b.bar_year})"
+            for b in _bar_rows(r)
+        )
+        + "."
+    )
     proj_rows = []
     for p in r.projects.itertuples(index=False):
         proj_rows.append(
             [
                 p.project,
-                p.workers,
                 p.workers_below,
-                _pct(float(p.share_below), 1),
-                f"{_down(p.median_wage)} {p.pay_currency}/h" if _finite(p.median_wage) else "",
-                f"{_down(p.p10_wage)} {p.pay_currency}/h" if _finite(p.p10_wage) else "",
+                _below_share(int(p.workers_below), int(p.workers)),
+                p.workers,
+                f"{_down(p.median_wage, p.pay_currency)} {p.pay_currency}/h"
+                if _finite(p.median_wage)
+                else "",
+                f"{_down(p.p10_wage, p.pay_currency)} {p.pay_currency}/h" if _finite(p.p10_wage) else "",
                 _pct_floor(p.median_bar_ratio) if _finite(p.median_bar_ratio) else "",
-                f"{float(p.hours):,.1f}",
-                f"{_up(_exact_minor(p.total_top_up))} {p.pay_currency}",
+                f"{float(p.hours):.1f}",
+                f"{_up(_exact_minor(p.total_top_up), p.pay_currency)} {p.pay_currency}",
             ]
         )
     projects = _table(
         "Per project",
         [
             "project",
+            "workers below the bar",
+            "share below the bar",
             "workers",
-            "below",
-            "share below",
             "median wage",
             "10th pct wage",
-            "median wage / bar",
+            "median worker's wage / bar (half earn less)",
             "hours",
             "top-ups",
         ],
         proj_rows,
         "Wages in the project's pay currency per hour; the ratio compares each worker with their own "
-        "local bar. Project top-ups add up per worker x project; the ledger nets per worker.",
+        "local bar. A median above 100% does not mean compliance: every worker below the bar is owed a "
+        "top-up. Project top-ups add up per worker x project; the ledger nets per worker.",
         [int(p.workers_below) > 0 for p in r.projects.itertuples(index=False)],
     )
     place_rows, place_flags = [], []
@@ -511,16 +599,16 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         place_rows.append(
             [
                 _place(c, s),
-                len(g),
                 nb,
-                _pct(nb / len(g), 1),
-                f"{_down(worked['wage_local'].median())} {g['local_currency'].iloc[0]}/h"
+                _below_share(nb, len(g)),
+                len(g),
+                f"{_down(worked['wage_local'].median(), g['local_currency'].iloc[0])} {g['local_currency'].iloc[0]}/h"
                 if len(worked)
                 else "",
-                f"{_up(g['bar_local'].iloc[0])} {g['local_currency'].iloc[0]}/h",
+                f"{_up(g['bar_local'].iloc[0], g['local_currency'].iloc[0])} {g['local_currency'].iloc[0]}/h",
                 _pct_floor(ratio.median()) if len(worked) else "",
                 "; ".join(
-                    f"{_up(v)} {k}"
+                    f"{_up(v, k)} {k}"
                     for k, v in _minor_sums(g[g["below"].astype(bool)], "pay_currency", "top_up").items()
                 ),
             ]
@@ -528,9 +616,18 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         place_flags.append(nb > 0)
     places = _table(
         "Per place",
-        ["place", "workers", "below", "share below", "median wage", "bar", "median / bar", "top-ups"],
+        [
+            "place",
+            "workers below the bar",
+            "share below the bar",
+            "workers",
+            "median wage",
+            "bar",
+            "median worker's wage / bar (half earn less)",
+            "top-ups",
+        ],
         place_rows,
-        "Wages and bars in the local currency per hour.",
+        "Wages and bars in the local currency per hour; the bar of each place is named in the sources.",
         place_flags,
     )
     listed = below.sort_values(["top_up", "worker"], ascending=[False, True]).head(MAX_WORKER_ROWS)
@@ -538,21 +635,28 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         [
             x.worker,
             _place(x.country, x.subdivision),
-            f"{float(x.hours):,.2f}",
+            f"{float(x.hours):.2f}",
             x.tasks,
-            f"{_down(x.earnings)} {x.pay_currency}",
-            f"{_down(x.wage_local)} {x.local_currency}/h",
-            f"{_up(x.bar_local)} {x.local_currency}/h",
-            f"{_up(x.top_up)} {x.pay_currency}",
+            f"{_down(_exact_micro(x.earnings), x.pay_currency)} {x.pay_currency}",
+            f"{_down(x.wage_local, x.local_currency)} {x.local_currency}/h",
+            f"{_up(x.bar_local, x.local_currency)} {x.local_currency}/h",
+            f"{_up(_exact_minor(x.top_up), x.pay_currency)} {x.pay_currency}",
         ]
         for x in listed.itertuples(index=False)
     ]
     more = len(below) - len(listed)
-    id_note = (
-        "Worker ids are pseudonyms" + (" (keyed HMAC)." if key is not None else " (numbered in id order).")
-        if pseudonymize
-        else "Worker ids are the platform's own: do not share this report outside the team."
-    )
+    if not pseudonymize:
+        id_note = "Worker ids are the platform's own: do not share this report outside the team."
+    elif key is not None:
+        id_note = (
+            "Worker ids are keyed pseudonyms (HMAC-SHA256, first 16 hex characters): the same key gives the "
+            "same pseudonyms in the pseudonymised tables and ledger, so rows can be joined by whoever holds it."
+        )
+    else:
+        id_note = (
+            "Worker ids are withheld: give a pseudonymisation key (fairpay audit --pseudonymize-key-file) "
+            "to list keyed pseudonyms that join with the pseudonymised tables and ledger."
+        )
     workers_table = _table(
         "Workers below the bar",
         ["worker", "place", "hours", "tasks", "earned", "wage", "bar", "top-up"],
@@ -563,8 +667,11 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     tables = [projects, places] + ([workers_table] if len(below) else [])
     return {
         "kind": "audit",
-        "title": "fairpay audit: " + str(r.source),
-        "subject": str(r.source),
+        "title": "fairpay audit: "
+        + plain(_source_name(r.source))
+        + (f", {period[0][:10]} to {period[1][:10]}" if period else ""),
+        "subject": plain(_source_name(r.source)),
+        "period": None if not period else {"from": period[0], "to": period[1]},
         "ok": bool(r.ok),
         "verdict": {"ok": bool(r.ok), "headline": headline, "detail": detail},
         "tables": tables,
@@ -574,11 +681,13 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
         "numbers": {
             "workers": n,
             "workers_below": int(len(below)),
-            "total_top_up": {k: float(v) for k, v in totals.items()},
+            "total_top_up": {k: _up(v, k) for k, v in totals.items()},
             "settings": dict(vars(r.settings)),
             "pseudonymized": bool(pseudonymize),
-            "projects": _records(r.projects),
-            "workers_below_the_bar": _records(listed.drop(columns=[c for c in ("task",) if c in listed])),
+            "projects": fig.json_records(r.projects),
+            "workers_below_the_bar": fig.json_records(
+                listed.drop(columns=[c for c in ("task",) if c in listed])
+            ),
         },
     }
 
@@ -590,6 +699,21 @@ def _exact_minor(x: Any) -> Decimal:
     number of minor units, so the nearest 1e-9 is exact for any realistic total.
     """
     return Decimal(repr(round(float(x), 9)))
+
+
+def _source_name(source: Any) -> str:
+    """The log's file name, not its full path (a path can name people and folders)."""
+    text = str(source)
+    return Path(text).name if ("/" in text or "\\" in text) else text
+
+
+def _audit_bar_name(kind: Any) -> str:
+    return {"living": "living wage", "minimum": "minimum wage"}.get(str(kind), f"{kind} bar")
+
+
+def _exact_micro(x: Any) -> Decimal:
+    """Earnings (sums of rewards in micro-units, held as a float) back to their exact value."""
+    return Decimal(repr(round(float(x), 6)))
 
 
 def _minor_sums(df: pd.DataFrame, by: str, col: str) -> dict[str, Decimal]:
@@ -605,10 +729,6 @@ def _finite(x: Any) -> bool:
         return math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
-
-
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=10))
 
 
 def _groupby_place(w: pd.DataFrame) -> list[tuple[tuple[str, str | None], pd.DataFrame]]:
@@ -636,16 +756,16 @@ def _audit_transparency(r: AuditResult, below: pd.DataFrame, total_text: str) ->
         + "."
     )
     bench = "; ".join(
-        f"{_place(b.country, b.subdivision)}: {_up(b.bar_local)} {b.local_currency}/h ({b.bar_kind} "
+        f"{_place(b.country, b.subdivision)}: {_up(b.bar_local, b.local_currency)} {b.local_currency}/h ({b.bar_kind} "
         f"wage, {b.bar_method}, prices of {b.bar_year})"
         for b in _bar_rows(r)
     )
     proj = "; ".join(
-        f"{p.project}: {p.workers_below} of {p.workers} ({_pct(float(p.share_below), 1)})"
+        f"{plain(p.project)}: {p.workers_below} of {p.workers} ({_below_share(int(p.workers_below), int(p.workers))})"
         for p in r.projects.itertuples(index=False)
     )
     share = (
-        f"{len(below)} of {len(w)} workers ({_pct(len(below) / len(w), 1) if len(w) else '0%'}) below the bar"
+        f"{len(below)} of {len(w)} workers ({_below_share(len(below), len(w))}) below the bar"
         f" overall. Per project: {proj}."
     )
     gap = (
@@ -715,7 +835,7 @@ def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
                 "reference_year": getattr(b, "bar_reference_year", None),
                 "price_year": int(b.bar_year),
                 "amount_as_published": None,
-                "hourly": f"{_up(b.bar_local, 4)} {b.local_currency}/h",
+                "hourly": f"{_up(b.bar_local, b.local_currency)} {b.local_currency}/h",
                 "gross_net": getattr(b, "bar_gross_net", None),
                 "hours_per_week": getattr(b, "bar_hours_per_week", None),
                 "hours_basis": getattr(b, "bar_hours_basis", None),
@@ -777,7 +897,7 @@ _MD_SPECIAL = re.compile(r"[\\`*\[\]<>|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?
 
 def _md(text: Any) -> str:
     """Text safe inside Markdown (and a table cell): markup escaped, newlines flattened."""
-    s = re.sub(r"[\r\n\t]+", " ", str(text))
+    s = safetext.markdown_ready(re.sub(r"[\r\n\t]+", " ", str(text)))
     return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), s)
 
 
@@ -866,14 +986,15 @@ def _md_source(i: int, s: Mapping[str, Any]) -> list[str]:
 
 # =========================================================================== HTML
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """Text for HTML: escaped, bidi controls shown, right-to-left text isolated in ``<bdi>``."""
+    return safetext.html_text(text)
 
 
 def _link(url: Any, text: Any = None) -> str:
     u = str(url or "")
     label = _e(text if text is not None else u)
     if re.fullmatch(r"https?://[^\s<>\"']+", u):
-        return f'<a href="{_e(u)}" rel="noopener noreferrer">{label}</a>'
+        return f'<a href="{html.escape(u, quote=True)}" rel="noopener noreferrer">{label}</a>'
     return label
 
 
@@ -881,13 +1002,17 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#1a1a1a;
 margin:0;background:#f6f7f9;line-height:1.45}
 main{max-width:1080px;margin:0 auto;padding:24px 32px 48px;background:#fff}
-h1{font-size:1.6em;margin:0 0 12px}h2{font-size:1.2em;margin:32px 0 8px;border-bottom:1px solid #ddd;
+@media (max-width:600px){main{padding:12px 12px 32px}body{font-size:15px}}
+h1{font-size:1.6em;margin:0 0 12px;overflow-wrap:anywhere}p,li,dd,dt,figcaption{overflow-wrap:anywhere}
+.scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
+td.name div{width:max-content;max-width:15em;overflow-wrap:anywhere}h2{font-size:1.2em;margin:32px 0 8px;border-bottom:1px solid #ddd;
 padding-bottom:4px}
 .verdict{border-radius:6px;padding:14px 18px;margin:12px 0 8px;border-left:8px solid}
 .verdict.fail{background:#fdf0e9;border-color:#D55E00}.verdict.pass{background:#e9f3fa;border-color:#0072B2}
 .verdict .headline{font-size:1.25em;font-weight:700;margin:0 0 6px}.verdict p{margin:4px 0}
-table{border-collapse:collapse;width:100%;font-size:.88em;margin:6px 0}
+table{border-collapse:collapse;width:auto;min-width:100%;font-size:.88em;margin:6px 0}
 th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
+td.below{font-weight:700;color:#a23b00}
 th{background:#f0f2f5;font-weight:600}tr.below td{background:#fff4ee}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .note{color:#555;font-size:.85em;margin:4px 0 0}
@@ -922,14 +1047,15 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     for i, t in enumerate(doc["tables"]):
         parts += [
             f"<h2>{_e(t['title'])}</h2>",
+            '<div class="scroll">',
             "<table>",
             "<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in t["columns"]) + "</tr></thead>",
             "<tbody>",
         ]
         for row, flag in zip(t["rows"], t["flags"], strict=True):
-            cells = "".join((_NUM_TD if _numeric(x) else "<td>") + _e(x) + "</td>" for x in row)
+            cells = "".join(_cell(x) for x in row)
             parts.append((_BELOW_TR if flag else "<tr>") + cells + "</tr>")
-        parts += ["</tbody>", "</table>"]
+        parts += ["</tbody>", "</table>", "</div>"]
         if t["note"]:
             parts.append(f'<p class="note">{_e(t["note"])}</p>')
         if i == 0:
@@ -958,7 +1084,7 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
     if doc.get("data_vintage"):
         parts += [
             "<h2>Data vintage</h2>",
-            "<table><thead><tr><th>table</th><th>origin</th><th>vintage</th>"
+            '<div class="scroll"><table><thead><tr><th>table</th><th>origin</th><th>vintage</th>'
             "<th>source</th></tr></thead><tbody>",
         ]
         parts += [
@@ -966,7 +1092,7 @@ def _render_html(doc: dict[str, Any], figures: list[tuple[str, str]]) -> str:
             f"<td>{_link(d['source'])}</td></tr>"
             for d in doc["data_vintage"]
         ]
-        parts.append("</tbody></table>")
+        parts.append("</tbody></table></div>")
     foot = f"Generated by {doc['generated_by']}" + (
         f" at {doc['generated_at']}" if doc.get("generated_at") else ""
     )
@@ -981,6 +1107,17 @@ _NUMERIC = re.compile(r"^[+-]?[\d,]+(\.\d+)?%?( [A-Z]{3}(/h)?)?$")
 
 def _numeric(text: str) -> bool:
     return bool(_NUMERIC.match(text))
+
+
+def _cell(text: str) -> str:
+    """One table cell: numbers right-aligned, a BELOW verdict emphasised, names wrapped at 15em
+    (a box of at most that width, so a long name wraps and the table scrolls inside its box at
+    phone width instead of squeezing every column)."""
+    if text == "BELOW":
+        return f'<td class="below">{_e(text)}</td>'
+    if _numeric(text):
+        return f"{_NUM_TD}{_e(text)}</td>"
+    return f'<td class="name"><div>{_e(text)}</div></td>'
 
 
 def _html_figures(figures: list[tuple[str, str]]) -> list[str]:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fairpay.errors import InvalidInputError
+from fairpay.report.safetext import chart
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -58,6 +59,24 @@ def _place_label(country: str, subdivision: str | None, locality: str | None = N
     return f"{where} ({locality})" if locality else where
 
 
+#: Characters per line of a row label; longer names wrap instead of squeezing the chart.
+LABEL_WIDTH = 34
+
+
+def _label(text: str, width: int = LABEL_WIDTH) -> str:
+    """A user-supplied label made safe for matplotlib (:func:`fairpay.report.safetext.chart`) and
+    wrapped at ``width`` characters (at most three lines, the rest elided), so a long name neither
+    squeezes the chart nor runs off it."""
+    import textwrap
+
+    from fairpay.report.safetext import visible
+
+    lines = textwrap.wrap(visible(text), width, break_long_words=True, break_on_hyphens=False) or [""]
+    if len(lines) > 3:
+        lines = [*lines[:2], lines[2][: width - 1] + "\u2026"]
+    return "\n".join(chart(line) for line in lines)  # escape after wrapping: "\$" is never split
+
+
 def _is_check(obj: Any) -> bool:
     return hasattr(obj, "cells_list") and hasattr(obj, "budget")
 
@@ -78,15 +97,15 @@ def plot_effective_vs_bar(result: CheckResult | AuditResult, *, title: str | Non
     if _is_check(result):
         rows = [
             (
-                f"{c.task} | {_place_label(c.country, c.subdivision, c.locality)}",
+                _label(f"{c.task} | {_place_label(c.country, c.subdivision, c.locality)}"),
                 float(c.ratio),
                 c.ok,
-                f"{_money_down(c.effective_hourly)} vs {_money_up(c.bar_hourly)} {c.local_currency}/h",
+                f"{c.to_dict()['effective_hourly']} vs {c.to_dict()['bar_hourly']} {c.local_currency}/h",
                 None,
             )
             for c in result.cells_list
         ]
-        default_title = f"{result.project}: effective hourly vs the bar"
+        default_title = _label(f"{result.project}: effective hourly vs the bar", width=90)
     elif _is_audit(result):
         rows = _audit_place_rows(result)
         default_title = "Workers' effective hourly vs the bar, per place (median, 10th-90th percentile)"
@@ -96,7 +115,8 @@ def plot_effective_vs_bar(result: CheckResult | AuditResult, *, title: str | Non
         )
     if not rows:
         raise InvalidInputError("nothing to plot: the result has no rows")
-    fig, ax = _new_figure(9.0, 1.2 + 0.45 * len(rows))
+    lines = sum(max(1, r[0].count("\n") + 1) for r in rows)
+    fig, ax = _new_figure(9.0, 1.2 + 0.45 * len(rows) + 0.15 * (lines - len(rows)))
     ys = list(range(len(rows)))[::-1]
     pct = [100 * r[1] for r in rows]
     colours = [OK_COLOUR if r[2] else BELOW_COLOUR for r in rows]
@@ -108,16 +128,22 @@ def plot_effective_vs_bar(result: CheckResult | AuditResult, *, title: str | Non
     top = max([*pct, *[100 * r[4][1] for r in rows if r[4] is not None], 100.0])
     for y, p, r in zip(ys, pct, rows, strict=True):
         right = max(p, 100.0, 100 * r[4][1] if r[4] is not None else 0.0)
-        ax.text(right + top * 0.01, y, f"{math.floor(p)}%  ({r[3]})", va="center", fontsize=8)
+        ax.text(right + top * 0.01, y, f"{_percent(r[1])}  ({r[3]})", va="center", fontsize=8)
     ax.axvline(100, color=BAR_COLOUR, linewidth=1.5, linestyle="--")
     ax.text(100, len(rows) - 0.4, " bar", va="bottom", fontsize=8)
     ax.set_yticks(ys, [r[0] for r in rows], fontsize=9)
     ax.set_xlim(0, top * 1.55)
     ax.set_ylim(-0.7, len(rows) - 0.1)
     ax.set_xlabel("effective hourly pay, % of the local bar (below 100 % = underpaid)")
-    ax.set_title(title or default_title, fontsize=10, loc="left")
+    ax.set_title(chart(title) if title else default_title, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+def _percent(ratio: float) -> str:
+    from fairpay.units.figures import percent_floor
+
+    return percent_floor(Decimal(repr(ratio)))
 
 
 def _audit_place_rows(result: AuditResult) -> list[tuple[str, float, bool, str, tuple[float, float] | None]]:
@@ -136,25 +162,18 @@ def _audit_place_rows(result: AuditResult) -> list[tuple[str, float, bool, str, 
         med = float(np.median(ratio))
         lo, hi = (float(x) for x in np.quantile(ratio, [0.1, 0.9]))
         n_below = int(sub["below"].sum())
-        label = f"{_place_label(c, s)} ({len(sub)} workers)"
-        note = (
-            f"{n_below} below; bar {_money_up(Decimal(repr(float(sub['bar_local'].iloc[0]))))} "
-            f"{sub['local_currency'].iloc[0]}/h"
-        )
+        label = _label(f"{_place_label(c, s)} ({len(sub)} workers)")
+        local = str(sub["local_currency"].iloc[0])
+        note = f"{n_below} below; bar {_money_up(Decimal(repr(float(sub['bar_local'].iloc[0]))), local)} {local}/h"
         out.append((label, med, n_below == 0, note, (lo, hi)))
     return out
 
 
-def _money_down(x: Decimal) -> str:
-    from decimal import ROUND_FLOOR
+def _money_up(x: Decimal, currency: str) -> str:
+    """A bar by the one display rule (rounded up to the minor unit)."""
+    from fairpay.units import figures as fig
 
-    return f"{Decimal(x).quantize(Decimal('0.01'), rounding=ROUND_FLOOR):,}"
-
-
-def _money_up(x: Decimal) -> str:
-    from decimal import ROUND_CEILING
-
-    return f"{Decimal(x).quantize(Decimal('0.01'), rounding=ROUND_CEILING):,}"
+    return fig.text(fig.bar_side(x, currency))
 
 
 # --------------------------------------------------------------------------- ECDF
@@ -212,7 +231,7 @@ def plot_wage_ecdf(
     head = f"{below} of {n} workers ({100 * below / n:.1f}%) below the bar"
     if dropped:
         head += f"; {dropped} with no worked time not shown"
-    ax.set_title(title or head, fontsize=10, loc="left")
+    ax.set_title(chart(title) if title else head, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -264,6 +283,8 @@ def plot_coverage_curve(
             f"{cell.task} | {_place_label(cell.country, cell.subdivision, cell.locality)}: "
             "pilot workers reaching the bar"
         )
+        if len(title) > 90:
+            title = title[:89] + "\u2026"
     if bar_hourly is None:
         raise InvalidInputError("plot_coverage_curve: give bar_hourly= or cell=")
     steps = coverage_thresholds(times, bar_hourly, overhead_seconds=overhead_seconds, worker=worker)
@@ -297,7 +318,11 @@ def plot_coverage_curve(
     ax.set_xlabel(f"pay per task{unit}")
     ax.set_ylabel("share of workers reaching the bar")
     per_hour = f" {currency}/h" if currency else " per hour"
-    ax.set_title(title or f"Coverage: {n} workers, bar {bar_hourly:,.2f}{per_hour}", fontsize=10, loc="left")
+    ax.set_title(
+        chart(title) if title else f"Coverage: {n} workers, bar {bar_hourly:,.2f}{per_hour}",
+        fontsize=10,
+        loc="left",
+    )
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+import math
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 
 import pytest
@@ -182,7 +183,7 @@ def test_rate_venezuela_needs_a_cited_exchange_rate(capsys):
     assert main([*argv, "--fx-source", "BCV official rate (test)", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     # bar 130 / (40 x 52 / 12) = 0.75 VES/h; one hour at 40 VES per USD: 0.01875 -> 0.02 USD (rounded up)
-    assert out["bar_hourly"] == 0.75 and out["local_currency"] == "VES"
+    assert out["bar_hourly"] == "0.75" and out["local_currency"] == "VES"
     assert Decimal(str(out["required_pay_per_task"])) == Decimal("0.02")
     assert main([*argv, "--fx-source", "BCV official rate (test)"]) == 0
     assert "the user's own, cited as BCV official rate (test)" in capsys.readouterr().out
@@ -208,7 +209,9 @@ def test_rate_json_labels_an_estimate(capsys):
     assert bench["method"] == "estimate" and bench["origin"] == "estimate"
     assert bench["estimate"]["high"] == format(est.high, "f") and bench["estimate"]["bound_used"] == "upper"
     assert bench["estimate"]["model"]["vintages"]["gdp"] == "2025-12-19"
-    assert out["bar_hourly"] == float(round(est.high, 4))
+    assert (
+        out["bar_hourly"] == f"{est.high.quantize(Decimal('0.01'), rounding=ROUND_CEILING)}"
+    )  # bars shown rounded up
     assert any("ESTIMATE" in f for f in bench["fallbacks"])
 
 
@@ -232,7 +235,7 @@ def test_rate_method_household_and_policy_options(capsys):
     out = json.loads(capsys.readouterr().out)
     want = Fraction(wi["amount"]) * 12 / 2080 * cpi["2024"] / cpi["2019"]  # 2019 figure in 2024 prices
     assert out["benchmark"]["method"] == "wageindicator" and out["benchmark"]["household"] == "single_adult"
-    assert out["bar_hourly"] == round(float(want), 4)
+    assert out["bar_hourly"] == f"{Decimal(math.ceil(want * 100)) / 100:.2f}"  # rounded up to the cent
     assert main([*argv, "--missing-living", "sometimes"]) == 2
     assert "missing_living" in capsys.readouterr().err
     # the estimate's point instead of its upper end (Morocco has no cited living wage)
@@ -242,4 +245,5 @@ def test_rate_method_household_and_policy_options(capsys):
     )
     point = json.loads(capsys.readouterr().out)
     assert point["benchmark"]["estimate"]["bound_used"] == "point"
-    assert point["bar_hourly"] == round(float(Decimal(point["benchmark"]["estimate"]["point"])), 4)
+    est_point = Decimal(point["benchmark"]["estimate"]["point"])
+    assert point["bar_hourly"] == f"{est_point.quantize(Decimal('0.01'), rounding=ROUND_CEILING)}"

@@ -36,7 +36,7 @@ def test_audit_period_is_stated(minimum_audit) -> None:  # noqa: ANN001
     assert f"Audit period: {first} to {last}" in md
     assert md.splitlines()[0] == f"# fairpay audit: audit_log.csv, {first[:10]} to {last[:10]}"
     assert (
-        "US 7.26 USD/h (minimum wage, statutory_minimum, prices of 2024)" in md
+        "US 7.25 USD/h (minimum wage, statutory_minimum, prices of" in md
     )  # the bar per place, named as what it is
 
 

@@ -107,3 +107,10 @@ def test_hours_at_bounds() -> None:
 def test_bad_days_per_week(days: object) -> None:
     with pytest.raises(InvalidInputError, match="days_per_week"):
         hours_basis("day", 40, days)  # type: ignore[arg-type]
+
+
+def test_month_to_hour_is_exact_when_the_hand_result_is() -> None:
+    # 130 per month at 40 h/week: 130 x 12 / (40 x 52) = 1560 / 2080 = 0.75 exactly
+    assert to_hourly(Decimal(130), hours_basis("month", 40)) == Decimal("0.75")
+    # 600 per day, 48 h over 6 days: 600 x 6 / 48 = 75 exactly
+    assert to_hourly(Decimal(600), hours_basis("day", 48, 6)) == Decimal(75)

@@ -70,5 +70,14 @@ def hours_basis(
 
 
 def to_hourly(amount: Decimal, basis: HoursBasis) -> Decimal:
-    """An amount per ``basis.period`` expressed per hour (exact Decimal division)."""
+    """An amount per ``basis.period`` expressed per hour.
+
+    Multiplies before it divides: a month holds hpw x 52 / 12 hours, a repeating decimal, and
+    dividing by its 28-digit rounding would make 130 per month at 40 h/week 0.75000...01 per hour,
+    which a bar rounded up to the cent then shows as 0.76 instead of 0.75.
+    """
+    if basis.period == "month":
+        return amount * MONTHS_PER_YEAR / (basis.hours_per_week * WEEKS_PER_YEAR)
+    if basis.period == "day":
+        return amount * basis.days_per_week / basis.hours_per_week
     return amount / basis.hours_per_period

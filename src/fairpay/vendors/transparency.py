@@ -50,9 +50,18 @@ class Portfolio:
 
 
 def load_portfolio(
-    folder: str | Path, *, name: str | None = None, benchmarks: Any = None, rates: Any = None
+    folder: str | Path,
+    *,
+    name: str | None = None,
+    policy: Any = None,
+    benchmarks: Any = None,
+    rates: Any = None,
 ) -> Portfolio:
-    """Read, check and vet every file in ``folder`` (see the module docstring for what it may hold)."""
+    """Read, check and vet every file in ``folder`` (see the module docstring for what it may hold).
+
+    ``policy``: the company's pay policy for vendor files (a :class:`fairpay.Policy` or a dict of its
+    fields; default: the default policy); project specs keep their own.
+    """
     from fairpay.prelaunch.check import check
     from fairpay.prelaunch.spec import parse_project
     from fairpay.vendors.disclosure import load_disclosure, parse_disclosure, read_structured
@@ -81,11 +90,11 @@ def load_portfolio(
                 header = _csv_header(f)
                 if "vendor" in header and "country" in header and "period" not in header:
                     p.vendor_checks.append(
-                        (rel, vendor_check(load_disclosure(f), benchmarks=benchmarks, rates=rates))
+                        (rel, vendor_check(load_disclosure(f), policy=policy, benchmarks=benchmarks, rates=rates))
                     )
                 elif "period" in header and "hours_paid" in header:
                     vendor = _single_value(f, "vendor") if "vendor" in header else f.stem
-                    p.monitorings.append((rel, monitor(f, vendor=vendor, benchmarks=benchmarks, rates=rates)))
+                    p.monitorings.append((rel, monitor(f, vendor=vendor, policy=policy, benchmarks=benchmarks, rates=rates)))
                 elif {"worker", "currency", "amount"} <= set(header):
                     p.payments.append((rel, _payments(f)))
                 else:
@@ -97,7 +106,7 @@ def load_portfolio(
                 data = read_structured(f)
                 if isinstance(data, dict) and "vendor" in data and "locations" in data:
                     disc = parse_disclosure(data, source=str(f))
-                    p.vendor_checks.append((rel, vendor_check(disc, benchmarks=benchmarks, rates=rates)))
+                    p.vendor_checks.append((rel, vendor_check(disc, policy=policy, benchmarks=benchmarks, rates=rates)))
                 elif isinstance(data, dict) and "cells" in data and "budget" in data:
                     p.checks.append((rel, data))
                     p.check_sources.extend(_sources_from_cells(data["cells"]))

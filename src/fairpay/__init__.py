@@ -83,6 +83,27 @@ _EXPORTS: dict[str, str] = {
     "plot_coverage_curve": "fairpay.report.plots:plot_coverage_curve",
     "safe_csv_cell": "fairpay.report.csvsafe:safe_csv_cell",
     "register_accessor": "fairpay.accessor:register_accessor",
+    # vendors and the company view
+    "Disclosure": "fairpay.vendors.disclosure:Disclosure",
+    "load_disclosure": "fairpay.vendors.disclosure:load_disclosure",
+    "parse_disclosure": "fairpay.vendors.disclosure:parse_disclosure",
+    "disclosure_gaps": "fairpay.vendors.disclosure:gaps",
+    "vendor_check": "fairpay.vendors.vetting:vendor_check",
+    "VendorCheck": "fairpay.vendors.vetting:VendorCheck",
+    "contract_annex": "fairpay.vendors.vetting:contract_annex",
+    "Annex": "fairpay.vendors.vetting:Annex",
+    "monitor_vendor": "fairpay.vendors.monitoring:monitor",
+    "Monitoring": "fairpay.vendors.monitoring:Monitoring",
+    "load_portfolio": "fairpay.vendors.transparency:load_portfolio",
+    "Portfolio": "fairpay.vendors.transparency:Portfolio",
+    "vendor_check_document": "fairpay.vendors.documents:vendor_check_document",
+    "annex_document": "fairpay.vendors.documents:annex_document",
+    "annex_csv": "fairpay.vendors.documents:annex_csv",
+    "monitoring_document": "fairpay.vendors.documents:monitoring_document",
+    "closeout_document": "fairpay.vendors.documents:closeout_document",
+    "transparency_document": "fairpay.vendors.documents:transparency_document",
+    "render_document": "fairpay.vendors.documents:render",
+    "write_document": "fairpay.vendors.documents:write",
 }
 
 

@@ -93,15 +93,39 @@ BAD = [
     ("period,country,workers,hours_paid,gross_pay,currency,pay\n", "unknown column(s) pay"),
     ("period,country,hours_paid,gross_pay,currency\n2025-01,KE,1,1,KES\n", "not neither"),
     ("period,country,worker,workers,hours_paid,gross_pay,currency\n", "not both"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,2.5,1,1,KES\n", "line 2, column 'workers'"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,0,1,1,KES\n", "line 2, column 'workers'"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,-1,1,KES\n", "line 2, column 'hours_paid'"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,x,1,KES\n", "line 2, column 'hours_paid'"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,1,NaN,KES\n", "line 2, column 'gross_pay'"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,1,1,KSH\n", "line 2, column 'currency'"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,Narnia,1,1,1,KES\n", "line 2, column country"),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,2.5,1,1,KES\n",
+        "line 2, column 'workers'",
+    ),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,0,1,1,KES\n",
+        "line 2, column 'workers'",
+    ),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,-1,1,KES\n",
+        "line 2, column 'hours_paid'",
+    ),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,x,1,KES\n",
+        "line 2, column 'hours_paid'",
+    ),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,1,NaN,KES\n",
+        "line 2, column 'gross_pay'",
+    ),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,1,1,KSH\n",
+        "line 2, column 'currency'",
+    ),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,Narnia,1,1,1,KES\n",
+        "line 2, column country",
+    ),
     ("period,country,workers,hours_paid,gross_pay,currency\n,KE,1,1,1,KES\n", "line 2, column 'period'"),
-    ("period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,0,1,KES\n", "line 2, columns 'hours_paid' + 'hours_unpaid': no hours"),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,0,1,KES\n",
+        "line 2, columns 'hours_paid' + 'hours_unpaid': no hours",
+    ),
     (
         "period,country,workers,hours_paid,gross_pay,deductions,currency\n2025-01,KE,1,1,1,2,KES\n",
         "line 2, column 'deductions'",
@@ -120,7 +144,9 @@ def test_bad_pay_reports_name_line_and_column(tmp_path, bench, rates, policy, te
 
 
 def test_every_bad_row_is_listed_at_once(tmp_path, bench, rates, policy):
-    text = "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,x,1,1,KES\n2025-01,KE,1,1,1,???\n"
+    text = (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,x,1,1,KES\n2025-01,KE,1,1,1,???\n"
+    )
     with pytest.raises(InvalidDataError) as exc:
         monitor(_write(tmp_path, text), policy=policy, benchmarks=bench, rates=rates)
     assert len(exc.value.failures) == 2

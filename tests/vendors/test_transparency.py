@@ -33,9 +33,30 @@ AUDIT = {
     "workers_below": 1,
     "projects": [{"project": "Audited project"}],
     "worker_table": [
-        {"worker": "secret-worker-1", "country": "KE", "hours": 2.0, "below": False, "top_up": 0.0, "pay_currency": "USD"},
-        {"worker": "secret-worker-2", "country": "KE", "hours": 1.5, "below": True, "top_up": 1.245, "pay_currency": "USD"},
-        {"worker": "secret-worker-3", "country": "IN", "hours": 0.5, "below": False, "top_up": 0.0, "pay_currency": "USD"},
+        {
+            "worker": "secret-worker-1",
+            "country": "KE",
+            "hours": 2.0,
+            "below": False,
+            "top_up": 0.0,
+            "pay_currency": "USD",
+        },
+        {
+            "worker": "secret-worker-2",
+            "country": "KE",
+            "hours": 1.5,
+            "below": True,
+            "top_up": 1.245,
+            "pay_currency": "USD",
+        },
+        {
+            "worker": "secret-worker-3",
+            "country": "IN",
+            "hours": 0.5,
+            "below": False,
+            "top_up": 0.0,
+            "pay_currency": "USD",
+        },
     ],
 }
 # Bars (conftest): KE 200 KES/h, IN 100 INR/h, US 20 USD/h.
@@ -50,7 +71,9 @@ def _folder(tmp_path: Path, disclosure_text: str, bench) -> Path:
     root = tmp_path / "portfolio"
     (root / "projects").mkdir(parents=True)
     (root / "vendors").mkdir()
-    (root / "projects" / "a.toml").write_text(SPEC.format(name="Passing project", pay="1.00"), encoding="utf-8")
+    (root / "projects" / "a.toml").write_text(
+        SPEC.format(name="Passing project", pay="1.00"), encoding="utf-8"
+    )
     import fairpay
 
     failing = fairpay.check(
@@ -67,7 +90,9 @@ def _folder(tmp_path: Path, disclosure_text: str, bench) -> Path:
 
 
 def test_portfolio_totals(tmp_path, bench, rates, policy, disclosure_text):
-    p = load_portfolio(_folder(tmp_path, disclosure_text, bench), name="ACME", policy=policy, benchmarks=bench, rates=rates)
+    p = load_portfolio(
+        _folder(tmp_path, disclosure_text, bench), name="ACME", policy=policy, benchmarks=bench, rates=rates
+    )
     f = portfolio_figures(p)
     assert f["projects"] == 3  # Passing, Failing, Audited project
     assert f["vendors"] == 1  # the disclosure and the pay reports name the same vendor
@@ -86,7 +111,10 @@ def test_portfolio_totals(tmp_path, bench, rates, policy, disclosure_text):
     assert f["top_ups"]["USD"] == {"proposed": "1.25", "vendor_shortfall": "0", "paid": "1.00"}
     assert f["top_ups"]["KES"]["vendor_shortfall"] == "5000.00"
     assert f["vendor_checks"][0]["answered"] == 33 and f["vendor_checks"][0]["asked"] == 38
-    assert f["gaps_by_phase"]["monitoring"] == ["Test Vendor / KE: typical_hours_per_week", "Test Vendor / IN: typical_hours_per_week"]
+    assert f["gaps_by_phase"]["monitoring"] == [
+        "Test Vendor / KE: typical_hours_per_week",
+        "Test Vendor / IN: typical_hours_per_week",
+    ]
     assert not f["ok"]
     assert f["files"]["pay_reports"] == ["vendors/reports.csv"]
 
@@ -95,7 +123,9 @@ def test_report_is_deterministic_and_names_nobody(tmp_path, bench, rates, policy
     root = _folder(tmp_path, disclosure_text, bench)
     texts = []
     for _ in range(2):
-        doc = transparency_document(load_portfolio(root, name="ACME", policy=policy, benchmarks=bench, rates=rates))
+        doc = transparency_document(
+            load_portfolio(root, name="ACME", policy=policy, benchmarks=bench, rates=rates)
+        )
         texts.append([render(doc, fmt) for fmt in ("markdown", "html", "json")])
     assert texts[0] == texts[1]
     for text in texts[0]:
@@ -116,7 +146,9 @@ def test_unknown_files_are_errors_not_skipped(tmp_path, bench, disclosure_text):
 
 def test_bad_file_inside_is_named(tmp_path, bench, disclosure_text):
     root = _folder(tmp_path, disclosure_text, bench)
-    (root / "vendors" / "test_vendor.toml").write_text(disclosure_text.replace("pay_rate = 180", "pay_rate = -1"), encoding="utf-8")
+    (root / "vendors" / "test_vendor.toml").write_text(
+        disclosure_text.replace("pay_rate = 180", "pay_rate = -1"), encoding="utf-8"
+    )
     with pytest.raises(Exception) as exc:
         load_portfolio(root, benchmarks=bench)
     assert "test_vendor.toml" in str(exc.value) and "locations[0].pay_rate" in str(exc.value)

@@ -11,7 +11,6 @@ from fairpay.vendors.disclosure import parse_disclosure
 from fairpay.vendors.vetting import contract_annex, vendor_check
 
 
-
 def _disclosure(tmp_path: Path, text: str) -> Path:
     p = tmp_path / "vendor.toml"
     p.write_text(text, encoding="utf-8")
@@ -36,10 +35,14 @@ def test_hourly_location_below_the_bar(tmp_path, bench, rates, disclosure_text, 
     assert r.ok is False
 
 
-def test_break_even_price_reaches_the_bar_at_the_stated_pass_through(tmp_path, bench, rates, disclosure_text, policy):
+def test_break_even_price_reaches_the_bar_at_the_stated_pass_through(
+    tmp_path, bench, rates, disclosure_text, policy
+):
     """Independent check from the definition: with the worker getting p x price per paid hour, the
     break-even price reaches the bar and one cent less does not."""
-    ke = vendor_check(_disclosure(tmp_path, disclosure_text), policy=policy, benchmarks=bench, rates=rates).locations[0]
+    ke = vendor_check(
+        _disclosure(tmp_path, disclosure_text), policy=policy, benchmarks=bench, rates=rates
+    ).locations[0]
 
     def wage(price: Decimal) -> Decimal:
         net_per_paid_hour_kes = ke.pass_through * price * 125
@@ -50,7 +53,9 @@ def test_break_even_price_reaches_the_bar_at_the_stated_pass_through(tmp_path, b
 
 
 def test_per_task_location_passes_as_an_upper_bound(tmp_path, bench, rates, disclosure_text, policy):
-    ind = vendor_check(_disclosure(tmp_path, disclosure_text), policy=policy, benchmarks=bench, rates=rates).locations[1]
+    ind = vendor_check(
+        _disclosure(tmp_path, disclosure_text), policy=policy, benchmarks=bench, rates=rates
+    ).locations[1]
     # gross 4.50 x 40 x 45 = 8100; net 8100 x 0.99 = 8019; hours 45 + 1 + 1 = 47
     assert ind.weekly_gross_pay == 8100 and ind.weekly_net_pay == Decimal("8019.00")
     assert abs(ind.implied_hourly_pay - Decimal(8019) / 47) < Decimal("1e-20")
@@ -67,7 +72,10 @@ def test_per_task_location_passes_as_an_upper_bound(tmp_path, bench, rates, disc
 
 def test_margin_raises_the_bar(tmp_path, bench, rates, disclosure_text, policy):
     r = vendor_check(
-        _disclosure(tmp_path, disclosure_text), policy={**policy, "margin": 0.1}, benchmarks=bench, rates=rates
+        _disclosure(tmp_path, disclosure_text),
+        policy={**policy, "margin": 0.1},
+        benchmarks=bench,
+        rates=rates,
     )
     assert r.locations[0].bar_hourly == Decimal("220.0")
     # (220 x 43.5 + 200) / 40 = 244.25
@@ -84,8 +92,12 @@ def test_missing_pay_makes_the_wage_unknown_and_not_a_pass(tmp_path, bench, rate
     assert any(g.field == "pay_rate" and g.phase == "vetting" for g in r.gaps)
 
 
-def test_typical_hours_above_paid_plus_unpaid_count_as_unpaid(tmp_path, bench, rates, disclosure_text, policy):
-    text = disclosure_text.replace("contracted_hours_per_week = 40\n", "contracted_hours_per_week = 40\ntypical_hours_per_week = 50\n", 1)
+def test_typical_hours_above_paid_plus_unpaid_count_as_unpaid(
+    tmp_path, bench, rates, disclosure_text, policy
+):
+    text = disclosure_text.replace(
+        "contracted_hours_per_week = 40\n", "contracted_hours_per_week = 40\ntypical_hours_per_week = 50\n", 1
+    )
     ke = vendor_check(_disclosure(tmp_path, text), policy=policy, benchmarks=bench, rates=rates).locations[0]
     assert ke.hours_at_work == 50
     assert ke.implied_hourly_pay == Decimal(7000) / 50  # 140 KES/h
@@ -173,18 +185,38 @@ def test_gaps_listed_by_phase():
     g = gaps(d)
     phases = [x.phase for x in g]
     assert phases == sorted(phases, key=["vetting", "contract", "monitoring", "post_project"].index)
-    by = {ph: [x.field for x in g if x.phase == ph] for ph in ("vetting", "contract", "monitoring", "post_project")}
+    by = {
+        ph: [x.field for x in g if x.phase == ph]
+        for ph in ("vetting", "contract", "monitoring", "post_project")
+    }
     assert by["vetting"] == [
-        "pay_basis", "pay_rate", "pay_currency", "gross_net", "paid_hours_per_week",
-        "unpaid_training_hours_per_week", "unpaid_break_hours_per_week", "unpaid_idle_hours_per_week",
-        "fees_per_week", "payout_fee", "headcount",
+        "pay_basis",
+        "pay_rate",
+        "pay_currency",
+        "gross_net",
+        "paid_hours_per_week",
+        "unpaid_training_hours_per_week",
+        "unpaid_break_hours_per_week",
+        "unpaid_idle_hours_per_week",
+        "fees_per_week",
+        "payout_fee",
+        "headcount",
     ]  # tasks_per_hour is not asked: neither pay nor price is per task
-    assert by["contract"] == ["wage_indexation", "contracted_hours_per_week", "payment_frequency", "payment_method", "client_price"]
+    assert by["contract"] == [
+        "wage_indexation",
+        "contracted_hours_per_week",
+        "payment_frequency",
+        "payment_method",
+        "client_price",
+    ]
     assert by["monitoring"] == ["pay_reports", "grievance_channel", "typical_hours_per_week"]
     assert by["post_project"] == ["notice_period_days", "post_project_support"]
     assert completeness(d) == (0, 21)
     d2 = parse_disclosure(
-        {"vendor": {"name": "V", "currency": "USD"}, "locations": [{"country": "KE", "pay_basis": "per_task"}]}
+        {
+            "vendor": {"name": "V", "currency": "USD"},
+            "locations": [{"country": "KE", "pay_basis": "per_task"}],
+        }
     )
     assert "tasks_per_hour" in [x.field for x in gaps(d2)]
     assert completeness(d2) == (1, 22)
@@ -224,20 +256,59 @@ BAD = [
     ("[vendor]\nname='V'\ncurrency='USD'\nlocations=[]\n", "locations: "),
     ("[vendor]\nname='V'\ncurrency='XYZ'\n[[locations]]\ncountry='KE'\n", "vendor.currency"),
     ("[vendor]\nname=''\ncurrency='USD'\n[[locations]]\ncountry='KE'\n", "vendor.name"),
-    ("[vendor]\nname='V'\ncurrency='USD'\nnotice_period_days=-1\n[[locations]]\ncountry='KE'\n", "vendor.notice_period_days"),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\nnotice_period_days=-1\n[[locations]]\ncountry='KE'\n",
+        "vendor.notice_period_days",
+    ),
     ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='Atlantis'\n", "unknown country 'Atlantis'"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=-5\n", "locations[0].pay_rate"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=0\n", "locations[0].pay_rate"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate='lots'\n", "locations[0].pay_rate"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=true\n", "locations[0].pay_rate"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_currency='KSH'\n", "locations[0].pay_currency"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_basis='monthly'\n", "locations[0].pay_basis"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npayrate=5\n", "locations[0].payrate: unknown field"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npayout_fee=1\n", "locations[0].payout_fee"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\nheadcount=2.5\n", "locations[0].headcount"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npaid_hours_per_week=200\n", "locations[0].paid_hours_per_week"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\nfees_per_week=-1\n", "locations[0].fees_per_week"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\nclient_price=3\n", "client_price_basis"),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=-5\n",
+        "locations[0].pay_rate",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=0\n",
+        "locations[0].pay_rate",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate='lots'\n",
+        "locations[0].pay_rate",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=true\n",
+        "locations[0].pay_rate",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_currency='KSH'\n",
+        "locations[0].pay_currency",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_basis='monthly'\n",
+        "locations[0].pay_basis",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npayrate=5\n",
+        "locations[0].payrate: unknown field",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npayout_fee=1\n",
+        "locations[0].payout_fee",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\nheadcount=2.5\n",
+        "locations[0].headcount",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npaid_hours_per_week=200\n",
+        "locations[0].paid_hours_per_week",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\nfees_per_week=-1\n",
+        "locations[0].fees_per_week",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\nclient_price=3\n",
+        "client_price_basis",
+    ),
     (
         "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npaid_hours_per_week=40\n"
         "unpaid_idle_hours_per_week=5\ntypical_hours_per_week=42\n",
@@ -248,8 +319,14 @@ BAD = [
         "unpaid_idle_hours_per_week=100\n",
         "168",
     ),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\n[[locations]]\ncountry='Kenya'\n", "KE twice"),
-    ("[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\n[extra]\nx=1\n", "extra: unknown field"),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\n[[locations]]\ncountry='Kenya'\n",
+        "KE twice",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\n[extra]\nx=1\n",
+        "extra: unknown field",
+    ),
     ("[vendor\nname='V'\n", "not valid TOML"),
 ]
 

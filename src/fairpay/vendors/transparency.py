@@ -90,11 +90,18 @@ def load_portfolio(
                 header = _csv_header(f)
                 if "vendor" in header and "country" in header and "period" not in header:
                     p.vendor_checks.append(
-                        (rel, vendor_check(load_disclosure(f), policy=policy, benchmarks=benchmarks, rates=rates))
+                        (
+                            rel,
+                            vendor_check(
+                                load_disclosure(f), policy=policy, benchmarks=benchmarks, rates=rates
+                            ),
+                        )
                     )
                 elif "period" in header and "hours_paid" in header:
                     vendor = _single_value(f, "vendor") if "vendor" in header else f.stem
-                    p.monitorings.append((rel, monitor(f, vendor=vendor, policy=policy, benchmarks=benchmarks, rates=rates)))
+                    p.monitorings.append(
+                        (rel, monitor(f, vendor=vendor, policy=policy, benchmarks=benchmarks, rates=rates))
+                    )
                 elif {"worker", "currency", "amount"} <= set(header):
                     p.payments.append((rel, _payments(f)))
                 else:
@@ -106,7 +113,9 @@ def load_portfolio(
                 data = read_structured(f)
                 if isinstance(data, dict) and "vendor" in data and "locations" in data:
                     disc = parse_disclosure(data, source=str(f))
-                    p.vendor_checks.append((rel, vendor_check(disc, policy=policy, benchmarks=benchmarks, rates=rates)))
+                    p.vendor_checks.append(
+                        (rel, vendor_check(disc, policy=policy, benchmarks=benchmarks, rates=rates))
+                    )
                 elif isinstance(data, dict) and "cells" in data and "budget" in data:
                     p.checks.append((rel, data))
                     p.check_sources.extend(_sources_from_cells(data["cells"]))

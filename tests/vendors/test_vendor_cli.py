@@ -1,0 +1,109 @@
+"""End-to-end CLI runs on the bundled examples, exit codes, and safe outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fairpay.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EX = ROOT / "examples"
+
+
+def test_vendor_check_example_exits_1_with_one_location_below(capsys):
+    code = main(["vendor", "check", str(EX / "vendor" / "lakeside_disclosure.toml"), "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["ok"] is False
+    assert [loc["ok"] for loc in out["locations"]] == [False, True]
+    assert {g["phase"] for g in out["gaps"]} <= {"vetting", "contract", "monitoring", "post_project"}
+
+
+def test_vendor_check_writes_reports(tmp_path, capsys):
+    for ext in ("html", "md", "json"):
+        target = tmp_path / f"v.{ext}"
+        main(["vendor", "check", str(EX / "vendor" / "lakeside_disclosure.toml"), "--report", str(target)])
+        assert target.read_text(encoding="utf-8").strip()
+    capsys.readouterr()
+
+
+def test_monitor_example_exits_1_and_annex_exits_0(tmp_path, capsys):
+    assert main(["vendor", "monitor", str(EX / "vendor" / "lakeside_pay_reports.csv")]) == 1
+    assert "2 of 3 periods" in capsys.readouterr().out
+    out = tmp_path / "annex.csv"
+    args = ["vendor", "annex", str(EX / "vendor" / "lakeside_disclosure.toml")]
+    assert main([*args, "--project", str(EX / "vendor_transcription.toml"), "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("location,basis,minimum,currency")
+
+
+def test_transparency_example(tmp_path, capsys):
+    target = tmp_path / "t.html"
+    assert (
+        main(["transparency", str(EX / "portfolio"), "--name", "Example AI Lab", "--out", str(target)]) == 1
+    )
+    html = target.read_text(encoding="utf-8")
+    assert "Example AI Lab" in html
+    audit = json.loads(
+        (EX / "portfolio" / "audits" / "audit_image_labelling_2024.json").read_text(encoding="utf-8")
+    )
+    for w in audit["worker_table"]:
+        assert w["worker"] not in html
+
+
+def test_closeout_joins_the_stages(capsys):
+    code = main(
+        [
+            "vendor",
+            "closeout",
+            "--project",
+            str(EX / "vendor_transcription.toml"),
+            "--disclosure",
+            str(EX / "vendor" / "lakeside_disclosure.toml"),
+            "--pay-report",
+            str(EX / "vendor" / "lakeside_pay_reports.csv"),
+            "--audit-log",
+            str(EX / "audit_log.csv"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    for stage in ("Pre-launch check", "Vendor vetting", "Vendor monitoring", "Audit of submissions"):
+        assert stage in out
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=-1\n", encoding="utf-8"
+    )
+    assert main(["vendor", "check", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "locations[0].pay_rate" in err
+    assert main(["vendor", "check", str(tmp_path / "missing.toml")]) == 2
+    assert main(["vendor", "monitor", str(tmp_path / "missing.csv")]) == 2
+    assert main(["transparency", str(tmp_path / "nope")]) == 2
+    assert main(["vendor", "check", str(EX / "vendor" / "lakeside_disclosure.toml"), "--format", "xml"]) == 2
+    assert main(["vendor", "closeout"]) == 2
+    capsys.readouterr()
+
+
+def test_hostile_text_is_escaped_and_neutralised(tmp_path, capsys):
+    text = (EX / "vendor" / "lakeside_disclosure.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'name = "Lakeside Data Services (illustrative)"', 'name = "<script>alert(1)</script>"'
+    )
+    text = text.replace(
+        'wage_indexation = "yearly, by the national CPI of each location, each January"',
+        'wage_indexation = "=HYPERLINK(\\"http://evil\\")"',
+    )
+    p = tmp_path / "hostile.toml"
+    p.write_text(text, encoding="utf-8")
+    html = tmp_path / "v.html"
+    main(["vendor", "check", str(p), "--report", str(html)])
+    page = html.read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    csv_out = tmp_path / "a.csv"
+    assert main(["vendor", "annex", str(p), "--out", str(csv_out)]) == 0
+    assert "'=HYPERLINK" in csv_out.read_text(encoding="utf-8")
+    assert ",=HYPERLINK" not in csv_out.read_text(encoding="utf-8")
+    capsys.readouterr()

@@ -147,7 +147,7 @@ def vendor_check_document(vc: VendorCheck, *, data_vintage: bool = True) -> dict
             [
                 v.location,
                 "" if v.headcount is None else f"{v.headcount:,}",
-                f"{v.pay_basis or 'unknown'}",
+                {"hourly": "hourly", "per_task": "per task"}.get(v.pay_basis or "", "unknown"),
                 _money(v.implied_hourly_local, v.local_currency, up=False),
                 _money(v.bar_hourly, v.local_currency, up=True),
                 "unknown" if v.ratio is None else r._pct_floor(v.ratio),
@@ -199,6 +199,10 @@ def vendor_check_document(vc: VendorCheck, *, data_vintage: bool = True) -> dict
         "numbers": vc.to_dict(),
     }
     return _finish(doc, data_vintage)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _basis(basis: str | None) -> str:
@@ -487,7 +491,7 @@ def transparency_document(p: Portfolio, *, data_vintage: bool = True) -> dict[st
     f = portfolio_figures(p)
     ok = f["ok"]
     detail = [
-        f"{f['projects']} projects and {f['vendors']} vendors covered.",
+        f"{_count(f['projects'], 'project')} and {_count(f['vendors'], 'vendor')} covered.",
         f"Pre-launch checks passed: {f['checks_passed']} of {f['checks']}"
         + (f" ({r._pct_floor(Decimal(f['checks_passed']) / f['checks'])})." if f["checks"] else "."),
         f"Workers at or above the bar: {f['workers_at_or_above']:,} of {f['workers']:,}"
@@ -502,13 +506,14 @@ def transparency_document(p: Portfolio, *, data_vintage: bool = True) -> dict[st
                 c["country"],
                 f"{c['workers']:,}",
                 f"{c['workers_at_or_above']:,}",
-                r._up(Decimal(c["hours"])),
+                r._down(Decimal(c["hours"])),
                 r._down(Decimal(c["hours_at_or_above"])),
             ]
             for c in f["by_country"]
         ],
         "Workers: each audit's workers plus, per vendor pay-report series, the workers of its latest period. "
-        "Hours: every hour reported (all periods). Nobody is named.",
+        "Hours: every hour reported (all periods), rounded down. Nobody is named.",
+        [c["workers_at_or_above"] < c["workers"] for c in f["by_country"]],
     )
     projects = r._table(
         "Projects",

@@ -172,3 +172,12 @@ def test_audit_rows_feed_monitoring(tmp_path, bench, rates, policy):
     # worker 1: 150 KES in 1 h < 200 -> short 50.00; worker 2: 250 KES/h ok
     assert (m.periods[0].workers, m.periods[0].workers_below) == (2, 1)
     assert m.periods[0].shortfall == {"KES": Decimal("50.00")}
+
+
+def test_one_worker_below_never_reads_zero_percent(tmp_path, bench, rates, policy):
+    from fairpay.vendors.documents import monitoring_document
+
+    text = "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,9999,10,20000,KES\n2025-01,KE,1,10,1999,KES\n"
+    m = monitor(_write(tmp_path, text), policy=policy, benchmarks=bench, rates=rates)
+    row = monitoring_document(m, data_vintage=False)["tables"][0]["rows"][0]
+    assert row[2] == "1" and row[3] == "0.1%"  # 1 / 10000 = 0.01 %, shown rounded up

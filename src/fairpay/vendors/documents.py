@@ -201,6 +201,13 @@ def vendor_check_document(vc: VendorCheck, *, data_vintage: bool = True) -> dict
     return _finish(doc, data_vintage)
 
 
+def _pct_below(share: Decimal) -> str:
+    """A share *below* the bar, rounded UP to 0.1 %: one worker below never reads "0.0%"."""
+    from decimal import ROUND_CEILING
+
+    return f"{(share * 100).quantize(Decimal('0.1'), rounding=ROUND_CEILING)}%"
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -313,12 +320,12 @@ def monitoring_document(m: Monitoring, *, data_vintage: bool = True) -> dict[str
     last = m.periods[-1]
     detail.append(
         f"Latest period {last.period}: {last.workers_below:,} of {last.workers:,} workers "
-        f"({r._pct(float(last.share_workers_below), 1)}) below the bar."
+        f"({_pct_below(last.share_workers_below)}) below the bar."
     )
     if len(trend) > 1:
         detail.append(
             "Trend in workers below: "
-            + " -> ".join(r._pct(float(t["share_workers_below"]), 1) for t in trend)
+            + " -> ".join(_pct_below(t["share_workers_below"]) for t in trend)
             + "."
         )
     rows = []
@@ -328,9 +335,9 @@ def monitoring_document(m: Monitoring, *, data_vintage: bool = True) -> dict[str
                 p.period,
                 f"{p.workers:,}",
                 f"{p.workers_below:,}",
-                r._pct(float(p.share_workers_below), 1),
+                _pct_below(p.share_workers_below),
                 f"{r._up(p.hours, 2)}",
-                r._pct(float(p.share_hours_below), 1),
+                _pct_below(p.share_hours_below),
                 "; ".join(f"{r._up(v)} {k}" for k, v in sorted(p.shortfall.items())) or "0",
             ]
         )

@@ -159,3 +159,26 @@ def test_empty_or_missing_folder(tmp_path):
         load_portfolio(tmp_path / "nope")
     with pytest.raises(InvalidInputError, match="no project specs"):
         load_portfolio(tmp_path)
+
+
+def test_audit_output_folder_is_read_as_one_audit(tmp_path, capsys):
+    """``fairpay audit --out DIR`` inside the portfolio: counted from workers.csv, its ledger (proposed
+    back-pay) never mistaken for payments made."""
+    from fairpay.cli import main
+
+    root = tmp_path / "portfolio"
+    out = root / "audits" / "bbox"
+    log = Path(__file__).resolve().parents[2] / "examples" / "audit_log.csv"
+    assert main(["audit", str(log), "--fx-fallback", "nearest_earlier", "--out", str(out)]) == 1
+    capsys.readouterr()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    f = portfolio_figures(load_portfolio(root))
+    assert f["files"]["audits"] == ["audits/bbox/"]
+    assert f["workers"] == summary["workers"]
+    assert f["workers_at_or_above"] == summary["workers"] - summary["workers_below"]
+    assert (
+        f["top_ups"]["USD"]["proposed"]
+        == f"{Decimal(str(summary['total_top_up']['USD'])).quantize(Decimal('0.01'))}"
+    )
+    assert f["top_ups"]["USD"]["paid"] == "0"
+    assert f["files"]["payments"] == []

@@ -5,7 +5,9 @@ a buyer of data-enrichment work to monitor and report its practices).
 What the folder may hold (subfolders too; sorted by path, so the report is deterministic):
 
 - project specs (``.toml/.yaml/.json`` with ``tasks``): checked now with ``fairpay check``;
-- check results (``fairpay check --format json``) and audit results (``fairpay audit --format json``);
+- check results (``fairpay check --format json``), audit results (``AuditResult.to_dict()`` saved as
+  JSON) and audit output folders (``fairpay audit --out DIR``: a folder with summary.json and
+  workers.csv is read as one audit, and its other files are part of it);
 - vendor disclosures (``[vendor]`` + ``[[locations]]``, or the CSV form with a ``vendor`` column);
 - vendor pay reports (CSV with ``period`` and ``hours_paid``; a ``vendor`` column names the vendor,
   else the file name does);
@@ -22,6 +24,7 @@ the workers of its latest period; hours = every hour reported. A worker in two a
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -80,10 +83,16 @@ def load_portfolio(
         ),
         key=lambda f: f.relative_to(root).as_posix(),
     )
+    audit_dirs = sorted(
+        {f.parent for f in files if f.name == "summary.json" and (f.parent / "workers.csv").is_file()},
+        key=lambda d: d.relative_to(root).as_posix(),
+    )
+    for d in audit_dirs:
+        p.audits.append((d.relative_to(root).as_posix() + "/", _audit_folder(d)))
     for f in files:
         rel = f.relative_to(root).as_posix()
         suffix = f.suffix.lower()
-        if suffix in SKIPPED_SUFFIXES:
+        if suffix in SKIPPED_SUFFIXES or f.parent in audit_dirs:
             continue
         try:
             if suffix == ".csv":
@@ -102,7 +111,7 @@ def load_portfolio(
                     p.monitorings.append(
                         (rel, monitor(f, vendor=vendor, policy=policy, benchmarks=benchmarks, rates=rates))
                     )
-                elif {"worker", "currency", "amount"} <= set(header):
+                elif {"worker", "currency", "amount"} <= set(header) and "top_up" not in header:
                     p.payments.append((rel, _payments(f)))
                 else:
                     raise InvalidInputError(
@@ -148,6 +157,39 @@ def load_portfolio(
     if not (p.checks or p.vendor_checks or p.monitorings or p.audits):
         raise InvalidInputError(f"{root}: no project specs, results or vendor files found")
     return p
+
+
+def _audit_folder(folder: Path) -> dict[str, Any]:
+    """An audit written by ``fairpay audit --out DIR``, in the shape of ``AuditResult.to_dict()``:
+    the verdict from summary.json, the workers from workers.csv, project names from projects.csv."""
+    from fairpay.errors import InvalidDataError
+
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    if not isinstance(summary, dict) or "ok" not in summary:
+        raise InvalidInputError(f"{folder / 'summary.json'}: not the summary of a fairpay audit (no 'ok')")
+    need = ("worker", "country", "hours", "below", "top_up", "pay_currency")
+    with (folder / "workers.csv").open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in need if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInputError(f"{folder / 'workers.csv'}: missing column(s) {', '.join(missing)}")
+        table: list[dict[str, Any]] = []
+        problems: list[str] = []
+        for line, row in enumerate(reader, start=2):
+            flag = (row["below"] or "").strip().lower()
+            if flag not in ("true", "false"):
+                problems.append(f"line {line}, column 'below': {row['below']!r} is not True or False")
+                continue
+            table.append(
+                {**{k: row[k] for k in need}, "below": flag == "true", "top_up": row["top_up"] or "0"}
+            )
+    if problems:
+        raise InvalidDataError(str(folder / "workers.csv"), problems)
+    projects: list[dict[str, Any]] = []
+    if (folder / "projects.csv").is_file():
+        with (folder / "projects.csv").open(newline="", encoding="utf-8-sig") as fh:
+            projects = [{"project": r.get("project")} for r in csv.DictReader(fh)]
+    return {"ok": bool(summary["ok"]), "worker_table": table, "projects": projects}
 
 
 def _csv_header(path: Path) -> list[str]:

@@ -107,3 +107,18 @@ def test_hostile_text_is_escaped_and_neutralised(tmp_path, capsys):
     assert "'=HYPERLINK" in csv_out.read_text(encoding="utf-8")
     assert ",=HYPERLINK" not in csv_out.read_text(encoding="utf-8")
     capsys.readouterr()
+
+
+def test_policy_options_as_in_check(capsys):
+    disclosure = str(EX / "vendor" / "lakeside_disclosure.toml")
+    assert main(["vendor", "check", disclosure, "--benchmark", "bogus"]) == 2
+    assert main(["vendor", "check", disclosure, "--margin", "-1"]) == 2
+    capsys.readouterr()
+    main(["vendor", "check", disclosure, "--format", "json"])
+    base = json.loads(capsys.readouterr().out)["locations"][0]["bar_hourly"]
+    main(["vendor", "check", disclosure, "--format", "json", "--margin", "0.5"])
+    raised = json.loads(capsys.readouterr().out)["locations"][0]["bar_hourly"]
+    from decimal import Decimal
+
+    # bars are shown rounded up to 6 places: 1.5 x the bar, within that rounding
+    assert abs(Decimal(raised) - Decimal(base) * Decimal("1.5")) <= Decimal("0.000002")

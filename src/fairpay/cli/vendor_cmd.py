@@ -31,6 +31,18 @@ ProjectOpt = Annotated[
 ]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Also write a report: .html, .md or .json.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table, json, markdown or html.")]
+MarginOpt = Annotated[
+    float | None,
+    typer.Option("--margin", help="Margin above the benchmark, e.g. 0.1 for +10 % (as in check)."),
+]
+BenchmarkOpt = Annotated[
+    str | None, typer.Option("--benchmark", help="living, minimum or higher (as in check).")
+]
+
+
+def _policy(margin: float | None, benchmark: str | None) -> dict[str, Any] | None:
+    given = {k: v for k, v in (("margin", margin), ("benchmark", benchmark)) if v is not None}
+    return given or None
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +75,8 @@ def check_command(
     project: ProjectOpt = None,
     fmt: FormatOpt = "table",
     report: ReportOpt = None,
+    margin: MarginOpt = None,
+    benchmark: BenchmarkOpt = None,
 ) -> None:
     """Vet a vendor: per location the implied worker wage vs the bar, the share of the client's price
     that reaches the worker, the break-even price, and the gaps by phase. Exit 1 when a location is
@@ -71,7 +85,7 @@ def check_command(
     from fairpay.vendors.vetting import vendor_check
 
     output.check_format(fmt, _FORMATS)
-    result = vendor_check(disclosure, project)
+    result = vendor_check(disclosure, project, policy=_policy(margin, benchmark))
     _emit(vendor_check_document(result), fmt, result.to_json(), report)
     raise typer.Exit(0 if result.ok else 1)
 
@@ -126,6 +140,8 @@ def monitor_command(
     ] = None,
     fmt: FormatOpt = "table",
     report: ReportOpt = None,
+    margin: MarginOpt = None,
+    benchmark: BenchmarkOpt = None,
 ) -> None:
     """Monitor a vendor's pay reports: per period the share of workers and hours below the bar, the
     trend and the shortfall cost. Exit 1 when any period has workers below the bar."""
@@ -133,7 +149,7 @@ def monitor_command(
     from fairpay.vendors.monitoring import monitor
 
     output.check_format(fmt, _FORMATS)
-    result = monitor(pay_report, project, vendor=vendor)
+    result = monitor(pay_report, project, vendor=vendor, policy=_policy(margin, benchmark))
     _emit(monitoring_document(result), fmt, result.to_json(), report)
     raise typer.Exit(0 if result.ok else 1)
 

@@ -131,6 +131,10 @@ BAD = [
         "line 2, column 'deductions'",
     ),
     ("period,country,workers,hours_paid,gross_pay,currency\n", "no rows"),
+    (
+        "period,country,workers,hours_paid,gross_pay,currency\n2025-01,KE,1,1,1e400,KES\n",
+        "line 2, column 'gross_pay'",
+    ),
 ]
 
 

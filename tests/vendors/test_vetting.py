@@ -278,6 +278,18 @@ BAD = [
         "locations[0].pay_rate",
     ),
     (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate='1e400'\n",
+        "locations[0].pay_rate",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate='nan'\n",
+        "locations[0].pay_rate",
+    ),
+    (
+        "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_rate=1e13\n",
+        "locations[0].pay_rate",
+    ),
+    (
         "[vendor]\nname='V'\ncurrency='USD'\n[[locations]]\ncountry='KE'\npay_currency='KSH'\n",
         "locations[0].pay_currency",
     ),

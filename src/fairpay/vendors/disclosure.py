@@ -29,6 +29,10 @@ from fairpay.units.places import place
 Phase = Literal["vetting", "contract", "monitoring", "post_project"]
 PHASES: tuple[str, ...] = ("vetting", "contract", "monitoring", "post_project")
 Hours = Annotated[Decimal, Field(ge=0, le=168)]
+#: Amounts are bounded so that exact arithmetic and rounding stay within Decimal precision: nobody is
+#: paid a trillion per hour, task or week, and such a figure is a typo.
+MAX_AMOUNT = Decimal("1e12")
+Amount = Annotated[Decimal, Field(gt=0, lt=MAX_AMOUNT)]
 Share = Annotated[Decimal, Field(ge=0, lt=1)]
 
 
@@ -50,21 +54,21 @@ class Location(_Model):
     locality: str | None = None
     headcount: Annotated[int, Field(gt=0)] | None = None
     pay_basis: Literal["hourly", "per_task"] | None = None
-    pay_rate: Annotated[Decimal, Field(gt=0)] | None = None
+    pay_rate: Amount | None = None
     pay_currency: str | None = None
     gross_net: Literal["gross", "net"] | None = None
-    tasks_per_hour: Annotated[Decimal, Field(gt=0)] | None = None
+    tasks_per_hour: Annotated[Decimal, Field(gt=0, le=36000)] | None = None
     contracted_hours_per_week: Hours | None = None
     typical_hours_per_week: Hours | None = None
     paid_hours_per_week: Annotated[Decimal, Field(gt=0, le=168)] | None = None
     unpaid_training_hours_per_week: Hours | None = None
     unpaid_break_hours_per_week: Hours | None = None
     unpaid_idle_hours_per_week: Hours | None = None
-    fees_per_week: Annotated[Decimal, Field(ge=0)] | None = None
+    fees_per_week: Annotated[Decimal, Field(ge=0, lt=MAX_AMOUNT)] | None = None
     payout_fee: Share | None = None
     payment_frequency: Literal["weekly", "biweekly", "semimonthly", "monthly"] | None = None
     payment_method: Annotated[str, Field(min_length=1)] | None = None
-    client_price: Annotated[Decimal, Field(gt=0)] | None = None
+    client_price: Amount | None = None
     client_price_basis: Literal["per_task", "per_hour"] | None = None
 
     @field_validator("pay_currency")

@@ -46,6 +46,8 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "deductions",
     "vendor",
 )
+#: Cells above this are typos, and would exceed exact Decimal rounding precision.
+MAX_CELL = Decimal("1e15")
 AGGREGATE_WARNING = (
     "aggregated rows are judged by their average pay: workers below the bar inside a group whose average "
     "reaches it are not seen, so the shares below are lower bounds; ask for worker-level rows"
@@ -269,6 +271,8 @@ def _number(
         return Decimal(0)
     if value < 0:
         bad.append(f"line {line}, column {col!r}: {raw!r} must be at least 0")
+    elif value >= MAX_CELL:
+        bad.append(f"line {line}, column {col!r}: {raw!r} is implausibly large (expected below 1e15)")
     return value
 
 

@@ -122,3 +122,29 @@ def test_policy_options_as_in_check(capsys):
 
     # bars are shown rounded up to 6 places: 1.5 x the bar, within that rounding
     assert abs(Decimal(raised) - Decimal(base) * Decimal("1.5")) <= Decimal("0.000002")
+
+
+def test_hostile_files_exit_2_with_one_line(tmp_path, capsys):
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- a\n- b\n", encoding="utf-8")
+    port = tmp_path / "port"
+    (port / "audit").mkdir(parents=True)
+    (port / "audit" / "summary.json").write_text("{not json", encoding="utf-8")
+    (port / "audit" / "workers.csv").write_text("worker\n", encoding="utf-8")
+    bad_check = tmp_path / "port2"
+    bad_check.mkdir()
+    (bad_check / "c.json").write_text('{"ok": true, "cells": "x", "budget": {}}', encoding="utf-8")
+    runs = [
+        ["vendor", "check", str(binary)],
+        ["vendor", "check", str(listing)],
+        ["vendor", "monitor", str(binary)],
+        ["vendor", "monitor", str(listing)],
+        ["transparency", str(port)],
+        ["transparency", str(bad_check)],
+    ]
+    for args in runs:
+        assert main(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("fairpay: error:"), args

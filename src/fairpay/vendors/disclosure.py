@@ -298,31 +298,36 @@ def _read_csv(p: Path) -> dict[str, Any]:
         fh = p.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise SpecError(f"{p}: cannot open ({exc.strerror or exc})") from None
-    with fh:
-        reader = csv.DictReader(fh)
-        cols = [c.strip() for c in reader.fieldnames or []]
-        known = set(_VENDOR_CSV) | set(Location.model_fields)
-        unknown = [c for c in cols if c not in known]
-        if unknown:
-            raise SpecError(
-                f"{p}: unknown column(s) {', '.join(map(repr, unknown))} (not part of a disclosure)"
-            )
-        if "vendor" not in cols or "country" not in cols:
-            raise SpecError(f"{p}: columns 'vendor' and 'country' are required")
-        vendor: dict[str, str] = {}
-        locations: list[dict[str, str]] = []
-        for line, row in enumerate(reader, start=2):
-            row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            for col, key in _VENDOR_CSV.items():
-                value = row.get(col, "")
-                if not value:
-                    continue
-                if key in vendor and vendor[key] != value:
-                    raise SpecError(
-                        f"{p}: line {line}, column {col!r}: {value!r} differs from {vendor[key]!r} above"
-                    )
-                vendor[key] = value
-            locations.append({k: v for k, v in row.items() if k in Location.model_fields and v != ""})
+    try:
+        with fh:
+            return _csv_rows(p, csv.DictReader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SpecError(f"{p}: cannot read as UTF-8 CSV ({exc})") from None
+
+
+def _csv_rows(p: Path, reader: csv.DictReader[str]) -> dict[str, Any]:
+    """Rows of the CSV form as the dict :func:`parse_disclosure` validates."""
+    cols = [c.strip() for c in reader.fieldnames or []]
+    known = set(_VENDOR_CSV) | set(Location.model_fields)
+    unknown = [c for c in cols if c not in known]
+    if unknown:
+        raise SpecError(f"{p}: unknown column(s) {', '.join(map(repr, unknown))} (not part of a disclosure)")
+    if "vendor" not in cols or "country" not in cols:
+        raise SpecError(f"{p}: columns 'vendor' and 'country' are required")
+    vendor: dict[str, str] = {}
+    locations: list[dict[str, str]] = []
+    for line, row in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        for col, key in _VENDOR_CSV.items():
+            value = row.get(col, "")
+            if not value:
+                continue
+            if key in vendor and vendor[key] != value:
+                raise SpecError(
+                    f"{p}: line {line}, column {col!r}: {value!r} differs from {vendor[key]!r} above"
+                )
+            vendor[key] = value
+        locations.append({k: v for k, v in row.items() if k in Location.model_fields and v != ""})
     if not locations:
         raise SpecError(f"{p}: no rows (expected one row per location)")
     return {"vendor": vendor, "locations": locations}

@@ -209,6 +209,8 @@ def read_pay_report(
                 records = [{(k or "").strip(): v for k, v in r.items()} for r in reader]
         except OSError as exc:
             raise InvalidInputError(f"{name}: cannot open ({exc.strerror or exc})") from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InvalidInputError(f"{name}: cannot read as UTF-8 CSV ({exc})") from None
     else:
         name = source or "pay report"
         if hasattr(report, "to_dict") and hasattr(report, "columns"):

@@ -88,7 +88,14 @@ def load_portfolio(
         key=lambda d: d.relative_to(root).as_posix(),
     )
     for d in audit_dirs:
-        p.audits.append((d.relative_to(root).as_posix() + "/", _audit_folder(d)))
+        try:
+            p.audits.append((d.relative_to(root).as_posix() + "/", _audit_folder(d)))
+        except (ValueError, csv.Error) as exc:  # JSON, UTF-8 and CSV errors
+            if isinstance(exc, FairpayError):
+                raise
+            raise InvalidInputError(
+                f"{d}: cannot read the audit output ({' '.join(str(exc).split())})"
+            ) from None
     for f in files:
         rel = f.relative_to(root).as_posix()
         suffix = f.suffix.lower()
@@ -126,9 +133,11 @@ def load_portfolio(
                         (rel, vendor_check(disc, policy=policy, benchmarks=benchmarks, rates=rates))
                     )
                 elif isinstance(data, dict) and "cells" in data and "budget" in data:
+                    _require_rows(data, "cells", ("ok",), f)
                     p.checks.append((rel, data))
                     p.check_sources.extend(_sources_from_cells(data["cells"]))
                 elif isinstance(data, dict) and "worker_table" in data and "workers_below" in data:
+                    _require_rows(data, "worker_table", ("country", "hours", "below", "pay_currency"), f)
                     p.audits.append((rel, data))
                 elif isinstance(data, dict) and ("tasks" in data or isinstance(data.get("project"), dict)):
                     result = check(
@@ -148,6 +157,8 @@ def load_portfolio(
                 )
         except (SpecError, InvalidInputError) as exc:
             raise type(exc)(str(exc) if str(f) in str(exc) else f"{f}: {exc}") from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InvalidInputError(f"{f}: cannot read as UTF-8 CSV ({exc})") from None
         except FairpayError:
             raise
     names = [d.get("project") for _, d in p.checks]
@@ -157,6 +168,19 @@ def load_portfolio(
     if not (p.checks or p.vendor_checks or p.monitorings or p.audits):
         raise InvalidInputError(f"{root}: no project specs, results or vendor files found")
     return p
+
+
+def _require_rows(data: dict[str, Any], key: str, fields: tuple[str, ...], path: Path) -> None:
+    """A result file's table must be a list of objects with the fields the report counts."""
+    rows = data.get(key)
+    if not isinstance(rows, list):
+        raise InvalidInputError(f"{path}: {key!r} must be a list of objects")
+    for i, row in enumerate(rows):
+        missing = [k for k in fields if not isinstance(row, dict) or k not in row]
+        if missing:
+            raise InvalidInputError(f"{path}: {key}[{i}]: missing {', '.join(missing)}")
+    if not isinstance(data.get("ok"), bool):
+        raise InvalidInputError(f"{path}: 'ok' must be true or false")
 
 
 def _audit_folder(folder: Path) -> dict[str, Any]:

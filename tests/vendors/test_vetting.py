@@ -386,3 +386,16 @@ def test_missing_file_and_unknown_format(tmp_path):
     p.write_bytes(b"x")
     with pytest.raises(SpecError, match="unknown format"):
         load_disclosure(p)
+
+
+def test_document_counts_workers_in_locations_below(tmp_path, bench, rates, policy, disclosure_text):
+    from fairpay.vendors.documents import vendor_check_document
+
+    r = vendor_check(_disclosure(tmp_path, disclosure_text), policy=policy, benchmarks=bench, rates=rates)
+    doc = vendor_check_document(r, data_vintage=False)
+    assert doc["verdict"]["headline"] == "FAIL: 1 of 2 locations pay below the bar"
+    assert doc["verdict"]["detail"][0] == "10 of 14 disclosed workers work in locations below the bar."
+    row = doc["tables"][0]["rows"][0]
+    # implied wage 160.919... shown rounded down, bar 200 up, ratio floored (80.4 % -> 80 %)
+    assert row[3] == "160.91 KES" and row[4] == "200.00 KES" and row[5] == "80%" and row[6] == "BELOW"
+    assert row[7] == "222.50 KES/h" and row[9] == "15%" and row[10] == "11.19 USD"

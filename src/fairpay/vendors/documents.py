@@ -127,6 +127,15 @@ def vendor_check_document(vc: VendorCheck, *, data_vintage: bool = True) -> dict
     else:
         headline = f"PASS: all {n} locations reach the bar"
     detail = []
+    counted = [v for v in vc.locations if v.headcount is not None]
+    if below and counted:
+        in_below = sum(v.headcount or 0 for v in counted if v.ok is False)
+        total = sum(v.headcount or 0 for v in counted)
+        detail.append(
+            f"{in_below:,} of {total:,} disclosed workers work in locations below the bar"
+            + ("" if len(counted) == len(vc.locations) else " (some locations give no headcount)")
+            + "."
+        )
     for v in below:
         detail.append(
             f"{v.location}: workers earn about {_money(v.implied_hourly_local, v.local_currency, up=False)}/h, "

@@ -107,6 +107,10 @@ def test_portfolio_totals(tmp_path, bench, rates, policy, disclosure_text):
     assert (by["IN"]["workers"], by["IN"]["workers_at_or_above"]) == (4, 4)
     assert Decimal(by["IN"]["hours"]) == Decimal("30.5")
     assert f["workers"] == 18 and f["workers_at_or_above"] == 17
+    assert f["share_workers_at_or_above"] == "0.9444"  # 17 / 18 = 0.94444 rounded down
+    # hours at or above: KE 122 + IN 30.5 = 152.5 of 254 = 0.600393... -> 0.6003
+    assert f["share_hours_at_or_above"] == "0.6003"
+    assert f["share_checks_passed"] == "0.5000"
     # top-ups: audit proposed 1.245 -> 1.25 USD (rounded up); paid 1.00; vendor shortfall Jan 200 x 100 - 15000
     assert f["top_ups"]["USD"] == {"proposed": "1.25", "vendor_shortfall": "0", "paid": "1.00"}
     assert f["top_ups"]["KES"]["vendor_shortfall"] == "5000.00"

@@ -283,6 +283,16 @@ def _sources_from_cells(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _share_floor(part: Decimal | int, whole: Decimal | int) -> str | None:
+    """A published share *at or above* the bar, rounded down to 4 places (never flattering); None
+    when there is nothing to share."""
+    from decimal import ROUND_FLOOR
+
+    if not whole:
+        return None
+    return format((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_FLOOR), "f")
+
+
 def _dec(x: Any) -> Decimal:
     return Decimal(repr(float(x))) if isinstance(x, float) else to_decimal(x)
 
@@ -372,6 +382,9 @@ def portfolio_figures(p: Portfolio) -> dict[str, Any]:
         sources += _sources([(b.subdivision or b.country, b) for b in m.benchmarks])
     workers = sum(c["workers"] for c in countries.values())
     hours = sum((c["hours"] for c in countries.values()), Decimal(0))
+    workers_ok = sum(c["workers_at_or_above"] for c in countries.values())
+    hours_ok = sum((c["hours_at_or_above"] for c in countries.values()), Decimal(0))
+    checks_passed = sum(1 for _, d in p.checks if d.get("ok"))
     return {
         "ok": ok,
         "name": p.name,
@@ -380,7 +393,8 @@ def portfolio_figures(p: Portfolio) -> dict[str, Any]:
         "vendors": len(vendor_names),
         "vendor_names": sorted(vendor_names),
         "checks": len(p.checks),
-        "checks_passed": sum(1 for _, d in p.checks if d.get("ok")),
+        "checks_passed": checks_passed,
+        "share_checks_passed": _share_floor(checks_passed, len(p.checks)),
         "project_checks": [
             {
                 "file": rel,
@@ -392,11 +406,11 @@ def portfolio_figures(p: Portfolio) -> dict[str, Any]:
         ],
         "vendor_checks": vendor_rows,
         "workers": workers,
-        "workers_at_or_above": sum(c["workers_at_or_above"] for c in countries.values()),
+        "workers_at_or_above": workers_ok,
+        "share_workers_at_or_above": _share_floor(workers_ok, workers),
         "hours": format(hours, "f"),
-        "hours_at_or_above": format(
-            sum((c["hours_at_or_above"] for c in countries.values()), Decimal(0)), "f"
-        ),
+        "hours_at_or_above": format(hours_ok, "f"),
+        "share_hours_at_or_above": _share_floor(hours_ok, hours),
         "by_country": [
             {"country": k, **{n: (format(v, "f") if isinstance(v, Decimal) else v) for n, v in c.items()}}
             for k, c in sorted(countries.items())

@@ -148,3 +148,19 @@ def test_hostile_files_exit_2_with_one_line(tmp_path, capsys):
         assert main(args) == 2, args
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith("fairpay: error:"), args
+
+
+def test_monitor_an_audited_submission_log_agrees_with_the_audit(tmp_path, capsys):
+    """Worker-level rows through the audit's presets: the same workers are below as in the audit."""
+    log = EX / "audit_log.csv"
+    out = tmp_path / "audit"
+    main(["audit", str(log), "--fx-fallback", "nearest_earlier", "--out", str(out)])
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    capsys.readouterr()
+    code = main(["vendor", "monitor", "--audit-log", f"2024-03={log}", "--format", "json"])
+    period = json.loads(capsys.readouterr().out)["periods"][0]
+    assert code == (0 if summary["ok"] else 1)
+    assert (period["workers"], period["workers_below"]) == (summary["workers"], summary["workers_below"])
+    assert main(["vendor", "monitor", "--audit-log", "no-equals-sign"]) == 2
+    assert main(["vendor", "monitor"]) == 2
+    capsys.readouterr()

@@ -129,11 +129,20 @@ def annex_command(
 @vendor_app.command("monitor")
 def monitor_command(
     pay_report: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             help="Pay reports CSV: period, country, workers or worker, hours_paid, gross_pay, currency."
         ),
-    ],
+    ] = None,
+    audit_log: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--audit-log",
+            help="PERIOD=LOG: a submission log audited with --preset as one period's worker-level rows "
+            "(repeat for more periods).",
+        ),
+    ] = None,
+    preset: Annotated[str, typer.Option("--preset", help="Audit preset for --audit-log.")] = "generic",
     project: ProjectOpt = None,
     vendor: Annotated[
         str | None, typer.Option("--vendor", help="The vendor's name, for the report title.")
@@ -145,11 +154,27 @@ def monitor_command(
 ) -> None:
     """Monitor a vendor's pay reports: per period the share of workers and hours below the bar, the
     trend and the shortfall cost. Exit 1 when any period has workers below the bar."""
+    from fairpay.errors import InvalidInputError
     from fairpay.vendors.documents import monitoring_document
-    from fairpay.vendors.monitoring import monitor
+    from fairpay.vendors.monitoring import audit_rows, monitor
 
     output.check_format(fmt, _FORMATS)
-    result = monitor(pay_report, project, vendor=vendor, policy=_policy(margin, benchmark))
+    if (pay_report is None) == (not audit_log):
+        raise InvalidInputError(
+            "monitor needs a pay report CSV or --audit-log PERIOD=LOG (one or more), not both"
+        )
+    rows: list[dict[str, Any]] = []
+    for item in audit_log or []:
+        period, sep, path = item.partition("=")
+        if not sep or not period.strip() or not path.strip():
+            raise InvalidInputError(f"--audit-log {item!r}: expected PERIOD=LOG, e.g. 2025-01=january.csv")
+        from fairpay.auditing.engine import audit
+
+        rows.extend(
+            audit_rows(audit(path.strip(), preset=preset, fx_fallback="nearest_earlier"), period.strip())
+        )
+    source: Any = pay_report if not audit_log else rows
+    result = monitor(source, project, vendor=vendor, policy=_policy(margin, benchmark))
     _emit(monitoring_document(result), fmt, result.to_json(), report)
     raise typer.Exit(0 if result.ok else 1)
 

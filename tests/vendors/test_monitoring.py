@@ -185,3 +185,13 @@ def test_one_worker_below_never_reads_zero_percent(tmp_path, bench, rates, polic
     m = monitor(_write(tmp_path, text), policy=policy, benchmarks=bench, rates=rates)
     row = monitoring_document(m, data_vintage=False)["tables"][0]["rows"][0]
     assert row[2] == "1" and row[3] == "0.1%"  # 1 / 10000 = 0.01 %, shown rounded up
+
+
+def test_non_iso_period_labels_are_warned_about(tmp_path, bench, rates, policy):
+    text = "period,country,workers,hours_paid,gross_pay,currency\nJan 2025,KE,1,1,300,KES\nFeb 2025,KE,1,1,300,KES\n"
+    m = monitor(_write(tmp_path, text), policy=policy, benchmarks=bench, rates=rates)
+    assert [p.period for p in m.periods] == ["Feb 2025", "Jan 2025"]  # text order, hence the warning
+    assert any("not an ISO label" in w for w in m.warnings)
+    iso = "period,country,workers,hours_paid,gross_pay,currency\n2025-Q1,KE,1,1,300,KES\n2025-Q2,KE,1,1,300,KES\n"
+    m = monitor(_write(tmp_path, iso, "iso.csv"), policy=policy, benchmarks=bench, rates=rates)
+    assert not any("ISO" in w for w in m.warnings)

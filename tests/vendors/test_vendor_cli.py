@@ -164,3 +164,9 @@ def test_monitor_an_audited_submission_log_agrees_with_the_audit(tmp_path, capsy
     assert main(["vendor", "monitor", "--audit-log", "no-equals-sign"]) == 2
     assert main(["vendor", "monitor"]) == 2
     capsys.readouterr()
+
+
+def test_transparency_policy_option(capsys):
+    assert main(["transparency", str(EX / "portfolio"), "--benchmark", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "policy: benchmark" in err and "lakeside" not in err

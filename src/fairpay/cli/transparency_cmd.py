@@ -27,6 +27,14 @@ def transparency_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the report here: .md, .html or .json.")
     ] = None,
+    margin: Annotated[
+        float | None,
+        typer.Option("--margin", help="Company policy for vendor files: margin above the benchmark."),
+    ] = None,
+    benchmark: Annotated[
+        str | None,
+        typer.Option("--benchmark", help="Company policy for vendor files: living, minimum or higher."),
+    ] = None,
 ) -> None:
     """The figures a company would publish about its data-enrichment work: projects and vendors covered,
     workers and hours by country at or above the bar, pay policy and benchmarks, checks passed, top-ups
@@ -36,7 +44,8 @@ def transparency_command(
     from fairpay.vendors.transparency import load_portfolio
 
     output.check_format(fmt, ("markdown", "html", "json"))
-    doc = documents.transparency_document(load_portfolio(folder, name=name))
+    policy = {k: v for k, v in (("margin", margin), ("benchmark", benchmark)) if v is not None} or None
+    doc = documents.transparency_document(load_portfolio(folder, name=name, policy=policy))
     if out is not None:
         documents.write(doc, out)
         typer.echo(f"{doc['verdict']['headline']}; report written to {out}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "deductions",
     "vendor",
 )
+#: Period labels that sort in time order as text.
+ISO_PERIOD = re.compile(r"^\d{4}(-(\d{2}|Q[1-4]|W\d{2}|H[12])(-\d{2})?)?$")
 #: Cells above this are typos, and would exceed exact Decimal rounding precision.
 MAX_CELL = Decimal("1e15")
 AGGREGATE_WARNING = (
@@ -422,6 +425,12 @@ def monitor(
     periods = [
         _summary(p, [v for v in verdicts if v.row.period == p]) for p in sorted({r.period for r in rows})
     ]
+    odd = sorted({r.period for r in rows if not ISO_PERIOD.match(r.period)})
+    if odd:
+        warnings.append(
+            f"periods are ordered as text and {', '.join(map(repr, odd[:3]))} is not an ISO label "
+            "(2025-01, 2025-Q1, 2025-W05, 2025-01-31): the trend may be out of order"
+        )
     aggregated = any(not r.worker_level and r.workers > 1 for r in rows)
     if aggregated:
         warnings.append(AGGREGATE_WARNING)

@@ -71,6 +71,11 @@ def load_portfolio(
     from fairpay.vendors.monitoring import monitor
     from fairpay.vendors.vetting import vendor_check
 
+    if policy is not None:  # validated once, so a bad option is not blamed on the first vendor file
+        from fairpay.prelaunch.check import _merge_policy
+        from fairpay.prelaunch.spec import Policy
+
+        policy = _merge_policy(Policy(), policy)
     root = Path(folder)
     if not root.is_dir():
         raise InvalidInputError(f"{root}: not a folder; expected a folder of specs, results and vendor files")

@@ -186,3 +186,14 @@ def test_audit_output_folder_is_read_as_one_audit(tmp_path, capsys):
     )
     assert f["top_ups"]["USD"]["paid"] == "0"
     assert f["files"]["payments"] == []
+
+
+def test_a_place_without_benchmark_names_the_file(tmp_path, bench):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "spec.toml").write_text(
+        SPEC.format(name="x", pay="1").replace('country = "US"', 'country = "FR"'), encoding="utf-8"
+    )
+    with pytest.raises(InvalidInputError) as exc:
+        load_portfolio(root, benchmarks=bench)
+    assert "spec.toml" in str(exc.value) and "FR" in str(exc.value)

@@ -31,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from fairpay.errors import FairpayError, InvalidInputError, SpecError
+from fairpay.errors import FairpayError, InvalidInputError
 from fairpay.units.money import normalize_currency, round_up, to_decimal
 
 SKIPPED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".rst"})
@@ -160,12 +160,12 @@ def load_portfolio(
                 raise InvalidInputError(
                     f"{f}: unknown file type {suffix or '(none)'!r} in a portfolio folder"
                 )
-        except (SpecError, InvalidInputError) as exc:
-            raise type(exc)(str(exc) if str(f) in str(exc) else f"{f}: {exc}") from None
+        except FairpayError as exc:  # name the file (a bare "no living wage for XX" does not)
+            if str(f) in str(exc):
+                raise
+            raise InvalidInputError(f"{f}: {exc}") from exc
         except (UnicodeDecodeError, csv.Error) as exc:
             raise InvalidInputError(f"{f}: cannot read as UTF-8 CSV ({exc})") from None
-        except FairpayError:
-            raise
     names = [d.get("project") for _, d in p.checks]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         files_of = [rel for rel, d in p.checks if d.get("project") == dup]

@@ -399,3 +399,40 @@ def test_document_counts_workers_in_locations_below(tmp_path, bench, rates, poli
     # implied wage 160.919... shown rounded down, bar 200 up, ratio floored (80.4 % -> 80 %)
     assert row[3] == "160.91 KES" and row[4] == "200.00 KES" and row[5] == "80%" and row[6] == "BELOW"
     assert row[7] == "222.50 KES/h" and row[9] == "15%" and row[10] == "11.19 USD"
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision"), [("KE", None), ("IN", "IN-KA"), ("UG", None), ("US", "US-CA"), ("GB", None)]
+)
+def test_same_bar_and_verdict_as_check(tmp_path, country, subdivision):
+    """Independent method: a per-task vendor with no unpaid time or fees earns pay x 3600 / seconds an
+    hour, exactly what ``fairpay check`` computes for the same pay and time; the bar (bundled data,
+    policy with a margin) and the verdict must agree, at a pay just below and just above the bar."""
+    import fairpay
+
+    sub = f'\nsubdivision = "{subdivision}"' if subdivision else ""
+    spec = {
+        "project": {"name": "p", "currency": "USD"},
+        "policy": {"margin": 0.05},
+        "tasks": [{"name": "t", "pay_per_task": 1, "seconds": 90, "volume": 10}],
+        "workforce": [{"country": country, **({"subdivision": subdivision} if subdivision else {})}],
+    }
+    probe = fairpay.check(spec)
+    required = probe.cells_list[0].required_pay_per_task
+    verdicts = []
+    for pay in (required - Decimal("0.01"), required):
+        spec["tasks"][0]["pay_per_task"] = pay
+        cell = fairpay.check(spec).cells_list[0]
+        text = (
+            '[vendor]\nname = "V"\ncurrency = "USD"\n[[locations]]\n'
+            f'country = "{country}"{sub}\npay_basis = "per_task"\npay_rate = {pay}\npay_currency = "USD"\n'
+            "tasks_per_hour = 40\npaid_hours_per_week = 40\n"
+        )
+        p = tmp_path / "v.toml"
+        p.write_text(text, encoding="utf-8")
+        v = vendor_check(p, policy={"margin": 0.05}).locations[0]
+        assert v.bar_hourly == cell.bar_hourly
+        assert abs(v.implied_hourly_local - cell.effective_hourly) < Decimal("1e-20")
+        assert v.ok is cell.ok
+        verdicts.append(v.ok)
+    assert verdicts == [False, True]  # one cent below the required pay fails, the required pay passes

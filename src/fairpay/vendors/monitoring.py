@@ -190,7 +190,10 @@ class Monitoring:
 
 
 def _share(x: Decimal) -> str:
-    return format(x.quantize(Decimal("0.000001")), "f")
+    """A share below the bar (or its change) to 6 places, rounded up: never shown smaller than it is."""
+    from decimal import ROUND_CEILING
+
+    return format(x.quantize(Decimal("0.000001"), rounding=ROUND_CEILING), "f")
 
 
 # ------------------------------------------------------------------------------------ reading

@@ -381,7 +381,7 @@ def monitor(
 ) -> Monitoring:
     """Judge a vendor's pay reports period by period against the bar (same lookup and policy as
     ``fairpay check``; ``project`` supplies policy and overrides)."""
-    from fairpay.vendors.vetting import _as_project, bar_collection, place_bar
+    from fairpay.vendors.vetting import _as_project, bar_collection, bar_warnings, place_bar
 
     rows = read_pay_report(report)
     proj = _as_project(project)
@@ -391,15 +391,13 @@ def monitor(
     bars: dict[tuple[str, str | None, str | None], Benchmark] = {}
     warnings: list[str] = []
     verdicts: list[RowVerdict] = []
-    from fairpay.prelaunch.check import _benchmark_warnings
-
     with localcontext(prec=50):
         margin = 1 + Decimal(str(pol.margin))
         for row in rows:
             key = (row.country, row.subdivision, row.locality)
             if key not in bars:
-                bars[key] = place_bar(collection, pol, *key)
-                warnings.extend(_benchmark_warnings(bars[key]))
+                bars[key] = place_bar(collection, pol, *key, fx_table)
+                warnings.extend(bar_warnings(bars[key]))
             bench = bars[key]
             conv = fx_table.convert(
                 Decimal(1), row.currency, bench.currency, bench.year, fallback="nearest_earlier"

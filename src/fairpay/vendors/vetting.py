@@ -33,7 +33,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-from fairpay.prelaunch.check import _benchmark_warnings, _merge_policy, _override_row, task_time
+from fairpay.prelaunch.check import _merge_policy, _override_row, task_time
 from fairpay.prelaunch.spec import Policy, Project, load_project
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
@@ -171,8 +171,8 @@ def vendor_check(
     verdicts: list[LocationVerdict] = []
     warnings: list[str] = []
     for loc in disc.locations:
-        bench = location_bar(collection, pol, loc)
-        warnings.extend(_benchmark_warnings(bench))
+        bench = location_bar(collection, pol, loc, fx_table)
+        warnings.extend(bar_warnings(bench))
         verdicts.append(_verdict(loc, bench, pol, disc.vendor.currency, fx_table))
     answered, asked = completeness(disc)
     return VendorCheck(
@@ -198,15 +198,33 @@ def bar_collection(project: Project | None, benchmarks: Benchmarks | None) -> Be
     return collection
 
 
-def location_bar(collection: Benchmarks, pol: Policy, loc: Location) -> Benchmark:
+def location_bar(
+    collection: Benchmarks, pol: Policy, loc: Location, rates: ExchangeRates | None = None
+) -> Benchmark:
     """The benchmark behind a location's bar, looked up exactly as ``fairpay check`` does."""
-    return place_bar(collection, pol, loc.country, loc.subdivision, loc.locality)
+    return place_bar(collection, pol, loc.country, loc.subdivision, loc.locality, rates)
 
 
 def place_bar(
-    collection: Benchmarks, pol: Policy, country: str, subdivision: str | None, locality: str | None
+    collection: Benchmarks,
+    pol: Policy,
+    country: str,
+    subdivision: str | None,
+    locality: str | None,
+    rates: ExchangeRates | None = None,
 ) -> Benchmark:
-    """The benchmark for a place under a policy: the arguments ``fairpay check`` passes to ``bar``."""
+    """The benchmark for a place under a policy: the arguments ``fairpay check`` passes to ``bar``,
+    including any policy field the lookup accepts (estimate bound, gross preference) and the rates."""
+    import inspect
+
+    accepted = inspect.signature(collection.bar).parameters
+    extra: dict[str, Any] = {
+        name: getattr(pol, name)
+        for name in ("estimate_bound", "prefer_gross")
+        if name in accepted and hasattr(pol, name)
+    }
+    if rates is not None and "rates" in accepted:
+        extra["rates"] = rates
     return collection.bar(
         Place(country, subdivision),
         kind=pol.benchmark,
@@ -215,7 +233,17 @@ def place_bar(
         method=pol.method,
         inflate=pol.inflate,
         missing_living=pol.missing_living,
+        **extra,
     )
+
+
+def bar_warnings(bench: Benchmark) -> list[str]:
+    """What a bar rests on (fallbacks, age, confidence, net figures): the wording ``check`` uses."""
+    try:
+        from fairpay.wages import bar_warnings as wording  # type: ignore[attr-defined]
+    except ImportError:
+        from fairpay.prelaunch.check import _benchmark_warnings as wording
+    return list(wording(bench))
 
 
 def _as_project(project: Project | str | Path | None) -> Project | None:
@@ -411,7 +439,7 @@ def contract_annex(
     rows: list[AnnexRow] = []
     years: list[int] = []
     for loc in disc.locations:
-        bench = location_bar(collection, pol, loc)
+        bench = location_bar(collection, pol, loc, fx_table)
         years.append(bench.year)
         bar = bench.hourly * (1 + Decimal(str(pol.margin)))
         margin = f" x (1 + margin {pol.margin:g})" if pol.margin else ""

@@ -106,11 +106,21 @@ def _gap_items(gaps: Sequence[Any], answered: int, asked: int) -> list[dict[str,
     return items
 
 
-def _money(x: Decimal | None, currency: str | None, *, up: bool) -> str:
+def _money(x: Decimal | str | None, currency: str | None, *, up: bool) -> str:
+    """Money as shown: to the currency's minor unit, a bar, price or shortfall rounded up, what a
+    worker gets rounded down (:func:`fairpay.units.money.round_amount`, never against the worker)."""
     if x is None or currency is None:
         return "unknown"
-    r = _r()
-    return f"{(r._up if up else r._down)(x)} {currency}"
+    from fairpay.units.money import round_amount
+
+    return f"{round_amount(Decimal(str(x)), currency, 'up' if up else 'down')} {currency}"
+
+
+def _hours(x: Decimal | str) -> str:
+    """Hours to 2 decimals, rounded down (hours at or above the bar are never overstated)."""
+    from decimal import ROUND_FLOOR
+
+    return str(Decimal(str(x)).quantize(Decimal("0.01"), rounding=ROUND_FLOOR))
 
 
 # --------------------------------------------------------------------------------- vetting
@@ -345,9 +355,9 @@ def monitoring_document(m: Monitoring, *, data_vintage: bool = True) -> dict[str
                 f"{p.workers:,}",
                 f"{p.workers_below:,}",
                 _pct_below(p.share_workers_below),
-                f"{r._up(p.hours, 2)}",
+                _hours(p.hours),
                 _pct_below(p.share_hours_below),
-                "; ".join(f"{r._up(v)} {k}" for k, v in sorted(p.shortfall.items())) or "0",
+                "; ".join(_money(v, k, up=True) for k, v in sorted(p.shortfall.items())) or "0",
             ]
         )
     table = r._table(
@@ -522,8 +532,8 @@ def transparency_document(p: Portfolio, *, data_vintage: bool = True) -> dict[st
                 c["country"],
                 f"{c['workers']:,}",
                 f"{c['workers_at_or_above']:,}",
-                r._down(Decimal(c["hours"])),
-                r._down(Decimal(c["hours_at_or_above"])),
+                _hours(c["hours"]),
+                _hours(c["hours_at_or_above"]),
             ]
             for c in f["by_country"]
         ],
@@ -564,9 +574,9 @@ def transparency_document(p: Portfolio, *, data_vintage: bool = True) -> dict[st
         [
             [
                 c,
-                r._up(Decimal(v["proposed"])),
-                r._up(Decimal(v["vendor_shortfall"])),
-                r._down(Decimal(v["paid"])),
+                _money(v["proposed"], c, up=True),
+                _money(v["vendor_shortfall"], c, up=True),
+                _money(v["paid"], c, up=False),
             ]
             for c, v in sorted(f["top_ups"].items())
         ],

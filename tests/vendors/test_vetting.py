@@ -436,3 +436,13 @@ def test_same_bar_and_verdict_as_check(tmp_path, country, subdivision):
         assert v.ok is cell.ok
         verdicts.append(v.ok)
     assert verdicts == [False, True]  # one cent below the required pay fails, the required pay passes
+
+
+def test_answers_that_are_red_flags_are_warned_about(tmp_path, bench, rates, policy, disclosure_text):
+    text = disclosure_text.replace('pay_reports = "monthly"', 'pay_reports = "none"').replace(
+        "notice_period_days = 30", "notice_period_days = 0"
+    )
+    r = vendor_check(_disclosure(tmp_path, text), policy=policy, benchmarks=bench, rates=rates)
+    assert "the vendor will not report hours and pay per period: pay cannot be monitored" in r.warnings
+    assert "workers get no notice when the project ends" in r.warnings
+    assert not any(g.field in ("pay_reports", "notice_period_days") for g in r.gaps)  # answered, not gaps

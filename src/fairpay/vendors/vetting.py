@@ -174,6 +174,10 @@ def vendor_check(
         bench = location_bar(collection, pol, loc, fx_table)
         warnings.extend(bar_warnings(bench))
         verdicts.append(_verdict(loc, bench, pol, disc.vendor.currency, fx_table))
+    if disc.vendor.pay_reports == "none":
+        warnings.append("the vendor will not report hours and pay per period: pay cannot be monitored")
+    if disc.vendor.notice_period_days == 0:
+        warnings.append("workers get no notice when the project ends")
     answered, asked = completeness(disc)
     return VendorCheck(
         vendor=disc.vendor.name,

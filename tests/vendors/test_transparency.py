@@ -197,3 +197,26 @@ def test_a_place_without_benchmark_names_the_file(tmp_path, bench):
     with pytest.raises(InvalidInputError) as exc:
         load_portfolio(root, benchmarks=bench)
     assert "spec.toml" in str(exc.value) and "FR" in str(exc.value)
+
+
+def test_a_folder_of_specs_only(tmp_path, bench):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "spec.toml").write_text(SPEC.format(name="only", pay="1.00"), encoding="utf-8")
+    doc = transparency_document(load_portfolio(root, benchmarks=bench), data_vintage=False)
+    f = doc["numbers"]
+    assert (
+        f["workers"] == 0 and f["share_workers_at_or_above"] is None and f["share_hours_at_or_above"] is None
+    )
+    assert f["disclosure_completeness"] == {"answered": 0, "asked": 0, "share": None}
+    assert doc["ok"] and "hours at or above the bar: none reported" in doc["verdict"]["detail"][2]
+    render(doc, "html")
+
+
+def test_overall_disclosure_completeness(tmp_path, bench, rates, policy, disclosure_text):
+    f = portfolio_figures(
+        load_portfolio(
+            _folder(tmp_path, disclosure_text, bench), policy=policy, benchmarks=bench, rates=rates
+        )
+    )
+    assert f["disclosure_completeness"] == {"answered": 33, "asked": 38, "share": "0.8684"}  # 33/38 = 0.86842

@@ -522,8 +522,19 @@ def transparency_document(p: Portfolio, *, data_vintage: bool = True) -> dict[st
         + (f" ({r._pct_floor(Decimal(f['checks_passed']) / f['checks'])})." if f["checks"] else "."),
         f"Workers at or above the bar: {f['workers_at_or_above']:,} of {f['workers']:,}"
         + (f" ({r._pct_floor(Decimal(f['workers_at_or_above']) / f['workers'])})" if f["workers"] else "")
-        + f"; hours at or above the bar: {r._pct_floor(Decimal(f['hours_at_or_above']) / Decimal(f['hours'])) if f['hours'] else 'n/a'}.",
+        + "; hours at or above the bar: "
+        + (
+            r._pct_floor(f["share_hours_at_or_above"])
+            if f["share_hours_at_or_above"] is not None
+            else "none reported"
+        )
+        + ".",
     ]
+    if f["disclosure_completeness"]["asked"]:
+        detail.append(
+            f"Vendor disclosures: {f['disclosure_completeness']['answered']} of "
+            f"{f['disclosure_completeness']['asked']} questions answered."
+        )
     by_country = r._table(
         "Workers and hours by country",
         ["country", "workers", "at or above the bar", "hours", "hours at or above the bar"],

@@ -410,6 +410,13 @@ def portfolio_figures(p: Portfolio) -> dict[str, Any]:
             for rel, d in p.checks
         ],
         "vendor_checks": vendor_rows,
+        "disclosure_completeness": {
+            "answered": sum(v["answered"] for v in vendor_rows),
+            "asked": sum(v["asked"] for v in vendor_rows),
+            "share": _share_floor(
+                sum(v["answered"] for v in vendor_rows), sum(v["asked"] for v in vendor_rows)
+            ),
+        },
         "workers": workers,
         "workers_at_or_above": workers_ok,
         "share_workers_at_or_above": _share_floor(workers_ok, workers),

@@ -93,6 +93,27 @@ _EXPORTS: dict[str, str] = {
     "plot_coverage_curve": "fairpay.report.plots:plot_coverage_curve",
     "safe_csv_cell": "fairpay.report.csvsafe:safe_csv_cell",
     "register_accessor": "fairpay.accessor:register_accessor",
+    # vendors and the company view
+    "Disclosure": "fairpay.vendors.disclosure:Disclosure",
+    "load_disclosure": "fairpay.vendors.disclosure:load_disclosure",
+    "parse_disclosure": "fairpay.vendors.disclosure:parse_disclosure",
+    "disclosure_gaps": "fairpay.vendors.disclosure:gaps",
+    "vendor_check": "fairpay.vendors.vetting:vendor_check",
+    "VendorCheck": "fairpay.vendors.vetting:VendorCheck",
+    "contract_annex": "fairpay.vendors.vetting:contract_annex",
+    "Annex": "fairpay.vendors.vetting:Annex",
+    "monitor_vendor": "fairpay.vendors.monitoring:monitor",
+    "Monitoring": "fairpay.vendors.monitoring:Monitoring",
+    "load_portfolio": "fairpay.vendors.transparency:load_portfolio",
+    "Portfolio": "fairpay.vendors.transparency:Portfolio",
+    "vendor_check_document": "fairpay.vendors.documents:vendor_check_document",
+    "annex_document": "fairpay.vendors.documents:annex_document",
+    "annex_csv": "fairpay.vendors.documents:annex_csv",
+    "monitoring_document": "fairpay.vendors.documents:monitoring_document",
+    "closeout_document": "fairpay.vendors.documents:closeout_document",
+    "transparency_document": "fairpay.vendors.documents:transparency_document",
+    "render_document": "fairpay.vendors.documents:render",
+    "write_document": "fairpay.vendors.documents:write",
 }
 
 
@@ -160,6 +181,30 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
         normalize_country as normalize_country,
         normalize_subdivision as normalize_subdivision,
         place as place,
+    )
+    from fairpay.vendors.disclosure import (
+        Disclosure as Disclosure,
+        gaps as disclosure_gaps,
+        load_disclosure as load_disclosure,
+        parse_disclosure as parse_disclosure,
+    )
+    from fairpay.vendors.documents import (
+        annex_csv as annex_csv,
+        annex_document as annex_document,
+        closeout_document as closeout_document,
+        monitoring_document as monitoring_document,
+        render as render_document,
+        transparency_document as transparency_document,
+        vendor_check_document as vendor_check_document,
+        write as write_document,
+    )
+    from fairpay.vendors.monitoring import Monitoring as Monitoring, monitor as monitor_vendor
+    from fairpay.vendors.transparency import Portfolio as Portfolio, load_portfolio as load_portfolio
+    from fairpay.vendors.vetting import (
+        Annex as Annex,
+        VendorCheck as VendorCheck,
+        contract_annex as contract_annex,
+        vendor_check as vendor_check,
     )
     from fairpay.wages import (
         Benchmark as Benchmark,

@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "time_cmd",
     "data_cmd",
     "forecast_cmd",
+    "vendor_cmd",
+    "transparency_cmd",
 )
 
 

@@ -97,12 +97,12 @@ _EXPORTS: dict[str, str] = {
     "Disclosure": "fairpay.vendors.disclosure:Disclosure",
     "load_disclosure": "fairpay.vendors.disclosure:load_disclosure",
     "parse_disclosure": "fairpay.vendors.disclosure:parse_disclosure",
-    "disclosure_gaps": "fairpay.vendors.disclosure:gaps",
+    "disclosure_gaps": "fairpay.vendors.disclosure:disclosure_gaps",
     "vendor_check": "fairpay.vendors.vetting:vendor_check",
     "VendorCheck": "fairpay.vendors.vetting:VendorCheck",
     "contract_annex": "fairpay.vendors.vetting:contract_annex",
     "Annex": "fairpay.vendors.vetting:Annex",
-    "monitor_vendor": "fairpay.vendors.monitoring:monitor",
+    "monitor_vendor": "fairpay.vendors.monitoring:monitor_vendor",
     "Monitoring": "fairpay.vendors.monitoring:Monitoring",
     "load_portfolio": "fairpay.vendors.transparency:load_portfolio",
     "Portfolio": "fairpay.vendors.transparency:Portfolio",
@@ -112,8 +112,8 @@ _EXPORTS: dict[str, str] = {
     "monitoring_document": "fairpay.vendors.documents:monitoring_document",
     "closeout_document": "fairpay.vendors.documents:closeout_document",
     "transparency_document": "fairpay.vendors.documents:transparency_document",
-    "render_document": "fairpay.vendors.documents:render",
-    "write_document": "fairpay.vendors.documents:write",
+    "render_document": "fairpay.vendors.documents:render_document",
+    "write_document": "fairpay.vendors.documents:write_document",
 }
 
 
@@ -184,7 +184,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
     )
     from fairpay.vendors.disclosure import (
         Disclosure as Disclosure,
-        gaps as disclosure_gaps,
+        disclosure_gaps as disclosure_gaps,
         load_disclosure as load_disclosure,
         parse_disclosure as parse_disclosure,
     )
@@ -193,12 +193,12 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
         annex_document as annex_document,
         closeout_document as closeout_document,
         monitoring_document as monitoring_document,
-        render as render_document,
+        render_document as render_document,
         transparency_document as transparency_document,
         vendor_check_document as vendor_check_document,
-        write as write_document,
+        write_document as write_document,
     )
-    from fairpay.vendors.monitoring import Monitoring as Monitoring, monitor as monitor_vendor
+    from fairpay.vendors.monitoring import Monitoring as Monitoring, monitor_vendor as monitor_vendor
     from fairpay.vendors.transparency import Portfolio as Portfolio, load_portfolio as load_portfolio
     from fairpay.vendors.vetting import (
         Annex as Annex,

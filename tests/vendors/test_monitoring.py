@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fairpay.errors import InvalidDataError, InvalidInputError
-from fairpay.vendors.monitoring import monitor
+from fairpay.vendors.monitoring import monitor_vendor as monitor
 
 # Bars (conftest): KE 200 KES/h, IN 100 INR/h.
 REPORT = """period,country,subdivision,workers,hours_paid,hours_unpaid,gross_pay,deductions,currency
@@ -50,7 +50,7 @@ def test_shares_below_and_shortfall_per_period(tmp_path, bench, rates, policy):
 
 
 def test_worker_level_rows_round_each_shortfall_up_and_never_show_ids(tmp_path, bench, rates, policy):
-    from fairpay.vendors.documents import monitoring_document, render
+    from fairpay.vendors.documents import monitoring_document, render_document as render
 
     text = (
         "period,country,worker,hours_paid,gross_pay,currency\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fairpay.errors import InvalidInputError
-from fairpay.vendors.documents import render, transparency_document
+from fairpay.vendors.documents import render_document as render, transparency_document
 from fairpay.vendors.transparency import load_portfolio, portfolio_figures
 
 SPEC = """

@@ -180,7 +180,7 @@ country = "KE"
 
 def test_gaps_listed_by_phase():
     d = parse_disclosure({"vendor": {"name": "V", "currency": "USD"}, "locations": [{"country": "KE"}]})
-    from fairpay.vendors.disclosure import completeness, gaps
+    from fairpay.vendors.disclosure import completeness, disclosure_gaps as gaps
 
     g = gaps(d)
     phases = [x.phase for x in g]

@@ -47,8 +47,8 @@ def transparency_command(
     policy = {k: v for k, v in (("margin", margin), ("benchmark", benchmark)) if v is not None} or None
     doc = documents.transparency_document(load_portfolio(folder, name=name, policy=policy))
     if out is not None:
-        documents.write(doc, out)
+        documents.write_document(doc, out)
         typer.echo(f"{doc['verdict']['headline']}; report written to {out}")
     else:
-        typer.echo(documents.render(doc, fmt), nl=False)
+        typer.echo(documents.render_document(doc, fmt), nl=False)
     raise typer.Exit(0 if doc["ok"] else 1)

@@ -54,11 +54,11 @@ def _emit(doc: dict[str, Any], fmt: str, json_text: str, report: Path | None) ->
     from fairpay.vendors import documents
 
     if report is not None:
-        documents.write(doc, report)
+        documents.write_document(doc, report)
     if fmt == "json":
         typer.echo(json_text)
     elif fmt in ("markdown", "html"):
-        typer.echo(documents.render(doc, fmt), nl=False)
+        typer.echo(documents.render_document(doc, fmt), nl=False)
     else:
         typer.echo(doc["verdict"]["headline"])
         for line in doc["verdict"]["detail"]:
@@ -120,10 +120,10 @@ def annex_command(
             except OSError as exc:
                 raise InvalidInputError(f"{out}: cannot write ({exc.strerror or exc})") from None
         else:
-            documents.write(doc, out)
+            documents.write_document(doc, out)
         typer.echo(f"annex written to {out}")
         return
-    typer.echo(documents.annex_csv(annex) if fmt == "csv" else documents.render(doc, fmt), nl=False)
+    typer.echo(documents.annex_csv(annex) if fmt == "csv" else documents.render_document(doc, fmt), nl=False)
 
 
 @vendor_app.command("monitor")
@@ -156,7 +156,7 @@ def monitor_command(
     trend and the shortfall cost. Exit 1 when any period has workers below the bar."""
     from fairpay.errors import InvalidInputError
     from fairpay.vendors.documents import monitoring_document
-    from fairpay.vendors.monitoring import audit_rows, monitor
+    from fairpay.vendors.monitoring import audit_rows, monitor_vendor
 
     output.check_format(fmt, _FORMATS)
     if (pay_report is None) == (not audit_log):
@@ -174,7 +174,7 @@ def monitor_command(
             audit_rows(audit(path.strip(), preset=preset, fx_fallback="nearest_earlier"), period.strip())
         )
     source: Any = pay_report if not audit_log else rows
-    result = monitor(source, project, vendor=vendor, policy=_policy(margin, benchmark))
+    result = monitor_vendor(source, project, vendor=vendor, policy=_policy(margin, benchmark))
     _emit(monitoring_document(result), fmt, result.to_json(), report)
     raise typer.Exit(0 if result.ok else 1)
 
@@ -215,15 +215,15 @@ def closeout_command(
 
         parts["vetting"] = vendor_check(disclosure, project)
     if pay_report is not None:
-        from fairpay.vendors.monitoring import monitor
+        from fairpay.vendors.monitoring import monitor_vendor
 
-        parts["monitoring"] = monitor(pay_report, project)
+        parts["monitoring"] = monitor_vendor(pay_report, project)
     if audit_log is not None:
         from fairpay.auditing.engine import audit
 
         parts["audit"] = audit(audit_log, preset=preset, fx_fallback="nearest_earlier")
     doc = documents.closeout_document(**parts)
     if report is not None:
-        documents.write(doc, report)
-    typer.echo(documents.render(doc, fmt), nl=False)
+        documents.write_document(doc, report)
+    typer.echo(documents.render_document(doc, fmt), nl=False)
     raise typer.Exit(0 if doc["ok"] else 1)

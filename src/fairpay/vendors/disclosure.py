@@ -5,7 +5,7 @@ Partnership on AI's Vendor Engagement Guidance asks the buyer to discuss worker 
 phases (vetting, contract, monitoring, post-project). Its questions carry no numbers; this model
 turns the answers into numbers. Every *given* answer is validated strictly (unknown keys, bad values
 and inconsistent hours are errors naming the file and field); a *missing* answer is not an error but
-a gap, listed under the phase where the question belongs (:func:`gaps`).
+a gap, listed under the phase where the question belongs (:func:`disclosure_gaps`).
 
 Units: worker pay in ``pay_currency`` (ISO 4217) per hour or per task; hours per week; shares in
 [0, 1); the client's price in the vendor's ``currency`` per task or per hour.
@@ -214,7 +214,7 @@ def _asked(loc: Location) -> list[str]:
     return asked
 
 
-def gaps(disclosure: Disclosure) -> list[Gap]:
+def disclosure_gaps(disclosure: Disclosure) -> list[Gap]:
     """Every unanswered question, ordered by phase (vetting, contract, monitoring, post-project),
     then vendor-wide before per-location, then question order."""
     out: list[Gap] = []
@@ -232,7 +232,7 @@ def gaps(disclosure: Disclosure) -> list[Gap]:
 def completeness(disclosure: Disclosure) -> tuple[int, int]:
     """(questions answered, questions asked) over the vendor and every location."""
     asked = len(VENDOR_QUESTIONS) + sum(len(_asked(loc)) for loc in disclosure.locations)
-    return asked - len(gaps(disclosure)), asked
+    return asked - len(disclosure_gaps(disclosure)), asked
 
 
 # ------------------------------------------------------------------------------------ loading

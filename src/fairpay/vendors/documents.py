@@ -50,7 +50,7 @@ def _finish(doc: dict[str, Any], data_vintage: bool = True) -> dict[str, Any]:
     return doc
 
 
-def render(doc: dict[str, Any], fmt: str) -> str:
+def render_document(doc: dict[str, Any], fmt: str) -> str:
     """A document as ``markdown``/``md``, ``html`` or ``json`` text (deterministic)."""
     r = _r()
     if fmt in ("markdown", "md"):
@@ -62,14 +62,14 @@ def render(doc: dict[str, Any], fmt: str) -> str:
     raise InvalidInputError(f"format {fmt!r} is not one of markdown, html, json")
 
 
-def write(doc: dict[str, Any], path: str | Path) -> Path:
+def write_document(doc: dict[str, Any], path: str | Path) -> Path:
     """Write a document; the format comes from the extension (.html/.htm, .md/.markdown, .json)."""
     p = Path(path)
     kind = p.suffix.lstrip(".").lower()
     if kind not in ("html", "htm", "md", "markdown", "json"):
         raise InvalidInputError(f"report {str(p)!r}: unknown format {kind!r}; use a .html, .md or .json file")
     try:
-        p.write_text(render(doc, kind), encoding="utf-8", newline="\n")
+        p.write_text(render_document(doc, kind), encoding="utf-8", newline="\n")
     except OSError as exc:
         raise InvalidInputError(f"report {str(p)!r}: cannot write ({exc.strerror or exc})") from None
     return p

@@ -370,7 +370,7 @@ def audit_rows(result: Any, period: str) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------ judging
-def monitor(
+def monitor_vendor(
     report: str | Path | Iterable[Mapping[str, Any]],
     project: Project | str | Path | None = None,
     *,

@@ -68,7 +68,7 @@ def load_portfolio(
     from fairpay.prelaunch.check import check
     from fairpay.prelaunch.spec import parse_project
     from fairpay.vendors.disclosure import load_disclosure, parse_disclosure, read_structured
-    from fairpay.vendors.monitoring import monitor
+    from fairpay.vendors.monitoring import monitor_vendor
     from fairpay.vendors.vetting import vendor_check
 
     if policy is not None:  # validated once, so a bad option is not blamed on the first vendor file
@@ -121,7 +121,12 @@ def load_portfolio(
                 elif "period" in header and "hours_paid" in header:
                     vendor = _single_value(f, "vendor") if "vendor" in header else f.stem
                     p.monitorings.append(
-                        (rel, monitor(f, vendor=vendor, policy=policy, benchmarks=benchmarks, rates=rates))
+                        (
+                            rel,
+                            monitor_vendor(
+                                f, vendor=vendor, policy=policy, benchmarks=benchmarks, rates=rates
+                            ),
+                        )
                     )
                 elif {"worker", "currency", "amount"} <= set(header) and "top_up" not in header:
                     p.payments.append((rel, _payments(f)))

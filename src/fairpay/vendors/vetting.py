@@ -38,7 +38,14 @@ from fairpay.prelaunch.spec import Policy, Project, load_project
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
 from fairpay.units.places import Place
-from fairpay.vendors.disclosure import Disclosure, Gap, Location, completeness, gaps, load_disclosure
+from fairpay.vendors.disclosure import (
+    Disclosure,
+    Gap,
+    Location,
+    completeness,
+    disclosure_gaps,
+    load_disclosure,
+)
 from fairpay.wages import Benchmark, Benchmarks
 
 _PREC = 50
@@ -183,7 +190,7 @@ def vendor_check(
         vendor=disc.vendor.name,
         client_currency=disc.vendor.currency,
         locations=tuple(verdicts),
-        gaps=tuple(gaps(disc)),
+        gaps=tuple(disclosure_gaps(disc)),
         answered=answered,
         asked=asked,
         policy=pol.model_dump(),

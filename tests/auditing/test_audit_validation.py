@@ -50,13 +50,13 @@ def test_csv_row_numbers_and_text_rewards(tmp_path: Path) -> None:
         "a,p,t1,2024-03-01T10:00:00Z,2024-03-01T11:00:00Z,1.50,USD,approved,US\n"
         "b,p,t2,2024-03-01T10:00:00Z,2024-03-01T11:00:00Z,1.5x,USD,approved,US\n"
     )
-    with pytest.raises(InvalidDataError, match=r"row 1, column 'reward', value '1.5x': not a number"):
+    with pytest.raises(InvalidDataError, match=r"line 3, column 'reward', value '1.5x': not a number"):
         audit(path, benchmarks=bench(), rates=RATES)
 
 
 def test_worker_in_two_countries_is_an_error() -> None:
-    rows = [good(0), good(0)]
-    rows[1] = rows[1][:8] + ("KE",)
+    rows = [good(0), good(1)]
+    rows[1] = ("w0",) + rows[1][1:8] + ("KE",)
     with pytest.raises(InvalidDataError, match="worker 'w0' appears with more than one place"):
         audit(log(rows), benchmarks=bench(), rates=RATES)
 

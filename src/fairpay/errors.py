@@ -100,9 +100,7 @@ class InvalidDataError(FairpayError, ValueError):
     is their frame). ``total`` counts every failure found, listed or not.
     """
 
-    def __init__(
-        self, source: str, failures: Sequence[str | Failure], *, total: int | None = None
-    ) -> None:
+    def __init__(self, source: str, failures: Sequence[str | Failure], *, total: int | None = None) -> None:
         self.source = source
         self.records = [f for f in failures if isinstance(f, Failure)]
         self.failures = [str(f) for f in failures]

@@ -49,6 +49,7 @@ from fairpay.auditing.engine import (
     stream,
 )
 from fairpay.auditing.presets import Preset, get_preset
+from fairpay.errors import Failure
 
 
 def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> None:
@@ -180,7 +181,13 @@ def audit_dask(
     scan = scan_from_groups([g for r in results for g in r[0]])
     failures = [f for r in results for f in r[1]]
     _places, currencies, unknown = normalize_groups(scan)
-    failures += [f"row -1, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
+    # distinct unknown values: the partitions were scanned at (place, currency) grain, so no row
+    reason = {
+        "country": "unknown_country",
+        "subdivision": "unknown_subdivision",
+        "currency": "unknown_currency",
+    }
+    failures += [Failure(None, c, v, reason.get(c, "unknown_value"), why) for c, v, why in unknown]
     raise_failures(source, failures, scan.bad_rows + len(unknown))
     warnings = pending_warning(scan, settings)
     bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)

@@ -39,7 +39,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fairpay.auditing.money import PAIR_COLUMNS, WORKER_COLUMNS
@@ -60,7 +59,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Pending = Literal["paid", "unpaid"]
 #: How many bad rows are listed one by one before the rest are counted.
-MAX_LISTED_FAILURES = 10_000
+MAX_LISTED_FAILURES = 1_000
+#: More distinct (raw country, subdivision, currency) combinations than this and the place or
+#: currency column is not what it claims (there are ~5,300 ISO subdivisions); the log is refused
+#: without normalising them all, so a garbage column fails fast.
+MAX_GROUPS = 20_000
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def audit(
             warnings = duplicates(con, "typed", p, source, label)
             scan = _scan(con, "typed")
             warnings = _check(con, "typed", scan, source, settings, label, rule) + warnings
-            aside_warnings, aside = set_aside_rows(con, "typed", label, rule)
+            aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
         warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
         _places, currencies, _ = normalize_groups(scan)
@@ -257,11 +260,15 @@ def _check_arguments(columns: Any, defaults: Any, memory_limit: Any, threads: An
     """Refuse misused arguments with fairpay's own error naming the argument (never a TypeError)."""
     for name, value in (("columns", columns), ("defaults", defaults)):
         if value is not None and not isinstance(value, Mapping):
-            raise InvalidInputError(f"{name} must be a mapping of canonical column -> value, not {type(value).__name__}")
+            raise InvalidInputError(
+                f"{name} must be a mapping of canonical column -> value, not {type(value).__name__}"
+            )
     if columns:
         bad = [k for k, v in columns.items() if not isinstance(k, str) or not isinstance(v, str)]
         if bad:
-            raise InvalidInputError(f"columns must map canonical names to source column names (text); check {bad}")
+            raise InvalidInputError(
+                f"columns must map canonical names to source column names (text); check {bad}"
+            )
     if memory_limit is not None:
         import re
 
@@ -448,7 +455,7 @@ def _load(
     """
     import pandas as pd
 
-    from fairpay.tables.read import CSV_SUFFIXES, LINE, PARQUET_SUFFIXES, check_path, parquet_columns
+    from fairpay.tables.read import CSV_SUFFIXES, PARQUET_SUFFIXES, check_path, parquet_columns
 
     if isinstance(log, pd.DataFrame):
         import numpy as np
@@ -456,7 +463,9 @@ def _load(
         names = [str(c) for c in log.columns]
         dups = sorted({n for n in names if names.count(n) > 1})
         if dups:
-            raise InvalidInputError(f"log DataFrame has column(s) {dups} more than once; rename or drop the copies")
+            raise InvalidInputError(
+                f"log DataFrame has column(s) {dups} more than once; rename or drop the copies"
+            )
         frame = log.reset_index(drop=True)
         if "__row" in frame.columns:
             raise InvalidInputError("the log may not have a column named '__row'")
@@ -723,14 +732,21 @@ def _typed_view(
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT * FROM {typed}_kept")
 
 
+def _may_set_aside(preset: Preset, code: str) -> bool:
+    return bool(preset.no_completion_statuses if code == "no_completion" else preset.not_countries)
+
+
 def set_aside_rows(
-    con: duckdb.DuckDBPyConnection, typed: str, label: str, rule: Plausible
+    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, label: str, rule: Plausible
 ) -> tuple[list[str], pd.DataFrame]:
     """(warnings, frame) for the rows :func:`_typed_view` set aside: one warning per reason with
     the count and the first rows; the frame lists every row (row, column, value, reason, message)."""
     from fairpay.errors import failure_frame
 
-    codes = list(SET_ASIDE_CODES) + (list(TIME_CODES) if rule.implausible == "set_aside" else [])
+    codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
+    codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
+    if not codes:
+        return [], failure_frame([])
     frame = con.execute(
         f"SELECT * FROM {typed}_all WHERE issue IN ({', '.join(map(_literal, codes))}) ORDER BY __row"
     ).df()
@@ -749,7 +765,13 @@ def set_aside_rows(
 
 
 #: Typed columns of the canonical key columns.
-_KEY_COLUMNS = {"worker": "worker", "project": "project", "task": "task", "started": "s_us", "submitted": "e_us"}
+_KEY_COLUMNS = {
+    "worker": "worker",
+    "project": "project",
+    "task": "task",
+    "started": "s_us",
+    "submitted": "e_us",
+}
 #: What two rows must share to be the same row (exact duplicates).
 _CONTENT = "worker, project, task, s_us, e_us, reward, currency, status, country_raw, subdivision_raw, bonus"
 
@@ -829,7 +851,12 @@ def duplicates(
     ]
 
 
-_CANONICAL_NAME = {"s_us": "started", "e_us": "submitted", "country_raw": "country", "subdivision_raw": "subdivision"}
+_CANONICAL_NAME = {
+    "s_us": "started",
+    "e_us": "submitted",
+    "country_raw": "country",
+    "subdivision_raw": "subdivision",
+}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -886,10 +913,16 @@ def _check_zones(
 
 # --------------------------------------------------------------------------- validation
 
+#: The largest amount one row may carry (reward or bonus, pay currency): beyond it an amount is a
+#: unit or parsing error (and micro-units would overflow 64-bit sums).
+MAX_AMOUNT = 1e9
+
 _BAD = """(worker IS NULL OR project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
-  OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
+  OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR reward > 1e9
+  OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
   OR currency IS NULL OR status IS NULL OR country_raw IS NULL OR issue IS NOT NULL
-  OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
+  OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR bonus > 1e9
+  OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
 
 #: Intervals at least this long are summed separately, so the summary can say how much of the
 #: worked time they make (a handful of forgotten tabs can dominate a worker's hours).
@@ -910,6 +943,7 @@ class Scan:
     long_intervals: int = 0
     long_interval_us: int = 0
     longest_us: int = 0
+    too_many_groups: bool = False
 
 
 #: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission,
@@ -932,8 +966,16 @@ def scan_sql(typed: str) -> str:
 
 
 def _scan(con: duckdb.DuckDBPyConnection, typed: str) -> Scan:
-    """One pass over the log (``SCAN_SQL``), summed up."""
-    return scan_from_groups(con.execute(scan_sql(typed)).fetchall())
+    """One pass over the log (``SCAN_SQL``), summed up; at most ``MAX_GROUPS`` groups are kept
+    (``Scan.too_many_groups`` then says so, and the totals are lower bounds)."""
+    rows = con.execute(
+        f"SELECT *, sum(n) OVER (), sum(bad) OVER () FROM ({scan_sql(typed)}) LIMIT {MAX_GROUPS + 1}"
+    ).fetchall()
+    scan = scan_from_groups([r[:-2] for r in rows[:MAX_GROUPS]])
+    if len(rows) > MAX_GROUPS:
+        scan.too_many_groups = True
+        scan.rows, scan.bad_rows = int(rows[0][-2]), int(rows[0][-1])
+    return scan
 
 
 def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
@@ -971,30 +1013,50 @@ def _issue_record(r: Any, label: str, rule: Plausible | None) -> Failure:
     code = r.issue
     if code == "no_completion":
         return Failure(
-            r.row, "submitted", None, code,
+            r.row,
+            "submitted",
+            None,
+            code,
             f"no completion time on a {r.status_raw} submission: its time (to the export or the "
             "archive) is not worked time",
             label,
         )
     if code == "country_withheld":
         return Failure(
-            r.row, "country", r.country_value, code,
-            "the platform withheld the worker's country: the row cannot be placed", label,
+            r.row,
+            "country",
+            r.country_value,
+            code,
+            "the platform withheld the worker's country: the row cannot be placed",
+            label,
         )
     if code == "date_only":
         col, value = ("started", r.started_raw) if r.s_date else ("submitted", r.submitted_raw)
-        return Failure(r.row, col, value, code, "a date without a time of day (it would be read as midnight)", label)
+        return Failure(
+            r.row, col, value, code, "a date without a time of day (it would be read as midnight)", label
+        )
     if code == "before_platform":
-        col, value = ("started", r.started_raw) if rule and r.s_us < rule.earliest_us else ("submitted", r.submitted_raw)
+        col, value = (
+            ("started", r.started_raw)
+            if rule and r.s_us < rule.earliest_us
+            else ("submitted", r.submitted_raw)
+        )
         when = f" ({rule.earliest})" if rule else ""
-        return Failure(r.row, col, value, code, f"before the platform existed{when}: not a real task time", label)
+        return Failure(
+            r.row, col, value, code, f"before the platform existed{when}: not a real task time", label
+        )
     if code == "after_now":
-        col, value = ("started", r.started_raw) if rule and r.s_us > rule.latest_us else ("submitted", r.submitted_raw)
+        col, value = (
+            ("started", r.started_raw) if rule and r.s_us > rule.latest_us else ("submitted", r.submitted_raw)
+        )
         return Failure(r.row, col, value, code, "in the future: not a real task time", label)
     hours = (r.e_us - r.s_us) / 3.6e9
     cap = f"{rule.max_hours:g} h" if rule else "the cap"
     return Failure(
-        r.row, "submitted", r.submitted_raw, code,
+        r.row,
+        "submitted",
+        r.submitted_raw,
+        code,
         f"the task lasted {hours:,.1f} h (from {r.started_raw}), over the {cap} cap on one task "
         "(raise max_task_hours= if such tasks are real, or set implausible rows aside)",
         label,
@@ -1037,7 +1099,9 @@ def bad_row_records(frame: pd.DataFrame, label: str = "row", rule: Plausible | N
             )
         if r.country_raw is None and r.issue != "country_withheld":
             add(
-                "country", None, "required",
+                "country",
+                None,
+                "required",
                 "a country is required (a column, country= or a worker -> country mapping)",
             )
         _money_check(add, "bonus", r.bonus, r.bonus_raw)
@@ -1061,6 +1125,8 @@ def _money_check(add: Any, col: str, value: Any, raw: Any) -> None:
         add(col, raw, "not_finite", "not a finite number")
     elif value < 0:
         add(col, raw, "negative", "negative")
+    elif value > MAX_AMOUNT:
+        add(col, raw, "too_large", f"over {MAX_AMOUNT:,.0f} for one task: not a plausible amount")
     elif abs(value * 1e6 - round(value * 1e6)) > 1e-3:
         add(col, raw, "too_precise", "more than 6 decimal places")
 
@@ -1079,12 +1145,17 @@ def _bad_rows(
 MAX_SUGGESTED = 20
 
 
+#: When checking a log, stop after this many distinct unknown places or currencies: the log fails
+#: anyway, and a garbage column (300,000 distinct values) must fail as fast as a valid log succeeds.
+MAX_UNKNOWN_VALUES = 1_000
+
+
 def normalize_groups(
-    scan: Scan,
+    scan: Scan, limit: int | None = None
 ) -> tuple[dict[tuple[str, str], Any], dict[str, str], list[tuple[str, str, Any]]]:
     """Normalise each distinct raw place and currency; returns (place map, currency map, failures).
 
-    failures: (column, raw value, why) for values that are unknown.
+    failures: (column, raw value, why) for values that are unknown; ``limit``: stop after that many.
     """
     from fairpay.units.money import normalize_currency
     from fairpay.units.places import place
@@ -1093,6 +1164,8 @@ def normalize_groups(
     currencies: dict[str, str] = {}
     failures: list[tuple[str, str, Any]] = []
     for c, sub, ccy, _n in scan.groups:
+        if limit is not None and len(failures) >= limit:
+            break
         if c is not None and (c, sub or "") not in places:
             try:
                 places[(c, sub or "")] = place(c, sub, suggest=len(failures) < MAX_SUGGESTED)
@@ -1122,7 +1195,9 @@ def unknown_value_records(
 
     if not unknown:
         return []
-    places = [(v.partition(" / ")[0], v.partition(" / ")[2], c, why) for c, v, why in unknown if c != "currency"]
+    places = [
+        (v.partition(" / ")[0], v.partition(" / ")[2], c, why) for c, v, why in unknown if c != "currency"
+    ]
     ccys = [(v, why) for c, v, why in unknown if c == "currency"]
     con.register(
         "__bad_places",
@@ -1133,7 +1208,9 @@ def unknown_value_records(
                 "col": [p[2] for p in places],
                 "why": [p[3] for p in places],
             },
-            schema=pa.schema([("c", pa.string()), ("s", pa.string()), ("col", pa.string()), ("why", pa.string())]),
+            schema=pa.schema(
+                [("c", pa.string()), ("s", pa.string()), ("col", pa.string()), ("why", pa.string())]
+            ),
         ),
     )
     con.register(
@@ -1150,7 +1227,11 @@ def unknown_value_records(
           UNION ALL
           SELECT t.__row, 'currency', t.currency, b.why FROM {typed} t JOIN __bad_ccys b ON t.currency = b.v
         ) ORDER BY 1 LIMIT {MAX_LISTED_FAILURES}""").fetchall()
-    reason = {"country": "unknown_country", "subdivision": "unknown_subdivision", "currency": "unknown_currency"}
+    reason = {
+        "country": "unknown_country",
+        "subdivision": "unknown_subdivision",
+        "currency": "unknown_currency",
+    }
     return [Failure(int(r), col, value, reason[col], why, label) for r, col, value, why in rows]
 
 
@@ -1165,9 +1246,20 @@ def _check(
 ) -> list[str]:
     """Raise InvalidDataError listing every bad row; return warnings."""
     failures = _bad_rows(con, typed, label, rule) if scan.bad_rows else []
-    _places, _ccys, unknown = normalize_groups(scan)
+    _places, _ccys, unknown = normalize_groups(scan, MAX_UNKNOWN_VALUES)
     failures += unknown_value_records(con, typed, unknown, label)
-    raise_failures(source, failures, scan.bad_rows + len(unknown))
+    if scan.too_many_groups:
+        failures.append(
+            Failure(
+                None,
+                "country",
+                None,
+                "too_many_places",
+                f"over {MAX_GROUPS:,} distinct combinations of country, subdivision and currency: "
+                "check that these columns are mapped to the right source columns",
+            )
+        )
+    raise_failures(source, failures, scan.bad_rows + len(unknown) + scan.too_many_groups)
     return pending_warning(scan, settings)
 
 

@@ -88,9 +88,27 @@ def audit_command(
             "--report", help="Also write a shareable report: .html, .md or .json (worker ids pseudonymised)."
         ),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding", help="Text encoding of a non-UTF-8 CSV log (e.g. latin-1); default UTF-8."
+        ),
+    ] = None,
+    max_task_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--max-task-hours", help="Longest plausible task, hours (default 24); longer is refused."
+        ),
+    ] = None,
+    implausible: Annotated[
+        str,
+        typer.Option(
+            "--implausible",
+            help="error (default) or set_aside: rows with implausible times are listed and left out.",
+        ),
+    ] = "error",
 ) -> None:
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
-    import pandas as pd
 
     from fairpay.auditing.engine import audit
     from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
@@ -107,7 +125,9 @@ def audit_command(
     if places is not None:
         if country is not None:
             raise fail("give --country or --places, not both")
-        where = pd.read_csv(places, dtype=str, keep_default_na=False).replace("", None)
+        from fairpay.tables.read import read_frame
+
+        where = read_frame(places, what="--places", encoding=encoding).replace("", None)
     result = audit(
         log,
         preset=preset,
@@ -121,9 +141,15 @@ def audit_command(
         pending=pending,
         memory_limit=memory_limit,  # type: ignore[arg-type]
         progress=sys.stderr.isatty() if progress is None else progress,
+        encoding=encoding,
+        max_task_hours=max_task_hours,
+        implausible=implausible,
     )
     for w in result.warnings:
         typer.echo(f"fairpay: warning: {w}", err=True)
+    if result.set_aside is not None and len(result.set_aside) and out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        frame_to_safe_csv(result.set_aside, out / "set_aside.csv")
     below = result.workers[result.workers["below"]]
     totals = (
         ", ".join(f"{v:,.2f} {k}" for k, v in below.groupby("pay_currency")["top_up"].sum().items()) or "0"

@@ -61,8 +61,15 @@ def check_path(path: Any, what: str) -> Path:
     return p
 
 
-def _fail(path: Path, message: str, *, row: int | None = None, column: str | None = None,
-          reason: str = "unreadable_file", value: Any = None) -> InvalidDataError:
+def _fail(
+    path: Path,
+    message: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    reason: str = "unreadable_file",
+    value: Any = None,
+) -> InvalidDataError:
     return InvalidDataError(str(path), [Failure(row, column, value, reason, message, "line")])
 
 
@@ -179,7 +186,9 @@ def read_text_table(
     )
     parse = pacsv.ParseOptions(delimiter=delim, newlines_in_values=True)
     convert = pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
     )
     try:
         table = pacsv.read_csv(p, read_options=read, parse_options=parse, convert_options=convert)
@@ -242,3 +251,24 @@ def parquet_columns(path: Any, *, what: str = "file") -> list[str]:
     if dups:
         raise _fail(p, f"names column(s) {dups} more than once", reason="duplicate_header")
     return names
+
+
+def read_frame(path: Any, *, what: str = "file", encoding: str | None = None, lines: bool = False) -> Any:
+    """A user's CSV (or Parquet) table as a pandas DataFrame of text (blank cells are ""), through
+    the one reader; ``lines``: keep the ``__line`` column (file line numbers) for messages."""
+    p = check_path(path, what)
+    if p.suffix.lower() in PARQUET_SUFFIXES:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        parquet_columns(p, what=what)
+        try:
+            frame = pq.read_table(p).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise _fail(p, f"is not a readable Parquet file: {' '.join(str(exc).split())}") from None
+        if lines:
+            frame[LINE] = range(len(frame))
+        return frame
+    text = read_text_table(p, what=what, encoding=encoding)
+    frame = text.table.to_pandas()
+    return frame if lines else frame.drop(columns=[LINE])

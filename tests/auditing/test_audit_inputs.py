@@ -145,7 +145,7 @@ def test_summary_says_how_much_time_long_intervals_make(tmp_path: Path) -> None:
     result = run(write(tmp_path, text))
     # 3 h of 3.5 h summed interval time = 85.7 %
     assert any(
-        "1 task interval(s) of 1 h or more make 85.7%" in w and "longest 3.0 h" in w for w in result.warnings
+        "1 task interval(s) longer than 1 h make 85.7%" in w and "longest 3.0 h" in w for w in result.warnings
     )
 
 
@@ -271,6 +271,19 @@ def test_quoted_newline_keeps_line_numbers_right(tmp_path: Path) -> None:
     with pytest.raises(InvalidDataError) as exc:
         run(write(tmp_path, text))
     assert [(r.row, r.column) for r in exc.value.records] == [(4, "reward")]
+
+
+def test_ragged_row_is_named_by_line(tmp_path: Path) -> None:
+    text = HEADER + TWO_TASKS + "a,p,t3,2024-03-01T12:00:00Z\n"
+    with pytest.raises(InvalidDataError, match=r"line 4: has 4 field\(s\) where the header has 9"):
+        run(write(tmp_path, text))
+
+
+def test_utf16_without_bom_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + TWO_TASKS, encoding="utf-16-le")
+    with pytest.raises(InvalidDataError, match="UTF-16 without a byte-order mark"):
+        run(path)
+    assert top_up(run(path, encoding="utf-16-le"), "a") == pytest.approx(20.0)
 
 
 def test_duplicate_header_is_refused(tmp_path: Path) -> None:

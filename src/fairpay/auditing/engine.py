@@ -311,12 +311,12 @@ def _status_notes(con: duckdb.DuckDBPyConnection, preset: Preset) -> list[str]:
 
 
 def long_interval_warning(scan: Scan) -> list[str]:
-    """How much of the summed task time the intervals of an hour or more make (when there are any)."""
+    """How much of the summed task time the intervals over an hour make (when there are any)."""
     if not scan.long_intervals or not scan.interval_us:
         return []
     share = 100 * scan.long_interval_us / scan.interval_us
     return [
-        f"{scan.long_intervals} task interval(s) of 1 h or more make {share:.1f}% of the summed task time "
+        f"{scan.long_intervals} task interval(s) longer than 1 h make {share:.1f}% of the summed task time "
         f"(longest {scan.longest_us / 3.6e9:.1f} h); check them before paying on them"
     ]
 
@@ -924,7 +924,7 @@ _BAD = """(worker IS NULL OR project IS NULL OR s_us IS NULL OR e_us IS NULL OR 
   OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR bonus > 1e9
   OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
 
-#: Intervals at least this long are summed separately, so the summary can say how much of the
+#: Intervals longer than this are summed separately, so the summary can say how much of the
 #: worked time they make (a handful of forgotten tabs can dominate a worker's hours).
 LONG_INTERVAL_US = 3_600_000_000
 
@@ -932,7 +932,7 @@ LONG_INTERVAL_US = 3_600_000_000
 @dataclass
 class Scan:
     """What one pass over the log found: distinct places and currencies, bad-row count, years,
-    and how much interval time the long (>= 1 h) intervals hold."""
+    and how much interval time the long (over 1 h) intervals hold."""
 
     groups: list[tuple[str | None, str | None, str | None, int]]  # country, subdivision, currency, rows
     bad_rows: int
@@ -947,14 +947,14 @@ class Scan:
 
 
 #: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission,
-#: pending rows, and interval time (all; of intervals >= 1 h; the longest). Small: it names the
+#: pending rows, and interval time (all; of intervals over 1 h; the longest). Small: it names the
 #: places and currencies (hence the bars and rates).
 SCAN_SQL = """
 SELECT country_raw, subdivision_raw, currency, count(*) AS n, count(*) FILTER (WHERE {bad}) AS bad,
   max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending,
   sum(e_us - s_us) FILTER (WHERE NOT {bad}) AS span,
-  count(*) FILTER (WHERE NOT {bad} AND e_us - s_us >= {long}) AS n_long,
-  sum(e_us - s_us) FILTER (WHERE NOT {bad} AND e_us - s_us >= {long}) AS span_long,
+  count(*) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS n_long,
+  sum(e_us - s_us) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS span_long,
   max(e_us - s_us) FILTER (WHERE NOT {bad}) AS longest
 FROM {typed} GROUP BY ALL
 """

@@ -128,6 +128,11 @@ def audit_command(
         from fairpay.tables.read import read_frame
 
         where = read_frame(places, what="--places", encoding=encoding).replace("", None)
+    paid_before = None
+    if previous is not None:  # read (and refused) before the audit's work, not after it
+        from fairpay.tables.read import read_frame
+
+        paid_before = read_frame(previous, what="--previous-payments", encoding=encoding)
     result = audit(
         log,
         preset=preset,
@@ -164,7 +169,7 @@ def audit_command(
             "projects": result.projects,
             "bars": result.bars,
         }
-        ledger = result.ledger(previous)
+        ledger = result.ledger(paid_before)
         tables["ledger"] = ledger
         for name, df in tables.items():
             if key and "worker" in df:

@@ -150,6 +150,13 @@ def read_text_table(
     except OSError as exc:
         raise _fail(p, f"cannot be read: {exc.strerror or exc}") from None
     codec = detect_encoding(data[:4], encoding)
+    if codec == "utf-8" and b"\0" in data[:4096]:
+        raise _fail(
+            p,
+            "holds NUL bytes: it looks like UTF-16 without a byte-order mark; save it as UTF-8 or name "
+            "its encoding (e.g. --encoding utf-16-le)",
+            reason="not_utf8",
+        )
     if codec == "utf-8":
         text_head = data[: 1 << 16]
         try:
@@ -204,10 +211,37 @@ def read_text_table(
                 reason="not_utf8",
             ) from None
         hint = "" if delimiter else f" (read with delimiter {delim!r}, sniffed from the header)"
+        line = _first_ragged_line(data, codec, delim, len(names))
+        if line is not None:
+            row, got = line
+            raise _fail(
+                p,
+                f"has {got} field(s) where the header has {len(names)}{hint}",
+                row=row,
+                reason="wrong_field_count",
+            ) from None
         raise _fail(p, f"is not a readable CSV: {message}{hint}") from None
     lines = _line_numbers(p, data, codec, delim, table.num_rows)
     table = table.append_column(LINE, pa.array(np.asarray(lines, dtype=np.int64)))
     return TextTable(table, names, str(p), codec, delim)
+
+
+def _first_ragged_line(data: bytes, codec: str, delimiter: str, width: int) -> tuple[int, int] | None:
+    """(line, fields) of the first record whose field count differs from the header's (error path)."""
+    import csv
+    import io
+
+    try:
+        text = data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
+    start = 1
+    for i, record in enumerate(reader):
+        if i > 0 and record and len(record) != width:
+            return start, len(record)
+        start = reader.line_num + 1
+    return None
 
 
 def _line_numbers(path: Path, data: bytes, codec: str, delimiter: str, rows: int) -> Any:

@@ -84,7 +84,7 @@ def test_missing_exchange_rate_is_an_error() -> None:
 def test_bad_arguments() -> None:
     with pytest.raises(InvalidInputError, match="merge_gap_seconds"):
         audit(log([good(0)]), merge_gap_seconds=-1)
-    with pytest.raises(InvalidInputError, match="does not exist"):
+    with pytest.raises(InvalidInputError, match="log .*log.parquet.: file not found"):
         audit("/nonexistent/log.parquet")
     with pytest.raises(InvalidInputError, match="unknown canonical column"):
         audit(log([good(0)]), columns={"wroker": "worker"})

@@ -55,7 +55,7 @@ def check_path(path: Any, what: str) -> Path:
         raise InvalidInputError(f"{what} must be a path to a file, not {type(path).__name__}")
     p = Path(path)
     if not p.exists():
-        raise InvalidInputError(f"{what} file {str(p)!r} does not exist")
+        raise InvalidInputError(f"{what} {str(p)!r}: file not found")
     if not p.is_file():
         raise InvalidInputError(f"{what} {str(p)!r} is not a file")
     return p

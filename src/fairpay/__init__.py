@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "NoBenchmarkError": "fairpay.errors:NoBenchmarkError",
     "MissingExchangeRateError": "fairpay.errors:MissingExchangeRateError",
     "InvalidDataError": "fairpay.errors:InvalidDataError",
+    "Failure": "fairpay.errors:Failure",
     "SpecError": "fairpay.errors:SpecError",
     "SourceError": "fairpay.errors:SourceError",
     "audit": "fairpay.auditing.engine:audit",

@@ -35,6 +35,7 @@ from fairpay.auditing.engine import (
     _typed_view,
     arrow_table,
     bars_fx_benchmarks,
+    duplicates,
     finish,
     new_tables,
     normalize_groups,
@@ -78,7 +79,11 @@ def _validate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: An
         bad = sum(int(g[4]) for g in groups)
         workers = arrow_table(con, WORKERS_SQL.format(typed="typed"))
         projects = arrow_table(con, "SELECT DISTINCT project FROM typed WHERE project IS NOT NULL").column(0)
-        return groups, (_bad_rows(con, "typed") if bad else []), workers, projects
+        failures = _bad_rows(con, "typed") if bad else []
+        duplicates(
+            con, "typed", preset, "partition", "row", failures_out=failures
+        )  # a repeat is not paid twice
+        return groups, failures, workers, projects
     finally:
         con.close()
 

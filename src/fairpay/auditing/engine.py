@@ -777,14 +777,21 @@ _CONTENT = "worker, project, task, s_us, e_us, reward, currency, status, country
 
 
 def duplicates(
-    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, source: str, label: str
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    preset: Preset,
+    source: str,
+    label: str,
+    *,
+    failures_out: list[Failure] | None = None,
 ) -> list[str]:
     """Find rows that repeat an assignment key (see :func:`~fairpay.auditing.presets.duplicate_key`).
 
     Exact repeats (two overlapping downloads concatenated) are dropped from ``typed`` with a warning
     giving the count and the rows; rows sharing a key but differing in any value are an error
     listing both rows and the values that differ. One aggregation; rows are fetched only when
-    something repeats.
+    something repeats. ``failures_out`` (engines that cannot drop rows, e.g. Dask partitions): every
+    repeat, exact or not, is appended there as a failure instead of raised or dropped.
     """
     import pyarrow as pa
 
@@ -836,8 +843,26 @@ def duplicates(
                         label,
                     )
                 )
-        raise_failures(source, failures, sum(len(r) - 1 for r in conflicts))
+        if failures_out is None:
+            raise_failures(source, failures, sum(len(r) - 1 for r in conflicts))
+        failures_out.extend(failures)
     drop = [r for rows, _v in groups for r in rows[1:]]
+    if failures_out is not None:
+        exact = [rows for rows, variants in groups if variants == 1]
+        failures_out.extend(
+            Failure(
+                int(other),
+                key[-1],
+                None,
+                "duplicate_exact",
+                f"repeats {label} {rows[0]} exactly (same {what}); drop the copy, or use audit(), "
+                "which drops exact copies with a warning",
+                label,
+            )
+            for rows in exact[:MAX_LISTED_FAILURES]
+            for other in rows[1:]
+        )
+        return []
     con.register("__dup_drop", pa.table({"__row": pa.array(drop, pa.int64())}))
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT t.* FROM {typed}_kept t "

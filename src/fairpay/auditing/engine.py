@@ -845,7 +845,8 @@ def duplicates(
                 )
         if failures_out is None:
             raise_failures(source, failures, sum(len(r) - 1 for r in conflicts))
-        failures_out.extend(failures)
+        else:
+            failures_out.extend(failures)
     drop = [r for rows, _v in groups for r in rows[1:]]
     if failures_out is not None:
         exact = [rows for rows, variants in groups if variants == 1]

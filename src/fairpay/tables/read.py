@@ -211,9 +211,9 @@ def read_text_table(
                 reason="not_utf8",
             ) from None
         hint = "" if delimiter else f" (read with delimiter {delim!r}, sniffed from the header)"
-        line = _first_ragged_line(data, codec, delim, len(names))
-        if line is not None:
-            row, got = line
+        ragged = _first_ragged_line(data, codec, delim, len(names))
+        if ragged is not None:
+            row, got = ragged
             raise _fail(
                 p,
                 f"has {got} field(s) where the header has {len(names)}{hint}",

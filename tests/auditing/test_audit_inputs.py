@@ -303,6 +303,21 @@ def test_broken_parquet_names_the_file(tmp_path: Path, content: bytes) -> None:
         run(path)
 
 
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"\x1f\x8b\x08\x00rest", "gzip-compressed"),
+        (b"PK\x03\x04rest", "ZIP archive"),
+        (b"\n\n" + HEADER.encode(), "line 1: is blank"),
+    ],
+)
+def test_files_that_are_not_a_csv_say_what_they_are(tmp_path: Path, content: bytes, why: str) -> None:
+    path = tmp_path / "log.csv"
+    path.write_bytes(content)
+    with pytest.raises(InvalidDataError, match=why):
+        run(path)
+
+
 def test_empty_csv_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidDataError, match=r"log\.csv.*is empty"):
         run(write(tmp_path, ""))

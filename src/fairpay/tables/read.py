@@ -149,6 +149,9 @@ def read_text_table(
         data = p.read_bytes()
     except OSError as exc:
         raise _fail(p, f"cannot be read: {exc.strerror or exc}") from None
+    for magic, kind in ((b"\x1f\x8b", "gzip-compressed"), (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx?)")):
+        if data.startswith(magic):
+            raise _fail(p, f"is {kind}, not text: export or decompress it to CSV first", reason="not_text")
     codec = detect_encoding(data[:4], encoding)
     if codec == "utf-8" and b"\0" in data[:4096]:
         raise _fail(
@@ -170,7 +173,7 @@ def read_text_table(
             line, byte, col = _first_bad_utf8_line(p)
             raise _fail(
                 p,
-                f"is not UTF-8 text: byte 0x{byte:02X} at line {line}, character {col}; save it as UTF-8 "
+                f"is not UTF-8 text: byte 0x{byte:02X} at character {col}; save it as UTF-8 "
                 "or name its encoding (e.g. --encoding latin-1)",
                 row=line,
                 reason="not_utf8",
@@ -184,6 +187,8 @@ def read_text_table(
     if not head.strip():
         raise _fail(p, "is empty: expected a header line and rows", reason="empty_file")
     first = head.splitlines()[0] if head.splitlines() else head
+    if not first.strip():
+        raise _fail(p, "is blank: the header must be the first line", row=1, reason="blank_header")
     delim = delimiter or sniff_delimiter(first, p.suffix.lower())
     if len(delim) != 1:
         raise InvalidInputError(f"delimiter {delimiter!r} must be one character")
@@ -205,7 +210,8 @@ def read_text_table(
             line, byte, col = _first_bad_utf8_line(p)
             raise _fail(
                 p,
-                f"is not {codec} text: byte 0x{byte:02X} at line {line}, character {col}; "
+                f"is not {'UTF-8' if codec.startswith('utf-8') else codec} text: byte 0x{byte:02X} "
+                f"at character {col}; "
                 "name its encoding (e.g. --encoding latin-1)",
                 row=line or None,
                 reason="not_utf8",

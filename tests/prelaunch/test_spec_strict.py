@@ -121,6 +121,9 @@ def test_latin1_pilot_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(InvalidDataError, match=r"line 2.*not UTF-8"):
         task_time(_task(path, worker_column="worker"), "median")
     assert read_pilot(path, "seconds", "worker", encoding="latin-1") == ([30.0], ["Wé"])
+    path.write_bytes("worker,seconds\nWé,30\nX,40\n".encode("latin-1"))
+    tt = task_time(_task(path, worker_column="worker", encoding="latin-1"), "median")
+    assert float(tt.seconds) == 35.0  # per-worker medians 30 and 40 -> 35
 
 
 def test_missing_pilot_column_names_task_and_columns(tmp_path: Path) -> None:

@@ -366,7 +366,7 @@ def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTi
         if not path.is_absolute() and base_dir:
             path = Path(base_dir) / path
         try:
-            values, workers = read_pilot(path, task.column, task.worker_column)
+            values, workers = read_pilot(path, task.column, task.worker_column, task.encoding)
         except InvalidDataError as exc:  # name the task as well as the file and lines
             raise InvalidDataError(f"task {task.name!r}: {exc.source}", exc.records or exc.failures) from None
         except InvalidInputError as exc:
@@ -393,11 +393,13 @@ def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTi
     return TaskTime(Decimal(repr(est.value)), origin, desc, per_worker, est, pilot)
 
 
-def read_pilot(path: Path, column: str, worker_column: str | None) -> tuple[list[float], list[str] | None]:
+def read_pilot(
+    path: Path, column: str, worker_column: str | None, encoding: str | None = None
+) -> tuple[list[float], list[str] | None]:
     """Task times and optional worker ids from a pilot file: :func:`fairpay.worktime.estimates.read_pilot`."""
     from fairpay.worktime.estimates import read_pilot as read
 
-    return read(path, column, worker_column)
+    return read(path, column, worker_column, encoding=encoding)
 
 
 def _forecast_model(task: Task, tt: TaskTime, warnings: list[str]) -> Any:

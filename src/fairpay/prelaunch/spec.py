@@ -130,6 +130,8 @@ class Task(_Model):
     pilot: str | None = None
     column: str = "seconds"
     worker_column: str | None = None
+    #: The pilot file's text encoding when it is not UTF-8 (e.g. "latin-1"); a BOM is read anyway.
+    encoding: str | None = None
     volume: Annotated[int, Field(gt=0)]
     unpaid_seconds: Annotated[float, Field(ge=0)] = 0.0
 

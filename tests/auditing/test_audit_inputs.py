@@ -209,6 +209,28 @@ def test_mixed_naive_and_zoned_times_are_an_error(tmp_path: Path) -> None:
     assert record.reason == "mixed_time_zones" and record.row == 3 and "line 2" in record.message
 
 
+def test_dataframe_mixing_zoned_and_naive_timestamps_is_an_error() -> None:
+    df = pd.DataFrame(
+        {
+            "worker": ["a", "b"],
+            "project": "p",
+            "task": ["t1", "t2"],
+            "started": [pd.Timestamp("2024-03-01 10:00", tz="UTC"), pd.Timestamp("2024-03-01 10:00")],
+            "submitted": [
+                pd.Timestamp("2024-03-01 11:00", tz="UTC"),
+                pd.Timestamp("2024-03-01 11:00", tz="UTC"),
+            ],
+            "reward": 1.0,
+            "currency": "USD",
+            "status": "approved",
+            "country": "US",
+        }
+    )
+    with pytest.raises(InvalidDataError) as exc:
+        run(df)
+    assert [(r.row, r.column, r.reason) for r in exc.value.records] == [(1, "started", "mixed_time_zones")]
+
+
 _TZ_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})

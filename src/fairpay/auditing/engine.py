@@ -470,6 +470,7 @@ def _load(
         if "__row" in frame.columns:
             raise InvalidInputError("the log may not have a column named '__row'")
         frame = frame.assign(__row=np.arange(len(frame), dtype="int64"))
+        _check_datetime_objects(frame)
         con.register("__log", frame)
         return "log DataFrame", "__log", names, "row"
     if not isinstance(log, (str, os.PathLike)):
@@ -490,6 +491,33 @@ def _load(
         con.register("__log", table)
         return str(path), "__log", text.columns, "line"
     raise InvalidInputError(f"log file {str(path)!r}: expected a .csv, .tsv or .parquet file")
+
+
+def _check_datetime_objects(frame: pd.DataFrame) -> None:
+    """A DataFrame column of datetime objects must be all zoned or all naive (naive = UTC)."""
+    import datetime as dt
+
+    for c in frame.columns:
+        if frame[c].dtype != object:
+            continue
+        first = frame[c].first_valid_index()
+        if first is None or not isinstance(frame[c][first], dt.datetime):
+            continue
+        naive = [i for i, v in enumerate(frame[c]) if isinstance(v, dt.datetime) and v.tzinfo is None]
+        if naive and len(naive) < frame[c].notna().sum():
+            raise InvalidDataError(
+                "log DataFrame",
+                [
+                    Failure(
+                        naive[0],
+                        str(c),
+                        str(frame[c].iloc[naive[0]]),
+                        "mixed_time_zones",
+                        "column mixes times with a zone and without one: give every time a zone, or none "
+                        "(naive times are read as UTC)",
+                    )
+                ],
+            )
 
 
 def _raw_view(

@@ -91,6 +91,7 @@ class Preset:
     no_completion_statuses: tuple[str, ...] = ()
     unpaid_note: Mapping[str, str] = field(default_factory=dict)
     earliest: str = "2000-01-01"
+    missing_hint: str = ""
 
 
 GENERIC = Preset(
@@ -174,6 +175,10 @@ PROLIFIC = Preset(
     no_completion_statuses=("returned", "timed-out"),
     # Prolific Academic opened to researchers in 2014.
     earliest="2014-01-01",
+    missing_hint=(
+        "Prolific's export has no study id or reward: give them, e.g. defaults={'project': 'STUDY_ID', "
+        "'reward': 2.50, 'currency': 'GBP'} (CLI: --defaults project=STUDY_ID,reward=2.50,currency=GBP)"
+    ),
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (GENERIC, MTURK, PROLIFIC)}
@@ -242,8 +247,14 @@ def resolve_columns(
             hint = f" ({preset.country_hint})" if canon == "country" and preset.country_hint else ""
             missing.append(f"{where} ({canon}){hint}")
     if missing:
+        hint = (
+            f". {preset.missing_hint}"
+            if preset.missing_hint
+            and any(m.endswith(("(reward)", "(project)", "(currency)")) for m in missing)
+            else ""
+        )
         raise InvalidInputError(
-            f"{preset.name} log is missing {'; '.join(missing)}; the log has columns {available}"
+            f"{preset.name} log is missing {'; '.join(missing)}{hint}; the log has columns {available}"
             " (map them with columns={'worker': 'MyWorkerColumn', ...} or give defaults={...})"
         )
     return source, constant

@@ -754,8 +754,13 @@ def _typed_view(
           CAST(worker AS VARCHAR) AS worker_raw,
           CAST(country AS VARCHAR) AS country_value
         FROM {raw})""")
-    codes = list(SET_ASIDE_CODES) + (list(TIME_CODES) if rule.implausible == "set_aside" else [])
-    where = f"WHERE issue IS NULL OR issue NOT IN ({', '.join(map(_literal, codes))})" if set_aside else ""
+    codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
+    codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
+    where = (
+        f"WHERE issue IS NULL OR issue NOT IN ({', '.join(map(_literal, codes))})"
+        if set_aside and codes
+        else ""
+    )
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed}_kept AS SELECT * FROM {typed}_all {where}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT * FROM {typed}_kept")
 
@@ -830,14 +835,18 @@ def duplicates(
     cols = [_KEY_COLUMNS[c] for c in key]
     keys = ", ".join(cols)
     notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+    # cheap test first: equal keys hash equal, so no repeated hash means no repeated key (a hash
+    # collision only costs the exact query below, which then finds nothing)
     (n,) = con.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {typed} WHERE {notnull} GROUP BY {keys} HAVING count(*) > 1)"
+        f"SELECT count(*) - count(DISTINCT hash({keys})) FROM {typed} WHERE {notnull}"
     ).fetchone()  # type: ignore[misc]
     if not n:
         return []
     groups = con.execute(f"""
         SELECT list(__row ORDER BY __row) AS rows, count(DISTINCT row({_CONTENT})) AS variants
         FROM {typed} WHERE {notnull} GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(__row)""").fetchall()
+    if not groups:
+        return []
     what = " + ".join(key)
     conflicts = [rows for rows, variants in groups if variants > 1]
     if conflicts:

@@ -221,6 +221,16 @@ def audit(
     completion time, a withheld country) are set aside with a count and the rows.
     """
     _check_arguments(columns, defaults, memory_limit, threads)
+    _check_types(
+        year=(year, int),
+        kind=(kind, str),
+        household=(household, str),
+        locality=(locality, str),
+        missing_living=(missing_living, str),
+        inflate=(inflate, bool),
+        progress=(progress, bool),
+        encoding=(encoding, str),
+    )
     settings = _settings(
         kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
     )
@@ -278,6 +288,19 @@ def _check_arguments(columns: Any, defaults: Any, memory_limit: Any, threads: An
             raise InvalidInputError(f"memory_limit {memory_limit!r} is not a size such as '1GB' or '512MiB'")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise InvalidInputError(f"threads {threads!r} must be a whole number >= 1")
+
+
+def _check_types(**arguments: tuple[Any, type]) -> None:
+    """Each argument is None (unless it is a switch) or of its type; a bool is not a number and a
+    text year is not a year (numpy integers are integers)."""
+    import numbers
+
+    for name, (value, kind) in arguments.items():
+        if value is None and kind is not bool:
+            continue
+        wanted: Any = numbers.Integral if kind is int else kind
+        if not isinstance(value, wanted) or (kind is not bool and isinstance(value, bool)):
+            raise InvalidInputError(f"{name} must be {kind.__name__}, not {type(value).__name__} ({value!r})")
 
 
 class _read_errors:

@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "NoBenchmarkError": "fairpay.errors:NoBenchmarkError",
     "MissingExchangeRateError": "fairpay.errors:MissingExchangeRateError",
     "InvalidDataError": "fairpay.errors:InvalidDataError",
+    "Failure": "fairpay.errors:Failure",
     "SpecError": "fairpay.errors:SpecError",
     "SourceError": "fairpay.errors:SourceError",
     "audit": "fairpay.auditing.engine:audit",
@@ -123,6 +124,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
     from fairpay.auditing.engine import AuditResult as AuditResult, audit as audit
     from fairpay.auditing.ledger import ledger as ledger, pseudonymize as pseudonymize
     from fairpay.errors import (
+        Failure as Failure,
         FairpayError as FairpayError,
         InvalidDataError as InvalidDataError,
         InvalidInputError as InvalidInputError,

@@ -8,6 +8,8 @@ always name the offending value and what was expected.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 
 class FairpayError(Exception):
@@ -45,19 +47,73 @@ class MissingExchangeRateError(FairpayError, LookupError):
     """No exchange rate for a currency in a year (and no opt-in fallback allowed)."""
 
 
-class InvalidDataError(FairpayError, ValueError):
-    """A data table (bundled, cached or user-supplied) failed validation.
+@dataclass(frozen=True)
+class Failure:
+    """One thing wrong with one value, in the manner of pandera's failure cases.
 
-    Like pandera, it collects *every* failure, so a user fixes a table in one pass.
-    ``failures`` holds one line per problem: where (file, row, column), the value, and why.
+    ``row``: where the value is - for a CSV file the file's line number (header = line 1), for a
+    DataFrame or Parquet file the 0-based row position, None when the failure is not about one row
+    (a distinct value, a header). ``reason``: a stable code scripts can test (``not_a_timestamp``,
+    ``duplicate_conflict``, ...); ``message``: the reason in words. The one-line text is derived.
     """
 
-    def __init__(self, source: str, failures: Sequence[str]) -> None:
+    row: int | None
+    column: str | None
+    value: Any
+    reason: str
+    message: str
+    row_label: str = "row"
+
+    def __str__(self) -> str:
+        parts = []
+        if self.row is not None:
+            parts.append(f"{self.row_label} {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        if self.value is not None:
+            parts.append(f"value {self.value!r}")
+        where = ", ".join(parts)
+        return f"{where}: {self.message}" if where else self.message
+
+
+def failure_frame(records: Sequence[Failure]) -> Any:
+    """The records as a DataFrame (row, column, value, reason, message), like pandera's failure_cases."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "row": pd.array([r.row for r in records], dtype="Int64"),
+            "column": [r.column for r in records],
+            "value": [r.value for r in records],
+            "reason": [r.reason for r in records],
+            "message": [r.message for r in records],
+        }
+    )
+
+
+class InvalidDataError(FairpayError, ValueError):
+    """A data table (bundled, cached or user-supplied) or a log failed validation.
+
+    Like pandera, it collects *every* failure, so a user fixes a table in one pass.
+    ``failures`` holds one line per problem: where (file, row, column), the value, and why;
+    ``records`` the same as :class:`Failure` records when the caller built them (``failure_cases``
+    is their frame). ``total`` counts every failure found, listed or not.
+    """
+
+    def __init__(self, source: str, failures: Sequence[str | Failure], *, total: int | None = None) -> None:
         self.source = source
-        self.failures = list(failures)
+        self.records = [f for f in failures if isinstance(f, Failure)]
+        self.failures = [str(f) for f in failures]
+        self.total = max(total or 0, len(self.failures))
         shown = "; ".join(self.failures[:5])
-        more = f" (and {len(self.failures) - 5} more)" if len(self.failures) > 5 else ""
-        super().__init__(f"{source}: {len(self.failures)} problem(s): {shown}{more}")
+        rest = self.total - min(5, len(self.failures))
+        more = f" (and {rest} more)" if rest > 0 else ""
+        super().__init__(f"{source}: {self.total} problem(s): {shown}{more}")
+
+    @property
+    def failure_cases(self) -> Any:
+        """The failure records as a DataFrame: row, column, value, reason, message."""
+        return failure_frame(self.records)
 
 
 class SpecError(InvalidInputError):

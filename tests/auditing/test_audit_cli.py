@@ -53,7 +53,7 @@ def test_exit_2_on_invalid_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     assert main(["audit", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "row 0, column 'country', value 'Narnia'" in err
+    assert err.count("\n") == 1 and "line 2, column 'country', value 'Narnia'" in err
 
 
 def test_pseudonymised_tables(tmp_path: Path) -> None:

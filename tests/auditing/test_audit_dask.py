@@ -74,3 +74,20 @@ def test_dask_reports_bad_rows_with_global_row_numbers() -> None:
 
     with pytest.raises(InvalidDataError, match=r"row 7, column 'status', value 'lost'"):
         audit_dask(dd.from_pandas(df, npartitions=3), benchmarks=bench(), rates=RATES)
+
+
+def test_dask_refuses_repeated_rows_instead_of_paying_twice() -> None:
+    import dask.dataframe as dd
+
+    from fairpay.errors import InvalidDataError
+
+    rows = [
+        (f"w{i}", "p", f"t{i}", "2024-03-01 10:00", "2024-03-01 11:00", 1, "USD", "approved", "US")
+        for i in range(6)
+    ]
+    rows.append(rows[4])  # an exact copy (row 6 repeats row 4)
+    rows.append(rows[2][:7] + ("rejected", "US"))  # same worker + task, different status
+    with pytest.raises(InvalidDataError) as exc:
+        audit_dask(dd.from_pandas(log(rows), npartitions=3), benchmarks=bench(), rates=RATES)
+    got = sorted((r.row, r.reason) for r in exc.value.records)
+    assert got == [(6, "duplicate_exact"), (7, "duplicate_conflict")]

@@ -35,6 +35,7 @@ from fairpay.auditing.engine import (
     _typed_view,
     arrow_table,
     bars_fx_benchmarks,
+    duplicates,
     finish,
     new_tables,
     normalize_groups,
@@ -49,6 +50,7 @@ from fairpay.auditing.engine import (
     stream,
 )
 from fairpay.auditing.presets import Preset, get_preset
+from fairpay.errors import Failure
 
 
 def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> None:
@@ -77,7 +79,11 @@ def _validate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: An
         bad = sum(int(g[4]) for g in groups)
         workers = arrow_table(con, WORKERS_SQL.format(typed="typed"))
         projects = arrow_table(con, "SELECT DISTINCT project FROM typed WHERE project IS NOT NULL").column(0)
-        return groups, (_bad_rows(con, "typed") if bad else []), workers, projects
+        failures = _bad_rows(con, "typed") if bad else []
+        duplicates(
+            con, "typed", preset, "partition", "row", failures_out=failures
+        )  # a repeat is not paid twice
+        return groups, failures, workers, projects
     finally:
         con.close()
 
@@ -180,7 +186,13 @@ def audit_dask(
     scan = scan_from_groups([g for r in results for g in r[0]])
     failures = [f for r in results for f in r[1]]
     _places, currencies, unknown = normalize_groups(scan)
-    failures += [f"row -1, column {c!r}, value {v!r}: {why}" for c, v, why in unknown]
+    # distinct unknown values: the partitions were scanned at (place, currency) grain, so no row
+    reason = {
+        "country": "unknown_country",
+        "subdivision": "unknown_subdivision",
+        "currency": "unknown_currency",
+    }
+    failures += [Failure(None, c, v, reason.get(c, "unknown_value"), why) for c, v, why in unknown]
     raise_failures(source, failures, scan.bad_rows + len(unknown))
     warnings = pending_warning(scan, settings)
     bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)

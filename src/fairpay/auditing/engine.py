@@ -39,12 +39,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fairpay.auditing.money import PAIR_COLUMNS, WORKER_COLUMNS
-from fairpay.auditing.presets import STATUSES, Preset, get_preset, resolve_columns
+from fairpay.auditing.presets import CANONICAL, STATUSES, Preset, get_preset, resolve_columns
 from fairpay.errors import (
+    Failure,
     InvalidDataError,
     InvalidInputError,
     MissingExchangeRateError,
@@ -59,7 +59,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Pending = Literal["paid", "unpaid"]
 #: How many bad rows are listed one by one before the rest are counted.
-MAX_LISTED_FAILURES = 10_000
+MAX_LISTED_FAILURES = 1_000
+#: More distinct (raw country, subdivision, currency) combinations than this and the place or
+#: currency column is not what it claims (there are ~5,300 ISO subdivisions); the log is refused
+#: without normalising them all, so a garbage column fails fast.
+MAX_GROUPS = 20_000
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class AuditResult:
     benchmarks: dict[Any, Any] = field(default_factory=dict)
     #: The audited period: (first task accepted, last task submitted), ISO 8601 UTC; None if unknown.
     period: tuple[str, str] | None = None
+    #: Rows left out of the audit, each with its reason (row, column, value, reason, message).
+    set_aside: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,6 +139,7 @@ class AuditResult:
             source=self.source,
             benchmarks=dict(self.benchmarks),
             period=self.period,
+            set_aside=self.set_aside,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,6 +197,9 @@ def audit(
     memory_limit: str | None = None,
     threads: int | None = None,
     progress: bool = False,
+    encoding: str | None = None,
+    max_task_hours: float | None = None,
+    implausible: str = "error",
 ) -> AuditResult:
     """Audit a submission log (DataFrame, or path to CSV/Parquet) and return an :class:`AuditResult`.
 
@@ -214,7 +224,27 @@ def audit(
     they would take more than a quarter of it, and buckets of work are sized to it (results
     themselves are held: ~70 bytes per worker x project pair). ``threads``: DuckDB's threads.
     ``progress``: DuckDB's progress bar on the scans.
+
+    Inputs are read with suspicion (a log moves money): a CSV goes through
+    :func:`fairpay.tables.read.read_text_table` (``encoding`` names a non-UTF-8 file's encoding);
+    naive times are UTC; rows repeating an assignment key (the preset's ``key``) are dropped when
+    exact copies (a warning lists them) and an error when they differ; a time before the platform
+    existed, in the future, a date without a time, or an interval over ``max_task_hours`` (default
+    24) is a bad row, or, with ``implausible="set_aside"``, left out and listed in ``set_aside``;
+    rows a platform marks as not worked time or not placeable (Prolific: returned/timed-out with no
+    completion time, a withheld country) are set aside with a count and the rows.
     """
+    _check_arguments(columns, defaults, memory_limit, threads)
+    _check_types(
+        year=(year, int),
+        kind=(kind, str),
+        household=(household, str),
+        locality=(locality, str),
+        missing_living=(missing_living, str),
+        inflate=(inflate, bool),
+        progress=(progress, bool),
+        encoding=(encoding, str),
+    )
     settings = _settings(
         kind,
         household,
@@ -233,10 +263,15 @@ def audit(
         con = connection.con
         if progress:
             con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = true")
-        source = _register_source(con, log, p, columns, defaults, country)
-        _typed_view(con, p, "raw", "typed")
-        scan = _scan(con, "typed")
-        warnings = _check(con, "typed", scan, source, settings)
+        source, label = _register_source(con, log, p, columns, defaults, country, encoding)
+        rule = plausible(p, max_task_hours, implausible)
+        with _read_errors(source):
+            _typed_view(con, p, "raw", "typed", rule, set_aside=True, source=source, label=label)
+            warnings = duplicates(con, "typed", p, source, label)
+            scan = _scan(con, "typed")
+            warnings = _check(con, "typed", scan, source, settings, label, rule) + warnings
+            aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
+        warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
         _places, currencies, _ = normalize_groups(scan)
         workers, pairs, projects = _run(
@@ -252,7 +287,86 @@ def audit(
         source=source,
         benchmarks=used,
         period=scan.period(),
+        set_aside=aside,
     )
+
+
+def _check_arguments(columns: Any, defaults: Any, memory_limit: Any, threads: Any) -> None:
+    """Refuse misused arguments with fairpay's own error naming the argument (never a TypeError)."""
+    for name, value in (("columns", columns), ("defaults", defaults)):
+        if value is not None and not isinstance(value, Mapping):
+            raise InvalidInputError(
+                f"{name} must be a mapping of canonical column -> value, not {type(value).__name__}"
+            )
+    if columns:
+        bad = [k for k, v in columns.items() if not isinstance(k, str) or not isinstance(v, str)]
+        if bad:
+            raise InvalidInputError(
+                f"columns must map canonical names to source column names (text); check {bad}"
+            )
+    if memory_limit is not None:
+        import re
+
+        if not isinstance(memory_limit, str) or not re.fullmatch(
+            r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*", memory_limit, re.IGNORECASE
+        ):
+            raise InvalidInputError(f"memory_limit {memory_limit!r} is not a size such as '1GB' or '512MiB'")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise InvalidInputError(f"threads {threads!r} must be a whole number >= 1")
+
+
+def _check_types(**arguments: tuple[Any, type]) -> None:
+    """Each argument is None (unless it is a switch) or of its type; a bool is not a number and a
+    text year is not a year (numpy integers are integers)."""
+    import numbers
+
+    for name, (value, kind) in arguments.items():
+        if value is None and kind is not bool:
+            continue
+        wanted: Any = numbers.Integral if kind is int else kind
+        if not isinstance(value, wanted) or (kind is not bool and isinstance(value, bool)):
+            raise InvalidInputError(f"{name} must be {kind.__name__}, not {type(value).__name__} ({value!r})")
+
+
+class _read_errors:
+    """DuckDB errors raised while reading the log's data (a truncated Parquet file, an unreadable
+    value) become InvalidDataError naming the file; anything else is left to surface as a bug."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        import duckdb
+
+        data_errors = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+        if kind is not None and issubclass(kind, data_errors):
+            message = " ".join(str(exc).split())
+            raise InvalidDataError(self.source, [f"cannot be read: {message}"]) from None
+
+
+def _status_notes(con: duckdb.DuckDBPyConnection, preset: Preset) -> list[str]:
+    """A warning per source status the preset counts as unpaid for a stated reason (with the count)."""
+    if not preset.unpaid_note:
+        return []
+    names = ", ".join(_literal(k.lower()) for k in preset.unpaid_note)
+    counts = con.execute(
+        f"SELECT lower(trim(status_raw)), count(*) FROM typed WHERE lower(trim(status_raw)) IN ({names}) GROUP BY 1"
+    ).fetchall()
+    return [f"{n} {status.upper()} row(s): {preset.unpaid_note[status]}" for status, n in sorted(counts)]
+
+
+def long_interval_warning(scan: Scan) -> list[str]:
+    """How much of the summed task time the intervals over an hour make (when there are any)."""
+    if not scan.long_intervals or not scan.interval_us:
+        return []
+    share = 100 * scan.long_interval_us / scan.interval_us
+    return [
+        f"{scan.long_intervals} task interval(s) longer than 1 h make {share:.1f}% of the summed task time "
+        f"(longest {scan.longest_us / 3.6e9:.1f} h); check them before paying on them"
+    ]
 
 
 def _settings(
@@ -384,58 +498,88 @@ def _register_source(
     columns: Mapping[str, str] | None,
     defaults: Mapping[str, Any] | None,
     country: Any,
-) -> str:
-    """Create view ``raw`` with canonical column names (source types) and ``__row`` (0-based)."""
-    source_name, relation_sql, available = _load(con, log)
-    return _raw_view(con, relation_sql, available, preset, columns, defaults, country, source_name)
+    encoding: str | None = None,
+) -> tuple[str, str]:
+    """Create view ``raw`` with canonical column names (source types) and ``__row``; returns
+    (source name for messages, row label: "line" for a CSV's line numbers, else "row")."""
+    source_name, relation_sql, available, label = _load(con, log, encoding)
+    _raw_view(con, relation_sql, available, preset, columns, defaults, country, source_name)
+    return source_name, label
 
 
-def _load(con: duckdb.DuckDBPyConnection, log: Any) -> tuple[str, str, list[str]]:
-    """Register the log and return (name for messages, SQL relation with ``__row``, column names)."""
+def _load(
+    con: duckdb.DuckDBPyConnection, log: Any, encoding: str | None = None
+) -> tuple[str, str, list[str], str]:
+    """Register the log; return (name for messages, SQL relation with ``__row``, columns, row label).
+
+    ``__row`` is where a user finds the row: a CSV's line number (read by :mod:`fairpay.tables.read`,
+    header = line 1), a Parquet file's or a DataFrame's 0-based row position.
+    """
     import pandas as pd
+
+    from fairpay.tables.read import CSV_SUFFIXES, PARQUET_SUFFIXES, check_path, parquet_columns
 
     if isinstance(log, pd.DataFrame):
         import numpy as np
 
+        names = [str(c) for c in log.columns]
+        dups = sorted({n for n in names if names.count(n) > 1})
+        if dups:
+            raise InvalidInputError(
+                f"log DataFrame has column(s) {dups} more than once; rename or drop the copies"
+            )
         frame = log.reset_index(drop=True)
         if "__row" in frame.columns:
             raise InvalidInputError("the log may not have a column named '__row'")
         frame = frame.assign(__row=np.arange(len(frame), dtype="int64"))
+        _check_datetime_objects(frame)
         con.register("__log", frame)
-        return "log DataFrame", "__log", [str(c) for c in log.columns]
+        return "log DataFrame", "__log", names, "row"
     if not isinstance(log, (str, os.PathLike)):
         raise InvalidInputError(
             f"log must be a pandas DataFrame or a path to a CSV/Parquet file, not {type(log).__name__}"
         )
-    path = Path(log)
-    if not path.exists():
-        raise InvalidInputError(f"log file {str(path)!r} does not exist")
+    path = check_path(log, "log")
     suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
+    if suffix in PARQUET_SUFFIXES:
+        names = parquet_columns(path, what="log")
         sql = f"(SELECT *, file_row_number AS __row FROM read_parquet({_literal(str(path))}, file_row_number=true))"
-        names = [
-            r[0]
-            for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_literal(str(path))})").fetchall()
-        ]
-        return str(path), sql, names
-    if suffix in (".csv", ".tsv", ".txt"):
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
+        return str(path), sql, names, "row"
+    if suffix in CSV_SUFFIXES:
+        from fairpay.tables.read import read_text_table
 
-        try:
-            table = pacsv.read_csv(
-                path,
-                parse_options=pacsv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ","),
-                convert_options=pacsv.ConvertOptions(strings_can_be_null=True, timestamp_parsers=[]),
-            )
-        except pa.ArrowInvalid as exc:
-            raise InvalidDataError(str(path), [f"not a readable CSV: {exc}"]) from None
-        names = list(table.column_names)
-        table = table.append_column("__row", pa.array(np.arange(table.num_rows, dtype="int64")))
+        text = read_text_table(path, what="log", encoding=encoding)
+        table = text.table.rename_columns([*text.columns, "__row"])  # LINE is the last column
         con.register("__log", table)
-        return str(path), "__log", names
+        return str(path), "__log", text.columns, "line"
     raise InvalidInputError(f"log file {str(path)!r}: expected a .csv, .tsv or .parquet file")
+
+
+def _check_datetime_objects(frame: pd.DataFrame) -> None:
+    """A DataFrame column of datetime objects must be all zoned or all naive (naive = UTC)."""
+    import datetime as dt
+
+    for c in frame.columns:
+        if frame[c].dtype != object:
+            continue
+        first = frame[c].first_valid_index()
+        if first is None or not isinstance(frame[c][first], dt.datetime):
+            continue
+        naive = [i for i, v in enumerate(frame[c]) if isinstance(v, dt.datetime) and v.tzinfo is None]
+        if naive and len(naive) < frame[c].notna().sum():
+            raise InvalidDataError(
+                "log DataFrame",
+                [
+                    Failure(
+                        naive[0],
+                        str(c),
+                        str(frame[c].iloc[naive[0]]),
+                        "mixed_time_zones",
+                        "column mixes times with a zone and without one: give every time a zone, or none "
+                        "(naive times are read as UTC)",
+                    )
+                ],
+            )
 
 
 def _raw_view(
@@ -504,25 +648,105 @@ def _types(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
     return {r[0]: str(r[1]).upper() for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()}
 
 
-def _typed_view(con: duckdb.DuckDBPyConnection, preset: Preset, raw: str, typed: str) -> None:
-    """Create view ``typed``: canonical types, microsecond instants, statuses mapped, raw kept for messages."""
+@dataclass(frozen=True)
+class Plausible:
+    """What a real task time looks like (see :func:`plausible`); instants in UTC microseconds."""
+
+    earliest_us: int
+    latest_us: int
+    max_us: int
+    earliest: str
+    max_hours: float
+    #: "error": implausible rows are bad rows; "set_aside": they are left out and listed.
+    implausible: str = "error"
+
+
+def plausible(preset: Preset, max_task_hours: float | None = None, implausible: str = "error") -> Plausible:
+    """The plausibility rule for a log of ``preset``: no time before the platform existed
+    (``preset.earliest``), none after now, no interval longer than ``max_task_hours`` (default
+    :data:`~fairpay.auditing.presets.MAX_TASK_HOURS`)."""
+    import datetime as dt
+
+    from fairpay.auditing.presets import MAX_TASK_HOURS
+
+    hours = MAX_TASK_HOURS if max_task_hours is None else max_task_hours
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not (0 < hours < math.inf):
+        raise InvalidInputError(f"max_task_hours {max_task_hours!r} must be a positive number of hours")
+    if implausible not in ("error", "set_aside"):
+        raise InvalidInputError(f"implausible {implausible!r} is not 'error' or 'set_aside'")
+    earliest = dt.datetime.fromisoformat(preset.earliest).replace(tzinfo=dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    return Plausible(
+        int(earliest.timestamp()) * 1_000_000,
+        int(now.timestamp() * 1_000_000),
+        int(round(hours * 3_600_000_000)),
+        preset.earliest,
+        float(hours),
+        implausible,
+    )
+
+
+#: Row issue codes that a preset may set aside (with a count and the rows) instead of failing the
+#: file, and the time issues that are set aside only when the user asks (``implausible="set_aside"``).
+SET_ASIDE_CODES: tuple[str, ...] = ("no_completion", "country_withheld")
+TIME_CODES: tuple[str, ...] = ("date_only", "before_platform", "after_now", "too_long")
+#: A time with a zone designator (Z, +hh:mm, +hhmm, +hh, UTC/GMT) after its time of day.
+_ZONED = r"\d:\d\d(:\d\d(\.\d*)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
+
+
+def _typed_view(
+    con: duckdb.DuckDBPyConnection,
+    preset: Preset,
+    raw: str,
+    typed: str,
+    rule: Plausible | None = None,
+    *,
+    set_aside: bool = False,
+    source: str = "log",
+    label: str = "row",
+) -> None:
+    """Create view ``typed``: canonical types, microsecond instants (UTC), statuses mapped, raw kept
+    for messages, and ``issue``: the row's first plausibility or platform issue code (or NULL).
+
+    Naive times are UTC in every path (the connection's zone is set to UTC, so the machine's zone
+    never matters); a text column mixing zoned and naive times is refused. ``set_aside``: rows
+    whose issue is in ``SET_ASIDE_CODES`` (or a time issue under ``implausible="set_aside"``) are
+    left out of ``typed`` (they stay in ``{typed}_all`` for :func:`set_aside_rows`); otherwise
+    every issue is a bad row.
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    rule = rule or plausible(preset)
     types = _types(con, raw)
+    missing = ", ".join(_literal(m) for m in preset.missing)
 
     def text(col: str) -> str:
-        return f"NULLIF(trim(CAST({col} AS VARCHAR)), '')"
+        t = f"trim(CAST({col} AS VARCHAR))"
+        return f"(CASE WHEN {t} IN ('', {missing}) THEN NULL ELSE {t} END)" if missing else f"NULLIF({t}, '')"
+
+    def is_text(col: str) -> bool:
+        return not types[col].startswith(("TIMESTAMP", "DATE")) and types[col] != '"NULL"'
 
     def instant(col: str) -> str:
         t = types[col]
         if t.startswith("TIMESTAMP"):
-            return f"epoch_us({col})"
+            zoned = "TIME ZONE" in t or t.startswith("TIMESTAMPTZ")
+            return f"epoch_us(CAST({col} AS {'TIMESTAMPTZ' if zoned else 'TIMESTAMP'}))"
         if t == "DATE":
-            raise InvalidInputError(f"column {col!r} holds dates only; worked time needs times of day")
+            raise InvalidInputError(
+                f"{source}: column {col!r} holds dates only; worked time needs times of day"
+            )
         expr = text(col)
         if preset.time_format:
             for zone, offset in preset.time_zones.items():
                 expr = f"replace({expr}, ' {zone} ', ' {offset} ')"
-            return f"epoch_us(try_strptime({expr}, {_literal(preset.time_format)}))"
+            return f"epoch_us(CAST(try_strptime({expr}, {_literal(preset.time_format)}) AS TIMESTAMPTZ))"
         return f"epoch_us(TRY_CAST({expr} AS TIMESTAMPTZ))"
+
+    def date_only(col: str) -> str:
+        return f"strpos(coalesce({text(col)}, ':'), ':') = 0" if is_text(col) else "false"
+
+    if not preset.time_format:
+        _check_zones(con, raw, [c for c in ("started", "submitted") if is_text(c)], source, label)
 
     def number(col: str) -> str:
         t = types[col]
@@ -548,8 +772,28 @@ def _typed_view(con: duckdb.DuckDBPyConnection, preset: Preset, raw: str, typed:
     sub = f"upper({text('subdivision')})" if "subdivision" in has else "CAST(NULL AS VARCHAR)"
     bonus = number("bonus") if "bonus" in has else "CAST(0 AS DOUBLE)"
     task = text("task") if "task" in has else "CAST(NULL AS VARCHAR)"
+    withheld = ", ".join(_literal(v.upper()) for v in preset.not_countries)
+    no_completion = ", ".join(_literal(v.lower()) for v in preset.no_completion_statuses)
+    issue_cases = []
+    if no_completion:
+        issue_cases.append(
+            f"WHEN e_us IS NULL AND submitted_raw IS NULL AND lower(trim(status_raw)) IN ({no_completion}) "
+            "THEN 'no_completion'"
+        )
+    if withheld:
+        issue_cases.append(
+            f"WHEN country_raw IS NULL OR upper(country_raw) IN ({withheld}) THEN 'country_withheld'"
+        )
+    issue_cases += [
+        "WHEN s_us IS NULL OR e_us IS NULL THEN NULL",
+        "WHEN s_date OR e_date THEN 'date_only'",
+        f"WHEN s_us < {rule.earliest_us} OR e_us < {rule.earliest_us} THEN 'before_platform'",
+        f"WHEN s_us > {rule.latest_us} OR e_us > {rule.latest_us} THEN 'after_now'",
+        f"WHEN e_us - s_us > {rule.max_us} THEN 'too_long'",
+    ]
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW {typed} AS SELECT
+        CREATE OR REPLACE TEMP VIEW {typed}_all AS SELECT *, CASE {" ".join(issue_cases)} ELSE NULL END AS issue
+        FROM (SELECT
           __row,
           {text("worker")} AS worker,
           {text("project")} AS project,
@@ -562,32 +806,269 @@ def _typed_view(con: duckdb.DuckDBPyConnection, preset: Preset, raw: str, typed:
           {text("country")} AS country_raw,
           {sub} AS subdivision_raw,
           {bonus} AS bonus,
-          CAST(started AS VARCHAR) AS started_raw,
-          CAST(submitted AS VARCHAR) AS submitted_raw,
+          {date_only("started")} AS s_date,
+          {date_only("submitted")} AS e_date,
+          {text("started")} AS started_raw,
+          {text("submitted")} AS submitted_raw,
           CAST(reward AS VARCHAR) AS reward_raw,
           CAST(status AS VARCHAR) AS status_raw,
           {"CAST(bonus AS VARCHAR)" if "bonus" in has else "NULL"} AS bonus_raw,
-          CAST(worker AS VARCHAR) AS worker_raw
-        FROM {raw}""")
+          CAST(worker AS VARCHAR) AS worker_raw,
+          CAST(country AS VARCHAR) AS country_value
+        FROM {raw})""")
+    codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
+    codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
+    where = (
+        f"WHERE issue IS NULL OR issue NOT IN ({', '.join(map(_literal, codes))})"
+        if set_aside and codes
+        else ""
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {typed}_kept AS SELECT * FROM {typed}_all {where}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT * FROM {typed}_kept")
+
+
+def _may_set_aside(preset: Preset, code: str) -> bool:
+    return bool(preset.no_completion_statuses if code == "no_completion" else preset.not_countries)
+
+
+def set_aside_rows(
+    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, label: str, rule: Plausible
+) -> tuple[list[str], pd.DataFrame]:
+    """(warnings, frame) for the rows :func:`_typed_view` set aside: one warning per reason with
+    the count and the first rows; the frame lists every row (row, column, value, reason, message)."""
+    from fairpay.errors import failure_frame
+
+    codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
+    codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
+    if not codes:
+        return [], failure_frame([])
+    frame = con.execute(
+        f"SELECT * FROM {typed}_all WHERE issue IN ({', '.join(map(_literal, codes))}) ORDER BY __row"
+    ).df()
+    frame = frame.astype(object).where(frame.notna(), None).rename(columns={"__row": "row"})
+    records = [_issue_record(r, label, rule) for r in frame.itertuples(index=False)]
+    warnings = []
+    for code in codes:
+        these = [r for r in records if r.reason == code]
+        if these:
+            rows = ", ".join(str(r.row) for r in these[:10])
+            more = f" and {len(these) - 10} more" if len(these) > 10 else ""
+            warnings.append(
+                f"{len(these)} row(s) set aside ({code}): {these[0].message} ({label}s {rows}{more})"
+            )
+    return warnings, failure_frame(records)
+
+
+#: Typed columns of the canonical key columns.
+_KEY_COLUMNS = {
+    "worker": "worker",
+    "project": "project",
+    "task": "task",
+    "started": "s_us",
+    "submitted": "e_us",
+}
+#: What two rows must share to be the same row (exact duplicates).
+_CONTENT = "worker, project, task, s_us, e_us, reward, currency, status, country_raw, subdivision_raw, bonus"
+
+
+def duplicates(
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    preset: Preset,
+    source: str,
+    label: str,
+    *,
+    failures_out: list[Failure] | None = None,
+) -> list[str]:
+    """Find rows that repeat an assignment key (see :func:`~fairpay.auditing.presets.duplicate_key`).
+
+    Exact repeats (two overlapping downloads concatenated) are dropped from ``typed`` with a warning
+    giving the count and the rows; rows sharing a key but differing in any value are an error
+    listing both rows and the values that differ. One aggregation; rows are fetched only when
+    something repeats. ``failures_out`` (engines that cannot drop rows, e.g. Dask partitions): every
+    repeat, exact or not, is appended there as a failure instead of raised or dropped.
+    """
+    import pyarrow as pa
+
+    from fairpay.auditing.presets import duplicate_key
+
+    present = {c for c in _types(con, "raw") if c in CANONICAL}
+    key = duplicate_key(preset, present)
+    cols = [_KEY_COLUMNS[c] for c in key]
+    keys = ", ".join(cols)
+    notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+    # cheap test first: equal keys hash equal, so no repeated hash means no repeated key (a hash
+    # collision only costs the exact query below, which then finds nothing)
+    (n,) = con.execute(
+        f"SELECT count(*) - count(DISTINCT hash({keys})) FROM {typed} WHERE {notnull}"
+    ).fetchone()  # type: ignore[misc]
+    if not n:
+        return []
+    groups = con.execute(f"""
+        SELECT list(__row ORDER BY __row) AS rows, count(DISTINCT row({_CONTENT})) AS variants
+        FROM {typed} WHERE {notnull} GROUP BY {keys} HAVING count(*) > 1 ORDER BY min(__row)""").fetchall()
+    if not groups:
+        return []
+    what = " + ".join(key)
+    conflicts = [rows for rows, variants in groups if variants > 1]
+    if conflicts:
+        shown = conflicts[:MAX_LISTED_FAILURES]
+        wanted = sorted({r for rows in shown[:100] for r in rows})
+        frame = con.execute(
+            f"SELECT __row, {_CONTENT}, started_raw, submitted_raw FROM {typed} WHERE __row IN "
+            f"(SELECT unnest(?)) ORDER BY __row",
+            [wanted],
+        ).df()
+        by_row = {int(r["__row"]): r for _, r in frame.iterrows()}
+        failures = []
+        for rows in shown:
+            first = by_row.get(rows[0])
+            for other in rows[1:]:
+                diff = ""
+                if first is not None and other in by_row:
+                    o = by_row[other]
+                    differ = [c for c in _CONTENT.split(", ") if not _same(first[c], o[c])]
+                    diff = "; differs in " + ", ".join(
+                        f"{_CANONICAL_NAME.get(c, c)} ({_shown(first, c)} vs {_shown(o, c)})" for c in differ
+                    )
+                failures.append(
+                    Failure(
+                        int(other),
+                        key[-1],
+                        None,
+                        "duplicate_conflict",
+                        f"repeats the {what} of {label} {rows[0]} with different values{diff}: "
+                        "keep one of the two rows (which one is paid cannot be guessed)",
+                        label,
+                    )
+                )
+        if failures_out is None:
+            raise_failures(source, failures, sum(len(r) - 1 for r in conflicts))
+        else:
+            failures_out.extend(failures)
+    drop = [r for rows, _v in groups for r in rows[1:]]
+    if failures_out is not None:
+        exact = [rows for rows, variants in groups if variants == 1]
+        failures_out.extend(
+            Failure(
+                int(other),
+                key[-1],
+                None,
+                "duplicate_exact",
+                f"repeats {label} {rows[0]} exactly (same {what}); drop the copy, or use audit(), "
+                "which drops exact copies with a warning",
+                label,
+            )
+            for rows in exact[:MAX_LISTED_FAILURES]
+            for other in rows[1:]
+        )
+        return []
+    con.register("__dup_drop", pa.table({"__row": pa.array(drop, pa.int64())}))
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT t.* FROM {typed}_kept t "
+        "ANTI JOIN __dup_drop d ON t.__row = d.__row"
+    )
+    pairs = ", ".join(f"{rows[1]} = {rows[0]}" for rows, _v in groups[:10])
+    more = f" and {len(drop) - 10} more" if len(drop) > 10 else ""
+    return [
+        f"{len(drop)} exact duplicate row(s) dropped (same {what} and every value, e.g. two overlapping "
+        f"downloads concatenated; {label}s {pairs}{more})"
+    ]
+
+
+_CANONICAL_NAME = {
+    "s_us": "started",
+    "e_us": "submitted",
+    "country_raw": "country",
+    "subdivision_raw": "subdivision",
+}
+
+
+def _same(a: Any, b: Any) -> bool:
+    import pandas as pd
+
+    if pd.isna(a) or pd.isna(b):
+        return bool(pd.isna(a) and pd.isna(b))
+    return bool(a == b)
+
+
+def _shown(row: Any, col: str) -> str:
+    if col in ("s_us", "e_us"):
+        return repr(row["started_raw" if col == "s_us" else "submitted_raw"])
+    value = row[col]
+    import pandas as pd
+
+    return "blank" if pd.isna(value) else repr(value)
+
+
+def _check_zones(
+    con: duckdb.DuckDBPyConnection, raw: str, columns: list[str], source: str, label: str
+) -> None:
+    """Refuse a text time column that mixes zoned and naive times (naive ones would be read as UTC,
+    which is almost surely wrong for some of them)."""
+    if not columns:
+        return
+    parts = []
+    for c in columns:
+        v = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
+        parts.append(
+            f"min(__row) FILTER (WHERE regexp_matches({v}, {_literal(_ZONED)})), "
+            f"min(__row) FILTER (WHERE {v} IS NOT NULL AND strpos({v}, ':') > 0 "
+            f"AND NOT regexp_matches({v}, {_literal(_ZONED)}))"
+        )
+    found = con.execute(f"SELECT {', '.join(parts)} FROM {raw}").fetchall()[0]
+    for i, c in enumerate(columns):
+        zoned, naive = found[2 * i], found[2 * i + 1]
+        if zoned is not None and naive is not None:
+            raise InvalidDataError(
+                source,
+                [
+                    Failure(
+                        int(naive),
+                        c,
+                        None,
+                        "mixed_time_zones",
+                        f"column mixes times with a zone (e.g. {label} {zoned}) and without one (this {label}): "
+                        "give every time a zone, or none (naive times are read as UTC)",
+                        label,
+                    )
+                ],
+            )
 
 
 # --------------------------------------------------------------------------- validation
 
+#: The largest amount one row may carry (reward or bonus, pay currency): beyond it an amount is a
+#: unit or parsing error (and micro-units would overflow 64-bit sums).
+MAX_AMOUNT = 1e9
+
 _BAD = """(worker IS NULL OR project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
-  OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
-  OR currency IS NULL OR status IS NULL OR country_raw IS NULL
-  OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
+  OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR reward > 1e9
+  OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
+  OR currency IS NULL OR status IS NULL OR country_raw IS NULL OR issue IS NOT NULL
+  OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR bonus > 1e9
+  OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
+
+#: Intervals longer than this are summed separately, so the summary can say how much of the
+#: worked time they make (a handful of forgotten tabs can dominate a worker's hours).
+LONG_INTERVAL_US = 3_600_000_000
 
 
 @dataclass
 class Scan:
-    """What one pass over the log found: distinct places and currencies, bad-row count, years."""
+    """What one pass over the log found: distinct places and currencies, bad-row count, years,
+    and how much interval time the long (over 1 h) intervals hold."""
 
     groups: list[tuple[str | None, str | None, str | None, int]]  # country, subdivision, currency, rows
     bad_rows: int
     rows: int
     last_submitted_us: int | None
     pending_rows: int
+    interval_us: int = 0
+    long_intervals: int = 0
+    long_interval_us: int = 0
+    longest_us: int = 0
+    too_many_groups: bool = False
     first_accepted_us: int | None = None
 
     def period(self) -> tuple[str, str] | None:
@@ -602,23 +1083,36 @@ class Scan:
         return iso(self.first_accepted_us), iso(self.last_submitted_us)
 
 
-#: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission
-#: and pending rows. Small: it names the places and currencies (hence the bars and rates).
+#: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission,
+#: pending rows, and interval time (all; of intervals over 1 h; the longest). Small: it names the
+#: places and currencies (hence the bars and rates).
 SCAN_SQL = """
 SELECT country_raw, subdivision_raw, currency, count(*) AS n, count(*) FILTER (WHERE {bad}) AS bad,
-  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending, min(s_us) AS first_s
+  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending,
+  sum(e_us - s_us) FILTER (WHERE NOT {bad}) AS span,
+  count(*) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS n_long,
+  sum(e_us - s_us) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS span_long,
+  max(e_us - s_us) FILTER (WHERE NOT {bad}) AS longest, min(s_us) FILTER (WHERE NOT {bad}) AS first_s
 FROM {typed} GROUP BY ALL
 """
 
 
 def scan_sql(typed: str) -> str:
     """The validation scan at (place, currency) grain (see ``SCAN_SQL``)."""
-    return SCAN_SQL.format(bad=_BAD, typed=typed)
+    return SCAN_SQL.format(bad=_BAD, typed=typed, long=LONG_INTERVAL_US)
 
 
 def _scan(con: duckdb.DuckDBPyConnection, typed: str) -> Scan:
-    """One pass over the log (``SCAN_SQL``), summed up."""
-    return scan_from_groups(con.execute(scan_sql(typed)).fetchall())
+    """One pass over the log (``SCAN_SQL``), summed up; at most ``MAX_GROUPS`` groups are kept
+    (``Scan.too_many_groups`` then says so, and the totals are lower bounds)."""
+    rows = con.execute(
+        f"SELECT *, sum(n) OVER (), sum(bad) OVER () FROM ({scan_sql(typed)}) LIMIT {MAX_GROUPS + 1}"
+    ).fetchall()
+    scan = scan_from_groups([r[:-2] for r in rows[:MAX_GROUPS]])
+    if len(rows) > MAX_GROUPS:
+        scan.too_many_groups = True
+        scan.rows, scan.bad_rows = int(rows[0][-2]), int(rows[0][-1])
+    return scan
 
 
 def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
@@ -626,15 +1120,21 @@ def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
     merged: dict[tuple[Any, Any, Any], list[int]] = {}
     last: int | None = None
     first: int | None = None
-    for c, sub, ccy, n, bad, last_e, pending, first_s in rows:
+    span = n_long = span_long = longest = 0
+    for c, sub, ccy, n, bad, last_e, pending, *times in rows:
         acc = merged.setdefault((c, sub, ccy), [0, 0, 0])
         acc[0] += int(n)
         acc[1] += int(bad)
         acc[2] += int(pending)
         if last_e is not None:
             last = int(last_e) if last is None else max(last, int(last_e))
-        if first_s is not None:
-            first = int(first_s) if first is None else min(first, int(first_s))
+        if times:
+            span += int(times[0] or 0)
+            n_long += int(times[1] or 0)
+            span_long += int(times[2] or 0)
+            longest = max(longest, int(times[3] or 0))
+            if times[4] is not None:
+                first = int(times[4]) if first is None else min(first, int(times[4]))
     return Scan(
         groups=[(*k, v[0]) for k, v in merged.items()],
         bad_rows=sum(v[1] for v in merged.values()),
@@ -642,73 +1142,161 @@ def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
         last_submitted_us=last,
         pending_rows=sum(v[2] for v in merged.values()),
         first_accepted_us=first,
+        interval_us=span,
+        long_intervals=n_long,
+        long_interval_us=span_long,
+        longest_us=longest,
     )
 
 
-def bad_row_messages(frame: pd.DataFrame) -> list[str]:
-    """One message per failing (row, column) of rows from the typed view (already filtered)."""
-    out: list[str] = []
+def _issue_record(r: Any, label: str, rule: Plausible | None) -> Failure:
+    """The failure record for a row's ``issue`` code (see :func:`_typed_view`)."""
+    code = r.issue
+    if code == "no_completion":
+        return Failure(
+            r.row,
+            "submitted",
+            None,
+            code,
+            f"no completion time on a {r.status_raw} submission: its time (to the export or the "
+            "archive) is not worked time",
+            label,
+        )
+    if code == "country_withheld":
+        return Failure(
+            r.row,
+            "country",
+            r.country_value,
+            code,
+            "the platform withheld the worker's country: the row cannot be placed",
+            label,
+        )
+    if code == "date_only":
+        col, value = ("started", r.started_raw) if r.s_date else ("submitted", r.submitted_raw)
+        return Failure(
+            r.row, col, value, code, "a date without a time of day (it would be read as midnight)", label
+        )
+    if code == "before_platform":
+        col, value = (
+            ("started", r.started_raw)
+            if rule and r.s_us < rule.earliest_us
+            else ("submitted", r.submitted_raw)
+        )
+        when = f" ({rule.earliest})" if rule else ""
+        return Failure(
+            r.row, col, value, code, f"before the platform existed{when}: not a real task time", label
+        )
+    if code == "after_now":
+        col, value = (
+            ("started", r.started_raw) if rule and r.s_us > rule.latest_us else ("submitted", r.submitted_raw)
+        )
+        return Failure(r.row, col, value, code, "in the future: not a real task time", label)
+    hours = (r.e_us - r.s_us) / 3.6e9
+    cap = f"{rule.max_hours:g} h" if rule else "the cap"
+    return Failure(
+        r.row,
+        "submitted",
+        r.submitted_raw,
+        code,
+        f"the task lasted {hours:,.1f} h (from {r.started_raw}), over the {cap} cap on one task "
+        "(raise max_task_hours= if such tasks are real, or set implausible rows aside)",
+        label,
+    )
+
+
+def bad_row_records(frame: pd.DataFrame, label: str = "row", rule: Plausible | None = None) -> list[Failure]:
+    """One :class:`Failure` per failing (row, column) of rows from the typed view (already filtered)."""
+    out: list[Failure] = []
     for r in frame.rename(columns={"__row": "row"}).itertuples(index=False):
 
-        def add(col: str, value: Any, why: str) -> None:
-            out.append(f"row {r.row}, column {col!r}, value {value!r}: {why}")  # noqa: B023 (called at once)
+        def add(col: str, value: Any, code: str, why: str) -> None:
+            out.append(Failure(r.row, col, value, code, why, label))  # noqa: B023 (called at once)
 
         if r.worker is None:
-            add("worker", r.worker_raw, "a worker id is required")
+            add("worker", r.worker_raw, "required", "a worker id is required")
         if r.project is None:
-            add("project", None, "a project id is required")
+            add("project", None, "required", "a project id is required")
         if r.s_us is None:
-            add(
-                "started",
-                r.started_raw,
-                "not a timestamp" if r.started_raw is not None else "a start time is required",
-            )
-        if r.e_us is None:
-            add(
-                "submitted",
-                r.submitted_raw,
-                "not a timestamp" if r.submitted_raw is not None else "a submission time is required",
-            )
+            if r.started_raw is not None:
+                add("started", r.started_raw, "not_a_timestamp", "not a timestamp")
+            else:
+                add("started", None, "required", "a start time is required")
+        if r.e_us is None and r.issue != "no_completion":
+            if r.submitted_raw is not None:
+                add("submitted", r.submitted_raw, "not_a_timestamp", "not a timestamp")
+            else:
+                add("submitted", None, "required", "a submission time is required")
         if r.s_us is not None and r.e_us is not None and r.e_us < r.s_us:
-            add("submitted", r.submitted_raw, f"earlier than started ({r.started_raw})")
+            add("submitted", r.submitted_raw, "before_start", f"earlier than started ({r.started_raw})")
         _money_check(add, "reward", r.reward, r.reward_raw)
         if r.currency is None:
-            add("currency", None, "a currency code is required")
+            add("currency", None, "required", "a currency code is required")
         if r.status is None:
             add(
                 "status",
                 r.status_raw,
+                "unknown_status" if r.status_raw is not None else "required",
                 f"not a known status (expected {', '.join(STATUSES)} or the preset's names)",
             )
-        if r.country_raw is None:
-            add("country", None, "a country is required (a column, country= or a worker -> country mapping)")
+        if r.country_raw is None and r.issue != "country_withheld":
+            add(
+                "country",
+                None,
+                "required",
+                "a country is required (a column, country= or a worker -> country mapping)",
+            )
         _money_check(add, "bonus", r.bonus, r.bonus_raw)
+        if r.issue is not None:
+            out.append(_issue_record(r, label, rule))
     return out
+
+
+def bad_row_messages(frame: pd.DataFrame, label: str = "row") -> list[str]:
+    """The one-line messages of :func:`bad_row_records`."""
+    return [str(f) for f in bad_row_records(frame, label)]
 
 
 def _money_check(add: Any, col: str, value: Any, raw: Any) -> None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        add(col, raw, "not a number" if raw is not None else "an amount is required")
+        if raw is not None:
+            add(col, raw, "not_a_number", "not a number")
+        else:
+            add(col, raw, "required", "an amount is required")
     elif not math.isfinite(value):
-        add(col, raw, "not a finite number")
+        add(col, raw, "not_finite", "not a finite number")
     elif value < 0:
-        add(col, raw, "negative")
+        add(col, raw, "negative", "negative")
+    elif value > MAX_AMOUNT:
+        add(col, raw, "too_large", f"over {MAX_AMOUNT:,.0f} for one task: not a plausible amount")
     elif abs(value * 1e6 - round(value * 1e6)) > 1e-3:
-        add(col, raw, "more than 6 decimal places")
+        add(col, raw, "too_precise", "more than 6 decimal places")
 
 
-def _bad_rows(con: duckdb.DuckDBPyConnection, typed: str) -> list[str]:
+def _bad_rows(
+    con: duckdb.DuckDBPyConnection, typed: str, label: str = "row", rule: Plausible | None = None
+) -> list[Failure]:
+    """The first ``MAX_LISTED_FAILURES`` bad rows as failure records (one query, in row order)."""
     frame = con.execute(f"SELECT * FROM {typed} WHERE {_BAD} ORDER BY __row LIMIT {MAX_LISTED_FAILURES}").df()
     frame = frame.astype(object).where(frame.notna(), None)
-    return bad_row_messages(frame)
+    return bad_row_records(frame, label, rule)
+
+
+#: Distinct unknown places or currencies that get "did you mean" suggestions (each costs a fuzzy
+#: search); the rest are reported as unknown without them, so a garbage column fails fast.
+MAX_SUGGESTED = 20
+
+
+#: When checking a log, stop after this many distinct unknown places or currencies: the log fails
+#: anyway, and a garbage column (300,000 distinct values) must fail as fast as a valid log succeeds.
+MAX_UNKNOWN_VALUES = 1_000
 
 
 def normalize_groups(
-    scan: Scan,
+    scan: Scan, limit: int | None = None
 ) -> tuple[dict[tuple[str, str], Any], dict[str, str], list[tuple[str, str, Any]]]:
     """Normalise each distinct raw place and currency; returns (place map, currency map, failures).
 
-    failures: (column, raw value, why) for values that are unknown.
+    failures: (column, raw value, why) for values that are unknown; ``limit``: stop after that many.
     """
     from fairpay.units.money import normalize_currency
     from fairpay.units.places import place
@@ -717,9 +1305,11 @@ def normalize_groups(
     currencies: dict[str, str] = {}
     failures: list[tuple[str, str, Any]] = []
     for c, sub, ccy, _n in scan.groups:
+        if limit is not None and len(failures) >= limit:
+            break
         if c is not None and (c, sub or "") not in places:
             try:
-                places[(c, sub or "")] = place(c, sub)
+                places[(c, sub or "")] = place(c, sub, suggest=len(failures) < MAX_SUGGESTED)
             except UnknownCountryError as exc:
                 places[(c, sub or "")] = None
                 failures.append(
@@ -738,39 +1328,92 @@ def normalize_groups(
     return places, currencies, failures
 
 
+def unknown_value_records(
+    con: duckdb.DuckDBPyConnection, typed: str, unknown: list[tuple[str, str, Any]], label: str
+) -> list[Failure]:
+    """The rows holding unknown places or currencies: one query for all of them (first rows listed)."""
+    import pyarrow as pa
+
+    if not unknown:
+        return []
+    places = [
+        (v.partition(" / ")[0], v.partition(" / ")[2], c, why) for c, v, why in unknown if c != "currency"
+    ]
+    ccys = [(v, why) for c, v, why in unknown if c == "currency"]
+    con.register(
+        "__bad_places",
+        pa.table(
+            {
+                "c": [p[0] for p in places],
+                "s": [p[1] for p in places],
+                "col": [p[2] for p in places],
+                "why": [p[3] for p in places],
+            },
+            schema=pa.schema(
+                [("c", pa.string()), ("s", pa.string()), ("col", pa.string()), ("why", pa.string())]
+            ),
+        ),
+    )
+    con.register(
+        "__bad_ccys",
+        pa.table(
+            {"v": [c[0] for c in ccys], "why": [c[1] for c in ccys]},
+            schema=pa.schema([("v", pa.string()), ("why", pa.string())]),
+        ),
+    )
+    rows = con.execute(f"""
+        SELECT * FROM (
+          SELECT t.__row, b.col, t.country_raw || CASE WHEN b.s <> '' THEN ' / ' || b.s ELSE '' END, b.why
+          FROM {typed} t JOIN __bad_places b ON t.country_raw = b.c AND coalesce(t.subdivision_raw, '') = b.s
+          UNION ALL
+          SELECT t.__row, 'currency', t.currency, b.why FROM {typed} t JOIN __bad_ccys b ON t.currency = b.v
+        ) ORDER BY 1 LIMIT {MAX_LISTED_FAILURES}""").fetchall()
+    reason = {
+        "country": "unknown_country",
+        "subdivision": "unknown_subdivision",
+        "currency": "unknown_currency",
+    }
+    return [Failure(int(r), col, value, reason[col], why, label) for r, col, value, why in rows]
+
+
 def _check(
-    con: duckdb.DuckDBPyConnection, typed: str, scan: Scan, source: str, settings: Settings
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    scan: Scan,
+    source: str,
+    settings: Settings,
+    label: str = "row",
+    rule: Plausible | None = None,
 ) -> list[str]:
     """Raise InvalidDataError listing every bad row; return warnings."""
-    failures = _bad_rows(con, typed) if scan.bad_rows else []
-    _places, _ccys, unknown = normalize_groups(scan)
-    for col, value, why in unknown:
-        if col == "currency":
-            cond = f"currency = {_literal(value)}"
-        else:
-            c, _, sub = value.partition(" / ")
-            cond = f"country_raw = {_literal(c)} AND coalesce(subdivision_raw, '') = {_literal(sub)}"
-        rows = [
-            r[0]
-            for r in con.execute(
-                f"SELECT __row FROM {typed} WHERE {cond} ORDER BY __row LIMIT {MAX_LISTED_FAILURES}"
-            ).fetchall()
-        ]
-        failures += [f"row {r}, column {col!r}, value {value!r}: {why}" for r in rows]
-    raise_failures(source, failures, scan.bad_rows + sum(1 for _ in unknown))
+    failures = _bad_rows(con, typed, label, rule) if scan.bad_rows else []
+    _places, _ccys, unknown = normalize_groups(scan, MAX_UNKNOWN_VALUES)
+    failures += unknown_value_records(con, typed, unknown, label)
+    if scan.too_many_groups:
+        failures.append(
+            Failure(
+                None,
+                "country",
+                None,
+                "too_many_places",
+                f"over {MAX_GROUPS:,} distinct combinations of country, subdivision and currency: "
+                "check that these columns are mapped to the right source columns",
+            )
+        )
+    raise_failures(source, failures, scan.bad_rows + len(unknown) + scan.too_many_groups)
     return pending_warning(scan, settings)
 
 
-def raise_failures(source: str, failures: list[str], bad_rows: int) -> None:
-    """Raise one InvalidDataError with every failure (listed up to MAX_LISTED_FAILURES)."""
+def raise_failures(source: str, failures: list[Failure], bad_rows: int) -> None:
+    """Raise one InvalidDataError with every failure (listed up to MAX_LISTED_FAILURES), in row order;
+    ``bad_rows``: how many rows (or distinct values) fail in all, listed or not."""
     if not failures:
         return
-    failures = sorted(failures, key=lambda f: int(f.split(",")[0].split()[1]))
-    if len(failures) > MAX_LISTED_FAILURES:
-        failures = failures[:MAX_LISTED_FAILURES] + [
-            f"... more bad rows not listed (at least {bad_rows} rows fail)"
-        ]
-    raise InvalidDataError(source, failures)
+    failures = sorted(failures, key=lambda f: (f.row is not None, f.row if f.row is not None else -1))
+    total = max(bad_rows, len(failures))
+    shown = failures[:MAX_LISTED_FAILURES]
+    more = [] if total <= len(shown) else [f"... more bad rows not listed (at least {total} rows fail)"]
+    raise InvalidDataError(source, [*shown, *more], total=total)
 
 
 def pending_warning(scan: Scan, settings: Settings) -> list[str]:

@@ -89,7 +89,9 @@ def _previous(previous_payments: Any) -> pd.DataFrame:
             }
         )
     if isinstance(previous_payments, (str, Path)):
-        previous_payments = pd.read_csv(previous_payments, dtype=str, keep_default_na=False)
+        from fairpay.tables.read import read_frame
+
+        previous_payments = read_frame(previous_payments, what="previous payments")
     if not isinstance(previous_payments, pd.DataFrame):
         raise InvalidInputError(
             "previous_payments must be a DataFrame or a CSV path with worker, currency, amount"

@@ -22,6 +22,11 @@ from typing import Any
 
 from fairpay.errors import InvalidInputError
 
+#: Default cap on one task's interval (accept -> submit), hours: a longer interval is refused (or
+#: set aside on request) because it is far more likely a missing value or a forgotten tab than
+#: work. Override with ``audit(max_task_hours=...)`` for genuinely long tasks.
+MAX_TASK_HOURS = 24.0
+
 #: Every canonical column, in report order.
 CANONICAL: tuple[str, ...] = (
     "worker",
@@ -56,21 +61,37 @@ STATUSES: tuple[str, ...] = ("approved", "rejected", "returned", "pending")
 class Preset:
     """How one export format maps onto the canonical columns.
 
-    ``columns``: canonical name -> source column. ``defaults``: canonical name -> constant used
+    ``columns``: canonical name -> source column, or a tuple of the names it has had over the
+    platform's versions (exactly one may be present). ``defaults``: canonical name -> constant used
     when the export has no such column (MTurk pays in USD). ``statuses``: lower-cased source
     status -> canonical status. ``time_format``: a strptime format (after replacing the
-    ``time_zones`` names by UTC offsets), or None for ISO 8601 / native timestamps.
-    ``reward_prefix``: a currency symbol stripped from text rewards ("$0.40 " -> 0.40).
+    ``time_zones`` names by UTC offsets), or None for ISO 8601 / native timestamps (naive ISO times
+    are read as UTC). ``reward_prefix``: a currency symbol stripped from text rewards ("$0.40 " ->
+    0.40). ``key``: the canonical columns that identify one assignment (a repeated key is a
+    duplicate); ``fallback_key`` when the export lacks the first. ``missing``: text written for a
+    blank. ``not_countries``: country-column values that say the country was withheld (those rows
+    are set aside: they cannot be placed). ``no_completion_statuses``: source statuses whose rows
+    may lack a completion time (set aside: their time is not worked time). ``unpaid_note``: source
+    status -> why it is counted as unpaid time (a warning). ``earliest``: the platform's launch
+    date (ISO): an earlier time is not a real task time.
     """
 
     name: str
-    columns: Mapping[str, str]
+    columns: Mapping[str, str | tuple[str, ...]]
     defaults: Mapping[str, Any] = field(default_factory=dict)
     statuses: Mapping[str, str] = field(default_factory=lambda: {s: s for s in STATUSES})
     time_format: str | None = None
     time_zones: Mapping[str, str] = field(default_factory=dict)
     reward_prefix: str | None = None
     country_hint: str = ""
+    key: tuple[str, ...] = ("worker", "task")
+    fallback_key: tuple[str, ...] = ("worker", "project", "started", "submitted")
+    missing: tuple[str, ...] = ()
+    not_countries: tuple[str, ...] = ()
+    no_completion_statuses: tuple[str, ...] = ()
+    unpaid_note: Mapping[str, str] = field(default_factory=dict)
+    earliest: str = "2000-01-01"
+    missing_hint: str = ""
 
 
 GENERIC = Preset(
@@ -104,6 +125,9 @@ MTURK = Preset(
     # Batch results are written in US Pacific time with the zone abbreviation.
     time_zones={"PST": "-0800", "PDT": "-0700"},
     reward_prefix="$",
+    # An AssignmentId is unique across MTurk; the Requester UI launched in November 2005.
+    key=("task",),
+    earliest="2005-11-02",
     country_hint=(
         "MTurk batch results have no country column: pass country='US' (everyone) "
         "or a worker -> country mapping"
@@ -112,24 +136,49 @@ MTURK = Preset(
 
 PROLIFIC = Preset(
     name="prolific",
+    # New-style headers (2023-), old-style (to ~2021), and the renamed id columns seen in real
+    # exports (PROLIFIC_PID; a re-saved file with one ``id`` column).
     columns={
-        "worker": "Participant id",
-        "task": "Submission id",
-        "started": "Started at",
-        "submitted": "Completed at",
-        "status": "Status",
-        "country": "Country of residence",
+        "worker": ("Participant id", "participant_id", "PROLIFIC_PID", "id"),
+        "task": ("Submission id", "session_id"),
+        "started": ("Started at", "started_datetime"),
+        "submitted": ("Completed at", "completed_date_time"),
+        "status": ("Status", "status"),
+        "country": ("Country of residence", "Current Country of Residence"),
+        "reward": ("Reward",),
     },
     # Prolific's submissions export carries neither the study id nor the reward: pass them as
     # defaults={"project": "<study id>", "reward": 2.50, "currency": "GBP"}.
+    # Pay rules (Prolific help centre, "Approvals, rejections & returns", "Screen-outs"): approved
+    # work is paid the reward; awaiting review is paid on (auto-)approval; returned and timed-out
+    # submissions are not paid; rejected ones are not paid; a screened-out participant is paid the
+    # study's fixed screen-out payment, which the export does not record.
     statuses={
         "approved": "approved",
         "rejected": "rejected",
         "returned": "returned",
         "timed-out": "returned",
         "awaiting review": "pending",
+        "screened out": "rejected",
+    },
+    unpaid_note={
+        "screened out": "Prolific pays a screened-out participant the study's fixed screen-out payment, "
+        "which the export does not record: their time is counted and the payment as 0 (in the worker's "
+        "favour); give it in a bonus column to count it",
     },
     country_hint="pass country= or a worker -> country mapping",
+    # One submission per participant per study; a submission id is unique across Prolific.
+    key=("task",),
+    fallback_key=("worker", "project"),
+    missing=("NA",),
+    not_countries=("CONSENT REVOKED", "CONSENT_REVOKED", "DATA EXPIRED"),
+    no_completion_statuses=("returned", "timed-out"),
+    # Prolific Academic opened to researchers in 2014.
+    earliest="2014-01-01",
+    missing_hint=(
+        "Prolific's export has no study id or reward: give them, e.g. defaults={'project': 'STUDY_ID', "
+        "'reward': 2.50, 'currency': 'GBP'} (CLI: --defaults project=STUDY_ID,reward=2.50,currency=GBP)"
+    ),
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (GENERIC, MTURK, PROLIFIC)}
@@ -170,7 +219,7 @@ def resolve_columns(
     constant: dict[str, Any] = {}
     missing: list[str] = []
     for canon in CANONICAL:
-        col = mapping.get(canon)
+        col = _pick(canon, mapping.get(canon), available, user=canon in (columns or {}))
         has_col = col is not None and col in available
         if canon in (defaults or {}) and has_col:
             raise InvalidInputError(
@@ -187,12 +236,43 @@ def resolve_columns(
         elif canon in consts:
             constant[canon] = consts[canon]
         elif canon in REQUIRED:
-            where = f"column {col!r}" if col else f"a column for {canon!r}"
+            names = mapping.get(canon)
+            where = (
+                f"a column {' or '.join(repr(n) for n in names)}"
+                if isinstance(names, tuple)
+                else f"column {names!r}"
+                if names
+                else f"a column for {canon!r}"
+            )
             hint = f" ({preset.country_hint})" if canon == "country" and preset.country_hint else ""
             missing.append(f"{where} ({canon}){hint}")
     if missing:
+        hint = (
+            f". {preset.missing_hint}"
+            if preset.missing_hint
+            and any(m.endswith(("(reward)", "(project)", "(currency)")) for m in missing)
+            else ""
+        )
         raise InvalidInputError(
-            f"{preset.name} log is missing {'; '.join(missing)}; the log has columns {available}"
+            f"{preset.name} log is missing {'; '.join(missing)}{hint}; the log has columns {available}"
             " (map them with columns={'worker': 'MyWorkerColumn', ...} or give defaults={...})"
         )
     return source, constant
+
+
+def _pick(canon: str, names: str | tuple[str, ...] | None, available: list[str], *, user: bool) -> str | None:
+    """The one source column for ``canon`` among the names a platform has used (None: absent)."""
+    if names is None or isinstance(names, str):
+        return names
+    present = [n for n in names if n in available]
+    if len(present) > 1:
+        raise InvalidInputError(
+            f"the log has {len(present)} columns that could be the {canon} ({present}); "
+            f"name one with columns={{'{canon}': ...}}"
+        )
+    return present[0] if present else None
+
+
+def duplicate_key(preset: Preset, present: set[str]) -> tuple[str, ...]:
+    """The canonical columns that identify one assignment in this log (see :class:`Preset`)."""
+    return preset.key if set(preset.key) <= present else preset.fallback_key

@@ -1,7 +1,9 @@
 """The ``fairpay`` command line: thin wrappers that parse arguments, call the API, print, exit.
 
 Exit codes everywhere: 0 = OK, 1 = a verdict found underpayment, 2 = invalid input or data (one
-line on stderr, never a traceback). Each sub-command lives in its own module with a
+line on stderr, never a traceback), 3 = an unexpected error inside fairpay: a bug, reported in one
+line (the traceback only with ``FAIRPAY_TRACEBACK=1``), so a CI gate never mistakes a crash for a
+verdict. 130 = interrupted. Each sub-command lives in its own module with a
 ``register(app)`` function; heavy imports happen inside the command bodies so ``--help`` is fast.
 """
 
@@ -56,8 +58,33 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+#: Exit codes: each means one thing.
+EXIT_OK, EXIT_BELOW, EXIT_INVALID, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: run the app and turn every expected failure into one line and exit code 2."""
+    """Entry point: expected failures -> one line and exit 2; anything unexpected -> one line, exit 3."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        typer.echo("fairpay: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 3
+        import os
+
+        if os.environ.get("FAIRPAY_TRACEBACK"):
+            import traceback
+
+            traceback.print_exc()
+        typer.echo(
+            f"fairpay: internal error (a bug in fairpay, please report it): {type(exc).__name__}: "
+            f"{_one_line(str(exc))[:300]} (set FAIRPAY_TRACEBACK=1 for the traceback)",
+            err=True,
+        )
+        return EXIT_BUG
+
+
+def _main(argv: Sequence[str] | None) -> int:
     app = build_app()
     try:
         result = app(args=list(argv) if argv is not None else None, standalone_mode=False)

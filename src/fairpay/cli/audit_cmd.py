@@ -108,9 +108,27 @@ def audit_command(
             "--report", help="Also write a shareable report: .html, .md or .json (worker ids pseudonymised)."
         ),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding", help="Text encoding of a non-UTF-8 CSV log (e.g. latin-1); default UTF-8."
+        ),
+    ] = None,
+    max_task_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--max-task-hours", help="Longest plausible task, hours (default 24); longer is refused."
+        ),
+    ] = None,
+    implausible: Annotated[
+        str,
+        typer.Option(
+            "--implausible",
+            help="error (default) or set_aside: rows with implausible times are listed and left out.",
+        ),
+    ] = "error",
 ) -> None:
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
-    import pandas as pd
 
     from fairpay.auditing.engine import audit
     from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
@@ -138,7 +156,14 @@ def audit_command(
     if places is not None:
         if country is not None:
             raise fail("give --country or --places, not both")
-        where = pd.read_csv(places, dtype=str, keep_default_na=False).replace("", None)
+        from fairpay.tables.read import read_frame
+
+        where = read_frame(places, what="--places", encoding=encoding).replace("", None)
+    paid_before = None
+    if previous is not None:  # read (and refused) before the audit's work, not after it
+        from fairpay.tables.read import read_frame
+
+        paid_before = read_frame(previous, what="--previous-payments", encoding=encoding)
     result = audit(
         log,
         preset=preset,
@@ -156,6 +181,9 @@ def audit_command(
         pending=pending,  # type: ignore[arg-type]
         memory_limit=memory_limit,
         progress=sys.stderr.isatty() if progress is None else progress,
+        encoding=encoding,
+        max_task_hours=max_task_hours,
+        implausible=implausible,
     )
     from fairpay.report.safetext import visible
     from fairpay.units.figures import exact_money_frame, json_records
@@ -167,6 +195,9 @@ def audit_command(
         if isinstance(bench, Benchmark):
             for note in bar_warnings(bench):
                 typer.echo(f"fairpay: warning: {visible(note)}", err=True)
+    if result.set_aside is not None and len(result.set_aside) and out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        frame_to_safe_csv(result.set_aside, out / "set_aside.csv")
     below = result.workers[result.workers["below"]]
     summary = {k: v for k, v in result.to_dict().items() if k not in ("worker_table",)}
     totals = ", ".join(f"{v} {k}" for k, v in summary["total_top_up"].items()) or "0"
@@ -187,7 +218,7 @@ def audit_command(
         tables["worker_projects"] = tables["worker_projects"].assign(
             local_currency=[local[w] for w in tables["worker_projects"]["worker"].tolist()]
         )
-        ledger = result.ledger(previous)
+        ledger = result.ledger(paid_before)
         tables["ledger"] = ledger
         for name, df in tables.items():
             if key and "worker" in df:

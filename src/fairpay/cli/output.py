@@ -52,12 +52,17 @@ def _is_tty() -> bool:
 
 
 def read_pilot_csv(path: Path) -> Any:
-    """A pilot CSV (one row per task) as a DataFrame, or one error line naming the file."""
+    """A pilot CSV (one row per task) as a DataFrame, read like every other file
+    (:func:`fairpay.tables.read.read_frame`); all-number columns become numbers, blanks missing."""
     import pandas as pd
 
-    if not path.exists():
-        raise InvalidInputError(f"{path}: file not found; expected a CSV with one row per task")
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    from fairpay.tables.read import read_frame
+
+    frame = read_frame(path, what="pilot")
+    for c in frame.columns:
+        text = frame[c].astype(object).where(frame[c] != "", None)
+        try:
+            frame[c] = pd.to_numeric(text)
+        except (ValueError, TypeError):
+            frame[c] = text
+    return frame

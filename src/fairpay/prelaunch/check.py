@@ -26,7 +26,6 @@ The arithmetic, exactly (task t, place k; all money ``Decimal``):
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,7 +33,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fairpay.errors import InvalidInputError, SpecError
+from fairpay.errors import InvalidDataError, InvalidInputError, SpecError
 from fairpay.prelaunch.spec import BenchmarkOverride, Policy, Project, Task, load_project, parse_project
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
@@ -416,9 +415,18 @@ def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTi
         path = Path(task.pilot or "")
         if not path.is_absolute() and base_dir:
             path = Path(base_dir) / path
-        values, workers = read_pilot(path, task.column, task.worker_column)
+        try:
+            values, workers = read_pilot(path, task.column, task.worker_column, task.encoding)
+        except InvalidDataError as exc:  # name the task as well as the file and lines
+            raise InvalidDataError(f"task {task.name!r}: {exc.source}", exc.records or exc.failures) from None
+        except InvalidInputError as exc:
+            raise SpecError(f"task {task.name!r}: {exc}") from None
         origin, where = "pilot", f"pilot {path.name}"
-    est = estimate_task_time(values, worker=workers, statistic=statistic)
+    try:
+        est = estimate_task_time(values, worker=workers, statistic=statistic)
+    except InvalidInputError as exc:
+        field = "times" if task.times is not None else f"pilot {task.pilot}"
+        raise SpecError(f"task {task.name!r}: {field}: {exc}") from None
     import numpy as np
 
     if workers is not None:
@@ -435,45 +443,13 @@ def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTi
     return TaskTime(Decimal(repr(est.value)), origin, desc, per_worker, est, pilot)
 
 
-def read_pilot(path: Path, column: str, worker_column: str | None) -> tuple[list[float], list[str] | None]:
-    """Read task times (seconds) and optional worker ids from a pilot CSV; every bad row is named."""
-    try:
-        fh = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"pilot file {path}: cannot open ({exc.strerror or exc})") from None
-    with fh:
-        reader = csv.DictReader(fh)
-        cols = reader.fieldnames or []
-        missing = [c for c in (column, worker_column) if c and c not in cols]
-        if missing:
-            raise SpecError(
-                f"pilot file {path}: no column {', '.join(map(repr, missing))} (columns: {', '.join(cols)})"
-            )
-        values: list[float] = []
-        workers: list[str] = []
-        problems: list[str] = []
-        for i, row in enumerate(reader, start=2):
-            raw = (row.get(column) or "").strip()
-            try:
-                v = float(raw)
-                if not (v > 0 and v < float("inf")):
-                    raise ValueError
-            except ValueError:
-                problems.append(f"line {i}, column {column!r}: {raw!r} is not a positive number of seconds")
-                continue
-            values.append(v)
-            if worker_column:
-                wid = (row.get(worker_column) or "").strip()
-                if not wid:
-                    problems.append(f"line {i}, column {worker_column!r}: empty worker id")
-                workers.append(wid)
-    if problems:
-        from fairpay.errors import InvalidDataError
+def read_pilot(
+    path: Path, column: str, worker_column: str | None, encoding: str | None = None
+) -> tuple[list[float], list[str] | None]:
+    """Task times and optional worker ids from a pilot file: :func:`fairpay.worktime.estimates.read_pilot`."""
+    from fairpay.worktime.estimates import read_pilot as read
 
-        raise InvalidDataError(f"pilot file {path}", problems)
-    if not values:
-        raise SpecError(f"pilot file {path}: no rows")
-    return values, (workers if worker_column else None)
+    return read(path, column, worker_column, encoding=encoding)
 
 
 def _forecast_model(task: Task, tt: TaskTime, warnings: list[str]) -> Any:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from fairpay.errors import SpecError
+from fairpay.errors import InvalidInputError, SpecError
 from fairpay.units.money import normalize_currency
 from fairpay.units.places import place
 
@@ -28,6 +28,20 @@ Share = Annotated[float, Field(ge=0, lt=1)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        """true/false (YAML's yes/no too) is not a number: pydantic would read it as 1/0."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                info = cls.model_fields.get(name)
+                if info is None or info.annotation is bool:
+                    continue
+                items = value if isinstance(value, list) else [value]
+                if any(isinstance(v, bool) for v in items):
+                    raise ValueError(f"{name}: {value!r} is true/false, not a number or text")
+        return data
 
 
 class Deductions(_Model):
@@ -104,12 +118,12 @@ class Policy(_Model):
     @field_validator("statistic")
     @classmethod
     def _statistic(cls, value: str) -> str:
-        ok = value in ("median", "mean", "trimmed_mean") or (
-            value.startswith("p") and value[1:].replace(".", "", 1).isdigit() and 0 < float(value[1:]) < 100
-        )
-        if not ok:
-            raise ValueError(f"statistic {value!r} must be median, mean, trimmed_mean or pNN (e.g. p75)")
-        return value
+        from fairpay.worktime.estimates import parse_statistic  # the one statistic parser
+
+        try:
+            return parse_statistic(value)[0]
+        except InvalidInputError as exc:
+            raise ValueError(str(exc).removeprefix("statistic: ")) from None
 
 
 class Task(_Model):
@@ -122,6 +136,8 @@ class Task(_Model):
     pilot: str | None = None
     column: str = "seconds"
     worker_column: str | None = None
+    #: The pilot file's text encoding when it is not UTF-8 (e.g. "latin-1"); a BOM is read anyway.
+    encoding: str | None = None
     volume: Annotated[int, Field(gt=0)]
     unpaid_seconds: Annotated[float, Field(ge=0)] = 0.0
 
@@ -246,8 +262,11 @@ class Project(_Model):
                 raise ValueError(f"workforce lists {w.subdivision or w.country} twice")
             seen.add(key)
         names = [t.name for t in self.tasks]
-        if len(set(names)) != len(names):
-            raise ValueError("task names must be unique")
+        for i, n in enumerate(names):
+            if n in names[:i]:
+                raise ValueError(
+                    f"task name {n!r} is used twice (tasks[{names.index(n)}] and tasks[{i}]); names must be unique"
+                )
         return self
 
     def shares(self) -> list[Decimal]:
@@ -284,15 +303,29 @@ def parse_project(data: dict[str, Any], *, source: str = "project", base_dir: st
     try:
         return Project.model_validate(flat)
     except ValidationError as exc:
-        raise SpecError(f"{source}: {_describe(exc)}") from None
+        raise SpecError(f"{source}: {_describe(exc, flat)}") from None
 
 
-def _describe(exc: ValidationError) -> str:
+def _task_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    """ " (task 'name')" for an error inside tasks[i], so the message names the task as well."""
+    tasks = data.get("tasks")
+    if len(loc) >= 2 and loc[0] == "tasks" and isinstance(loc[1], int) and isinstance(tasks, list):
+        if (
+            loc[1] < len(tasks)
+            and isinstance(tasks[loc[1]], dict)
+            and isinstance(tasks[loc[1]].get("name"), str)
+        ):
+            return f" (task {tasks[loc[1]]['name']!r})"
+    return ""
+
+
+def _describe(exc: ValidationError, data: dict[str, Any] | None = None) -> str:
     parts = []
     for err in exc.errors():
         loc = ""
         for item in err["loc"]:
             loc += f"[{item}]" if isinstance(item, int) else (f".{item}" if loc else str(item))
+        task = _task_name(data or {}, tuple(err["loc"]))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (not part of the spec; check the spelling)"
@@ -304,7 +337,7 @@ def _describe(exc: ValidationError) -> str:
             if err["type"] not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list))
             else ""
         )
-        parts.append(f"{loc or 'spec'}: {msg}{shown}")
+        parts.append(f"{loc or 'spec'}: {msg}{shown}{task}")
     return "; ".join(parts)
 
 
@@ -326,15 +359,44 @@ def load_project(path: str | Path) -> Project:
         elif suffix in (".yaml", ".yml"):
             import yaml
 
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 (a SafeLoader subclass)
         elif suffix == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         else:
             raise SpecError(f"{p}: unknown spec format {suffix!r}; expected .toml, .yaml/.yml or .json")
-    except SpecError:
-        raise
+    except SpecError as exc:
+        raise SpecError(f"{p}: {exc}" if not str(exc).startswith(str(p)) else str(exc)) from None
     except Exception as exc:  # parser errors: tomllib/yaml/json each have their own class
         raise SpecError(
             f"{p}: not valid {suffix.lstrip('.').upper()}: {' '.join(str(exc).split())}"
         ) from None
     return parse_project(data, source=str(p), base_dir=str(p.parent))
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique (json keeps the last of a repeated key silently)."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise SpecError(f"key {k!r} is given twice in one object; give it once")
+        out[k] = v
+    return out
+
+
+def _unique_key_loader() -> Any:
+    """A yaml SafeLoader that refuses a mapping key given twice (PyYAML keeps the last silently)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise SpecError(
+                        f"key {key!r} is given twice (line {key_node.start_mark.line + 1}); give it once"
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader

@@ -154,11 +154,12 @@ def _suggest(value: str) -> list[str]:
     return [f"{folded[k]} ({names[folded[k]]})" for k in close]
 
 
-def normalize_country(value: str | int) -> str:
+def normalize_country(value: str | int, *, suggest: bool = True) -> str:
     """Return the ISO 3166-1 alpha-2 code for a country typed any common way.
 
     Accepts alpha-2, alpha-3, numeric (``404`` or ``"404"``), ISO and common names in any case,
-    with or without accents. Raises :class:`UnknownCountryError` with the closest matches.
+    with or without accents. Raises :class:`UnknownCountryError` with the closest matches (a fuzzy
+    search, skipped with ``suggest=False`` when thousands of values are checked).
     """
     raw = str(value).strip()
     if not raw:
@@ -167,13 +168,13 @@ def normalize_country(value: str | int) -> str:
     if raw.isdigit():
         key = str(int(raw)).zfill(3)
     elif any(ch.isdigit() for ch in raw):  # "4.0" or "-4" is no numeric code (and no name has digits)
-        raise UnknownCountryError(raw, _suggest(raw))
+        raise UnknownCountryError(raw, _suggest(raw) if suggest else ())
     index = _country_index()
     found = index.get(key) or _compact_index().get(key.replace(" ", ""))
     if found is None and key.startswith("the "):  # "The Gambia", "the Netherlands"
         found = index.get(key[4:]) or _compact_index().get(key[4:].replace(" ", ""))
     if found is None:
-        raise UnknownCountryError(raw, _suggest(raw))
+        raise UnknownCountryError(raw, _suggest(raw) if suggest else ())
     return found
 
 
@@ -208,7 +209,7 @@ def normalize_subdivision(value: str, country: str | None = None) -> str:
     return str(sub.code)
 
 
-def place(country: str | int, subdivision: str | None = None) -> Place:
+def place(country: str | int, subdivision: str | None = None, *, suggest: bool = True) -> Place:
     """Normalise a country and optional subdivision into a :class:`Place`.
 
     ``country`` may itself be a subdivision code (``"IN-MP"``), which sets both.
@@ -229,7 +230,7 @@ def place(country: str | int, subdivision: str | None = None) -> Place:
     if subdivision is None and re.fullmatch(r"[A-Za-z]{2}-[A-Za-z0-9]{1,3}", raw):
         code = normalize_subdivision(raw)
         return Place(code.split("-")[0], code)
-    alpha2 = normalize_country(raw)
+    alpha2 = normalize_country(raw, suggest=suggest)
     if subdivision is None or not str(subdivision).strip():
         return Place(alpha2)
     return Place(alpha2, normalize_subdivision(str(subdivision), alpha2))

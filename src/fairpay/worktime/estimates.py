@@ -46,6 +46,7 @@ __all__ = [
     "pay_for_coverage",
     "pilot_size_needed",
     "parse_statistic",
+    "read_pilot",
     "per_worker_medians",
 ]
 
@@ -164,6 +165,57 @@ def parse_statistic(statistic: str) -> tuple[str, float | None]:
         f"statistic: got {statistic!r}; expected 'median', 'mean', 'trimmed_mean' or 'pNN' "
         "with 0 < NN < 100, such as 'p75'"
     )
+
+
+def read_pilot(
+    path: Any, column: str = "seconds", worker_column: str | None = None, *, encoding: str | None = None
+) -> tuple[list[float], list[str] | None]:
+    """The one pilot reader: task times (seconds) and optional worker ids from a pilot CSV/Parquet.
+
+    Read through :func:`fairpay.tables.read.read_frame` (BOM, encodings, delimiter, duplicate
+    headers as everywhere else); every bad row is reported at once by its file line number
+    (Parquet: row position), and a time must be a positive, finite number of seconds.
+    """
+    from fairpay.errors import Failure, InvalidDataError
+    from fairpay.tables.read import LINE, read_frame
+
+    frame = read_frame(path, what="pilot", encoding=encoding, lines=True)
+    source = f"pilot file {path}"
+    label = "line" if str(path).lower().endswith((".csv", ".tsv", ".txt")) else "row"
+    cols = [c for c in frame.columns if c != LINE]
+    missing = [c for c in (column, worker_column) if c and c not in cols]
+    if missing:
+        raise InvalidInputError(
+            f"{source}: no column {', '.join(map(repr, missing))} (columns: {', '.join(map(str, cols))})"
+        )
+    values: list[float] = []
+    workers: list[str] = []
+    problems: list[Failure] = []
+    for line, raw_value, wid in zip(
+        frame[LINE].tolist(),
+        frame[column].tolist(),
+        frame[worker_column].tolist() if worker_column else [None] * len(frame),
+    ):
+        raw = str(raw_value).strip() if raw_value is not None else ""
+        try:
+            v = float(raw)
+        except ValueError:
+            v = math.nan
+        if not (0 < v < math.inf):
+            why = "a time is required" if not raw else "not a positive number of seconds"
+            problems.append(Failure(int(line), column, raw or None, "not_seconds", why, label))
+            continue
+        values.append(v)
+        if worker_column:
+            w = str(wid).strip() if wid is not None else ""
+            if not w:
+                problems.append(Failure(int(line), worker_column, None, "required", "empty worker id", label))
+            workers.append(w)
+    if problems:
+        raise InvalidDataError(source, problems)
+    if not values:
+        raise InvalidInputError(f"{source}: no rows; expected one row per task with {column!r} in seconds")
+    return values, (workers if worker_column else None)
 
 
 def _is_pandas(obj: Any, kind: str) -> bool:

@@ -439,7 +439,9 @@ def task_time(task: Task, statistic: str, base_dir: str | None = None) -> TaskTi
         f"{est.value:.1f} s per task: {statistic} of {unit} from {where} "
         f"({int(est.confidence * 100)}% CI {est.ci_low:.1f}-{est.ci_high:.1f} s)"
     )
-    pilot = {"seconds": list(values), "worker_id": list(workers)} if workers is not None else None
+    pilot: dict[str, list[Any]] | None = (
+        {"seconds": list(values), "worker_id": list(workers)} if workers is not None else None
+    )
     return TaskTime(Decimal(repr(est.value)), origin, desc, per_worker, est, pilot)
 
 

@@ -273,7 +273,7 @@ class Project(_Model):
         """Each workforce entry's share of the volume (equal when none are given)."""
         if self.workforce[0].share is None:
             return [Decimal(1) / len(self.workforce)] * len(self.workforce)
-        return [_d(w.share) for w in self.workforce]  # type: ignore[arg-type]
+        return [_d(w.share) for w in self.workforce]
 
 
 def _d(value: float | int | Decimal | None) -> Decimal:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from fairpay.errors import InvalidInputError
 from fairpay.report import safetext
@@ -137,9 +137,9 @@ def build_document(
     """
     del pilot_times  # used by the HTML figures only
     if hasattr(result, "cells_list"):
-        doc = _check_document(result)  # type: ignore[arg-type]
+        doc = _check_document(cast("CheckResult", result))
     elif hasattr(result, "workers") and hasattr(result, "worker_projects"):
-        doc = _audit_document(result, pseudonymize=pseudonymize, key=key)  # type: ignore[arg-type]
+        doc = _audit_document(cast("AuditResult", result), pseudonymize=pseudonymize, key=key)
     else:
         raise InvalidInputError(
             f"a report needs a CheckResult or an AuditResult, not {type(result).__name__}"
@@ -396,7 +396,7 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
     cur = r.pay_currency
     margin = float(pol.get("margin") or 0)
     policy = (
-        f"Every task x place must pay at least {_KIND_TEXT.get(pol.get('benchmark'), pol.get('benchmark'))} "
+        f"Every task x place must pay at least {_KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))} "
         f"where the workers live"
         + (f", plus a margin of {_pct(margin, 1)}" if margin else "")
         + f", as effective hourly pay after deductions and unpaid time. Household: "

@@ -20,7 +20,7 @@ import io
 import math
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from fairpay.errors import InvalidInputError
 from fairpay.report.safetext import chart
@@ -77,12 +77,16 @@ def _label(text: str, width: int = LABEL_WIDTH) -> str:
     return "\n".join(chart(line) for line in lines)  # escape after wrapping: "\$" is never split
 
 
-def _is_check(obj: Any) -> bool:
+def _is_check(obj: Any) -> TypeGuard[CheckResult]:
     return hasattr(obj, "cells_list") and hasattr(obj, "budget")
 
 
-def _is_audit(obj: Any) -> bool:
+def _is_audit(obj: Any) -> TypeGuard[AuditResult]:
     return hasattr(obj, "workers") and hasattr(obj, "worker_projects")
+
+
+#: One bar of the effective-vs-bar chart: label, ratio to the bar, ok, caption, 10th-90th band.
+_BarRow = tuple[str, float, bool, str, tuple[float, float] | None]
 
 
 # --------------------------------------------------------------------------- effective vs bar
@@ -94,6 +98,7 @@ def plot_effective_vs_bar(result: CheckResult | AuditResult, *, title: str | Non
     place; an audit one per place (the median worker's ratio, whisker from the 10th to the 90th
     percentile of workers, and how many workers are below).
     """
+    rows: list[_BarRow]
     if _is_check(result):
         rows = [
             (
@@ -146,12 +151,12 @@ def _percent(ratio: float) -> str:
     return percent_floor(Decimal(repr(ratio)))
 
 
-def _audit_place_rows(result: AuditResult) -> list[tuple[str, float, bool, str, tuple[float, float] | None]]:
+def _audit_place_rows(result: AuditResult) -> list[_BarRow]:
     import numpy as np
 
     w = result.workers
     w = w[w["hours"] > 0]
-    out = []
+    out: list[_BarRow] = []
     keys = w[["country", "subdivision"]].astype(object).where(w[["country", "subdivision"]].notna(), None)
     groups: dict[tuple[str, str | None], list[int]] = {}
     for i, (c, s) in enumerate(keys.itertuples(index=False, name=None)):
@@ -205,8 +210,8 @@ def plot_wage_ecdf(
     left, is the share of workers below it; the title states it exactly.
     """
     if _is_audit(data):
-        values, bar_value, unit = wage_ecdf_data(data)  # type: ignore[arg-type]
-        dropped = int((data.workers["hours"] <= 0).sum())  # type: ignore[union-attr]
+        values, bar_value, unit = wage_ecdf_data(data)
+        dropped = int((data.workers["hours"] <= 0).sum())
     else:
         if bar is None:
             raise InvalidInputError("plot_wage_ecdf: give bar= (the hourly bar, same unit as the wages)")
@@ -336,7 +341,7 @@ def figure_svg(fig: Figure) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context(SVG_RC):
+    with matplotlib.rc_context(SVG_RC):  # type: ignore[arg-type]  # keys checked by matplotlib at run time
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     start = text.find("<svg")

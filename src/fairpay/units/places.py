@@ -76,7 +76,8 @@ class Place:
         """The country's ISO short name (e.g. "Kenya")."""
         import pycountry
 
-        return str(pycountry.countries.get(alpha_2=self.country).name)
+        country = pycountry.countries.get(alpha_2=self.country)
+        return str(country.name) if country is not None else self.country
 
     @property
     def alpha3(self) -> str:

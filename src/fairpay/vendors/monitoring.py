@@ -220,8 +220,8 @@ def read_pay_report(
     else:
         name = source or "pay report"
         if hasattr(report, "to_dict") and hasattr(report, "columns"):
-            columns = [str(c) for c in report.columns]  # type: ignore[attr-defined]
-            records = report.to_dict("records")  # type: ignore[attr-defined]
+            columns = [str(c) for c in report.columns]
+            records = report.to_dict("records")
         else:
             records = [dict(r) for r in report]
             columns = list(dict.fromkeys(k for r in records for k in r))
@@ -381,7 +381,8 @@ def monitor_vendor(
 ) -> Monitoring:
     """Judge a vendor's pay reports period by period against the bar (same lookup and policy as
     ``fairpay check``; ``project`` supplies policy and overrides)."""
-    from fairpay.vendors.vetting import _as_project, bar_collection, bar_warnings, place_bar
+    from fairpay.vendors.vetting import _as_project, bar_collection, place_bar
+    from fairpay.wages import bar_warnings
 
     rows = read_pay_report(report)
     proj = _as_project(project)

@@ -172,7 +172,7 @@ def load_portfolio(
         except (UnicodeDecodeError, csv.Error) as exc:
             raise InvalidInputError(f"{f}: cannot read as UTF-8 CSV ({exc})") from None
     names = [d.get("project") for _, d in p.checks]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
+    for dup in sorted({str(n) for n in names if names.count(n) > 1}):
         files_of = [rel for rel, d in p.checks if d.get("project") == dup]
         p.warnings.append(f"project {dup!r} appears in {', '.join(files_of)}; each file is counted")
     if not (p.checks or p.vendor_checks or p.monitorings or p.audits):
@@ -380,7 +380,7 @@ def portfolio_figures(p: Portfolio) -> dict[str, Any]:
     policies = []
     for _, d in p.checks:
         pol = d.get("policy") or {}
-        text = f"{d.get('project')}: {_KIND_TEXT.get(pol.get('benchmark'), pol.get('benchmark'))}"
+        text = f"{d.get('project')}: {_KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))}"
         if pol.get("margin"):
             text += f" + {pol['margin']:g} margin"
         text += f", task time statistic {pol.get('statistic')}"

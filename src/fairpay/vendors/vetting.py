@@ -46,7 +46,7 @@ from fairpay.vendors.disclosure import (
     disclosure_gaps,
     load_disclosure,
 )
-from fairpay.wages import Benchmark, Benchmarks
+from fairpay.wages import Benchmark, Benchmarks, bar_warnings
 
 _PREC = 50
 
@@ -246,15 +246,6 @@ def place_bar(
         missing_living=pol.missing_living,
         **extra,
     )
-
-
-def bar_warnings(bench: Benchmark) -> list[str]:
-    """What a bar rests on (fallbacks, age, confidence, net figures): the wording ``check`` uses."""
-    try:
-        from fairpay.wages import bar_warnings as wording  # type: ignore[attr-defined]
-    except ImportError:
-        from fairpay.prelaunch.check import _benchmark_warnings as wording
-    return list(wording(bench))
 
 
 def _as_project(project: Project | str | Path | None) -> Project | None:

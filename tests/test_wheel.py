@@ -61,7 +61,9 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
     )
     import os
 
-    env = {**os.environ, "FAIRPAY_DATA_DIR": str(tmp_path / "fairpay-data")}  # no user cache
+    # no user cache; no PYTHONPATH, which would put a source checkout ahead of the installed wheel
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["FAIRPAY_DATA_DIR"] = str(tmp_path / "fairpay-data")
     out = subprocess.run(
         [str(python), "-c", snippet], check=True, capture_output=True, text=True, cwd=tmp_path, env=env
     )

@@ -592,33 +592,52 @@ def bundled_dir() -> Traversable:
     )
 
 
-def _locate(kind: str) -> tuple[Traversable, str]:
-    """Where to read ``kind`` from, and its origin label.
+def _from_store(kind: str, name: str, origin: str) -> Table | None:
+    """The newest stored version of ``name`` that verifies *and* validates, else None.
 
-    A refreshed copy in the user's data folder (``fairpay data update``) wins over the bundled
-    snapshot; ``fairpay.tables.store`` checks it against its provenance file first.
+    Why try older versions: a version that no longer loads (damaged, or written by another
+    fairpay) must cost the user one update, not all of them; ``store.note`` records each skip
+    so every output can say which version was used instead.
     """
-    _check_kind(kind)
     from fairpay.tables import store as cache
 
-    return cache.locate(kind) or (bundled_dir() / f"{kind}.csv", "bundled")
+    found = cache.candidates(name)
+    for index, path in enumerate(found):
+        try:
+            table = read_rows(kind, path, origin=origin)
+        except InvalidDataError as exc:
+            later = found[index + 1 :]
+            cache.note(
+                name,
+                f"{exc}; "
+                + (
+                    f"using the last good update {later[0].parent.name} instead"
+                    if later
+                    else f"using the bundled {kind} table instead"
+                    if origin == "cache"
+                    else "ignoring the import"
+                ),
+            )
+            continue
+        return Table(kind, table.rows, origin, str(path))
+    return None
 
 
 @functools.cache
 def load(kind: str) -> Table:
-    """The ``kind`` table, validated once per process (``load.cache_clear()`` to re-read)."""
-    resource, origin = _locate(kind)
-    try:
-        return read_rows(kind, resource, origin=origin)
-    except InvalidDataError as exc:
-        if origin == "bundled":
-            raise
-        import warnings  # a bad cached copy must not stop work: say so, use the snapshot
+    """The ``kind`` table, validated once per process (``load.cache_clear()`` to re-read).
 
-        warnings.warn(f"{exc}; using the bundled {kind} table instead", stacklevel=2)
-        return read_rows(kind, bundled_dir() / f"{kind}.csv", origin="bundled")
+    A refreshed copy in the user's data folder (``fairpay data update``) wins over the bundled
+    snapshot; ``fairpay.tables.store`` checks it against its checksums first.
+    """
+    _check_kind(kind)
+    stored = _from_store(kind, kind, "cache")
+    if stored is not None:
+        return stored
+    return read_rows(kind, bundled_dir() / f"{kind}.csv", origin="bundled")
 
 
+@functools.cache
 def user_rows(kind: str) -> Table | None:
     """The user's imported ``kind`` table (``fairpay data import``), validated, or None.
 
@@ -628,8 +647,7 @@ def user_rows(kind: str) -> Table | None:
     _check_kind(kind)
     from fairpay.tables import store as cache
 
-    found = cache.locate_user(kind)
-    return read_rows(kind, found[0], origin=found[1]) if found else None
+    return _from_store(kind, cache.user_name(kind), "user")
 
 
 def frame(kind: str) -> Any:

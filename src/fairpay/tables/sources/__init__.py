@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fairpay.errors import FairpayError, InvalidDataError, SourceError
+from fairpay.tables import guard
 from fairpay.tables import store as cache
 
 __all__ = [
@@ -64,6 +65,7 @@ class Fetched:
     provenance: cache.Provenance
     build: Callable[[Sequence[Mapping[str, Any]]], list[dict[str, Any]]]
     notes: list[str] = field(default_factory=list)  # e.g. "skipped 49 aggregate rows"
+    changes: list[str] = field(default_factory=list)  # moves the source itself shows (ECB days)
 
 
 @dataclass
@@ -193,12 +195,14 @@ def _bundled_rows(kind: str) -> tuple[Any, ...]:
 
 
 def store(
-    kind: str, rows: Sequence[Mapping[str, Any]], provenance: cache.Provenance, path: Path, origin: str
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    provenance: cache.Provenance,
+    name: str,
+    origin: str,
 ) -> dict[str, Any]:
-    """Write ``rows`` (bundled columns first, extras after) to ``path`` once they validate.
-
-    The caller holds :func:`cache.lock`.
-    """
+    """Write ``rows`` (bundled columns first, extras after) as a new version of stored table
+    ``name`` once they validate. The caller holds :func:`cache.lock`."""
     from fairpay.tables import load as data
 
     columns = list(data.COLUMNS[kind])
@@ -213,8 +217,8 @@ def store(
         provenance.retrieved_at,
         {**dict(provenance.extra), "kind": kind, "origin": origin, "countries": len(countries)},
     )
-    meta = cache.write_table(
-        path, payload, prov, validate=lambda tmp: data.read_rows(kind, tmp, origin=origin)
+    meta = cache.write_version(
+        name, kind, payload, prov, validate=lambda tmp: data.read_rows(kind, tmp, origin=origin)
     )
     _forget_loaded()
     return meta
@@ -228,11 +232,81 @@ def _forget_loaded() -> None:
     from fairpay.units import fx
 
     data.load.cache_clear()
+    data.user_rows.cache_clear()
+    cache.clear_notices()
     benchmark.clear_cache()
     fx.clear_cache()
 
 
-def _run_source(name: str, url: str, policy: Any, kinds: Sequence[str] | None) -> list[Outcome]:
+def _current_meta(kind: str) -> dict[str, Any]:
+    """The provenance of the stored ``kind`` table loading uses now ({} for the bundled one)."""
+    from fairpay.tables import load as data
+
+    table = data.load(kind)
+    return (cache.read_meta(Path(table.location)) or {}) if table.origin == "cache" else {}
+
+
+def _current_vintage(kind: str, name: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The vintage ``name`` last gave ``kind``: from the stored provenance, else the rows' own."""
+    meta = _current_meta(kind)
+    if meta:
+        vintages = meta.get("vintages")
+        if isinstance(vintages, dict) and name in vintages:
+            return guard.vintage_date(str(vintages[name]))
+        if meta.get("updater") == name:
+            return guard.vintage_date(str(meta.get("vintage", "")))
+    prefix = _SOURCE_TEXT_PREFIX[name]
+    dates = {
+        guard.vintage_date(str(r.get("source_vintage") or ""))
+        for r in rows
+        if str(r.get("source") or "").startswith(prefix)
+    }
+    dates.discard("")
+    return max(dates) if dates else ""
+
+
+# how each updater's rows name their source (bundled rows included), to find its last vintage
+_SOURCE_TEXT_PREFIX = {"worldbank": "World Bank", "ilostat": "ILOSTAT", "ecb": "ECB "}
+
+
+def _listed(what: str, items: Sequence[str], limit: int = 5) -> str:
+    more = f" (and {len(items) - limit} more)" if len(items) > limit else ""
+    return f"{len(items)} {what}: " + "; ".join(items[:limit]) + more
+
+
+def _refusal(
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    current: Sequence[Mapping[str, Any]],
+    fetched: Fetched,
+    name: str,
+    flags: Mapping[str, bool],
+) -> str | None:
+    """Why ``rows`` may not replace ``current`` under ``flags`` (see ``fairpay.tables.guard``), or None."""
+    rates: Sequence[Mapping[str, Any]] = ()
+    if kind == "minimum_wages_ilostat":
+        from fairpay.tables import load as data
+
+        rates = data.load("exchange_rates").rows
+    found = guard.review(kind, current, rows, rates)
+    if found.implausible:
+        return _listed("implausible value(s), refused", found.implausible)
+    old, new = _current_vintage(kind, name, current), guard.vintage_date(fetched.provenance.vintage)
+    if old and new and new < old and not flags.get("allow_older"):
+        return f"vintage {new} is older than the current {old}; rerun with --allow-older to go back"
+    if found.losses and not flags.get("allow_removals"):
+        return "; ".join(found.losses) + "; rerun with --allow-removals to store the smaller table"
+    listed = fetched.changes + found.changes
+    if listed and not flags.get("accept_changes"):
+        return _listed("change(s) beyond the documented thresholds", listed) + (
+            "; check them, then rerun with --accept-changes to store them"
+        )
+    return None
+
+
+def _run_source(
+    name: str, url: str, policy: Any, kinds: Sequence[str] | None, flags: Mapping[str, bool]
+) -> list[Outcome]:
     module = importlib.import_module(f"fairpay.tables.sources.{SOURCES[name][0]}")
     outcomes: list[Outcome] = []
     wanted = [k for k in SOURCES[name][2] if kinds is None or k in kinds]
@@ -241,10 +315,28 @@ def _run_source(name: str, url: str, policy: Any, kinds: Sequence[str] | None) -
         try:
             fetched = module.fetch(kind, base_url=url, policy=policy)
             with cache.lock():
-                rows = fetched.build(_current_rows(kind))
+                current = _current_rows(kind)
+                rows = fetched.build(current)
                 if not rows:
                     raise SourceError(f"{name}: {fetched.provenance.url}: no rows for {kind}")
-                meta = store(kind, rows, fetched.provenance, cache.table_path(kind), "cache")
+                refusal = _refusal(kind, rows, current, fetched, name, flags)
+                if refusal:
+                    raise SourceError(f"{name}: {fetched.provenance.url}: {refusal}")
+                vintages = dict(_current_meta(kind).get("vintages") or {})
+                vintages[name] = fetched.provenance.vintage
+                prov = cache.Provenance(
+                    fetched.provenance.source,
+                    fetched.provenance.url,
+                    fetched.provenance.vintage,
+                    fetched.provenance.retrieved_at,
+                    {
+                        **dict(fetched.provenance.extra),
+                        "updater": name,
+                        "vintages": vintages,
+                        "accepted": {k: v for k, v in flags.items() if v},
+                    },
+                )
+                meta = store(kind, rows, prov, kind, "cache")
         except SourceError as exc:
             outcomes.append(Outcome(name, kind, False, f"{kind}: {exc}; kept the previous data"))
             continue
@@ -283,12 +375,19 @@ def update(
     base_urls: Mapping[str, str] | None = None,
     policy: Any = None,
     kinds: Sequence[str] | None = None,
+    accept_changes: bool = False,
+    allow_removals: bool = False,
+    allow_older: bool = False,
 ) -> list[Outcome]:
     """Refresh tables from ``sources`` (default: all, World Bank before ECB); one Outcome per table.
 
     Failures do not raise: each becomes an Outcome with ``ok=False`` and a one-line message,
-    and that table keeps its previous data. ``policy`` is a ``sources.http.Policy``.
+    and that table keeps its previous data. ``policy`` is a ``sources.http.Policy``. A new table
+    with implausible values is always refused; one with changes beyond the thresholds of
+    ``fairpay.tables.guard``, fewer countries or country-years, or an older vintage is refused
+    unless ``accept_changes``, ``allow_removals`` or ``allow_older`` says so.
     """
+    flags = {"accept_changes": accept_changes, "allow_removals": allow_removals, "allow_older": allow_older}
     from fairpay.tables.sources import http
 
     names = list(sources) if sources else list(SOURCES)
@@ -297,7 +396,7 @@ def update(
     outcomes: list[Outcome] = []
     for name in names:
         url = base_url(name, (base_urls or {}).get(name))
-        outcomes += _run_source(name, url, policy or http.DEFAULT_POLICY, kinds)
+        outcomes += _run_source(name, url, policy or http.DEFAULT_POLICY, kinds, flags)
     return outcomes
 
 
@@ -337,19 +436,23 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
         },
     )
     with cache.lock():
-        return store(kind, list(table.rows), provenance, cache.user_table_path(kind), "user")
+        return store(kind, list(table.rows), provenance, cache.user_name(kind), "user")
 
 
-def reset(kinds: Sequence[str] | None = None, *, user: bool = True) -> list[Path]:
-    """Remove refreshed (and, unless ``user=False``, imported) tables; bundled data applies again."""
+def reset(kinds: Sequence[str] | None = None, *, user: bool = False) -> list[str]:
+    """Remove refreshed tables (and imported ones only if ``user``); bundled data applies again.
+
+    Why imports stay by default: a licensed living-wage table may not be downloadable again,
+    whereas a refresh is one ``fairpay data update`` away. Returns the stored names removed.
+    """
     from fairpay.tables import load as data
 
     targets = list(kinds) if kinds else list(data.TABLES)
-    paths = [cache.table_path(k) for k in targets]
+    names = list(targets)
     if user:
-        paths += [cache.user_table_path(k) for k in targets]
+        names += [cache.user_name(k) for k in targets]
     with cache.lock():
-        removed = cache.remove(paths)
+        removed = cache.remove(names)
     _forget_loaded()
     return removed
 

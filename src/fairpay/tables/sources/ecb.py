@@ -37,6 +37,7 @@ from fairpay.tables.sources.http import DEFAULT_POLICY, Policy
 from fairpay.tables.sources.http import fetch as http_fetch
 
 NAME = "ecb"
+MEDIA_TYPES = ("text/xml", "application/xml")
 PATH = "/stats/eurofxref/eurofxref-hist.xml"
 NS = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
 SOURCE_TEXT = (
@@ -67,10 +68,17 @@ def parse_xml(body: bytes, url: str) -> dict[str, dict[str, Decimal]]:
         rates: dict[str, Decimal] = {}
         for cube in day.findall(f"{NS}Cube"):
             currency, rate = cube.get("currency", ""), cube.get("rate", "")
-            if not re.fullmatch(r"[A-Z]{3}", currency) or not _RATE.fullmatch(rate) or Decimal(rate) <= 0:
+            if (
+                not re.fullmatch(r"[A-Z]{3}", currency)
+                or len(rate) > 40
+                or not _RATE.fullmatch(rate)
+                or Decimal(rate) <= 0
+            ):
                 raise SourceError(
-                    f"{NAME}: {url}: {date}: bad rate entry currency={currency!r} rate={rate!r}"
+                    f"{NAME}: {url}: {date}: bad rate entry currency={currency[:10]!r} rate={rate[:40]!r}"
                 )
+            if currency in rates:
+                raise SourceError(f"{NAME}: {url}: {date}: {currency} is quoted twice")
             rates[currency] = Decimal(rate)
         if date in days:
             raise SourceError(f"{NAME}: {url}: date {date} appears twice")
@@ -78,6 +86,31 @@ def parse_xml(body: bytes, url: str) -> dict[str, dict[str, Decimal]]:
     if not days:
         raise SourceError(f"{NAME}: {url}: the feed has no daily rates")
     return days
+
+
+def day_jumps(days: Mapping[str, Mapping[str, Decimal]], limit: Decimal | None = None) -> list[str]:
+    """Day-to-day moves of one currency's rate beyond ``limit`` (default ``guard.ECB_DAY_CHANGE``).
+
+    Why: one absurd fixing barely moves an annual mean, so the mean can look plausible; the day
+    itself is where the poison shows. Each listed move needs ``--accept-changes``.
+    """
+    from fairpay.tables.guard import ECB_DAY_CHANGE
+
+    limit = ECB_DAY_CHANGE if limit is None else limit
+    out: list[str] = []
+    last: dict[str, tuple[str, Decimal]] = {}
+    for date in sorted(days):
+        for currency, rate in sorted(days[date].items()):
+            if currency in last:
+                before_date, before = last[currency]
+                change = abs(rate / before - 1)
+                if change > limit:
+                    out.append(
+                        f"ECB {currency} per EUR {before} on {before_date} -> {rate} on {date} "
+                        f"({change:.0%} in one fixing; threshold {limit:.0%})"
+                    )
+            last[currency] = (date, rate)
+    return out
 
 
 def annual_usd_rates(
@@ -155,7 +188,7 @@ def fetch(
     if kind != "exchange_rates":
         raise SourceError(f"{NAME}: the ECB feed has no data for table {kind!r}")
     url = f"{base_url}{path}"
-    response = http_fetch(NAME, url, policy=policy)
+    response = http_fetch(NAME, url, policy=policy, accept=MEDIA_TYPES)
     days = parse_xml(response.content, url)
     if not any("USD" in rates for rates in days.values()):
         raise SourceError(f"{NAME}: {url}: no USD rate in the feed, so no cross rates")
@@ -173,4 +206,5 @@ def fetch(
         provenance,
         build=lambda current: merge(current, annual, vintage, first_year),
         notes=[f"{len(days)} ECB fixing days up to {vintage}"],
+        changes=day_jumps(days),
     )

@@ -62,6 +62,8 @@ INDICATORS: dict[str, tuple[str, str, int, str]] = {
 PER_PAGE = 5000
 MAX_PAGES = 200  # a guard against a server that never stops paginating
 NAME = "worldbank"
+# What the API serves for format=json (text/plain only from some mirrors); HTML is always refused.
+MEDIA_TYPES = ("application/json", "text/json", "text/plain")
 
 
 def _reject_constant(name: str) -> Any:
@@ -128,7 +130,7 @@ def fetch_indicator(
     rows: list[dict[str, Any]] = []
     page, pages, total, vintage = 1, 1, 0, ""
     while page <= pages:
-        response = http_fetch(NAME, url, params={**params, "page": page}, policy=policy)
+        response = http_fetch(NAME, url, params={**params, "page": page}, policy=policy, accept=MEDIA_TYPES)
         meta, page_rows = parse_page(response.content, f"{shown}&page={page}", indicator)
         if page == 1:
             pages, total, vintage = meta["pages"], meta["total"], str(meta["lastupdated"])

@@ -74,6 +74,10 @@ def update_command(
         str | None,
         typer.Option("--base-url", help="Fetch from this base URL instead of the public one (a mirror)."),
     ] = None,
+    table: Annotated[
+        list[str] | None,
+        typer.Option("--table", help="Only this table (repeatable; default: every table of the sources)."),
+    ] = None,
     timeout: Annotated[
         float,
         typer.Option(
@@ -109,6 +113,12 @@ def update_command(
     names = source or list(sources.SOURCES)
     for name in names:
         sources.base_url(name)  # unknown source: one-line error before any traffic
+    offered = {k for n in names for k in sources.SOURCES[n][2]}
+    for kind in table or []:
+        if kind not in offered:
+            raise InvalidInputError(
+                f"--table {kind!r}: not refreshed by {', '.join(names)}; expected one of: {', '.join(sorted(offered))}"
+            )
     policy = http.Policy(
         deadline=timeout,
         read_timeout=min(timeout, http.DEFAULT_POLICY.read_timeout),
@@ -119,6 +129,7 @@ def update_command(
         names,
         base_urls={n: base_url for n in names} if base_url else None,
         policy=policy,
+        kinds=table or None,
         accept_changes=accept_changes,
         allow_removals=allow_removals,
         allow_older=allow_older,

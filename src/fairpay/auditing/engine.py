@@ -214,6 +214,9 @@ def audit(
         scan = _scan(con, "typed")
         warnings = _check(con, "typed", scan, source, settings)
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+        from fairpay.tables.store import notices  # a damaged data folder is stated in every output
+
+        warnings += notices()
         _places, currencies, _ = normalize_groups(scan)
         workers, pairs, projects = _run(
             con, "typed", scan, bars, fx, currencies, settings, source, connection.tmp, connection.budget

@@ -158,6 +158,8 @@ def import_command(
         f"imported {meta['rows']} {kind} rows for {meta['countries']} countries from {meta['url']} "
         f"({meta['vintage']}); they now come ahead of the bundled rows"
     )
+    for warning in meta.get("warnings") or []:
+        typer.echo(f"warning: {warning}")
 
 
 @data_app.command("reset")

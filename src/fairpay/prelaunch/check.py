@@ -259,6 +259,9 @@ def check(
             cells.append(cell)
     for bench in bars.values():
         warnings.extend(_benchmark_warnings(bench))
+    from fairpay.tables.store import notices  # a damaged data folder is stated in every output
+
+    warnings.extend(notices())
     return CheckResult(
         project=proj.name,
         pay_currency=proj.currency,

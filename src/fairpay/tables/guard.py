@@ -41,6 +41,10 @@ __all__ = [
     "losses",
     "vintage_date",
     "review",
+    "IMPORT_MAX_AMOUNT",
+    "IMPORT_FAR",
+    "import_refusals",
+    "import_warnings",
 ]
 
 # kind -> the column holding the figure
@@ -241,3 +245,120 @@ def review(
 ) -> Findings:
     """All three checks of ``new`` against ``current`` (see the module docstring)."""
     return Findings(implausible(kind, new, rates), changes(kind, current, new), losses(kind, current, new))
+
+
+# --------------------------------------------------------------------------- user imports
+# An imported benchmark amount above this (in any currency and period) is refused: no wage is
+# written with fourteen digits (the largest bundled figure is about 6e9 a year, in rials).
+IMPORT_MAX_AMOUNT = Decimal("1e13")
+# An imported figure, as an hourly amount, more than this many times above or below the median
+# of the country's bundled figures (same kind of table) is flagged.
+IMPORT_FAR = 10.0
+_HOURS = {"hour": 1.0, "day": 8.0, "week": None, "month": 52 / 12, "year": 52.0}
+
+
+def import_refusals(kind: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Amounts no benchmark can mean (too many digits, or above :data:`IMPORT_MAX_AMOUNT`)."""
+    out: list[str] = []
+    for line, row in enumerate(rows, start=2):
+        amount = _figure(row.get("amount"))
+        if amount is None:
+            continue
+        if len(amount.as_tuple().digits) > MAX_DIGITS or amount > IMPORT_MAX_AMOUNT:
+            out.append(
+                f"row {line}, column 'amount': {str(row.get('amount'))[:40]!r} is not a plausible "
+                f"{row.get('period')} wage in {row.get('currency')} (at most {MAX_DIGITS} digits and "
+                f"{IMPORT_MAX_AMOUNT:g})"
+            )
+    return out
+
+
+def _hourly(row: Mapping[str, Any]) -> float | None:
+    """A benchmark row's amount per hour, as a float (for plausibility only, never for pay)."""
+    try:
+        amount = float(row["amount"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    weekly = float(row.get("hours_per_week") or 40)
+    factor = _HOURS.get(str(row.get("period")), 1.0)
+    hours = (
+        weekly if factor is None else factor * (weekly if str(row.get("period")) in ("month", "year") else 1)
+    )
+    return amount / hours if hours else None
+
+
+def import_warnings(
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    reference: Sequence[Mapping[str, Any]],
+    rates: Iterable[Mapping[str, Any]] = (),
+) -> list[str]:
+    """Plausibility notes on an imported table: currencies that are not the country's, amounts far
+    from the country's bundled figures (compared per hour, converted through US$ when the
+    currencies differ). They do not stop the import; each names the rows (header = row 1)."""
+    from statistics import median
+
+    from fairpay.tables.sources import cldr_tender
+
+    fx: dict[str, dict[int, float]] = {}
+    for r in rates:
+        if r.get("currency") and r.get("lcu_per_usd"):
+            fx.setdefault(str(r["currency"]), {})[int(r["year"])] = float(r["lcu_per_usd"])
+
+    def usd(value: float, currency: str, year: int) -> float | None:
+        if currency == "USD":
+            return value
+        years = fx.get(currency)
+        if not years:
+            return None
+        nearest = min(years, key=lambda y: abs(y - year))
+        return value / years[nearest]
+
+    ref: dict[str, list[tuple[float, str, int]]] = {}
+    for r in reference:
+        hourly = _hourly(r)
+        if hourly:
+            ref.setdefault(str(r["country"]), []).append(
+                (hourly, str(r["currency"]), int(r["reference_year"]))
+            )
+
+    groups: dict[tuple[str, ...], list[int]] = {}
+    tender_cache: dict[tuple[str, int], list[str]] = {}
+    for line, row in enumerate(rows, start=2):
+        country, currency, year = str(row["country"]), str(row["currency"]), int(row["reference_year"])
+        known = {c for _, c, _ in ref.get(country, [])}
+        if (country, year) not in tender_cache:
+            tender_cache[(country, year)] = cldr_tender(country, year)
+        tender = tender_cache[(country, year)]
+        if tender and currency not in tender and currency not in known:
+            groups.setdefault(("currency", country, currency, ", ".join(tender)), []).append(line)
+        hourly = _hourly(row)
+        points = ref.get(country)
+        if not hourly or not points:
+            continue
+        same = [h for h, c, _ in points if c == currency]
+        if same:
+            typical, unit = median(same), currency
+        else:
+            mine = usd(hourly, currency, year)
+            theirs = [v for v in (usd(h, c, y) for h, c, y in points) if v]
+            if mine is None or not theirs:
+                continue
+            hourly, typical, unit = mine, median(theirs), "US$"
+        ratio = hourly / typical
+        if ratio > IMPORT_FAR or ratio < 1 / IMPORT_FAR:
+            groups.setdefault(("far", country, unit, f"{typical:.4g}"), []).append(line)
+    out: list[str] = []
+    for key, lines in sorted(groups.items(), key=lambda kv: kv[1][0]):
+        shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+        if key[0] == "currency":
+            out.append(
+                f"row(s) {shown}: {key[1]} amounts in {key[2]}, but {key[1]}'s legal tender is {key[3]} "
+                "(CLDR) and the bundled figures use no such currency; check the currency"
+            )
+        else:
+            out.append(
+                f"row(s) {shown}: {key[1]} amount(s) more than {IMPORT_FAR:g}x away from the median of "
+                f"{key[1]}'s bundled figures ({key[3]} {key[2]} an hour); check amount, period and currency"
+            )
+    return out

@@ -232,7 +232,7 @@ def _forget_loaded() -> None:
     from fairpay.units import fx
 
     data.load.cache_clear()
-    data.user_rows.cache_clear()
+    data.forget_user_rows()
     cache.clear_notices()
     benchmark.clear_cache()
     fx.clear_cache()
@@ -401,10 +401,12 @@ def update(
 
 
 def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]:
-    """Validate a user's table (bundled column layout, CSV) and store it ahead of bundled rows.
+    """Validate a user's table (bundled column layout, CSV) once and store it ahead of bundled rows.
 
-    Why validate twice (the file, then the stored copy): the first pass reports every problem
-    in the user's own file and row numbers; the second proves the stored bytes load.
+    The rows are stored per country in a typed form (see ``load.pack_user_rows``) so later
+    commands neither re-validate them nor read countries they do not need. The returned
+    provenance carries ``warnings``: plausibility notes (a currency that is not the country's,
+    an amount far from the country's other figures) that do not stop the import.
     """
     from fairpay.tables import load as data
 
@@ -422,8 +424,13 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
             ],
         )
     table = data.read_rows(kind, path, origin="user")
+    refused = guard.import_refusals(kind, table.rows)
+    if refused:
+        raise InvalidDataError(str(path), refused)
+    notes = guard.import_warnings(kind, table.rows, _bundled_rows(kind), data.load("exchange_rates").rows)
     stat = path.stat()
     years = sorted({int(r["reference_year"]) for r in table.rows})
+    countries = sorted({str(r["country"]) for r in table.rows})
     provenance = cache.Provenance(
         source=f"user import of {path.name}",
         url=str(path.resolve()),
@@ -432,11 +439,41 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
         extra={
             "file_modified": datetime.datetime.fromtimestamp(stat.st_mtime, datetime.UTC)
             .replace(microsecond=0)
-            .isoformat()
+            .isoformat(),
+            "kind": kind,
+            "origin": "user",
+            "countries": len(countries),
+            "warnings": notes,
         },
     )
+    columns = list(data.COLUMNS[kind])
+    for row in table.rows[:1]:
+        columns += [c for c in row if c not in columns]
+    payload = cache.rows_to_csv(table.rows, columns)
+    parts = data.pack_user_rows(kind, table.rows)
+    expected = len(table.rows)
+
+    def check(csv_path: Path) -> Any:
+        import json
+
+        index = json.loads((csv_path.parent / data.USER_INDEX).read_text(encoding="utf-8"))
+        stored = sum(int(c["rows"]) for c in index["countries"].values())
+        if stored != expected:
+            raise InvalidDataError(str(csv_path), [f"stored {stored} rows of {expected}"])
+        return table
+
     with cache.lock():
-        return store(kind, list(table.rows), provenance, cache.user_name(kind), "user")
+        meta = cache.write_version(
+            cache.user_name(kind),
+            kind,
+            payload,
+            provenance,
+            validate=check,
+            extra_files=parts,
+            verify_on_read=[f"{kind}.csv", *(n for n in parts if n != data.USER_INDEX)],
+        )
+    _forget_loaded()
+    return meta
 
 
 def reset(kinds: Sequence[str] | None = None, *, user: bool = False) -> list[str]:

@@ -12,7 +12,7 @@ these checks ask whether it is *believable* next to the table it would replace. 
 * **losses** (a country or a country-year the current table has and the new one lacks) need
   ``allow_removals`` (``--allow-removals``); an older vintage needs ``allow_older``.
 
-Thresholds (documented in ``data/wage_benchmarks/README.md``, "Updates"): plausible ranges are
+Thresholds (documented in README.md, "Keeping the data fresh"): plausible ranges are
 wide enough for every figure in the bundled tables (2010-2025: exchange rates 0.30-89,500 LCU
 per US$, CPI 97-41,281, PPP 0.00019-113,985), yet refuse the absurd. Year-on-year bands contain
 all but the hyperinflation/redenomination years of the bundled series (those few years would be

@@ -450,3 +450,24 @@ def test_forgetting_loaded_tables_also_drops_rates_and_benchmarks() -> None:
     _forget_loaded()
     assert fx.ExchangeRates.bundled() is not rates
     assert benchmark.Benchmarks.bundled() is not bench
+
+
+def test_a_table_stored_by_an_older_fairpay_is_named_not_silently_dropped(data_folder: Path) -> None:
+    data_folder.mkdir(parents=True)
+    (data_folder / "cpi.csv").write_text("country_iso3,year\n")
+    with pytest.warns(UserWarning, match="older fairpay"):
+        assert data.load("cpi").origin == "bundled"
+    assert "data update" in cache.notices()[0]
+
+
+def test_status_restates_a_fallback_every_time(data_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store_cpi("111.5")
+    store_cpi("222.5")
+    current_csv("cpi").write_text("damaged")
+    sources._forget_loaded()
+    for _ in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            entries = sources.status()
+        cpi = next(e for e in entries if e["kind"] == "cpi")
+        assert cpi["origin"] == "cache" and any("last good update" in w for w in cpi["warnings"])

@@ -237,6 +237,13 @@ def candidates(name: str) -> list[Path]:
         current = current_version(name)
         committed = versions(name)
         if current is None and not committed:
+            legacy = data_dir() / f"{name}.csv"
+            if legacy.is_file():
+                note(
+                    name,
+                    f"{legacy}: a table stored by an older fairpay is no longer read; run "
+                    "'fairpay data update' (or 'fairpay data import' again) to store it the new way",
+                )
             return []
         ordered = ([current] if current is not None else []) + [
             v for v in reversed(committed) if v != current

@@ -520,6 +520,8 @@ def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for kind in data.TABLES:
         data.load.cache_clear()
+        data.forget_user_rows()
+        cache.clear_notices()  # so this look re-states every problem it meets
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             table = data.load(kind)

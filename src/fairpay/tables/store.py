@@ -172,7 +172,10 @@ def current_version(name: str) -> Path | None:
 
 def _problem(version: Path) -> tuple[Path | None, str]:
     """(the table CSV, '') if every file of ``version`` matches its recorded checksum, else (None, why)."""
-    metas = sorted(version.glob("*.meta.json"))
+    try:
+        metas = sorted(version.glob("*.meta.json"))
+    except OSError:
+        return None, "its folder is missing"
     if len(metas) != 1:
         return None, "its provenance file is missing"
     try:
@@ -391,7 +394,7 @@ def _next_id(name: str) -> str:
 def write_version(
     name: str,
     kind: str,
-    data: bytes,
+    data: bytes | Path,
     provenance: Provenance,
     validate: Callable[[Path], Any],
     extra_files: Mapping[str, bytes] | None = None,
@@ -405,29 +408,37 @@ def write_version(
     ``extra_files`` (e.g. an index for fast loading; names may contain one folder) are
     checksummed with the table. Files named in ``verify_on_read`` (a large import's CSV) are
     checked by size when the version is located and by checksum only when read in full, so
-    locating a table never reads hundreds of megabytes. Returns the provenance written.
+    locating a table never reads hundreds of megabytes. ``data`` may be a file to copy as the
+    table (an import keeps the user's own bytes). Returns the provenance written.
     """
     folder = table_dir(name)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=folder))
     try:
-        files = {f"{kind}.csv": data, **dict(extra_files or {})}
+        table = f"{kind}.csv"
+        files = {table: data, **dict(extra_files or {})}
         for file_name, payload in files.items():
             (tmp / file_name).parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp / file_name, "wb") as fh:
-                fh.write(payload)
+            if isinstance(payload, Path):
+                shutil.copyfile(payload, tmp / file_name)
+            with open(tmp / file_name, "ab" if isinstance(payload, Path) else "wb") as fh:
+                if not isinstance(payload, Path):
+                    fh.write(payload)
                 fh.flush()
                 os.fsync(fh.fileno())
-        result = validate(tmp / f"{kind}.csv")
+        result = validate(tmp / table)
         ident = _next_id(name)
         meta = provenance.as_dict()
-        meta["sha256"] = hashlib.sha256(data).hexdigest()
-        meta["file"] = f"{kind}.csv"
+        meta["files"] = {
+            n: _sha256_file(tmp / n) if isinstance(p, Path) else hashlib.sha256(p).hexdigest()
+            for n, p in sorted(files.items())
+        }
+        meta["sha256"] = meta["files"][table]
+        meta["file"] = table
         meta["version"] = ident
-        meta["files"] = {n: hashlib.sha256(p).hexdigest() for n, p in sorted(files.items())}
         if verify_on_read:
             meta["verify_on_read"] = sorted(verify_on_read)
-            meta["sizes"] = {n: len(files[n]) for n in sorted(verify_on_read)}
+            meta["sizes"] = {n: (tmp / n).stat().st_size for n in sorted(verify_on_read)}
         if result is not None and hasattr(result, "rows"):
             meta["rows"] = len(result.rows)
         with open(tmp / f"{kind}.meta.json", "wb") as fh:

@@ -446,10 +446,6 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
             "warnings": notes,
         },
     )
-    columns = list(data.COLUMNS[kind])
-    for row in table.rows[:1]:
-        columns += [c for c in row if c not in columns]
-    payload = cache.rows_to_csv(table.rows, columns)
     parts = data.pack_user_rows(kind, table.rows)
     expected = len(table.rows)
 
@@ -466,7 +462,7 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
         meta = cache.write_version(
             cache.user_name(kind),
             kind,
-            payload,
+            path,  # the user's own bytes, as cited; later loads read the typed parts
             provenance,
             validate=check,
             extra_files=parts,

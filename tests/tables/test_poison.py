@@ -278,6 +278,10 @@ def test_faithful_full_answers_store_without_any_flag(
     rows = {(r["country_iso3"], r["year"]): r for r in data.load("exchange_rates").rows}
     # ECB 2026, hand-computed: JPY per USD = 156/1.04 = 157.5/1.05 = 159/1.06 = 150
     assert rows[("JPN", 2026)]["lcu_per_usd"] == Decimal("150")
+    # the next World Bank update (still without 2026) keeps the ECB years instead of losing them
+    assert update(server, "worldbank", "exchange_rates") == 0, capsys.readouterr().err
+    again = {(r["country_iso3"], r["year"]): r for r in data.load("exchange_rates").rows}
+    assert again.keys() == rows.keys() and again[("JPN", 2026)]["source"].startswith("ECB ")
     assert len(data.load("exchange_rates").rows) == len(bundled("exchange_rates")) + len(
         [r for r in rows if r[1] == 2026]
     )
@@ -500,6 +504,32 @@ POISON: dict[str, tuple[str, str, Callable[[Server], dict[str, Route]], str]] = 
         "exchange_rates",
         lambda s: {ECB: send(ecb_with("2026-11-26", "JPY", "NaN"), "text/xml")},
         "bad rate entry",
+    ),
+    "ecb-older-vintage": (
+        "ecb",
+        "exchange_rates",
+        lambda s: {
+            ECB: send(ecb_body({"2026-10-01": {"USD": "1.05", "JPY": "157.5", "GBP": "0.84"}}), "text/xml")
+        },
+        "older than the current 2026-11-27",
+    ),
+    "wb-future-vintage": (
+        "worldbank",
+        "exchange_rates",
+        lambda s: fx_route(bundled("exchange_rates"), vintage="2099-01-01"),
+        "in the future",
+    ),
+    "wb-deeply-nested": (
+        "worldbank",
+        "exchange_rates",
+        lambda s: {WB + "PA.NUS.FCRF": send(b"[" * 100000 + b"]" * 100000)},
+        "malformed JSON",
+    ),
+    "wb-value-dropped": (
+        "worldbank",
+        "exchange_rates",
+        lambda s: fx_route(kenya("exchange_rates", "null")),
+        "country-year(s) would be lost (KEN 2025)",
     ),
     "ecb-wrong-content-type": (
         "ecb",

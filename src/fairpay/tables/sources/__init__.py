@@ -292,6 +292,9 @@ def _refusal(
     if found.implausible:
         return _listed("implausible value(s), refused", found.implausible)
     old, new = _current_vintage(kind, name, current), guard.vintage_date(fetched.provenance.vintage)
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    if new > tomorrow:
+        return f"vintage {new} is in the future; refused (a later update could never replace it)"
     if old and new and new < old and not flags.get("allow_older"):
         return f"vintage {new} is older than the current {old}; rerun with --allow-older to go back"
     if found.losses and not flags.get("allow_removals"):

@@ -76,6 +76,8 @@ def parse_page(body: bytes, url: str, indicator: str) -> tuple[dict[str, Any], l
         doc = json.loads(body.decode("utf-8-sig"), parse_float=Decimal, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise SourceError(f"{NAME}: {url}: malformed JSON ({exc})") from None
+    except RecursionError:
+        raise SourceError(f"{NAME}: {url}: malformed JSON (nested too deeply)") from None
     if isinstance(doc, list) and doc and isinstance(doc[0], dict) and "message" in doc[0]:
         messages = doc[0]["message"]
         shown = (
@@ -221,4 +223,21 @@ def fetch(
         extra={"license": "CC BY 4.0", "api_rows": len(api_rows), "aggregates_skipped": aggregates},
     )
     notes = [f"skipped {aggregates} aggregate (non-country) rows"] if aggregates else []
-    return Fetched(kind, provenance, build=lambda _current: rows, notes=notes)
+    return Fetched(kind, provenance, build=lambda current: keep_ecb_rows(rows, current), notes=notes)
+
+
+def keep_ecb_rows(rows: list[dict[str, Any]], current: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The World Bank rows plus the current ECB rows for country-years the World Bank lacks.
+
+    Why: ECB rows fill the years after the World Bank series (see ``ecb``); a World Bank update
+    that does not yet cover them must not drop them (that would be a loss of years), and its
+    own figure replaces an ECB one as soon as it exists.
+    """
+    have = {(str(r["country_iso3"]), int(r["year"])) for r in rows}
+    kept = [
+        dict(r)
+        for r in current
+        if str(r.get("source") or "").startswith("ECB ")
+        and (str(r["country_iso3"]), int(r["year"])) not in have
+    ]
+    return sorted(rows + kept, key=lambda r: (str(r["country_iso3"]), int(r["year"])))

@@ -179,3 +179,20 @@ def test_a_damaged_cache_is_stated_in_check_json(capsys: pytest.CaptureFixture[s
     assert code in (0, 1)
     notes = [w for w in json.loads(out)["warnings"] if "last good update" in w]
     assert len(notes) == 1 and "v000001" in notes[0] and "exchange_rates" in notes[0]
+
+
+def test_status_describes_an_import_from_its_provenance_without_reading_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime
+
+    rows = [KE, dict(KE, reference_year="2019", locality="Nairobi"), dict(KE, country="UG", currency="UGX")]
+    assert run(["data", "import", "living_wages", str(write(tmp_path / "a.csv", rows))], capsys)[0] == 0
+    sources._forget_loaded()
+    monkeypatch.setattr(data, "_read_part", lambda *a: pytest.fail("status read the rows"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        entries = sources.status(today=datetime.date(2026, 12, 6))
+    user = next(e for e in entries if e["kind"] == "living_wages" and e["origin"] == "user")
+    assert (user["rows"], user["countries"]) == (3, 2)
+    assert user["stale"] == "1 of 3 rows have a reference year before 2023"

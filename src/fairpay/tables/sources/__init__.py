@@ -411,6 +411,8 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
     provenance carries ``warnings``: plausibility notes (a currency that is not the country's,
     an amount far from the country's other figures) that do not stop the import.
     """
+    from collections import Counter
+
     from fairpay.tables import load as data
 
     if kind not in IMPORTABLE:
@@ -446,6 +448,9 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
             "kind": kind,
             "origin": "user",
             "countries": len(countries),
+            "reference_years": {
+                str(y): n for y, n in sorted(Counter(int(r["reference_year"]) for r in table.rows).items())
+            },
             "warnings": notes,
         },
     )
@@ -524,13 +529,23 @@ def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             table = data.load(kind)
-            user = data.user_rows(kind) if kind in IMPORTABLE else None
+            # an import is described from its provenance: no need to read a million rows to count them
+            user = data.user_rows(kind, countries=()) if kind in IMPORTABLE else None
         tables = [table] + ([user] if user is not None else [])
         for t in tables:
             meta = cache.read_meta(Path(t.location)) if t.origin != "bundled" else None
             rows = t.rows
             vintage = str(meta["vintage"]) if meta else _vintage_of(rows)
             countries = {str(r.get("country_iso3") or r.get("country") or "") for r in rows} - {""}
+            years: dict[int, int] = {}
+            if t.origin == "user" and meta:
+                years = {int(y): int(n) for y, n in dict(meta.get("reference_years") or {}).items()}
+                n_rows, n_countries = int(meta.get("rows") or 0), int(meta.get("countries") or 0)
+            else:
+                if rows and "reference_year" in rows[0]:
+                    for r in rows:
+                        years[int(r["reference_year"])] = years.get(int(r["reference_year"]), 0) + 1
+                n_rows, n_countries = len(rows), len(countries)
             entry: dict[str, Any] = {
                 "kind": kind,
                 "origin": t.origin,
@@ -540,16 +555,16 @@ def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
                 "vintage": vintage,
                 "retrieved_at": str(meta.get("retrieved_at", "")) if meta else "",
                 "age_days": _age_days(vintage, today),
-                "rows": len(rows),
-                "countries": len(countries),
+                "rows": n_rows,
+                "countries": n_countries,
                 "stale": "",
                 "warnings": [str(w.message) for w in caught],
             }
-            if rows and "reference_year" in rows[0] and kind != "standard_weeks":
-                old = sum(1 for r in rows if int(r["reference_year"]) < today.year - STALE_BENCHMARK_YEARS)
+            if years and kind != "standard_weeks":
+                old = sum(n for y, n in years.items() if y < today.year - STALE_BENCHMARK_YEARS)
                 if old:
                     entry["stale"] = (
-                        f"{old} of {len(rows)} rows have a reference year before "
+                        f"{old} of {n_rows} rows have a reference year before "
                         f"{today.year - STALE_BENCHMARK_YEARS}"
                     )
             elif entry["age_days"] is not None and entry["age_days"] > STALE_VINTAGE_DAYS:

@@ -655,3 +655,17 @@ def test_a_same_host_redirect_is_followed(server: Server) -> None:
     server.routes["/new"] = send(b"[]")
     response = fhttp.fetch("test", f"{server.url}/old", policy=fhttp.Policy(retries=0))
     assert response.content == b"[]" and response.url.endswith("/new")
+
+
+def test_an_old_crisis_in_the_ecb_history_needs_no_accepting(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real feed goes back to 1999 (ISK doubled in a day in October 2008): only moves that feed a
+    stored row are listed."""
+    days = {
+        **ECB_DAYS,
+        "2008-10-08": {"USD": "1.37", "ISK": "150"},
+        "2008-10-09": {"USD": "1.37", "ISK": "305"},
+    }
+    server.routes[ECB] = send(ecb_body(days), "text/xml")
+    assert update(server, "ecb", "exchange_rates") == 0, capsys.readouterr().err

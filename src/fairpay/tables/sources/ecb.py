@@ -88,16 +88,20 @@ def parse_xml(body: bytes, url: str) -> dict[str, dict[str, Decimal]]:
     return days
 
 
-def day_jumps(days: Mapping[str, Mapping[str, Decimal]], limit: Decimal | None = None) -> list[str]:
-    """Day-to-day moves of one currency's rate beyond ``limit`` (default ``guard.ECB_DAY_CHANGE``).
+def day_jumps(
+    days: Mapping[str, Mapping[str, Decimal]], limit: Decimal | None = None
+) -> list[tuple[str, int, str]]:
+    """Day-to-day moves of one currency's rate beyond ``limit`` (default ``guard.ECB_DAY_CHANGE``),
+    as (currency, year, description).
 
     Why: one absurd fixing barely moves an annual mean, so the mean can look plausible; the day
-    itself is where the poison shows. Each listed move needs ``--accept-changes``.
+    itself is where the poison shows. A move counts only if it feeds a row being stored (see
+    :func:`fetch`): the feed's history since 1999 has real crises nobody needs to re-accept.
     """
     from fairpay.tables.guard import ECB_DAY_CHANGE
 
     limit = ECB_DAY_CHANGE if limit is None else limit
-    out: list[str] = []
+    out: list[tuple[str, int, str]] = []
     last: dict[str, tuple[str, Decimal]] = {}
     for date in sorted(days):
         for currency, rate in sorted(days[date].items()):
@@ -106,8 +110,12 @@ def day_jumps(days: Mapping[str, Mapping[str, Decimal]], limit: Decimal | None =
                 change = abs(rate / before - 1)
                 if change > limit:
                     out.append(
-                        f"ECB {currency} per EUR {before} on {before_date} -> {rate} on {date} "
-                        f"({change:.0%} in one fixing; threshold {limit:.0%})"
+                        (
+                            currency,
+                            int(date[:4]),
+                            f"ECB {currency} per EUR {before} on {before_date} -> {rate} on {date} "
+                            f"({change:.0%} in one fixing; threshold {limit:.0%})",
+                        )
                     )
             last[currency] = (date, rate)
     return out
@@ -201,10 +209,22 @@ def fetch(
         retrieved_at=cache.now_utc(),
         extra={"license": "ECB reference rates, free reuse with source acknowledged", "days": len(days)},
     )
-    return Fetched(
-        kind,
-        provenance,
-        build=lambda current: merge(current, annual, vintage, first_year),
-        notes=[f"{len(days)} ECB fixing days up to {vintage}"],
-        changes=day_jumps(days),
+    jumps = day_jumps(days)
+    fetched = Fetched(
+        kind, provenance, build=lambda _current: [], notes=[f"{len(days)} ECB fixing days up to {vintage}"]
     )
+
+    def build(current: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        rows = merge(current, annual, vintage, first_year)
+        used = {
+            (str(r["currency"]), int(r["year"])) for r in rows if str(r.get("source") or "") == SOURCE_TEXT
+        }
+        years = {year for _, year in used}
+        # a USD move feeds every cross rate of its year; another currency's only its own rows
+        fetched.changes = [
+            text for cur, year, text in jumps if (cur, year) in used or (cur == "USD" and year in years)
+        ]
+        return rows
+
+    fetched.build = build
+    return fetched

@@ -669,3 +669,19 @@ def test_an_old_crisis_in_the_ecb_history_needs_no_accepting(
     }
     server.routes[ECB] = send(ecb_body(days), "text/xml")
     assert update(server, "ecb", "exchange_rates") == 0, capsys.readouterr().err
+
+
+def test_every_needed_flag_is_named_at_once(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
+    assert update(server, "worldbank", "exchange_rates") == 0
+    older_smaller_changed = [r for r in kenya("exchange_rates", "194") if r["country_iso3"] != "IND"]
+    server.routes.update(fx_route(older_smaller_changed, vintage="2026-01-01"))
+    capsys.readouterr()
+    assert update(server, "worldbank", "exchange_rates") == 2
+    err = capsys.readouterr().err
+    assert "older than the current 2026-11-20" in err and "1 of 212 countries would be lost (IND)" in err
+    assert "KEN 2025" in err and "rerun with --allow-older --allow-removals --accept-changes" in err
+    assert update(server, "worldbank", "exchange_rates", "--allow-older", "--allow-removals") == 2
+    assert (
+        update(server, "worldbank", "exchange_rates", "--allow-older", "--allow-removals", "--accept-changes")
+        == 0
+    )

@@ -295,15 +295,20 @@ def _refusal(
     tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
     if new > tomorrow:
         return f"vintage {new} is in the future; refused (a later update could never replace it)"
+    problems: list[str] = []
+    needed: list[str] = []
     if old and new and new < old and not flags.get("allow_older"):
-        return f"vintage {new} is older than the current {old}; rerun with --allow-older to go back"
+        problems.append(f"vintage {new} is older than the current {old}")
+        needed.append("--allow-older")
     if found.losses and not flags.get("allow_removals"):
-        return "; ".join(found.losses) + "; rerun with --allow-removals to store the smaller table"
+        problems += found.losses
+        needed.append("--allow-removals")
     listed = fetched.changes + found.changes
     if listed and not flags.get("accept_changes"):
-        return _listed("change(s) beyond the documented thresholds", listed) + (
-            "; check them, then rerun with --accept-changes to store them"
-        )
+        problems.append(_listed("change(s) beyond the documented thresholds", listed))
+        needed.append("--accept-changes")
+    if problems:
+        return "; ".join(problems) + f"; check, then rerun with {' '.join(needed)} to store it"
     return None
 
 

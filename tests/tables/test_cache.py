@@ -265,8 +265,9 @@ def test_a_writer_killed_mid_write_leaves_the_previous_table(data_folder: Path, 
     sources._forget_loaded()
     assert [str(r["cpi_2010_100"]) for r in data.load("cpi").rows] == ["111.5"]
     time.sleep(0.05)
-    with cache.lock(timeout=5):
-        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sources.status()  # a look at the data folder tidies it when no writer is running
     assert not list(cache.table_dir("cpi").glob(".tmp-*"))
 
 

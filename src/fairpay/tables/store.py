@@ -64,6 +64,7 @@ __all__ = [
     "clear_notices",
     "lock",
     "clean_leftovers",
+    "tidy",
     "atomic_write_bytes",
     "write_version",
     "remove",
@@ -334,6 +335,23 @@ def lock(timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
             f"{path}: another fairpay process has held the data lock for over {timeout:g} s; "
             "try again when it has finished"
         ) from exc
+
+
+def tidy() -> list[Path]:
+    """Remove a killed writer's leftovers now if no writer is running (never waits, never creates).
+
+    Why: ``fairpay data status`` should not show (or keep) debris; the lock proves no write is
+    in progress, and a busy lock just means the next writer cleans up instead.
+    """
+    if not (data_dir() / TABLES_DIR).is_dir():
+        return []
+    import filelock
+
+    try:
+        with filelock.FileLock(str(data_dir() / LOCK_NAME), timeout=0):
+            return clean_leftovers()
+    except (filelock.Timeout, OSError):
+        return []
 
 
 def _fsync_dir(path: Path) -> None:

@@ -526,6 +526,7 @@ def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
     from fairpay.tables import load as data
 
     today = today or datetime.date.today()
+    cache.tidy()
     entries: list[dict[str, Any]] = []
     for kind in data.TABLES:
         data.load.cache_clear()

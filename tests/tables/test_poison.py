@@ -685,3 +685,17 @@ def test_every_needed_flag_is_named_at_once(server: Server, capsys: pytest.Captu
         update(server, "worldbank", "exchange_rates", "--allow-older", "--allow-removals", "--accept-changes")
         == 0
     )
+
+
+def test_a_stalled_source_costs_one_deadline_not_one_per_table(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for code in WB_CODES.values():
+        server.routes[WB + code] = drip()
+    start = time.monotonic()
+    args = ["data", "update", "--source", "worldbank", "--base-url", server.url, "--timeout", "2"]
+    assert main(args) == 2
+    assert time.monotonic() - start < 3.5
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and "deadline" in lines[0]
+    assert all("not tried, the source did not answer for" in line for line in lines[1:])

@@ -315,11 +315,24 @@ def _refusal(
 def _run_source(
     name: str, url: str, policy: Any, kinds: Sequence[str] | None, flags: Mapping[str, bool]
 ) -> list[Outcome]:
+    from fairpay.tables.sources.http import Unreachable
+
     module = importlib.import_module(f"fairpay.tables.sources.{SOURCES[name][0]}")
     outcomes: list[Outcome] = []
     wanted = [k for k in SOURCES[name][2] if kinds is None or k in kinds]
+    unreachable = ""
     for kind in wanted:
         fetched: Fetched | None = None
+        if unreachable:  # one stalled source must not cost one deadline per table
+            outcomes.append(
+                Outcome(
+                    name,
+                    kind,
+                    False,
+                    f"{kind}: {name}: not tried, the source did not answer for {unreachable}; kept the previous data",
+                )
+            )
+            continue
         try:
             fetched = module.fetch(kind, base_url=url, policy=policy)
             with cache.lock():
@@ -346,6 +359,8 @@ def _run_source(
                 )
                 meta = store(kind, rows, prov, kind, "cache")
         except SourceError as exc:
+            if isinstance(exc, Unreachable):
+                unreachable = kind
             outcomes.append(Outcome(name, kind, False, f"{kind}: {exc}; kept the previous data"))
             continue
         except InvalidDataError as exc:

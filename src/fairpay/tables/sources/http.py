@@ -37,7 +37,7 @@ import httpx
 
 from fairpay.errors import SourceError
 
-__all__ = ["Policy", "Response", "DEFAULT_POLICY", "MAX_REDIRECTS", "fetch"]
+__all__ = ["Policy", "Response", "DEFAULT_POLICY", "MAX_REDIRECTS", "Unreachable", "fetch"]
 
 USER_AGENT = "fairpay (https://pypi.org/project/fairpay/) httpx"
 MAX_REDIRECTS = 5
@@ -100,6 +100,11 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
+
+
+class Unreachable(SourceError):
+    """The source gave no usable answer in time (deadline, timeouts, refused connections, 5xx):
+    the updater skips its other tables instead of waiting for each in turn."""
 
 
 class _Fail(Exception):
@@ -263,7 +268,7 @@ def fetch(
             except _Fail as exc:
                 raise SourceError(f"{source}: {shown}: {exc}") from None
             except _PastDeadline:
-                raise SourceError(
+                raise Unreachable(
                     f"{source}: {shown}: no complete answer within the {policy.deadline:g} s deadline"
                     + (f" (last problem: {last_problem})" if attempt else "")
                 ) from None
@@ -288,12 +293,12 @@ def fetch(
                 raise SourceError(f"{source}: {shown}: {_describe(exc)}") from None
             if attempt < policy.retries:
                 if time.monotonic() + wait > deadline:
-                    raise SourceError(
+                    raise Unreachable(
                         f"{source}: {shown}: {last_problem}; a retry in {wait:g} s would pass the "
                         f"{policy.deadline:g} s deadline"
                     )
                 policy.sleep(wait)
-        raise SourceError(f"{source}: {shown}: {last_problem} (after {policy.retries + 1} attempts)")
+        raise Unreachable(f"{source}: {shown}: {last_problem} (after {policy.retries + 1} attempts)")
     finally:
         if owned:
             client.close()

@@ -70,7 +70,11 @@ def test_imported_table_changes_the_check_and_is_cited(tmp_path):
     table_out = run(["check", str(spec)], env, tmp_path)
     assert "Licensed WageIndicator 2024 Kenya table" in table_out.stdout
 
-    reset = run(["data", "reset"], env, tmp_path)
+    reset = run(["data", "reset"], env, tmp_path)  # a plain reset keeps imports
+    assert reset.returncode == 0, reset.stderr
+    kept = json.loads(run(["check", str(spec), "--format", "json"], env, tmp_path).stdout)
+    assert kept["cells"][0]["benchmark"]["origin"] == "user"
+    reset = run(["data", "reset", "--imports"], env, tmp_path)
     assert reset.returncode == 0, reset.stderr
     again = json.loads(run(["check", str(spec), "--format", "json"], env, tmp_path).stdout)
     assert again["cells"][0]["benchmark"]["origin"] == "bundled"

@@ -273,6 +273,9 @@ def audit(
             aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
         warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+        from fairpay.tables.store import notices  # a damaged data folder is stated in every output
+
+        warnings += notices()
         _places, currencies, _ = normalize_groups(scan)
         workers, pairs, projects = _run(
             con, "typed", scan, bars, fx, currencies, settings, source, connection.tmp, connection.budget

@@ -73,24 +73,65 @@ def update_command(
         str | None,
         typer.Option("--base-url", help="Fetch from this base URL instead of the public one (a mirror)."),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Read timeout per request, seconds.")] = 60.0,
+    table: Annotated[
+        list[str] | None,
+        typer.Option("--table", help="Only this table (repeatable; default: every table of the sources)."),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", help="Deadline per request in seconds, retries and waits included (default 120)."
+        ),
+    ] = 120.0,
     retries: Annotated[
         int, typer.Option("--retries", help="Retries after a connection error, 429 or 5xx.")
     ] = 3,
+    accept_changes: Annotated[
+        bool,
+        typer.Option(
+            "--accept-changes", help="Store changes beyond the documented thresholds (listed first)."
+        ),
+    ] = False,
+    allow_removals: Annotated[
+        bool,
+        typer.Option(
+            "--allow-removals", help="Store a table with fewer countries or years than the current."
+        ),
+    ] = False,
+    allow_older: Annotated[
+        bool, typer.Option("--allow-older", help="Store a vintage older than the current one.")
+    ] = False,
 ) -> None:
-    """Refresh tables from the open sources; a failure keeps the previous data (exit 2)."""
+    """Refresh tables from the open sources; a failure or a refused change keeps the previous data (exit 2)."""
     from fairpay.errors import InvalidInputError
     from fairpay.tables import sources
     from fairpay.tables.sources import http
 
-    if timeout <= 0 or retries < 0:
-        raise InvalidInputError("--timeout must be > 0 and --retries >= 0")
+    if not 0 < timeout <= 3600 or not 0 <= retries <= 10:
+        raise InvalidInputError("--timeout must be in (0, 3600] seconds and --retries in 0..10")
     names = source or list(sources.SOURCES)
     for name in names:
         sources.base_url(name)  # unknown source: one-line error before any traffic
-    policy = http.Policy(read_timeout=timeout, connect_timeout=min(timeout, 10.0), retries=retries)
+    offered = {k for n in names for k in sources.SOURCES[n][2]}
+    for kind in table or []:
+        if kind not in offered:
+            raise InvalidInputError(
+                f"--table {kind!r}: not refreshed by {', '.join(names)}; expected one of: {', '.join(sorted(offered))}"
+            )
+    policy = http.Policy(
+        deadline=timeout,
+        read_timeout=min(timeout, http.DEFAULT_POLICY.read_timeout),
+        connect_timeout=min(timeout, http.DEFAULT_POLICY.connect_timeout),
+        retries=retries,
+    )
     outcomes = sources.update(
-        names, base_urls={n: base_url for n in names} if base_url else None, policy=policy
+        names,
+        base_urls={n: base_url for n in names} if base_url else None,
+        policy=policy,
+        kinds=table or None,
+        accept_changes=accept_changes,
+        allow_removals=allow_removals,
+        allow_older=allow_older,
     )
     failed = False
     for outcome in outcomes:
@@ -116,6 +157,8 @@ def import_command(
         f"imported {meta['rows']} {kind} rows for {meta['countries']} countries from {meta['url']} "
         f"({meta['vintage']}); they now come ahead of the bundled rows"
     )
+    for warning in meta.get("warnings") or []:
+        typer.echo(f"warning: {warning}")
 
 
 @data_app.command("reset")
@@ -123,16 +166,20 @@ def reset_command(
     kind: Annotated[
         list[str] | None, typer.Option("--kind", help="Only this table (repeatable; default: all).")
     ] = None,
-    keep_user: Annotated[bool, typer.Option("--keep-user", help="Keep imported user tables.")] = False,
+    imports: Annotated[
+        bool, typer.Option("--imports", help="Also delete your imported tables (kept by default).")
+    ] = False,
 ) -> None:
-    """Delete refreshed (and imported) tables: the bundled snapshot applies again."""
+    """Delete refreshed tables (imports too with --imports): the bundled snapshot applies again."""
     from fairpay.errors import InvalidInputError
     from fairpay.tables import load as data, sources
 
     for k in kind or []:
         if k not in data.TABLES:
             raise InvalidInputError(f"unknown table {k!r}; expected one of: {', '.join(data.TABLES)}")
-    removed = sources.reset(kind, user=not keep_user)
+    removed = sources.reset(kind, user=imports)
     typer.echo(
-        f"removed {len(removed)} file(s)" + (": " + ", ".join(p.name for p in removed) if removed else "")
+        f"removed {len(removed)} stored table(s)"
+        + (": " + ", ".join(removed) if removed else "")
+        + ("" if imports else "; imported tables kept (add --imports to delete them too)")
     )

@@ -308,6 +308,9 @@ def check(
             cells.append(cell)
     for bench in bars.values():
         warnings.extend(bar_warnings(bench, stale_years=STALE_YEARS))
+    from fairpay.tables.store import notices  # a damaged data folder is stated in every output
+
+    warnings.extend(notices())
     return CheckResult(
         project=proj.name,
         pay_currency=proj.currency,

@@ -43,6 +43,8 @@ __all__ = [
     "validate",
     "load",
     "user_rows",
+    "user_countries",
+    "pack_user_rows",
     "frame",
 ]
 
@@ -569,44 +571,164 @@ def bundled_dir() -> Traversable:
     )
 
 
-def _locate(kind: str) -> tuple[Traversable, str]:
-    """Where to read ``kind`` from, and its origin label.
+def _from_store(kind: str, name: str, origin: str) -> Table | None:
+    """The newest stored version of ``name`` that verifies *and* validates, else None.
 
-    A refreshed copy in the user's data folder (``fairpay data update``) wins over the bundled
-    snapshot; ``fairpay.tables.store`` checks it against its provenance file first.
+    Why try older versions: a version that no longer loads (damaged, or written by another
+    fairpay) must cost the user one update, not all of them; ``store.note`` records each skip
+    so every output can say which version was used instead.
     """
-    _check_kind(kind)
     from fairpay.tables import store as cache
 
-    return cache.locate(kind) or (bundled_dir() / f"{kind}.csv", "bundled")
+    for _attempt in range(3):  # a writer may retire the version we resolved: resolve again
+        pointer = cache.current_version(name)
+        found = cache.candidates(name)
+        for index, path in enumerate(found):
+            try:
+                table = read_rows(kind, path, origin=origin)
+            except InvalidDataError as exc:
+                if cache.current_version(name) != pointer:
+                    break  # replaced while we read it: not damaged, only retired
+                later = found[index + 1 :]
+                cache.note(
+                    name,
+                    f"{exc}; "
+                    + (
+                        f"using the last good update {later[0].parent.name} instead"
+                        if later
+                        else f"using the bundled {kind} table instead"
+                        if origin == "cache"
+                        else "ignoring the import"
+                    ),
+                )
+                continue
+            return Table(kind, table.rows, origin, str(path))
+        else:
+            return None
+    return None
 
 
 @functools.cache
 def load(kind: str) -> Table:
-    """The ``kind`` table, validated once per process (``load.cache_clear()`` to re-read)."""
-    resource, origin = _locate(kind)
-    try:
-        return read_rows(kind, resource, origin=origin)
-    except InvalidDataError as exc:
-        if origin == "bundled":
-            raise
-        import warnings  # a bad cached copy must not stop work: say so, use the snapshot
+    """The ``kind`` table, validated once per process (``load.cache_clear()`` to re-read).
 
-        warnings.warn(f"{exc}; using the bundled {kind} table instead", stacklevel=2)
-        return read_rows(kind, bundled_dir() / f"{kind}.csv", origin="bundled")
-
-
-def user_rows(kind: str) -> Table | None:
-    """The user's imported ``kind`` table (``fairpay data import``), validated, or None.
-
-    Why separate from :func:`load`: these rows go *ahead of* the bundled ones (a benchmark
-    lookup tries them first), rather than replacing the whole table.
+    A refreshed copy in the user's data folder (``fairpay data update``) wins over the bundled
+    snapshot; ``fairpay.tables.store`` checks it against its checksums first.
     """
     _check_kind(kind)
+    stored = _from_store(kind, kind, "cache")
+    if stored is not None:
+        return stored
+    return read_rows(kind, bundled_dir() / f"{kind}.csv", origin="bundled")
+
+
+USER_INDEX = "index.json"
+USER_FORMAT = 1
+
+
+def pack_user_rows(kind: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, bytes]:
+    """Validated import rows as the files that make later loading fast: one pickle per country.
+
+    Why: a user table is validated once, at import; later commands must not re-validate (a
+    million rows take minutes) nor load countries they do not ask about. Each country's rows
+    are pickled (typed: Decimal, int, text) under ``parts/``; ``index.json`` maps each country
+    to its part and row count, and names the schema the rows were validated against. The
+    pickles are only read after their SHA-256 (recorded beside them) has been checked.
+    """
+    import pickle
+
+    country_col = "country" if "country" in COLUMNS[kind] else "country_iso3"
+    by_country: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_country.setdefault(str(row[country_col]), []).append(dict(row))
+    files: dict[str, bytes] = {}
+    index: dict[str, Any] = {
+        "format": USER_FORMAT,
+        "kind": kind,
+        "columns": list(COLUMNS[kind]),
+        "countries": {},
+    }
+    for country, part in sorted(by_country.items()):
+        name = f"parts/{country}.pickle"
+        files[name] = pickle.dumps(tuple(part), protocol=pickle.HIGHEST_PROTOCOL)
+        index["countries"][country] = {"file": name, "rows": len(part)}
+    files[USER_INDEX] = (json.dumps(index, indent=1, sort_keys=True) + "\n").encode()
+    return files
+
+
+def _read_part(version: Path, name: str, meta: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """One country's pickled rows, after checking them against their recorded checksum."""
+    import hashlib
+    import pickle
+
+    data = (version / name).read_bytes()
+    if hashlib.sha256(data).hexdigest() != dict(meta.get("files") or {}).get(name):
+        raise InvalidDataError(str(version / name), ["does not match its recorded checksum"])
+    rows = pickle.loads(data)  # noqa: S301 - our own file, checked against its checksum first
+    if not isinstance(rows, tuple):
+        raise InvalidDataError(str(version / name), ["is not a stored table part"])
+    return rows
+
+
+@functools.cache
+def _user_rows(kind: str, countries: frozenset[str] | None) -> Table | None:
     from fairpay.tables import store as cache
 
-    found = cache.locate_user(kind)
-    return read_rows(kind, found[0], origin=found[1]) if found else None
+    name = cache.user_name(kind)
+    found = cache.candidates(name)
+    for position, path in enumerate(found):
+        version = path.parent
+        fallback = (
+            f"using the earlier import {found[position + 1].parent.name} instead"
+            if position + 1 < len(found)
+            else "ignoring the import"
+        )
+        try:
+            index = json.loads((version / USER_INDEX).read_text(encoding="utf-8"))
+            if index.get("format") != USER_FORMAT or index.get("columns") != list(COLUMNS[kind]):
+                raise InvalidDataError(
+                    str(version), ["was stored by another version of fairpay: import it again"]
+                )
+            meta = cache.read_meta(path) or {}
+            wanted = sorted(index["countries"] if countries is None else set(index["countries"]) & countries)
+            rows: list[dict[str, Any]] = []
+            for country in wanted:
+                rows.extend(_read_part(version, index["countries"][country]["file"], meta))
+        except (OSError, ValueError, KeyError, TypeError, InvalidDataError) as exc:
+            cache.note(name, f"{version}: the imported {kind} table cannot be read ({exc}); {fallback}")
+            continue
+        return Table(kind, tuple(rows), "user", str(path))
+    return None
+
+
+def user_rows(kind: str, countries: Iterable[str] | None = None) -> Table | None:
+    """The user's imported ``kind`` table (``fairpay data import``), or None if there is none.
+
+    ``countries`` (alpha-2 codes) limits what is read to those countries' rows, so a large
+    import costs nothing to a command about other places. The rows were validated at import
+    and are not validated again. Why separate from :func:`load`: these rows go *ahead of* the
+    bundled ones (a benchmark lookup tries them first), rather than replacing the whole table.
+    """
+    _check_kind(kind)
+    return _user_rows(kind, None if countries is None else frozenset(str(c).upper() for c in countries))
+
+
+def user_countries(kind: str) -> list[str]:
+    """Countries the user's imported ``kind`` table covers (from its index; no rows are read)."""
+    from fairpay.tables import store as cache
+
+    found = cache.candidates(cache.user_name(kind))
+    if not found:
+        return []
+    try:
+        return sorted(json.loads((found[0].parent / USER_INDEX).read_text(encoding="utf-8"))["countries"])
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def forget_user_rows() -> None:
+    """Drop imported rows read in this process (after an import or reset)."""
+    _user_rows.cache_clear()
 
 
 def frame(kind: str) -> Any:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fairpay.errors import FairpayError, InvalidDataError, SourceError
-from fairpay.tables import store as cache
+from fairpay.tables import guard, store as cache
 
 __all__ = [
     "SOURCES",
@@ -64,6 +64,7 @@ class Fetched:
     provenance: cache.Provenance
     build: Callable[[Sequence[Mapping[str, Any]]], list[dict[str, Any]]]
     notes: list[str] = field(default_factory=list)  # e.g. "skipped 49 aggregate rows"
+    changes: list[str] = field(default_factory=list)  # moves the source itself shows (ECB days)
 
 
 @dataclass
@@ -186,12 +187,14 @@ def _bundled_rows(kind: str) -> tuple[Any, ...]:
 
 
 def store(
-    kind: str, rows: Sequence[Mapping[str, Any]], provenance: cache.Provenance, path: Path, origin: str
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    provenance: cache.Provenance,
+    name: str,
+    origin: str,
 ) -> dict[str, Any]:
-    """Write ``rows`` (bundled columns first, extras after) to ``path`` once they validate.
-
-    The caller holds :func:`cache.lock`.
-    """
+    """Write ``rows`` (bundled columns first, extras after) as a new version of stored table
+    ``name`` once they validate. The caller holds :func:`cache.lock`."""
     from fairpay.tables import load as data
 
     columns = list(data.COLUMNS[kind])
@@ -206,8 +209,8 @@ def store(
         provenance.retrieved_at,
         {**dict(provenance.extra), "kind": kind, "origin": origin, "countries": len(countries)},
     )
-    meta = cache.write_table(
-        path, payload, prov, validate=lambda tmp: data.read_rows(kind, tmp, origin=origin)
+    meta = cache.write_version(
+        name, kind, payload, prov, validate=lambda tmp: data.read_rows(kind, tmp, origin=origin)
     )
     _forget_loaded()
     return meta
@@ -221,24 +224,135 @@ def _forget_loaded() -> None:
     from fairpay.units import fx
 
     data.load.cache_clear()
+    data.forget_user_rows()
+    cache.clear_notices()
     benchmark.clear_cache()
     fx.clear_cache()
 
 
-def _run_source(name: str, url: str, policy: Any, kinds: Sequence[str] | None) -> list[Outcome]:
+def _current_meta(kind: str) -> dict[str, Any]:
+    """The provenance of the stored ``kind`` table loading uses now ({} for the bundled one)."""
+    from fairpay.tables import load as data
+
+    table = data.load(kind)
+    return (cache.read_meta(Path(table.location)) or {}) if table.origin == "cache" else {}
+
+
+def _current_vintage(kind: str, name: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The vintage ``name`` last gave ``kind``: from the stored provenance, else the rows' own."""
+    meta = _current_meta(kind)
+    if meta:
+        vintages = meta.get("vintages")
+        if isinstance(vintages, dict) and name in vintages:
+            return guard.vintage_date(str(vintages[name]))
+        if meta.get("updater") == name:
+            return guard.vintage_date(str(meta.get("vintage", "")))
+    prefix = _SOURCE_TEXT_PREFIX[name]
+    dates = {
+        guard.vintage_date(str(r.get("source_vintage") or ""))
+        for r in rows
+        if str(r.get("source") or "").startswith(prefix)
+    }
+    dates.discard("")
+    return max(dates) if dates else ""
+
+
+# how each updater's rows name their source (bundled rows included), to find its last vintage
+_SOURCE_TEXT_PREFIX = {"worldbank": "World Bank", "ilostat": "ILOSTAT", "ecb": "ECB "}
+
+
+def _listed(what: str, items: Sequence[str], limit: int = 5) -> str:
+    more = f" (and {len(items) - limit} more)" if len(items) > limit else ""
+    return f"{len(items)} {what}: " + "; ".join(items[:limit]) + more
+
+
+def _refusal(
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    current: Sequence[Mapping[str, Any]],
+    fetched: Fetched,
+    name: str,
+    flags: Mapping[str, bool],
+) -> str | None:
+    """Why ``rows`` may not replace ``current`` under ``flags`` (see ``fairpay.tables.guard``), or None."""
+    rates: Sequence[Mapping[str, Any]] = ()
+    if kind == "minimum_wages_ilostat":
+        from fairpay.tables import load as data
+
+        rates = data.load("exchange_rates").rows
+    found = guard.review(kind, current, rows, rates)
+    if found.implausible:
+        return _listed("implausible value(s), refused", found.implausible)
+    old, new = _current_vintage(kind, name, current), guard.vintage_date(fetched.provenance.vintage)
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    if new > tomorrow:
+        return f"vintage {new} is in the future; refused (a later update could never replace it)"
+    problems: list[str] = []
+    needed: list[str] = []
+    if old and new and new < old and not flags.get("allow_older"):
+        problems.append(f"vintage {new} is older than the current {old}")
+        needed.append("--allow-older")
+    if found.losses and not flags.get("allow_removals"):
+        problems += found.losses
+        needed.append("--allow-removals")
+    listed = fetched.changes + found.changes
+    if listed and not flags.get("accept_changes"):
+        problems.append(_listed("change(s) beyond the documented thresholds", listed))
+        needed.append("--accept-changes")
+    if problems:
+        return "; ".join(problems) + f"; check, then rerun with {' '.join(needed)} to store it"
+    return None
+
+
+def _run_source(
+    name: str, url: str, policy: Any, kinds: Sequence[str] | None, flags: Mapping[str, bool]
+) -> list[Outcome]:
+    from fairpay.tables.sources.http import Unreachable
+
     module = importlib.import_module(f"fairpay.tables.sources.{SOURCES[name][0]}")
     outcomes: list[Outcome] = []
     wanted = [k for k in SOURCES[name][2] if kinds is None or k in kinds]
+    unreachable = ""
     for kind in wanted:
         fetched: Fetched | None = None
+        if unreachable:  # one stalled source must not cost one deadline per table
+            outcomes.append(
+                Outcome(
+                    name,
+                    kind,
+                    False,
+                    f"{kind}: {name}: not tried, the source did not answer for {unreachable}; kept the previous data",
+                )
+            )
+            continue
         try:
             fetched = module.fetch(kind, base_url=url, policy=policy)
             with cache.lock():
-                rows = fetched.build(_current_rows(kind))
+                current = _current_rows(kind)
+                rows = fetched.build(current)
                 if not rows:
                     raise SourceError(f"{name}: {fetched.provenance.url}: no rows for {kind}")
-                meta = store(kind, rows, fetched.provenance, cache.table_path(kind), "cache")
+                refusal = _refusal(kind, rows, current, fetched, name, flags)
+                if refusal:
+                    raise SourceError(f"{name}: {fetched.provenance.url}: {refusal}")
+                vintages = dict(_current_meta(kind).get("vintages") or {})
+                vintages[name] = fetched.provenance.vintage
+                prov = cache.Provenance(
+                    fetched.provenance.source,
+                    fetched.provenance.url,
+                    fetched.provenance.vintage,
+                    fetched.provenance.retrieved_at,
+                    {
+                        **dict(fetched.provenance.extra),
+                        "updater": name,
+                        "vintages": vintages,
+                        "accepted": {k: v for k, v in flags.items() if v},
+                    },
+                )
+                meta = store(kind, rows, prov, kind, "cache")
         except SourceError as exc:
+            if isinstance(exc, Unreachable):
+                unreachable = kind
             outcomes.append(Outcome(name, kind, False, f"{kind}: {exc}; kept the previous data"))
             continue
         except InvalidDataError as exc:
@@ -276,12 +390,19 @@ def update(
     base_urls: Mapping[str, str] | None = None,
     policy: Any = None,
     kinds: Sequence[str] | None = None,
+    accept_changes: bool = False,
+    allow_removals: bool = False,
+    allow_older: bool = False,
 ) -> list[Outcome]:
     """Refresh tables from ``sources`` (default: all, World Bank before ECB); one Outcome per table.
 
     Failures do not raise: each becomes an Outcome with ``ok=False`` and a one-line message,
-    and that table keeps its previous data. ``policy`` is a ``sources.http.Policy``.
+    and that table keeps its previous data. ``policy`` is a ``sources.http.Policy``. A new table
+    with implausible values is always refused; one with changes beyond the thresholds of
+    ``fairpay.tables.guard``, fewer countries or country-years, or an older vintage is refused
+    unless ``accept_changes``, ``allow_removals`` or ``allow_older`` says so.
     """
+    flags = {"accept_changes": accept_changes, "allow_removals": allow_removals, "allow_older": allow_older}
     from fairpay.tables.sources import http
 
     names = list(sources) if sources else list(SOURCES)
@@ -290,16 +411,20 @@ def update(
     outcomes: list[Outcome] = []
     for name in names:
         url = base_url(name, (base_urls or {}).get(name))
-        outcomes += _run_source(name, url, policy or http.DEFAULT_POLICY, kinds)
+        outcomes += _run_source(name, url, policy or http.DEFAULT_POLICY, kinds, flags)
     return outcomes
 
 
 def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]:
-    """Validate a user's table (bundled column layout, CSV) and store it ahead of bundled rows.
+    """Validate a user's table (bundled column layout, CSV) once and store it ahead of bundled rows.
 
-    Why validate twice (the file, then the stored copy): the first pass reports every problem
-    in the user's own file and row numbers; the second proves the stored bytes load.
+    The rows are stored per country in a typed form (see ``load.pack_user_rows``) so later
+    commands neither re-validate them nor read countries they do not need. The returned
+    provenance carries ``warnings``: plausibility notes (a currency that is not the country's,
+    an amount far from the country's other figures) that do not stop the import.
     """
+    from collections import Counter
+
     from fairpay.tables import load as data
 
     if kind not in IMPORTABLE:
@@ -316,8 +441,13 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
             ],
         )
     table = data.read_rows(kind, path, origin="user")
+    refused = guard.import_refusals(kind, table.rows)
+    if refused:
+        raise InvalidDataError(str(path), refused)
+    notes = guard.import_warnings(kind, table.rows, _bundled_rows(kind), data.load("exchange_rates").rows)
     stat = path.stat()
     years = sorted({int(r["reference_year"]) for r in table.rows})
+    countries = sorted({str(r["country"]) for r in table.rows})
     provenance = cache.Provenance(
         source=f"user import of {path.name}",
         url=str(path.resolve()),
@@ -326,23 +456,56 @@ def import_user_table(kind: str, file: str | os.PathLike[str]) -> dict[str, Any]
         extra={
             "file_modified": datetime.datetime.fromtimestamp(stat.st_mtime, datetime.UTC)
             .replace(microsecond=0)
-            .isoformat()
+            .isoformat(),
+            "kind": kind,
+            "origin": "user",
+            "countries": len(countries),
+            "reference_years": {
+                str(y): n for y, n in sorted(Counter(int(r["reference_year"]) for r in table.rows).items())
+            },
+            "warnings": notes,
         },
     )
+    parts = data.pack_user_rows(kind, table.rows)
+    expected = len(table.rows)
+
+    def check(csv_path: Path) -> Any:
+        import json
+
+        index = json.loads((csv_path.parent / data.USER_INDEX).read_text(encoding="utf-8"))
+        stored = sum(int(c["rows"]) for c in index["countries"].values())
+        if stored != expected:
+            raise InvalidDataError(str(csv_path), [f"stored {stored} rows of {expected}"])
+        return table
+
     with cache.lock():
-        return store(kind, list(table.rows), provenance, cache.user_table_path(kind), "user")
+        meta = cache.write_version(
+            cache.user_name(kind),
+            kind,
+            path,  # the user's own bytes, as cited; later loads read the typed parts
+            provenance,
+            validate=check,
+            extra_files=parts,
+            verify_on_read=[f"{kind}.csv", *(n for n in parts if n != data.USER_INDEX)],
+        )
+    _forget_loaded()
+    return meta
 
 
-def reset(kinds: Sequence[str] | None = None, *, user: bool = True) -> list[Path]:
-    """Remove refreshed (and, unless ``user=False``, imported) tables; bundled data applies again."""
+def reset(kinds: Sequence[str] | None = None, *, user: bool = False) -> list[str]:
+    """Remove refreshed tables (and imported ones only if ``user``); bundled data applies again.
+
+    Why imports stay by default: a licensed living-wage table may not be downloadable again,
+    whereas a refresh is one ``fairpay data update`` away. Returns the stored names removed.
+    """
     from fairpay.tables import load as data
 
     targets = list(kinds) if kinds else list(data.TABLES)
-    paths = [cache.table_path(k) for k in targets]
+    names = list(targets)
     if user:
-        paths += [cache.user_table_path(k) for k in targets]
+        names += [cache.user_name(k) for k in targets]
     with cache.lock():
-        removed = cache.remove(paths)
+        removed = cache.remove(names)
     _forget_loaded()
     return removed
 
@@ -370,19 +533,32 @@ def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
     from fairpay.tables import load as data
 
     today = today or datetime.date.today()
+    cache.tidy()
     entries: list[dict[str, Any]] = []
     for kind in data.TABLES:
         data.load.cache_clear()
+        data.forget_user_rows()
+        cache.clear_notices()  # so this look re-states every problem it meets
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             table = data.load(kind)
-            user = data.user_rows(kind) if kind in IMPORTABLE else None
+            # an import is described from its provenance: no need to read a million rows to count them
+            user = data.user_rows(kind, countries=()) if kind in IMPORTABLE else None
         tables = [table] + ([user] if user is not None else [])
         for t in tables:
             meta = cache.read_meta(Path(t.location)) if t.origin != "bundled" else None
             rows = t.rows
             vintage = str(meta["vintage"]) if meta else _vintage_of(rows)
             countries = {str(r.get("country_iso3") or r.get("country") or "") for r in rows} - {""}
+            years: dict[int, int] = {}
+            if t.origin == "user" and meta:
+                years = {int(y): int(n) for y, n in dict(meta.get("reference_years") or {}).items()}
+                n_rows, n_countries = int(meta.get("rows") or 0), int(meta.get("countries") or 0)
+            else:
+                if rows and "reference_year" in rows[0]:
+                    for r in rows:
+                        years[int(r["reference_year"])] = years.get(int(r["reference_year"]), 0) + 1
+                n_rows, n_countries = len(rows), len(countries)
             entry: dict[str, Any] = {
                 "kind": kind,
                 "origin": t.origin,
@@ -392,16 +568,16 @@ def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
                 "vintage": vintage,
                 "retrieved_at": str(meta.get("retrieved_at", "")) if meta else "",
                 "age_days": _age_days(vintage, today),
-                "rows": len(rows),
-                "countries": len(countries),
+                "rows": n_rows,
+                "countries": n_countries,
                 "stale": "",
                 "warnings": [str(w.message) for w in caught],
             }
-            if rows and "reference_year" in rows[0] and kind != "standard_weeks":
-                old = sum(1 for r in rows if int(r["reference_year"]) < today.year - STALE_BENCHMARK_YEARS)
+            if years and kind != "standard_weeks":
+                old = sum(n for y, n in years.items() if y < today.year - STALE_BENCHMARK_YEARS)
                 if old:
                     entry["stale"] = (
-                        f"{old} of {len(rows)} rows have a reference year before "
+                        f"{old} of {n_rows} rows have a reference year before "
                         f"{today.year - STALE_BENCHMARK_YEARS}"
                     )
             elif entry["age_days"] is not None and entry["age_days"] > STALE_VINTAGE_DAYS:

@@ -36,6 +36,7 @@ from fairpay.tables.sources import Fetched
 from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
 
 NAME = "ecb"
+MEDIA_TYPES = ("text/xml", "application/xml")
 PATH = "/stats/eurofxref/eurofxref-hist.xml"
 NS = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
 SOURCE_TEXT = (
@@ -66,10 +67,17 @@ def parse_xml(body: bytes, url: str) -> dict[str, dict[str, Decimal]]:
         rates: dict[str, Decimal] = {}
         for cube in day.findall(f"{NS}Cube"):
             currency, rate = cube.get("currency", ""), cube.get("rate", "")
-            if not re.fullmatch(r"[A-Z]{3}", currency) or not _RATE.fullmatch(rate) or Decimal(rate) <= 0:
+            if (
+                not re.fullmatch(r"[A-Z]{3}", currency)
+                or len(rate) > 40
+                or not _RATE.fullmatch(rate)
+                or Decimal(rate) <= 0
+            ):
                 raise SourceError(
-                    f"{NAME}: {url}: {date}: bad rate entry currency={currency!r} rate={rate!r}"
+                    f"{NAME}: {url}: {date}: bad rate entry currency={currency[:10]!r} rate={rate[:40]!r}"
                 )
+            if currency in rates:
+                raise SourceError(f"{NAME}: {url}: {date}: {currency} is quoted twice")
             rates[currency] = Decimal(rate)
         if date in days:
             raise SourceError(f"{NAME}: {url}: date {date} appears twice")
@@ -77,6 +85,39 @@ def parse_xml(body: bytes, url: str) -> dict[str, dict[str, Decimal]]:
     if not days:
         raise SourceError(f"{NAME}: {url}: the feed has no daily rates")
     return days
+
+
+def day_jumps(
+    days: Mapping[str, Mapping[str, Decimal]], limit: Decimal | None = None
+) -> list[tuple[str, int, str]]:
+    """Day-to-day moves of one currency's rate beyond ``limit`` (default ``guard.ECB_DAY_CHANGE``),
+    as (currency, year, description).
+
+    Why: one absurd fixing barely moves an annual mean, so the mean can look plausible; the day
+    itself is where the poison shows. A move counts only if it feeds a row being stored (see
+    :func:`fetch`): the feed's history since 1999 has real crises nobody needs to re-accept.
+    """
+    from fairpay.tables.guard import ECB_DAY_CHANGE
+
+    limit = ECB_DAY_CHANGE if limit is None else limit
+    out: list[tuple[str, int, str]] = []
+    last: dict[str, tuple[str, Decimal]] = {}
+    for date in sorted(days):
+        for currency, rate in sorted(days[date].items()):
+            if currency in last:
+                before_date, before = last[currency]
+                change = abs(rate / before - 1)
+                if change > limit:
+                    out.append(
+                        (
+                            currency,
+                            int(date[:4]),
+                            f"ECB {currency} per EUR {before} on {before_date} -> {rate} on {date} "
+                            f"({change:.0%} in one fixing; threshold {limit:.0%})",
+                        )
+                    )
+            last[currency] = (date, rate)
+    return out
 
 
 def annual_usd_rates(
@@ -154,7 +195,7 @@ def fetch(
     if kind != "exchange_rates":
         raise SourceError(f"{NAME}: the ECB feed has no data for table {kind!r}")
     url = f"{base_url}{path}"
-    response = http_fetch(NAME, url, policy=policy)
+    response = http_fetch(NAME, url, policy=policy, accept=MEDIA_TYPES)
     days = parse_xml(response.content, url)
     if not any("USD" in rates for rates in days.values()):
         raise SourceError(f"{NAME}: {url}: no USD rate in the feed, so no cross rates")
@@ -167,9 +208,22 @@ def fetch(
         retrieved_at=cache.now_utc(),
         extra={"license": "ECB reference rates, free reuse with source acknowledged", "days": len(days)},
     )
-    return Fetched(
-        kind,
-        provenance,
-        build=lambda current: merge(current, annual, vintage, first_year),
-        notes=[f"{len(days)} ECB fixing days up to {vintage}"],
+    jumps = day_jumps(days)
+    fetched = Fetched(
+        kind, provenance, build=lambda _current: [], notes=[f"{len(days)} ECB fixing days up to {vintage}"]
     )
+
+    def build(current: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        rows = merge(current, annual, vintage, first_year)
+        used = {
+            (str(r["currency"]), int(r["year"])) for r in rows if str(r.get("source") or "") == SOURCE_TEXT
+        }
+        years = {year for _, year in used}
+        # a USD move feeds every cross rate of its year; another currency's only its own rows
+        fetched.changes = [
+            text for cur, year, text in jumps if (cur, year) in used or (cur == "USD" and year in years)
+        ]
+        return rows
+
+    fetched.build = build
+    return fetched

@@ -1,4 +1,4 @@
-"""One HTTP GET helper for every source: timeouts, bounded retries, a size cap, one-line errors.
+"""One HTTP GET helper for every source: a deadline, bounded retries, a size cap, one-line errors.
 
 Why a small explicit loop rather than httpx's transport retries: ``HTTPTransport(retries=n)``
 retries only failed *connections*; the open-data APIs also answer 429 (with ``Retry-After``) and
@@ -9,7 +9,17 @@ retries only failed *connections*; the open-data APIs also answer 429 (with ``Re
   ``Policy.max_retry_after`` so a hostile header cannot park the updater for hours;
 * HTTP 5xx, with exponential backoff ``backoff * 2**attempt`` (capped at ``max_backoff``).
 
-Anything else (404, 400, a body over ``max_bytes``) fails at once. Every failure becomes a
+Why a deadline and not only timeouts: httpx's timeouts bound each socket read, so a server that
+sends one byte every half second never trips them. ``Policy.deadline`` bounds the whole request,
+retries and waits included: each attempt runs in a worker thread the caller stops waiting for
+when the deadline passes (the worker also stops reading at its next chunk).
+
+Why redirects are followed by hand: a redirect to another host would otherwise be stored under
+the original host's provenance. Redirects within the same scheme, host and port are followed (at
+most ``MAX_REDIRECTS``, never the same URL twice); any other is refused.
+
+Anything else (404, 400, a body over ``max_bytes``, a body that cannot be decoded, an HTML page
+or a content type the source never serves) fails at once. Every failure becomes a
 :class:`~fairpay.errors.SourceError` naming the source and the URL. Waiting goes through
 ``Policy.sleep`` so tests can record delays instead of sleeping.
 """
@@ -17,8 +27,9 @@ Anything else (404, 400, a body over ``max_bytes``) fails at once. Every failure
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,22 +37,28 @@ import httpx
 
 from fairpay.errors import SourceError
 
-__all__ = ["Policy", "Response", "DEFAULT_POLICY", "fetch"]
+__all__ = ["Policy", "Response", "DEFAULT_POLICY", "MAX_REDIRECTS", "Unreachable", "fetch"]
 
 USER_AGENT = "fairpay (https://pypi.org/project/fairpay/) httpx"
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
 class Policy:
-    """How patiently to fetch. Defaults suit the public APIs; tests shrink the waits."""
+    """How patiently to fetch. Defaults suit the public APIs; tests shrink the waits.
+
+    ``deadline`` is the most one request may take in total (connect, every read, every retry and
+    wait); ``read_timeout`` only bounds a single silent read within it.
+    """
 
     connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    read_timeout: float = 30.0
     retries: int = 3  # extra attempts after the first
     backoff: float = 1.0  # first wait (s) after a 5xx / connection error; doubles each time
     max_backoff: float = 30.0
     max_retry_after: float = 120.0  # longest Retry-After honoured (s)
     max_bytes: int = 64 * 1024 * 1024  # refuse bodies larger than this
+    deadline: float = 120.0  # whole request, retries included (s)
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
 
@@ -85,27 +102,108 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
-def _read_bounded(response: httpx.Response, limit: int) -> bytes:
-    """Read the body, stopping as soon as it exceeds ``limit`` bytes (a declared or actual size)."""
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge(int(declared))
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge(size)
-        chunks.append(chunk)
-    return b"".join(chunks)
+class Unreachable(SourceError):
+    """The source gave no usable answer in time (deadline, timeouts, refused connections, 5xx):
+    the updater skips its other tables instead of waiting for each in turn."""
 
 
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        self.size = size
+class _Fail(Exception):
+    """A final failure inside an attempt (no retry); the message completes "source: url: "."""
 
 
-def _describe(exc: httpx.TransportError) -> str:
+class _Retry(Exception):
+    """A failure worth another attempt; ``wait`` overrides the backoff (Retry-After)."""
+
+    def __init__(self, problem: str, wait: float | None = None) -> None:
+        super().__init__(problem)
+        self.wait = wait
+
+
+class _PastDeadline(Exception):
+    pass
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def _media_type(headers: Mapping[str, str]) -> str:
+    return str(headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+
+
+def _looks_like_html(content: bytes) -> bool:
+    head = content[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def _attempt(
+    client: httpx.Client,
+    url: str,
+    params: Mapping[str, Any] | None,
+    policy: Policy,
+    deadline: float,
+    cancelled: threading.Event,
+    accept: Sequence[str] | None,
+) -> Response:
+    """One attempt: follow same-origin redirects, read the bounded body before the deadline."""
+    target = httpx.URL(url, params=params) if params else httpx.URL(url)
+    seen = {str(target)}
+    for _hop in range(MAX_REDIRECTS + 1):
+        remaining = max(0.01, deadline - time.monotonic())
+        timeout = httpx.Timeout(
+            min(policy.read_timeout, remaining), connect=min(policy.connect_timeout, remaining)
+        )
+        with client.stream("GET", target, timeout=timeout) as resp:
+            status = resp.status_code
+            if 300 <= status < 400 and status != 304:
+                location = resp.headers.get("location")
+                if not location:
+                    raise _Fail(f"HTTP {status} redirect without a Location header")
+                nxt = target.join(location)
+                if not _same_origin(target, nxt):
+                    raise _Fail(
+                        f"refused redirect to another host ({nxt.scheme}://{nxt.host}"
+                        f"{'' if nxt.port is None else f':{nxt.port}'}); data is only taken from "
+                        "the host asked"
+                    )
+                if str(nxt) in seen:
+                    raise _Fail(f"redirect loop (back to {nxt})")
+                seen.add(str(nxt))
+                target = nxt
+                continue
+            if status == 429:
+                raise _Retry(
+                    f"HTTP 429 {resp.reason_phrase}".rstrip(), _retry_after(resp.headers.get("retry-after"))
+                )
+            if status >= 500:
+                raise _Retry(f"HTTP {status} {resp.reason_phrase}".rstrip())
+            if status >= 400 or status < 200:
+                raise _Fail(f"HTTP {status} {resp.reason_phrase}".rstrip())
+            media = _media_type(resp.headers)
+            if media in {"text/html", "application/xhtml+xml"}:
+                raise _Fail(f"the server sent an HTML page (Content-Type {media}), not data")
+            if accept is not None and media and media not in accept:
+                raise _Fail(f"unexpected Content-Type {media!r}; expected one of: {', '.join(accept)}")
+            declared = resp.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+                raise _Fail(f"response of {int(declared)} bytes exceeds the {policy.max_bytes}-byte limit")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_bytes():
+                if cancelled.is_set() or time.monotonic() > deadline:
+                    raise _PastDeadline
+                size += len(chunk)
+                if size > policy.max_bytes:
+                    raise _Fail(f"response of {size} bytes exceeds the {policy.max_bytes}-byte limit")
+                chunks.append(chunk)
+            content = b"".join(chunks)
+            if _looks_like_html(content):
+                raise _Fail("the server sent an HTML page, not data")
+            return Response(str(resp.url), status, dict(resp.headers), content)
+    raise _Fail(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out ({type(exc).__name__})"
     if isinstance(exc, httpx.ConnectError):
@@ -115,6 +213,27 @@ def _describe(exc: httpx.TransportError) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _run_before(deadline: float, work: Callable[[], Response], cancelled: threading.Event) -> Response:
+    """Run ``work`` in a daemon thread and wait for it no later than ``deadline``."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="fairpay-fetch", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()))
+    if worker.is_alive():
+        cancelled.set()
+        raise _PastDeadline
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def fetch(
     source: str,
     url: str,
@@ -122,54 +241,64 @@ def fetch(
     params: Mapping[str, Any] | None = None,
     policy: Policy = DEFAULT_POLICY,
     client: httpx.Client | None = None,
+    accept: Sequence[str] | None = None,
 ) -> Response:
-    """GET ``url`` with ``policy``'s timeouts, retries and size cap; raise SourceError on failure."""
+    """GET ``url`` within ``policy.deadline``; raise SourceError (one line) on any failure.
+
+    ``accept`` lists the media types the source serves; a response declaring another is refused
+    (a missing Content-Type is judged by the parser instead).
+    """
+    start = time.monotonic()
+    deadline = start + policy.deadline
     owned = client is None
     if client is None:
-        client = httpx.Client(
-            timeout=httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout),
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=True,
-        )
+        client = httpx.Client(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
     shown = str(httpx.URL(url, params=params)) if params else url
     last_problem = "no attempt made"
+    cancelled = threading.Event()
     try:
         for attempt in range(policy.retries + 1):
             wait = min(policy.backoff * (2**attempt), policy.max_backoff)
             try:
-                with client.stream("GET", url, params=params) as resp:
-                    status = resp.status_code
-                    if status == 429 or status >= 500:
-                        last_problem = f"HTTP {status} {resp.reason_phrase}".rstrip()
-                        if status == 429:
-                            after = _retry_after(resp.headers.get("retry-after"))
-                            if after is not None:
-                                if after > policy.max_retry_after:
-                                    raise SourceError(
-                                        f"{source}: {shown}: HTTP 429, server asks to retry after "
-                                        f"{after:g} s (more than {policy.max_retry_after:g} s)"
-                                    )
-                                wait = after
-                        if attempt < policy.retries:
-                            policy.sleep(wait)
-                        continue
-                    if status >= 400:
-                        raise SourceError(f"{source}: {shown}: HTTP {status} {resp.reason_phrase}".rstrip())
-                    content = _read_bounded(resp, policy.max_bytes)
-                    return Response(str(resp.url), status, dict(resp.headers), content)
-            except _TooLarge as exc:
-                raise SourceError(
-                    f"{source}: {shown}: response of {exc.size} bytes exceeds the "
-                    f"{policy.max_bytes}-byte limit"
+                return _run_before(
+                    deadline,
+                    lambda: _attempt(client, url, params, policy, deadline, cancelled, accept),
+                    cancelled,
+                )
+            except _Fail as exc:
+                raise SourceError(f"{source}: {shown}: {exc}") from None
+            except _PastDeadline:
+                raise Unreachable(
+                    f"{source}: {shown}: no complete answer within the {policy.deadline:g} s deadline"
+                    + (f" (last problem: {last_problem})" if attempt else "")
                 ) from None
+            except _Retry as exc:
+                last_problem = str(exc)
+                if exc.wait is not None:
+                    if exc.wait > policy.max_retry_after:
+                        raise SourceError(
+                            f"{source}: {shown}: {exc}, server asks to retry after {exc.wait:g} s "
+                            f"(more than {policy.max_retry_after:g} s)"
+                        ) from None
+                    wait = exc.wait
+            except httpx.DecodingError as exc:
+                raise SourceError(f"{source}: {shown}: the body cannot be decoded ({exc})") from None
+            except httpx.TooManyRedirects as exc:  # pragma: no cover - redirects are followed by hand
+                raise SourceError(f"{source}: {shown}: {exc}") from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise SourceError(f"{source}: {shown}: invalid URL ({exc})") from None
             except httpx.TransportError as exc:
                 last_problem = _describe(exc)
-                if attempt < policy.retries:
-                    policy.sleep(wait)
-                continue
-            except httpx.InvalidURL as exc:
-                raise SourceError(f"{source}: {shown}: invalid URL ({exc})") from exc
-        raise SourceError(f"{source}: {shown}: {last_problem} (after {policy.retries + 1} attempts)")
+            except httpx.HTTPError as exc:
+                raise SourceError(f"{source}: {shown}: {_describe(exc)}") from None
+            if attempt < policy.retries:
+                if time.monotonic() + wait > deadline:
+                    raise Unreachable(
+                        f"{source}: {shown}: {last_problem}; a retry in {wait:g} s would pass the "
+                        f"{policy.deadline:g} s deadline"
+                    )
+                policy.sleep(wait)
+        raise Unreachable(f"{source}: {shown}: {last_problem} (after {policy.retries + 1} attempts)")
     finally:
         if owned:
             client.close()

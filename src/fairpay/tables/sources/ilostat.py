@@ -27,6 +27,14 @@ from fairpay.tables.sources import Fetched, _bundled_rows, alpha2_of, cldr_tende
 from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
 
 NAME = "ilostat"
+# Media types a CSV download is served as; HTML is always refused.
+MEDIA_TYPES = (
+    "text/csv",
+    "application/csv",
+    "text/plain",
+    "application/octet-stream",
+    "application/vnd.ms-excel",
+)
 INDICATOR = "EAR_INEE_NOC_NB_A"
 REQUIRED = (
     "ref_area",
@@ -221,7 +229,9 @@ def fetch(
         raise SourceError(f"{NAME}: no ILOSTAT series for table {kind!r}")
     url = f"{base_url}/data/indicator/"
     shown = f"{url}?id={INDICATOR}&format=.csv"
-    response = http_fetch(NAME, url, params={"id": INDICATOR, "format": ".csv"}, policy=policy)
+    response = http_fetch(
+        NAME, url, params={"id": INDICATOR, "format": ".csv"}, policy=policy, accept=MEDIA_TYPES
+    )
     csv_rows = parse_csv(response.content, shown)
     if not csv_rows:
         raise SourceError(f"{NAME}: {shown}: the API returned no rows")

@@ -61,6 +61,8 @@ INDICATORS: dict[str, tuple[str, str, int, str]] = {
 PER_PAGE = 5000
 MAX_PAGES = 200  # a guard against a server that never stops paginating
 NAME = "worldbank"
+# What the API serves for format=json (text/plain only from some mirrors); HTML is always refused.
+MEDIA_TYPES = ("application/json", "text/json", "text/plain")
 
 
 def _reject_constant(name: str) -> Any:
@@ -73,6 +75,8 @@ def parse_page(body: bytes, url: str, indicator: str) -> tuple[dict[str, Any], l
         doc = json.loads(body.decode("utf-8-sig"), parse_float=Decimal, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise SourceError(f"{NAME}: {url}: malformed JSON ({exc})") from None
+    except RecursionError:
+        raise SourceError(f"{NAME}: {url}: malformed JSON (nested too deeply)") from None
     if isinstance(doc, list) and doc and isinstance(doc[0], dict) and "message" in doc[0]:
         messages = doc[0]["message"]
         shown = (
@@ -127,7 +131,7 @@ def fetch_indicator(
     rows: list[dict[str, Any]] = []
     page, pages, total, vintage = 1, 1, 0, ""
     while page <= pages:
-        response = http_fetch(NAME, url, params={**params, "page": page}, policy=policy)
+        response = http_fetch(NAME, url, params={**params, "page": page}, policy=policy, accept=MEDIA_TYPES)
         meta, page_rows = parse_page(response.content, f"{shown}&page={page}", indicator)
         if page == 1:
             pages, total, vintage = meta["pages"], meta["total"], str(meta["lastupdated"])
@@ -218,4 +222,21 @@ def fetch(
         extra={"license": "CC BY 4.0", "api_rows": len(api_rows), "aggregates_skipped": aggregates},
     )
     notes = [f"skipped {aggregates} aggregate (non-country) rows"] if aggregates else []
-    return Fetched(kind, provenance, build=lambda _current: rows, notes=notes)
+    return Fetched(kind, provenance, build=lambda current: keep_ecb_rows(rows, current), notes=notes)
+
+
+def keep_ecb_rows(rows: list[dict[str, Any]], current: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The World Bank rows plus the current ECB rows for country-years the World Bank lacks.
+
+    Why: ECB rows fill the years after the World Bank series (see ``ecb``); a World Bank update
+    that does not yet cover them must not drop them (that would be a loss of years), and its
+    own figure replaces an ECB one as soon as it exists.
+    """
+    have = {(str(r["country_iso3"]), int(r["year"])) for r in rows}
+    kept = [
+        dict(r)
+        for r in current
+        if str(r.get("source") or "").startswith("ECB ")
+        and (str(r["country_iso3"]), int(r["year"])) not in have
+    ]
+    return sorted(rows + kept, key=lambda r: (str(r["country_iso3"]), int(r["year"])))

@@ -20,6 +20,7 @@ import functools
 import importlib.resources
 import importlib.util
 import io
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence

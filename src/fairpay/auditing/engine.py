@@ -216,7 +216,17 @@ def audit(
         bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
         _places, currencies, _ = normalize_groups(scan)
         workers, pairs, projects = _run(
-            con, "typed", scan, bars, fx, currencies, settings, source, connection.tmp, connection.budget
+            con,
+            "typed",
+            scan,
+            bars,
+            fx,
+            currencies,
+            settings,
+            source,
+            connection.tmp,
+            connection.budget,
+            connection.threads,
         )
     return AuditResult(
         workers=workers,
@@ -284,6 +294,8 @@ class _connect:
         if threads:
             config["threads"] = int(threads)
         self.con = duckdb.connect(config=config)
+        #: the same number of threads for the kernel as for DuckDB (default: the machine's cores)
+        self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
         self.budget: int | None = None
         if memory_limit:  # the limit is the audit's budget: leave room for the interpreter and libraries
             self.budget = _bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
@@ -889,6 +901,8 @@ _WORK_BYTES_PER_ROW = 120
 ROWS_IN_MEMORY_BYTES = 512 * 2**20
 #: An allowance for the interpreter and libraries within ``memory_limit``.
 _PYTHON_BYTES = 256 * 2**20
+#: Below this many rows the kernel runs as one bucket (threads would cost more than they save).
+_MIN_ROWS_TO_SPLIT = 200_000
 
 
 def _codes_table(
@@ -917,6 +931,7 @@ class Engine:
     rows_per_bucket: int
     spill_dir: str | None
     places: Any  # the ``__g`` table: raw place and currency -> place, pay-currency index
+    threads: int = 1  # buckets summed at once (each holds whole workers, so they are independent)
 
 
 def plan(
@@ -927,18 +942,19 @@ def plan(
     settings: Settings,
     tmp: str | None,
     budget: int | None,
+    threads: int = 1,
 ) -> Engine:
     """Lookups, the place/currency code table, and bucket size and spilling for the budget.
 
     ``tmp``: where bucket files may go (None: rows stay in memory, as in Dask partitions).
+    ``threads``: buckets summed at once (see :func:`bucket_rows`).
     """
     from fairpay.auditing.kernel import ROW_BYTES
     from fairpay.auditing.money import lookup
 
     codes = sorted(set(currencies.values()))  # pay-currency indices: alphabetical ISO codes
-    rows_per_bucket, spill = ROWS_PER_BUCKET, None
-    if budget is not None:
-        rows_per_bucket = max(10_000, min(ROWS_PER_BUCKET, budget // 4 // _WORK_BYTES_PER_ROW))
+    threads = max(1, int(threads))
+    rows_per_bucket, spill = bucket_rows(scan.rows, threads, budget), None
     if tmp is not None and scan.rows * ROW_BYTES > (
         budget // 4 if budget is not None else ROWS_IN_MEMORY_BYTES
     ):
@@ -951,7 +967,25 @@ def plan(
         rows_per_bucket,
         spill,
         _codes_table(bars, scan, currencies, codes),
+        threads,
     )
+
+
+def bucket_rows(rows: int, threads: int, budget: int | None) -> int:
+    """Rows per bucket for a log of ``rows`` rows summed ``threads`` buckets at a time.
+
+    Each bucket at work holds its own sort keys and temporaries, so a bucket gets ``1/threads``
+    of the rows one bucket would have (the work in memory is the same for any number of
+    threads); under a budget, the buckets at work share a quarter of it. A log of only a few
+    buckets is cut into at least two per thread, so every core has work (a tail of one bucket
+    would leave a core idle); below ``_MIN_ROWS_TO_SPLIT`` rows it stays one bucket.
+    """
+    per = max(1, ROWS_PER_BUCKET // threads)
+    if budget is not None:
+        per = max(10_000, min(per, budget // 4 // threads // _WORK_BYTES_PER_ROW))
+    if threads > 1 and rows >= _MIN_ROWS_TO_SPLIT:
+        per = min(per, -(-rows // (2 * threads)))
+    return per
 
 
 def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, places: Any) -> tuple[Any, Any]:
@@ -1162,11 +1196,12 @@ def _run(
     source: str,
     tmp: str,
     budget: int | None,
+    threads: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Dictionaries, the row stream into buckets, the kernel bucket by bucket, the result frames."""
+    """Dictionaries, the row stream into buckets, the kernel on the buckets, the result frames."""
     from fairpay.auditing.rows import Buckets
 
-    engine = plan(scan, bars, fx, currencies, settings, tmp, budget)
+    engine = plan(scan, bars, fx, currencies, settings, tmp, budget, threads)
     workers, projects = dictionaries(con, typed, engine.places)
     per_worker = workers.column("n").to_numpy()
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir)
@@ -1176,9 +1211,39 @@ def _run(
             source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"]
         )
     tables = new_tables(len(per_worker), n)
-    for j in range(buckets.k):
-        put(tables, *partial(buckets.pop(j), engine))
+    sum_buckets(buckets, engine, tables)
     return finish(tables, workers, projects, bars, engine, source)
+
+
+def sum_buckets(buckets: Any, engine: Engine, tables: Tables) -> None:
+    """:func:`partial` on every bucket, ``engine.threads`` at once; written in bucket order.
+
+    Why threads: buckets hold whole workers, so they are independent, and numpy releases the GIL
+    in its sorts, gathers and ufunc loops, so two buckets use two cores. At most ``threads``
+    buckets are out of their store at a time (memory stays bounded), and results are written in
+    bucket order, so the tables are the same, byte for byte, whatever the number of threads.
+    """
+    todo = [
+        j for j in range(buckets.k) if buckets.sizes[j]
+    ]  # a worker larger than a bucket leaves some empty
+    if engine.threads <= 1 or len(todo) == 1:
+        for j in todo:
+            put(tables, *partial(buckets.pop(j), engine))
+        return
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    def one(j: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        return partial(buckets.pop(j), engine)
+
+    running: deque[Future[tuple[dict[str, Any], dict[str, Any]]]] = deque()
+    with ThreadPoolExecutor(engine.threads, thread_name_prefix="fairpay-kernel") as pool:
+        for j in todo:
+            if len(running) >= engine.threads:
+                put(tables, *running.popleft().result())
+            running.append(pool.submit(one, j))
+        while running:
+            put(tables, *running.popleft().result())
 
 
 def finish(

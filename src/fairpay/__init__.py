@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "SourceError": "fairpay.errors:SourceError",
     "audit": "fairpay.auditing.engine:audit",
     "AuditResult": "fairpay.auditing.engine:AuditResult",
+    "AuditSettings": "fairpay.auditing.engine:AuditSettings",
     "ledger": "fairpay.auditing.ledger:ledger",
     "pseudonymize": "fairpay.auditing.ledger:pseudonymize",
     "audit_dask": "fairpay.auditing.dask:audit_dask",

@@ -63,9 +63,27 @@ MAX_LISTED_FAILURES = 10_000
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything that shapes the numbers, recorded with the result."""
+class AuditSettings:
+    """How an audit reads its log and computes its numbers: one object for :func:`audit`, the CLI
+    and :func:`fairpay.auditing.dask.audit_dask`, recorded with the result.
 
+    Reading: ``preset`` (generic | mturk | prolific, or a :class:`fairpay.auditing.presets.Preset`),
+    ``columns`` (canonical -> source column), ``defaults`` (constants for columns the export
+    lacks). The bar: ``kind`` (living | minimum | higher), ``household``, ``locality``,
+    ``missing_living`` (error | minimum), ``year`` (price and exchange-rate year; None: the year
+    of the last submission), ``inflate`` (CPI to that year), ``fx_fallback`` (error |
+    nearest_earlier). Time and pay: ``merge_gap_seconds`` (a worker's tasks at most that many
+    seconds apart merge; the gap counts as work), ``pending`` (paid | unpaid: whether
+    submitted-but-unreviewed rewards count as paid).
+
+    Data (the country mapping, benchmarks, exchange rates) and how to run (memory, threads) are
+    not settings: they are passed to the call. Invalid values raise ``InvalidInputError`` here,
+    before any row is read.
+    """
+
+    preset: str | Preset = "generic"
+    columns: Mapping[str, str] | None = None
+    defaults: Mapping[str, Any] | None = None
     kind: str = "higher"
     household: str | None = None
     locality: str | None = None
@@ -75,6 +93,68 @@ class Settings:
     fx_fallback: str = "error"
     merge_gap_seconds: float = 0
     pending: Pending = "paid"
+
+    def __post_init__(self) -> None:
+        from fairpay.wages import BAR_KINDS
+
+        get_preset(self.preset)  # an unknown preset name fails here, with the list of names
+        for name in ("columns", "defaults"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Mapping):
+                raise InvalidInputError(f"{name} must be a mapping of canonical name -> value, not {value!r}")
+        if self.kind not in BAR_KINDS:
+            raise InvalidInputError(f"kind {self.kind!r} is not one of {', '.join(BAR_KINDS)}")
+        if self.missing_living not in ("error", "minimum"):
+            raise InvalidInputError(f"missing_living {self.missing_living!r} is not 'error' or 'minimum'")
+        if not isinstance(self.inflate, bool):
+            raise InvalidInputError(f"inflate {self.inflate!r} is not True or False")
+        if self.pending not in ("paid", "unpaid"):
+            raise InvalidInputError(f"pending {self.pending!r} is not 'paid' or 'unpaid'")
+        if self.fx_fallback not in ("error", "nearest_earlier"):
+            raise InvalidInputError(f"fx_fallback {self.fx_fallback!r} is not 'error' or 'nearest_earlier'")
+        gap = self.merge_gap_seconds
+        if isinstance(gap, bool) or not isinstance(gap, (int, float)) or gap < 0 or math.isnan(gap):
+            raise InvalidInputError(f"merge_gap_seconds {gap!r} must be a number >= 0 (seconds)")
+        if self.year is not None and (
+            isinstance(self.year, bool) or not isinstance(self.year, int) or not 1900 < self.year < 2200
+        ):
+            raise InvalidInputError(f"year {self.year!r} is not a plausible calendar year")
+
+    @classmethod
+    def of(cls, settings: AuditSettings | None = None, /, **options: Any) -> AuditSettings:
+        """``settings`` (default: all defaults) with ``options`` replacing fields by name.
+
+        Why: ``audit(log, kind="living")`` and ``audit(log, AuditSettings(kind="living"))`` are the
+        same call; the option names are this class's fields, written once.
+        """
+        import dataclasses
+
+        if settings is not None and not isinstance(settings, AuditSettings):
+            raise InvalidInputError(f"settings must be an AuditSettings, not {type(settings).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise TypeError(f"unknown audit option(s) {unknown}; the options are {sorted(names)}")
+        base = settings if settings is not None else cls()
+        return dataclasses.replace(base, **options) if options else base
+
+    def record(self) -> dict[str, Any]:
+        """JSON-ready fields (a custom preset by its name), as written into summaries and reports."""
+        import dataclasses
+
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["preset"] = get_preset(self.preset).name
+        for name in ("columns", "defaults"):
+            if out[name] is not None:
+                out[name] = {
+                    str(k): v if isinstance(v, (str, int, float, bool)) else str(v)
+                    for k, v in out[name].items()
+                }
+        return out
+
+
+#: The engine's steps annotate with this name.
+Settings = AuditSettings
 
 
 # --------------------------------------------------------------------------- result
@@ -145,7 +225,7 @@ class AuditResult:
             "workers": int(len(self.workers)),
             "workers_below": int(len(below)),
             "total_top_up": {str(k): float(v) for k, v in totals.items()},
-            "settings": self.settings.__dict__,
+            "settings": self.settings.record(),
             "warnings": list(self.warnings),
             "bars": records(self.bars),
             "projects": records(self.projects),
@@ -158,35 +238,23 @@ class AuditResult:
 
 def audit(
     log: Any,
+    settings: AuditSettings | None = None,
     *,
-    preset: str | Preset = "generic",
-    columns: Mapping[str, str] | None = None,
-    defaults: Mapping[str, Any] | None = None,
     country: str | Mapping[str, str] | pd.DataFrame | None = None,
     benchmarks: Any = None,
     rates: Any = None,
-    kind: str = "higher",
-    household: str | None = None,
-    locality: str | None = None,
-    missing_living: str = "error",
-    year: int | None = None,
-    inflate: bool = True,
-    fx_fallback: str = "error",
-    merge_gap_seconds: float = 0,
-    pending: Pending = "paid",
     memory_limit: str | None = None,
     threads: int | None = None,
     progress: bool = False,
+    **options: Any,
 ) -> AuditResult:
     """Audit a submission log (DataFrame, or path to CSV/Parquet) and return an :class:`AuditResult`.
 
-    ``preset``: generic | mturk | prolific; ``columns`` maps canonical -> source column and
-    ``defaults`` gives constants for columns the export lacks. ``country``: one country for
-    everyone, or a worker -> country (or "US-CA") mapping / DataFrame(worker, country[, subdivision]).
-    ``kind``/``household``/``locality``/``missing_living`` choose the bar; ``year`` is the price
-    and exchange-rate year (default: the year of the last submission). ``merge_gap_seconds``
-    merges a worker's tasks separated by at most that many seconds (the gap counts as work).
-    ``pending``: whether submitted-but-unreviewed rewards count as paid (a warning says how many).
+    ``settings``: an :class:`AuditSettings` (how the log is read, which bar, merge gap, pending
+    work); ``options`` replace its fields by name, so ``audit(log, kind="living")`` works too.
+    ``country``: one country for everyone, or a worker -> country (or "US-CA") mapping /
+    DataFrame(worker, country[, subdivision]). ``benchmarks``/``rates``: the benchmark table and
+    exchange rates (default: the bundled ones).
 
     Result tables: ``workers``, one row per worker (keys, place, counts, hours, pay currency,
     earnings, top-up, local currency, wage, bar, rate, task id); ``worker_projects``, narrow, one
@@ -198,18 +266,16 @@ def audit(
 
     ``memory_limit`` (e.g. "1GB"): the audit's memory budget; rows wait in temporary files when
     they would take more than a quarter of it, and buckets of work are sized to it (results
-    themselves are held: ~70 bytes per worker x project pair). ``threads``: DuckDB's threads.
-    ``progress``: DuckDB's progress bar on the scans.
+    themselves are held: ~70 bytes per worker x project pair). ``threads``: DuckDB's threads and
+    the kernel's (default: the machine's cores). ``progress``: DuckDB's progress bar on the scans.
     """
-    settings = _settings(
-        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
-    )
-    p = get_preset(preset)
+    settings = AuditSettings.of(settings, **options)
+    p = get_preset(settings.preset)
     with _connect(memory_limit, threads) as connection, _numpy_pages():
         con = connection.con
         if progress:
             con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = true")
-        source = _register_source(con, log, p, columns, defaults, country)
+        source = _register_source(con, log, p, settings.columns, settings.defaults, country)
         _typed_view(con, p, "raw", "typed")
         scan = _scan(con, "typed")
         warnings = _check(con, "typed", scan, source, settings)
@@ -238,34 +304,6 @@ def audit(
         source=source,
         benchmarks=used,
     )
-
-
-def _settings(
-    kind: str,
-    household: str | None,
-    locality: str | None,
-    missing_living: str,
-    year: int | None,
-    inflate: bool,
-    fx_fallback: str,
-    merge_gap_seconds: float,
-    pending: str,
-) -> Settings:
-    if pending not in ("paid", "unpaid"):
-        raise InvalidInputError(f"pending {pending!r} is not 'paid' or 'unpaid'")
-    if fx_fallback not in ("error", "nearest_earlier"):
-        raise InvalidInputError(f"fx_fallback {fx_fallback!r} is not 'error' or 'nearest_earlier'")
-    if (
-        not isinstance(merge_gap_seconds, (int, float))
-        or merge_gap_seconds < 0
-        or math.isnan(merge_gap_seconds)
-    ):
-        raise InvalidInputError(f"merge_gap_seconds {merge_gap_seconds!r} must be a number >= 0 (seconds)")
-    if year is not None and not (1900 < int(year) < 2200):
-        raise InvalidInputError(f"year {year!r} is not a plausible calendar year")
-    return Settings(
-        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
-    )  # type: ignore[arg-type]
 
 
 class _connect:
@@ -753,17 +791,6 @@ def _opt_str(x: Any) -> str | None:
     return f"{x.normalize():f}" if isinstance(x, Decimal) else str(x)
 
 
-def _bars_and_fx(
-    scan: Scan, settings: Settings, benchmarks: Any, rates: Any
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Small tables: one bar per distinct raw place, one rate per (from, to) currency pair.
-
-    See :func:`bars_fx_benchmarks` for the place -> benchmark mapping too.
-    """
-    bars, fx, _ = bars_fx_benchmarks(scan, settings, benchmarks, rates)
-    return bars, fx
-
-
 def bars_fx_benchmarks(
     scan: Scan, settings: Settings, benchmarks: Any, rates: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[Any, Any]]:
@@ -969,6 +996,29 @@ def plan(
         _codes_table(bars, scan, currencies, codes),
         threads,
     )
+
+
+def typed_view(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    available: list[str],
+    settings: AuditSettings,
+    country: Any,
+    source: str,
+) -> None:
+    """Views ``raw`` and ``typed`` over a registered ``relation`` that has a ``__row`` column.
+
+    For drivers that register their own slices of a log (the Dask partitions): the same reading
+    (preset, columns, defaults, country) and typing as :func:`audit`.
+    """
+    p = get_preset(settings.preset)
+    _raw_view(con, relation, available, p, settings.columns, settings.defaults, country, source)
+    _typed_view(con, p, "raw", "typed")
+
+
+def bad_rows(con: duckdb.DuckDBPyConnection, typed: str) -> list[str]:
+    """The failures of the bad rows of ``typed`` (in row order, up to ``MAX_LISTED_FAILURES`` rows)."""
+    return _bad_rows(con, typed)
 
 
 def bucket_rows(rows: int, threads: int, budget: int | None) -> int:

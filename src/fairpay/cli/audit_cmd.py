@@ -92,7 +92,7 @@ def audit_command(
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
     import pandas as pd
 
-    from fairpay.auditing.engine import audit
+    from fairpay.auditing.engine import AuditSettings, audit
     from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
     from fairpay.cli import fail
     from fairpay.report.csvsafe import frame_to_safe_csv
@@ -108,18 +108,21 @@ def audit_command(
         if country is not None:
             raise fail("give --country or --places, not both")
         where = pd.read_csv(places, dtype=str, keep_default_na=False).replace("", None)
-    result = audit(
-        log,
+    settings = AuditSettings(
         preset=preset,
         columns=_pairs(columns, "--columns") or None,
         defaults=_pairs(defaults, "--defaults") or None,
-        country=where,
         kind=kind,
         year=year,
         fx_fallback=fx_fallback,
         merge_gap_seconds=merge_gap,
-        pending=pending,
-        memory_limit=memory_limit,  # type: ignore[arg-type]
+        pending=pending,  # type: ignore[arg-type]  # checked by AuditSettings
+    )
+    result = audit(
+        log,
+        settings,
+        country=where,
+        memory_limit=memory_limit,
         progress=sys.stderr.isatty() if progress is None else progress,
     )
     for w in result.warnings:

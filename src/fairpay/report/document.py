@@ -575,7 +575,7 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
             "workers": n,
             "workers_below": int(len(below)),
             "total_top_up": {k: float(v) for k, v in totals.items()},
-            "settings": dict(vars(r.settings)),
+            "settings": r.settings.record(),
             "pseudonymized": bool(pseudonymize),
             "projects": _records(r.projects),
             "workers_below_the_bar": _records(listed.drop(columns=[c for c in ("task",) if c in listed])),

@@ -83,3 +83,23 @@ def test_bucket_size_keeps_the_work_in_memory_and_gives_every_thread_work() -> N
     assert bucket_rows(10_000_000, 2, 200 * 10**6) == 208_333  # 200e6 / 4 / 2 / 120 = 208,333.3
     assert bucket_rows(10_000_000, 2, 10**9) == 500_000  # 1 GB: the default size fits
     assert bucket_rows(10_000_000, 2, 10**6) == 10_000  # a floor, so tiny budgets still progress
+
+
+def test_spellings_of_one_worker_id_are_one_worker() -> None:
+    """Rows are coded by the id as written (" a", "a "), trimmed once per spelling: one worker."""
+    df = log(
+        [
+            ("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+            (" a", "p", "t3", "2024-03-01 10:30", "2024-03-01 12:00", 2, "USD", "rejected", "US"),
+            ("a ", "q", "t2", "2024-03-01 13:00", "2024-03-01 13:30", 3, "USD", "approved", "US"),
+            ("b", "q", "t4", "2024-03-01 13:00", "2024-03-01 14:00", 15, "USD", "approved", "US"),
+        ]
+    )
+    r = audit(df, benchmarks=bench(), rates=RATES)
+    w = r.workers.set_index("worker")
+    assert list(w.index) == ["a", "b"]
+    # a: [10:00, 12:00] + [13:00, 13:30] = 2.5 h; paid 10 + 3 = 13; bar 15 -> top-up 37.5 - 13 = 24.5
+    assert (int(w.loc["a", "tasks"]), w.loc["a", "hours"], w.loc["a", "top_up"]) == (3, 2.5, 24.5)
+    assert w.loc["a", "task"] == "t2"  # the alphabetically last approved task of all three spellings
+    pairs = r.worker_projects
+    assert pairs[["worker", "project"]].astype(str).values.tolist() == [["a", "p"], ["a", "q"], ["b", "q"]]

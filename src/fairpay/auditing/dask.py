@@ -143,9 +143,8 @@ def audit_dask(
     projects = pc.unique(pa.chunked_array([r[3] for r in results], type=pa.string()).combine_chunks())
     projects = projects.take(pc.array_sort_indices(projects))
     engine = E.plan(scan, bars, fx, currencies, settings, None, None)
-    names = workers.column("worker").combine_chunks()
     partials = dask.compute(
-        *[dask.delayed(_partial)(d, settings, country, engine, names, projects) for d in parts]
+        *[dask.delayed(_partial)(d, settings, country, engine, workers, projects) for d in parts]
     )
     partials = [x for x in partials if x is not None]
     tables = E.new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))

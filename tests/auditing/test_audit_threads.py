@@ -103,3 +103,37 @@ def test_spellings_of_one_worker_id_are_one_worker() -> None:
     assert w.loc["a", "task"] == "t2"  # the alphabetically last approved task of all three spellings
     pairs = r.worker_projects
     assert pairs[["worker", "project"]].astype(str).values.tolist() == [["a", "p"], ["a", "q"], ["b", "q"]]
+
+
+def test_read_ahead_keeps_order_raises_errors_and_stops_when_left() -> None:
+    import itertools
+
+    from fairpay.auditing.engine import prefetched
+
+    assert list(prefetched(iter(range(50)), depth=2)) == list(range(50))
+
+    def failing():  # noqa: ANN202
+        yield 1
+        raise RuntimeError("disk gone")
+
+    got = []
+    with pytest.raises(RuntimeError, match="disk gone"):
+        for x in prefetched(failing()):
+            got.append(x)
+    assert got == [1]
+    produced = []
+
+    def endless():  # noqa: ANN202
+        for i in itertools.count():
+            produced.append(i)
+            yield i
+
+    gen = prefetched(endless(), depth=2)
+    assert [next(gen) for _ in range(3)] == [0, 1, 2]
+    gen.close()  # leaving early: the reader stops instead of running on
+    n = len(produced)
+    assert n <= 3 + 2 + 2  # what was taken, what waits in the queue, one in hand, one being made
+    import time
+
+    time.sleep(0.3)
+    assert len(produced) == n

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -1088,10 +1088,58 @@ def stream(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings, bucke
         else rel.fetch_record_batch(1_000_000)
     )
     n = 0
-    for batch in reader:
+    for batch in prefetched(reader):
         buckets.add({c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)})
         n += batch.num_rows
     return n
+
+
+def prefetched(batches: Any, depth: int = 2) -> Iterator[Any]:
+    """``batches`` in order, read ahead by a thread (at most ``depth`` waiting).
+
+    Why: DuckDB makes the next batch only when asked; reading ahead lets it work (outside the
+    GIL) while numpy routes the current batch into buckets, so the two overlap on two cores.
+    An error while reading is raised here; leaving early stops the reader.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(("batch", b), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(("error", exc))
+
+    reader = threading.Thread(target=read, name="fairpay-stream", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full queue, then let it finish
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        reader.join()
 
 
 @dataclass

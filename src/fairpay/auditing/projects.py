@@ -43,15 +43,22 @@ def project_table(cols: dict[str, Any], projects: list[str], codes: list[str], w
     # quantiles: each measure gathered into project order in chunks (the pair table can be long)
     order = np.argsort(pid.astype(np.int16) if n_proj < 2**15 else pid, kind="stable").astype(np.int32)
     bar_of = worker_bar.take
-    q_wage = _quantiles(
-        _gather(order, lambda i: cols["earnings"][i] / cols["hours"][i], cols["hours"]), edges, (0.5, 0.1)
-    )
-    q_ratio = _quantiles(
-        _gather(order, lambda i: cols["wage_local"][i] / bar_of(cols["worker"][i]), cols["hours"]),
-        edges,
-        (0.5,),
-    )
-    del order
+
+    def wage_quantiles() -> list[Any]:
+        wage = _gather(order, lambda i: cols["earnings"][i] / cols["hours"][i], cols["hours"])
+        return _quantiles(wage, edges, (0.5, 0.1))
+
+    def ratio_quantiles() -> list[Any]:
+        ratio = _gather(order, lambda i: cols["wage_local"][i] / bar_of(cols["worker"][i]), cols["hours"])
+        return _quantiles(ratio, edges, (0.5,))
+
+    # the two measures are independent: numpy releases the GIL in gathers and partitions
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="fairpay-projects") as pool:
+        ratio_job = pool.submit(ratio_quantiles)
+        q_wage = wage_quantiles()
+        q_ratio = ratio_job.result()
     df = pd.DataFrame(
         {
             "project": pd.array(projects, dtype="str"),

@@ -137,3 +137,11 @@ def test_read_ahead_keeps_order_raises_errors_and_stops_when_left() -> None:
 
     time.sleep(0.3)
     assert len(produced) == n
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_threads_must_be_a_whole_number_of_at_least_one(threads: object) -> None:
+    from fairpay.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="threads .* must be a whole number >= 1"):
+        audit(_log(), benchmarks=bench(), rates=RATES, threads=threads)  # type: ignore[arg-type]

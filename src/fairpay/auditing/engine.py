@@ -270,6 +270,8 @@ def audit(
     the kernel's (default: the machine's cores). ``progress``: DuckDB's progress bar on the scans.
     """
     settings = AuditSettings.of(settings, **options)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise InvalidInputError(f"threads {threads!r} must be a whole number >= 1 (or None: every core)")
     p = get_preset(settings.preset)
     with _connect(memory_limit, threads) as connection, _numpy_pages():
         con = connection.con

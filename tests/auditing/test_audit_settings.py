@@ -121,3 +121,12 @@ def test_dask_driver_uses_only_public_names_of_the_engine() -> None:
     names = used | {n.strip() for line in imported for n in line.split(",")}
     assert names and not [n for n in names if n.startswith("_")]
     assert all(hasattr(fairpay.auditing.engine, n) for n in used)
+
+
+def test_numpy_numbers_are_numbers() -> None:
+    import numpy as np
+
+    s = AuditSettings(year=np.int64(2024), merge_gap_seconds=np.float32(1.5))
+    assert s.year == 2024 and s.merge_gap_seconds == 1.5
+    assert type(s.year) is int and type(s.merge_gap_seconds) is float
+    assert json.loads(json.dumps(s.record()))["year"] == 2024

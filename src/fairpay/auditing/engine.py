@@ -35,6 +35,7 @@ in bounded memory as long as its *results* fit.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -113,12 +114,18 @@ class AuditSettings:
         if self.fx_fallback not in ("error", "nearest_earlier"):
             raise InvalidInputError(f"fx_fallback {self.fx_fallback!r} is not 'error' or 'nearest_earlier'")
         gap = self.merge_gap_seconds
-        if isinstance(gap, bool) or not isinstance(gap, (int, float)) or gap < 0 or math.isnan(gap):
+        if isinstance(gap, bool) or not isinstance(gap, numbers.Real) or gap < 0 or math.isnan(gap):
             raise InvalidInputError(f"merge_gap_seconds {gap!r} must be a number >= 0 (seconds)")
         if self.year is not None and (
-            isinstance(self.year, bool) or not isinstance(self.year, int) or not 1900 < self.year < 2200
+            isinstance(self.year, bool)
+            or not isinstance(self.year, numbers.Integral)
+            or not 1900 < self.year < 2200
         ):
             raise InvalidInputError(f"year {self.year!r} is not a plausible calendar year")
+        # plain Python numbers from here on (numpy scalars are accepted, and recorded as JSON)
+        object.__setattr__(self, "merge_gap_seconds", float(gap) if not isinstance(gap, int) else gap)
+        if self.year is not None:
+            object.__setattr__(self, "year", int(self.year))
 
     @classmethod
     def of(cls, settings: AuditSettings | None = None, /, **options: Any) -> AuditSettings:

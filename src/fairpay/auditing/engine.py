@@ -958,7 +958,7 @@ def _codes_table(
 
     place_of = {(c, s): i for i, (c, s) in enumerate(zip(bars["country_raw"], bars["sub_key"]))}
     rows = [
-        (c, sub or "", ccy, place_of[(c, sub or "")], codes.index(currencies[ccy]))
+        (c, sub or "", ccy, place_of[(c, sub or "")], codes.index(currencies[str(ccy)]))
         for c, sub, ccy, _n in scan.groups
     ]
     return pd.DataFrame(rows, columns=["country_raw", "sub_key", "currency", "place", "ccy"]).astype(
@@ -1259,58 +1259,53 @@ def _frames(
     w = tables.workers
     n = tables.n_pairs
     p = {c: a[:n] for c, a in tables.pairs.items()}
-    # the project table (numpy, mostly outside the GIL) is made while pandas builds the frames
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(1, thread_name_prefix="fairpay-projects")
-    projects_job = pool.submit(project_table, dict(p), project_names, codes, w["bar_local"])
-    try:
-        place = w.pop("place")
-        country = np.asarray(bars["country"], dtype=object)[place]
-        subdivision = np.asarray(
-            bars["subdivision"].astype(object).where(bars["subdivision"].notna(), None), dtype=object
-        )[place]
-        local = np.asarray(bars["local_currency"], dtype=object)[place]
-        wf = pd.DataFrame(
-            {
-                "worker": cat(np.arange(len(worker_names), dtype=np.int32), worker_names),
-                "country": cat_of_values(country),
-                "subdivision": cat_of_values(subdivision),
-                **{c: w[c] for c in _COUNT_COLUMNS},
-                "hours": w["hours"],
-                "pay_currency": cat(w["pay_currency"], codes),
-                "earnings": w["earnings"],
-                "top_up": w["top_up"],
-                "local_currency": cat_of_values(local),
-                **{
-                    c: w[c]
-                    for c in (
-                        "earnings_local",
-                        "wage_local",
-                        "bar_local",
-                        "below",
-                        "gap_local",
-                        "to_pay_rate",
-                        "pay_minor",
-                        "fx_year",
-                        "n_currencies",
-                    )
-                },
-                "task": workers.column("task").to_pandas(),
-            }
-        )
-        pf = pd.DataFrame(
-            {
-                "worker": cat(p.pop("worker"), worker_names),
-                "project": cat(p.pop("project"), project_names),
-                "pay_currency": cat(p.pop("pay_currency"), codes),
-                **p,
+    # the project table first, on its own: with the frames built beside it, peak memory went from
+    # 0.89 to 1.07 GiB at 10M rows (7.4M pairs)
+    projects_df = project_table(p, project_names, codes, w["bar_local"])
+    place = w.pop("place")
+    country = np.asarray(bars["country"], dtype=object)[place]
+    subdivision = np.asarray(
+        bars["subdivision"].astype(object).where(bars["subdivision"].notna(), None), dtype=object
+    )[place]
+    local = np.asarray(bars["local_currency"], dtype=object)[place]
+    wf = pd.DataFrame(
+        {
+            "worker": cat(np.arange(len(worker_names), dtype=np.int32), worker_names),
+            "country": cat_of_values(country),
+            "subdivision": cat_of_values(subdivision),
+            **{c: w[c] for c in _COUNT_COLUMNS},
+            "hours": w["hours"],
+            "pay_currency": cat(w["pay_currency"], codes),
+            "earnings": w["earnings"],
+            "top_up": w["top_up"],
+            "local_currency": cat_of_values(local),
+            **{
+                c: w[c]
+                for c in (
+                    "earnings_local",
+                    "wage_local",
+                    "bar_local",
+                    "below",
+                    "gap_local",
+                    "to_pay_rate",
+                    "pay_minor",
+                    "fx_year",
+                    "n_currencies",
+                )
             },
-            copy=False,
-        )
-        return wf, pf, projects_job.result()
-    finally:
-        pool.shutdown()
+            "task": workers.column("task").to_pandas(),
+        }
+    )
+    pf = pd.DataFrame(
+        {
+            "worker": cat(p.pop("worker"), worker_names),
+            "project": cat(p.pop("project"), project_names),
+            "pay_currency": cat(p.pop("pay_currency"), codes),
+            **p,
+        },
+        copy=False,
+    )
+    return wf, pf, projects_df
 
 
 def _run(

@@ -16,8 +16,9 @@ stream of the rows as integer codes (worker, project, place, pay currency, statu
 micro-units paid) in Arrow batches, routed into buckets of whole workers
 (:mod:`fairpay.auditing.rows`; files under a memory budget). Each bucket then goes through
 :mod:`fairpay.auditing.kernel` (both interval unions from one sort per level, exact integer sums)
-and :mod:`fairpay.auditing.money` (pay currency, conversion, top-up), and is written into the result
-columns; buckets are worker ranges, so the results come out in (worker, project) order. The
+and :mod:`fairpay.auditing.money` (pay currency, conversion, top-up), one bucket per thread
+(:func:`sum_buckets`), and is written into the result columns in bucket order; buckets are worker
+ranges, so the results come out in (worker, project) order whatever the number of threads. The
 project table is :mod:`fairpay.auditing.projects`. ``memory_limit`` is the audit's budget (see
 :class:`_connect` and :func:`plan`).
 

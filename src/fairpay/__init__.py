@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "SourceError": "fairpay.errors:SourceError",
     "audit": "fairpay.auditing.engine:audit",
     "AuditResult": "fairpay.auditing.engine:AuditResult",
+    "AuditSettings": "fairpay.auditing.engine:AuditSettings",
     "ledger": "fairpay.auditing.ledger:ledger",
     "pseudonymize": "fairpay.auditing.ledger:pseudonymize",
     "audit_dask": "fairpay.auditing.dask:audit_dask",
@@ -121,7 +122,11 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily (below)
     from fairpay.accessor import register_accessor as register_accessor
     from fairpay.auditing.dask import audit_dask as audit_dask
-    from fairpay.auditing.engine import AuditResult as AuditResult, audit as audit
+    from fairpay.auditing.engine import (
+        AuditResult as AuditResult,
+        AuditSettings as AuditSettings,
+        audit as audit,
+    )
     from fairpay.auditing.ledger import ledger as ledger, pseudonymize as pseudonymize
     from fairpay.errors import (
         Failure as Failure,

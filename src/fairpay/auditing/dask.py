@@ -8,7 +8,9 @@ streams its rows as integer codes through :mod:`fairpay.auditing.kernel` and :mo
 Sums are exact integers (microseconds, micro-units of money) and money is per key, so the
 results are identical to the in-process ones, to the last bit. The first pass yields the
 places and pay currencies (hence the bars and rates) and the worker and project dictionaries,
-which the second pass uses for the integer codes.
+which the second pass uses for the integer codes. The settings are the same
+:class:`fairpay.auditing.engine.AuditSettings` as in-process, and only the engine's public steps
+are used.
 
 Recipe::
 
@@ -20,69 +22,35 @@ Recipe::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from fairpay.auditing.engine import (
-    WORKERS_SQL,
-    AuditResult,
-    Engine,
-    InvalidDataError,
-    Pending,
-    _bad_rows,
-    _raw_view,
-    _settings,
-    _typed_view,
-    arrow_table,
-    bars_fx_benchmarks,
-    duplicates,
-    finish,
-    new_tables,
-    normalize_groups,
-    partial,
-    pending_warning,
-    plan,
-    put,
-    raise_failures,
-    register_codes,
-    scan_from_groups,
-    scan_sql,
-    stream,
-)
-from fairpay.auditing.presets import Preset, get_preset
-from fairpay.errors import Failure
+from fairpay.auditing import engine as E
+from fairpay.auditing.engine import AuditResult, AuditSettings
+from fairpay.errors import Failure, InvalidDataError
 
 
-def _typed(con: Any, pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> None:
+def _typed(con: Any, pdf: Any, settings: AuditSettings, country: Any) -> None:
     con.register("__part", pdf)
-    _raw_view(
-        con,
-        "__part",
-        [c for c in pdf.columns if c != "__row"],
-        preset,
-        columns,
-        defaults,
-        country,
-        "partition",
-    )
-    _typed_view(con, preset, "raw", "typed")
+    available = [c for c in pdf.columns if c != "__row"]
+    E.typed_view(con, "__part", available, settings, country, "partition")
 
 
-def _validate(pdf: Any, preset: Preset, columns: Any, defaults: Any, country: Any) -> tuple:
+def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...]:
     """Pass 1 on one partition (whole workers): (scan groups, bad-row messages, workers, projects)."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        _typed(con, pdf, preset, columns, defaults, country)
-        groups = con.execute(scan_sql("typed")).fetchall()
+        _typed(con, pdf, settings, country)
+        groups = con.execute(E.scan_sql("typed")).fetchall()
         bad = sum(int(g[4]) for g in groups)
-        workers = arrow_table(con, WORKERS_SQL.format(typed="typed"))
-        projects = arrow_table(con, "SELECT DISTINCT project FROM typed WHERE project IS NOT NULL").column(0)
-        failures = _bad_rows(con, "typed") if bad else []
-        duplicates(
-            con, "typed", preset, "partition", "row", failures_out=failures
-        )  # a repeat is not paid twice
+        workers = E.arrow_table(con, E.WORKERS_SQL.format(typed="typed"))
+        projects = E.arrow_table(con, "SELECT DISTINCT project FROM typed WHERE project IS NOT NULL").column(
+            0
+        )
+        failures = E.bad_rows(con, "typed") if bad else []
+        # a repeat is not paid twice: partitions cannot drop rows, so every repeat is a failure here
+        E.duplicates(con, "typed", E.get_preset(settings.preset), "partition", "row", failures_out=failures)
         return groups, failures, workers, projects
     finally:
         con.close()
@@ -104,55 +72,38 @@ class _Rows:
 
 
 def _partial(
-    pdf: Any,
-    preset: Preset,
-    columns: Any,
-    defaults: Any,
-    country: Any,
-    settings: Any,
-    engine: Engine,
-    workers: Any,
-    projects: Any,
-) -> tuple:
+    pdf: Any, settings: AuditSettings, country: Any, engine: E.Engine, workers: Any, projects: Any
+) -> tuple[Any, ...] | None:
     """Pass 2 on one partition: the in-process kernel and money on its rows."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        _typed(con, pdf, preset, columns, defaults, country)
-        register_codes(con, workers, projects, engine.places)
+        _typed(con, pdf, settings, country)
+        E.register_codes(con, workers, projects, engine.places)
         collected = _Rows()
-        n = stream(con, "typed", settings, collected)
+        n = E.stream(con, "typed", settings, collected)
         if n != len(pdf):
             raise InvalidDataError("partition", [f"{len(pdf) - n} row(s) lost joining the integer codes"])
-        return partial(collected.rows(), engine) if n else None
+        return E.partial(collected.rows(), engine) if n else None
     finally:
         con.close()
 
 
 def audit_dask(
     log: Any,
+    settings: AuditSettings | None = None,
     *,
-    preset: str | Preset = "generic",
-    columns: Mapping[str, str] | None = None,
-    defaults: Mapping[str, Any] | None = None,
     country: Any = None,
     benchmarks: Any = None,
     rates: Any = None,
-    kind: str = "higher",
-    household: str | None = None,
-    locality: str | None = None,
-    missing_living: str = "estimate",
-    year: int | None = None,
-    inflate: bool = True,
-    fx_fallback: str = "error",
-    merge_gap_seconds: float = 0,
-    pending: Pending = "paid",
     npartitions: int | None = None,
+    **options: Any,
 ) -> AuditResult:
     """:func:`fairpay.audit` on a Dask DataFrame or Parquet/CSV path(s); identical results.
 
-    Row numbers in error messages are positions in the whole log (0-based), as in-process.
+    ``settings`` and ``options`` as in :func:`fairpay.audit`. Row numbers in error messages are
+    positions in the whole log (0-based), as in-process.
     """
     import dask
     import dask.dataframe as dd
@@ -160,10 +111,8 @@ def audit_dask(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    settings = _settings(
-        kind, household, locality, missing_living, year, inflate, fx_fallback, merge_gap_seconds, pending
-    )
-    p = get_preset(preset)
+    settings = AuditSettings.of(settings, **options)
+    p = E.get_preset(settings.preset)
     if isinstance(log, dd.DataFrame):
         ddf, source = log, "dask DataFrame"
     else:
@@ -179,13 +128,13 @@ def audit_dask(
         return pdf.assign(__row=np.arange(len(pdf), dtype="int64") + offsets[i])
 
     ddf = ddf.map_partitions(with_rows, meta={**ddf.dtypes.to_dict(), "__row": "int64"})
-    wcol = {**p.columns, **(columns or {})}["worker"]
+    wcol = {**p.columns, **(settings.columns or {})}["worker"]
     ddf = ddf.shuffle(on=wcol, npartitions=npartitions or ddf.npartitions).persist()
     parts = ddf.to_delayed()
-    results = dask.compute(*[dask.delayed(_validate)(d, p, columns, defaults, country) for d in parts])
-    scan = scan_from_groups([g for r in results for g in r[0]])
+    results = dask.compute(*[dask.delayed(_validate)(d, settings, country) for d in parts])
+    scan = E.scan_from_groups([g for r in results for g in r[0]])
     failures = [f for r in results for f in r[1]]
-    _places, currencies, unknown = normalize_groups(scan)
+    _places, currencies, unknown = E.normalize_groups(scan)
     # distinct unknown values: the partitions were scanned at (place, currency) grain, so no row
     reason = {
         "country": "unknown_country",
@@ -193,28 +142,24 @@ def audit_dask(
         "currency": "unknown_currency",
     }
     failures += [Failure(None, c, v, reason.get(c, "unknown_value"), why) for c, v, why in unknown]
-    raise_failures(source, failures, scan.bad_rows + len(unknown))
-    warnings = pending_warning(scan, settings)
-    bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+    E.raise_failures(source, failures, scan.bad_rows + len(unknown))
+    warnings = E.pending_warning(scan, settings)
+    bars, fx, used = E.bars_fx_benchmarks(scan, settings, benchmarks, rates)
     workers = pa.concat_tables([r[2] for r in results if r[2].num_rows])
     workers = workers.take(pc.sort_indices(workers, [("worker", "ascending")]))
     if len(pc.unique(workers.column("worker"))) != workers.num_rows:  # the shuffle keeps workers whole
         raise InvalidDataError(source, ["a worker's rows are in more than one partition after the shuffle"])
     projects = pc.unique(pa.chunked_array([r[3] for r in results], type=pa.string()).combine_chunks())
     projects = projects.take(pc.array_sort_indices(projects))
-    engine = plan(scan, bars, fx, currencies, settings, None, None)
-    names = workers.column("worker").combine_chunks()
+    engine = E.plan(scan, bars, fx, currencies, settings, None, None)
     partials = dask.compute(
-        *[
-            dask.delayed(_partial)(d, p, columns, defaults, country, settings, engine, names, projects)
-            for d in parts
-        ]
+        *[dask.delayed(_partial)(d, settings, country, engine, workers, projects) for d in parts]
     )
     partials = [x for x in partials if x is not None]
-    tables = new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
+    tables = E.new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
     for w, pairs in partials:
-        put(tables, w, pairs)
-    frames = finish(tables, workers, projects, bars, engine, source)
+        E.put(tables, w, pairs)
+    frames = E.finish(tables, workers, projects, bars, engine, source)
     return AuditResult(
         workers=frames[0],
         worker_projects=frames[1],

@@ -145,7 +145,7 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
             m[i] = np.add.reduceat(np.where(ccy == i, micro, 0), starts)
             m[0] -= m[i]
     del gid
-    place = rows.get("place")
+    place: Any = rows.get("place")  # None at the pair level (a pair lives where its worker lives)
     return Sums(
         wid=wid[starts],
         pid=None if pid is None else pid[starts],

@@ -137,7 +137,8 @@ def money(s: Sums, place: Any, lk: Lookup, columns: tuple[str, ...] = WORKER_COL
     x /= scale
     top = x
     del scale
-    for i in np.flatnonzero(unsure):
+    for k in np.flatnonzero(unsure):
+        i = int(k)
         g, units = exact_gap(s, int(i), int(place[i]), lk.codes[pay[i]], lk)
         below[i] = g > 0
         top[i] = units / 10.0 ** int(minor[i])

@@ -34,24 +34,29 @@ def project_table(cols: dict[str, Any], projects: list[str], codes: list[str], w
     below = np.bincount(pid, weights=cols["below"], minlength=n_proj).astype(np.int64)
     hours_us = _sums(pid, cols["hours"], _US_PER_HOUR, n_proj)
     top_micro = _sums(pid, cols["top_up"], 1e6, n_proj)
-    pay = cols["pay_currency"].astype(np.int64)
-    seen = np.bincount(pid.astype(np.int64) * len(codes) + pay, minlength=n_proj * len(codes)).reshape(
-        n_proj, len(codes)
-    )
-    del pay
+    # pairs per (project, pay currency), one currency at a time (no pair-long int64 temporaries)
+    pay = cols["pay_currency"]
+    seen = np.stack([np.bincount(pid[pay == c], minlength=n_proj) for c in range(len(codes))], axis=1)
     first_pay = np.argmax(seen > 0, axis=1)
     # quantiles: each measure gathered into project order in chunks (the pair table can be long)
     order = np.argsort(pid.astype(np.int16) if n_proj < 2**15 else pid, kind="stable").astype(np.int32)
     bar_of = worker_bar.take
-    q_wage = _quantiles(
-        _gather(order, lambda i: cols["earnings"][i] / cols["hours"][i], cols["hours"]), edges, (0.5, 0.1)
-    )
-    q_ratio = _quantiles(
-        _gather(order, lambda i: cols["wage_local"][i] / bar_of(cols["worker"][i]), cols["hours"]),
-        edges,
-        (0.5,),
-    )
-    del order
+
+    def wage_quantiles() -> list[Any]:
+        wage = _gather(order, lambda i: cols["earnings"][i] / cols["hours"][i], cols["hours"])
+        return _quantiles(wage, edges, (0.5, 0.1))
+
+    def ratio_quantiles() -> list[Any]:
+        ratio = _gather(order, lambda i: cols["wage_local"][i] / bar_of(cols["worker"][i]), cols["hours"])
+        return _quantiles(ratio, edges, (0.5,))
+
+    # the two measures are independent: numpy releases the GIL in gathers and partitions
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="fairpay-projects") as pool:
+        ratio_job = pool.submit(ratio_quantiles)
+        q_wage = wage_quantiles()
+        q_ratio = ratio_job.result()
     df = pd.DataFrame(
         {
             "project": pd.array(projects, dtype="str"),

@@ -130,7 +130,7 @@ def audit_command(
 ) -> None:
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
 
-    from fairpay.auditing.engine import audit
+    from fairpay.auditing.engine import AuditSettings, audit
     from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
     from fairpay.cli import fail
     from fairpay.report.csvsafe import frame_to_safe_csv
@@ -164,26 +164,29 @@ def audit_command(
         from fairpay.tables.read import read_frame
 
         paid_before = read_frame(previous, what="--previous-payments", encoding=encoding)
-    result = audit(
-        log,
+    settings = AuditSettings(
         preset=preset,
         columns=_pairs(columns, "--columns") or None,
         defaults=_pairs(defaults, "--defaults") or None,
-        country=where,
         kind=kind,
-        method=[m.strip() for m in method.split(",") if m.strip()] if method else None,
+        method=tuple(m.strip() for m in method.split(",") if m.strip()) if method else None,
         household=household,
         missing_living=missing_living,
-        benchmarks=bar_source,
         year=year,
         fx_fallback=fx_fallback,
         merge_gap_seconds=merge_gap,
-        pending=pending,  # type: ignore[arg-type]
-        memory_limit=memory_limit,
-        progress=sys.stderr.isatty() if progress is None else progress,
+        pending=pending,  # type: ignore[arg-type]  # checked by AuditSettings
         encoding=encoding,
         max_task_hours=max_task_hours,
         implausible=implausible,
+    )
+    result = audit(
+        log,
+        settings,
+        country=where,
+        benchmarks=bar_source,
+        memory_limit=memory_limit,
+        progress=sys.stderr.isatty() if progress is None else progress,
     )
     from fairpay.report.safetext import visible
     from fairpay.units.figures import exact_money_frame, json_records

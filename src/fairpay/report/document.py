@@ -682,7 +682,7 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
             "workers": n,
             "workers_below": int(len(below)),
             "total_top_up": {k: _up(v, k) for k, v in totals.items()},
-            "settings": dict(vars(r.settings)),
+            "settings": r.settings.record(),
             "pseudonymized": bool(pseudonymize),
             "projects": fig.json_records(r.projects),
             "workers_below_the_bar": fig.json_records(

@@ -358,11 +358,11 @@ def test_empty_csv_names_the_file(tmp_path: Path) -> None:
         ({"threads": "2"}, "threads"),
         ({"encoding": "klingon"}, "encoding"),
         ({"implausible": "ignore"}, "implausible"),
-        ({"encoding": 5}, "encoding must be str"),
-        ({"year": "2024"}, "year must be int"),
-        ({"year": True}, "year must be int"),
-        ({"kind": 3}, "kind must be str"),
-        ({"inflate": "no"}, "inflate must be bool"),
+        ({"encoding": 5}, "encoding must be text"),
+        ({"year": "2024"}, "year '2024' is not a plausible calendar year"),
+        ({"year": True}, "year True is not a plausible calendar year"),
+        ({"kind": 3}, "kind 3 is not one of"),
+        ({"inflate": "no"}, "inflate 'no' is not True or False"),
     ],
 )
 def test_api_misuse_raises_fairpay_errors_naming_the_argument(tmp_path: Path, kw: dict, named: str) -> None:

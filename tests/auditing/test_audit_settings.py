@@ -65,7 +65,7 @@ def test_a_bad_setting_is_refused_before_any_row_is_read(field: str, value: obje
 
 
 def test_an_unknown_option_names_the_known_ones() -> None:
-    with pytest.raises(TypeError, match=r"unknown audit option\(s\) \['merge_gap'\].*'merge_gap_seconds'"):
+    with pytest.raises(InvalidInputError, match=r"unknown audit option\(s\) \['merge_gap'\].*'merge_gap_seconds'"):
         audit(log(ROWS), merge_gap=30)
     with pytest.raises(InvalidInputError, match="settings must be an AuditSettings, not dict"):
         audit(log(ROWS), {"kind": "living"})  # type: ignore[arg-type]
@@ -92,6 +92,11 @@ def test_settings_are_frozen_and_recorded_as_json() -> None:
         "fx_fallback",
         "merge_gap_seconds",
         "pending",
+        "method",
+        "estimate_bound",
+        "encoding",
+        "max_task_hours",
+        "implausible",
     ]
     assert list(record) == fields
 

@@ -65,7 +65,9 @@ def test_a_bad_setting_is_refused_before_any_row_is_read(field: str, value: obje
 
 
 def test_an_unknown_option_names_the_known_ones() -> None:
-    with pytest.raises(InvalidInputError, match=r"unknown audit option\(s\) \['merge_gap'\].*'merge_gap_seconds'"):
+    with pytest.raises(
+        InvalidInputError, match=r"unknown audit option\(s\) \['merge_gap'\].*'merge_gap_seconds'"
+    ):
         audit(log(ROWS), merge_gap=30)
     with pytest.raises(InvalidInputError, match="settings must be an AuditSettings, not dict"):
         audit(log(ROWS), {"kind": "living"})  # type: ignore[arg-type]

@@ -18,6 +18,9 @@ _EXPORTS: dict[str, str] = {
     "CheckResult": "fairpay.prelaunch.check:CheckResult",
     "Cell": "fairpay.prelaunch.check:Cell",
     "required_pay_per_task": "fairpay.prelaunch.check:required_pay_per_task",
+    "required_rate": "fairpay.prelaunch.check:required_rate",
+    "RequiredRate": "fairpay.prelaunch.check:RequiredRate",
+    "RateRequest": "fairpay.prelaunch.spec:RateRequest",
     "what_if": "fairpay.prelaunch.whatif:what_if",
     "Project": "fairpay.prelaunch.spec:Project",
     "Task": "fairpay.prelaunch.spec:Task",
@@ -147,8 +150,10 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
     from fairpay.prelaunch.check import (
         Cell as Cell,
         CheckResult as CheckResult,
+        RequiredRate as RequiredRate,
         check as check,
         required_pay_per_task as required_pay_per_task,
+        required_rate as required_rate,
     )
     from fairpay.prelaunch.spec import (
         BenchmarkOverride as BenchmarkOverride,
@@ -156,6 +161,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
         ExchangeRateOverride as ExchangeRateOverride,
         Policy as Policy,
         Project as Project,
+        RateRequest as RateRequest,
         Task as Task,
         Unpaid as Unpaid,
         Workforce as Workforce,

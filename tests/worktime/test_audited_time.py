@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import fairpay
-from fairpay.errors import InvalidInputError
+from fairpay.errors import InvalidDataError, InvalidInputError
 from fairpay.worktime.durations import audited_time, held_tasks_note, read_log
 
 HEADER = (
@@ -140,3 +140,20 @@ def test_real_batches_match_the_audit(name: str) -> None:
     assert np.allclose(t["worked_seconds"].to_numpy(), hours, atol=1e-6)
     paid = (w.loc[t.index, "approved"] + w.loc[t.index, "pending"]).to_numpy()
     assert (t["paid_tasks"].to_numpy() == paid).all()
+
+
+def test_log_files_are_read_by_the_one_reader(tmp_path: Path) -> None:
+    # Excel's "CSV UTF-8" (a byte-order mark) with semicolons: the same rows as the plain file.
+    # Worker A's union is 10:00-10:06 = 360 s (see ROWS), whatever the file's dialect.
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + "\n".join(x.replace(",", ";") for x in [HEADER, *ROWS]).encode() + b"\n"
+    )
+    t = audited_time(read_log(path, preset="mturk")).set_index("worker")
+    assert t.loc["WA", "worked_seconds"] == pytest.approx(360.0)
+    # a byte that is not UTF-8 is refused naming the file's line, as the audit refuses it
+    bad = tmp_path / "latin1.csv"
+    latin = "H9,T,$0.10,A9,Jos\xe9,Approved,Wed Jan 16 10:00:00 PST 2019,Wed Jan 16 10:05:00 PST 2019,300"
+    bad.write_bytes("\n".join([HEADER, *ROWS]).encode() + b"\n" + latin.encode("latin-1") + b"\n")
+    with pytest.raises(InvalidDataError, match="line 9"):
+        read_log(bad, preset="mturk")

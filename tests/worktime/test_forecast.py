@@ -10,13 +10,14 @@ import json
 import math
 import warnings
 from decimal import Decimal
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
 import pytest
 
 import fairpay
-from fairpay.errors import InvalidInputError
+from fairpay.errors import InvalidDataError, InvalidInputError
 from fairpay.worktime.forecast import (
     DRIFT,
     MONITOR_DRIFT,
@@ -325,3 +326,20 @@ def test_many_workers_stay_bounded_and_the_point_uses_all_of_them() -> None:
     assert time.perf_counter() - started < 30
     assert fc.share_below is not None and abs(fc.share_below - 0.25) < 0.01  # SE of the share: 0.0018
     assert fc.interval[0] < 0.25 < fc.interval[1]
+
+
+def test_a_pilot_file_is_read_by_the_one_pilot_reader(tmp_path: Path) -> None:
+    # 6 workers x 2 tasks; file and in-memory columns must give the same forecast
+    seconds = [30.0, 50.0, 20.0, 40.0, 60.0, 80.0, 35.0, 45.0, 25.0, 55.0, 70.0, 90.0]
+    workers = [f"w{i // 2}" for i in range(12)]
+    path = tmp_path / "pilot.csv"
+    path.write_text(
+        "worker_id,seconds\n" + "".join(f"{w},{s}\n" for w, s in zip(workers, seconds, strict=True))
+    )
+    from_file = forecast_coverage(path, 0.2, BAR)
+    in_memory = forecast_coverage({"seconds": seconds, "worker_id": workers}, 0.2, BAR)
+    assert from_file.to_dict() == in_memory.to_dict()
+    # a bad time is named by its file line (header = line 1, so the 4th task is line 5)
+    path.write_text(path.read_text().replace("w1,40.0", "w1,-40"))
+    with pytest.raises(InvalidDataError, match="line 5"):
+        forecast_coverage(path, 0.2, BAR)

@@ -104,7 +104,7 @@ def _main(argv: Sequence[str] | None) -> int:
         typer.echo(f"fairpay: error: {_one_line(message)}", err=True)
         return 2
     except OSError as exc:
-        name = getattr(exc, "filename", None)
+        name = exc.filename
         typer.echo(f"fairpay: error: {name or ''}{': ' if name else ''}{exc.strerror or exc}", err=True)
         return 2
     return result if isinstance(result, int) else 0

@@ -187,7 +187,7 @@ def rate_command(
     """The per-task pay that reaches the bar for one place, for quick planning."""
     import json
 
-    from fairpay.prelaunch.check import check
+    from fairpay.prelaunch.check import required_rate
 
     output.check_format(fmt, ("table", "json"))
     rates: list[dict[str, str]] = []
@@ -203,57 +203,38 @@ def rate_command(
                 f"naming where it comes from (got --fx-rate {fx_rate!r}, --fx-source {fx_source!r})"
             )
         rates.append({"currency": match[1], "year": match[2], "lcu_per_usd": match[3], "source": fx_source})
-    spec = {
-        "name": "rate",
-        "exchange_rates": rates,
-        "currency": currency,
-        "tasks": [{"name": "task", "pay_per_task": "0.000001", "seconds": seconds, "volume": 1}],
-        "workforce": [{"country": country, "subdivision": region, "locality": locality}],
-        "policy": {
-            "benchmark": benchmark,
-            "margin": margin,
-            "missing_living": missing_living,
-            "estimate_bound": estimate_bound,
-            "household": household,
-            "method": [method] if method else None,
-        },
-        "deductions": {
-            "platform_fee": platform_fee,
-            "vendor_margin": vendor_margin,
-            "payout_fee": payout_fee,
-        },
-        "unpaid": {"per_task_seconds": unpaid_seconds, "rejection_rate": rejection_rate},
-    }
-    cell = check(spec).cells_list[0]
+    result = required_rate(
+        {
+            "currency": currency,
+            "seconds": seconds,
+            "workforce": {"country": country, "subdivision": region, "locality": locality},
+            "exchange_rates": rates,
+            "policy": {
+                "benchmark": benchmark,
+                "margin": margin,
+                "missing_living": missing_living,
+                "estimate_bound": estimate_bound,
+                "household": household,
+                "method": [method] if method else None,
+            },
+            "deductions": {
+                "platform_fee": platform_fee,
+                "vendor_margin": vendor_margin,
+                "payout_fee": payout_fee,
+            },
+            "unpaid": {"per_task_seconds": unpaid_seconds, "rejection_rate": rejection_rate},
+        }
+    )
+    d = result.to_dict()
     if fmt == "json":
-        d = cell.to_dict()
-        typer.echo(
-            json.dumps(
-                {
-                    k: d[k]
-                    for k in (
-                        "country",
-                        "subdivision",
-                        "required_pay_per_task",
-                        "pay_currency",
-                        "bar_hourly",
-                        "local_currency",
-                        "seconds_per_task",
-                        "unpaid_seconds_per_task",
-                        "benchmark",
-                    )
-                },
-                indent=2,
-            )
-        )
+        typer.echo(json.dumps(d, indent=2))
         return
-    b = cell.benchmark
+    b = result.benchmark
     label = "ESTIMATED living wage" if b.method == "estimate" else f"{b.kind} wage"
-    d = cell.to_dict()
     output.echo(
-        f"{d['required_pay_per_task']} {cell.pay_currency} per task reaches the bar of "
-        f"{d['bar_hourly']} {cell.local_currency}/h in {cell.subdivision or cell.country} "
+        f"{d['required_pay_per_task']} {result.pay_currency} per task reaches the bar of "
+        f"{d['bar_hourly']} {result.local_currency}/h in {result.subdivision or result.country} "
         f"({label}, {b.method}, {b.reference_year}; {b.source}; {b.url})"
     )
-    for note in (*b.fallbacks, *(a for a in cell.adjustments if a.startswith("exchange rate"))):
+    for note in (*b.fallbacks, *(a for a in result.adjustments if a.startswith("exchange rate"))):
         typer.echo(f"  note: {note}")

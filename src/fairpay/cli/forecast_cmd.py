@@ -50,7 +50,7 @@ def read_pilot_times(
     if order_column is not None:
         _check_order(df, order_column, pilot)
     notes += log_hint(df)
-    return df, notes
+    return pilot, notes  # the forecast reads the file with the one pilot reader (bad rows by line)
 
 
 def log_hint(df: Any) -> list[str]:

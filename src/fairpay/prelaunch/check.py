@@ -34,8 +34,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fairpay.errors import InvalidDataError, InvalidInputError, SpecError
-from fairpay.prelaunch.spec import BenchmarkOverride, Policy, Project, Task, load_project, parse_project
-from fairpay.units.fx import ExchangeRates
+from fairpay.prelaunch.spec import (
+    BenchmarkOverride,
+    ExchangeRateOverride,
+    Policy,
+    Project,
+    RateRequest,
+    Task,
+    load_project,
+    parse_project,
+    parse_rate_request,
+)
+from fairpay.units.fx import Conversion, ExchangeRates
 from fairpay.units.money import round_up
 from fairpay.units.places import Place
 from fairpay.wages import Benchmark, Benchmarks, _Row, bar_warnings
@@ -139,30 +149,37 @@ class Cell:
             },
             "coverage": self.coverage,
             "forecast": self.forecast,
-            "benchmark": {
-                "kind": b.kind,
-                "method": b.method,
-                "household": b.household,
-                "locality": b.locality,
-                "amount": fig.text(b.amount),
-                "currency": b.currency,
-                "period": b.period,
-                "gross_net": b.gross_net,
-                "source": b.source,
-                "url": b.url,
-                "reference_year": b.reference_year,
-                "price_year": b.year,
-                "age_years": b.age_years,
-                "hours_per_week": fig.text(Decimal(str(b.hours_per_week))),
-                "hours_basis": b.hours_basis,
-                "confidence": b.confidence,
-                "origin": b.origin,
-                "adjustments": list(b.adjustments) + list(self.adjustments),
-                "fallbacks": list(b.fallbacks),
-                # method "estimate": point, interval, inputs, vintages and LOCO error (else null)
-                "estimate": b.estimate,
-            },
+            "benchmark": _benchmark_dict(b, self.adjustments),
         }
+
+
+def _benchmark_dict(b: Benchmark, adjustments: Sequence[str]) -> dict[str, Any]:
+    """The ``benchmark`` object of ``check``/``rate`` JSON; ``adjustments``: the verdict's own (FX, margin)."""
+    from fairpay.units import figures as fig
+
+    return {
+        "kind": b.kind,
+        "method": b.method,
+        "household": b.household,
+        "locality": b.locality,
+        "amount": fig.text(b.amount),
+        "currency": b.currency,
+        "period": b.period,
+        "gross_net": b.gross_net,
+        "source": b.source,
+        "url": b.url,
+        "reference_year": b.reference_year,
+        "price_year": b.year,
+        "age_years": b.age_years,
+        "hours_per_week": fig.text(Decimal(str(b.hours_per_week))),
+        "hours_basis": b.hours_basis,
+        "confidence": b.confidence,
+        "origin": b.origin,
+        "adjustments": list(b.adjustments) + list(adjustments),
+        "fallbacks": list(b.fallbacks),
+        # method "estimate": point, interval, inputs, vintages and LOCO error (else null)
+        "estimate": b.estimate,
+    }
 
 
 def _f(x: Decimal, places: int) -> float:
@@ -270,29 +287,13 @@ def check(
         collection = collection.with_rows(
             _override_row(o, collection.current_year) for o in proj.benchmark_overrides
         )
-    if rates is None:
-        from fairpay.tables.rates import bundled_rates
-
-        rates = bundled_rates()
-    if proj.exchange_rates:
-        rates = rates.with_cited(r.model_dump() for r in proj.exchange_rates)
+    rates = _cited_rates(rates, proj.exchange_rates)
     times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks}
     shares = proj.shares()
     bars: dict[tuple[str, str | None, str | None], Benchmark] = {}
     for w in proj.workforce:
         key = (w.country, w.subdivision, w.locality)
-        bars[key] = collection.bar(
-            Place(w.country, w.subdivision),
-            kind=pol.benchmark,
-            locality=w.locality,
-            household=pol.household,
-            method=pol.method,
-            inflate=pol.inflate,
-            missing_living=pol.missing_living,
-            estimate_bound=pol.estimate_bound,
-            prefer_gross=pol.prefer_gross,
-            rates=rates,
-        )
+        bars[key] = _bar(collection, w.country, w.subdivision, w.locality, pol, rates)
     cells: list[Cell] = []
     warnings: list[str] = []
     for task in proj.tasks:
@@ -353,6 +354,89 @@ def required_pay_per_task(
 def _required_exact(b: Decimal, t: Decimal, o: Decimal, r: Decimal, keep: Decimal, fx: Decimal) -> Decimal:
     with localcontext(prec=_PREC):
         return b * (t + o) / 3600 / ((1 - r) * keep) / fx
+
+
+@dataclass(frozen=True)
+class RequiredRate:
+    """The per-task pay that reaches one place's bar (``fairpay rate``); exact values, with the
+    bar's provenance. ``required_pay_per_task`` is rounded UP to the pay currency's minor unit."""
+
+    country: str
+    subdivision: str | None
+    locality: str | None
+    seconds_per_task: Decimal
+    unpaid_seconds_per_task: Decimal
+    pay_currency: str
+    local_currency: str
+    fx_rate: Decimal
+    fx_year: int
+    bar_hourly: Decimal
+    required_pay_per_task: Decimal
+    benchmark: Benchmark
+    adjustments: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``fairpay rate --format json`` (figures shown as ``check`` shows them)."""
+        from fairpay.units import figures as fig
+
+        return {
+            "country": self.country,
+            "subdivision": self.subdivision,
+            "required_pay_per_task": fig.text(fig.as_given(self.required_pay_per_task, self.pay_currency)),
+            "pay_currency": self.pay_currency,
+            "bar_hourly": fig.text(fig.bar_side(self.bar_hourly, self.local_currency)),
+            "local_currency": self.local_currency,
+            "seconds_per_task": _f(self.seconds_per_task, 3),
+            "unpaid_seconds_per_task": _f(self.unpaid_seconds_per_task, 3),
+            "benchmark": _benchmark_dict(self.benchmark, self.adjustments),
+        }
+
+
+def required_rate(
+    request: RateRequest | Mapping[str, Any],
+    benchmarks: Benchmarks | None = None,
+    rates: ExchangeRates | None = None,
+) -> RequiredRate:
+    """The per-task pay that reaches the bar for one place, with no project to judge.
+
+    ``request``: a :class:`~fairpay.prelaunch.spec.RateRequest` or a dict shaped like it
+    (``currency``, ``seconds``, ``workforce`` and optional ``policy``, ``deductions``, ``unpaid``,
+    ``exchange_rates``). Same bar lookup, conversion and arithmetic as :func:`check`, so paying the
+    result passes ``check`` for that place.
+    """
+    req = request if isinstance(request, RateRequest) else parse_rate_request(dict(request))
+    pol = req.policy
+    where = req.workforce
+    collection = benchmarks if benchmarks is not None else Benchmarks.bundled()
+    rates = _cited_rates(rates, req.exchange_rates)
+    bench = _bar(collection, where.country, where.subdivision, where.locality, pol, rates)
+    conv = _pay_to_local(rates, req.currency, bench)
+    t = Decimal(str(req.seconds))
+    o = req.unpaid.overhead_seconds()
+    bar = _with_margin(bench, pol)
+    return RequiredRate(
+        country=where.country,
+        subdivision=where.subdivision,
+        locality=where.locality,
+        seconds_per_task=t,
+        unpaid_seconds_per_task=o,
+        pay_currency=req.currency,
+        local_currency=bench.currency,
+        fx_rate=conv.rate,
+        fx_year=conv.year_used,
+        bar_hourly=bar,
+        required_pay_per_task=required_pay_per_task(
+            bar,
+            t,
+            unpaid_seconds=o,
+            lost_share=req.unpaid.lost_share,
+            keep=req.deductions.keep,
+            fx_rate=conv.rate,
+            currency=req.currency,
+        ),
+        benchmark=bench,
+        adjustments=conv.adjustments + _margin_note(pol),
+    )
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -513,9 +597,7 @@ def _cell(
     rates: ExchangeRates,
 ) -> Cell:
     with localcontext(prec=_PREC):
-        conv = rates.convert(
-            Decimal(1), proj.currency, bench.currency, bench.year, fallback="nearest_earlier"
-        )
+        conv = _pay_to_local(rates, proj.currency, bench)
         fx = conv.rate
         keep = proj.deductions.keep
         r = proj.unpaid.lost_share
@@ -524,7 +606,7 @@ def _cell(
         pay = task.pay_per_task
         n = pay * keep
         w = n * fx * (1 - r) * 3600 / (t + o)
-        b = bench.hourly * (1 + Decimal(str(pol.margin)))
+        b = _with_margin(bench, pol)
         exact_required = _required_exact(b, t, o, r, keep, fx)
         ok = pay >= exact_required
         shortfall = max(Decimal(0), b - w) if not ok else Decimal(0)
@@ -560,9 +642,54 @@ def _cell(
             benchmark=bench,
             time_source=tt.description,
             coverage=cov,
-            adjustments=conv.adjustments
-            + ((f"margin above the benchmark: {pol.margin:g}",) if pol.margin else ()),
+            adjustments=conv.adjustments + _margin_note(pol),
         )
+
+
+def _cited_rates(rates: ExchangeRates | None, cited: Sequence[ExchangeRateOverride]) -> ExchangeRates:
+    """The rates to convert with: the given (else bundled) table, with the user's cited rates on top."""
+    if rates is None:
+        from fairpay.tables.rates import bundled_rates
+
+        rates = bundled_rates()
+    return rates.with_cited(r.model_dump() for r in cited) if cited else rates
+
+
+def _bar(
+    collection: Benchmarks,
+    country: str,
+    subdivision: str | None,
+    locality: str | None,
+    pol: Policy,
+    rates: ExchangeRates,
+) -> Benchmark:
+    """The benchmark for one place under ``pol`` (the one lookup ``check`` and ``rate`` share)."""
+    return collection.bar(
+        Place(country, subdivision),
+        kind=pol.benchmark,
+        locality=locality,
+        household=pol.household,
+        method=pol.method,
+        inflate=pol.inflate,
+        missing_living=pol.missing_living,
+        estimate_bound=pol.estimate_bound,
+        prefer_gross=pol.prefer_gross,
+        rates=rates,
+    )
+
+
+def _pay_to_local(rates: ExchangeRates, currency: str, bench: Benchmark) -> Conversion:
+    """One unit of pay currency in the bar's currency, at the bar's price year (or nearest earlier)."""
+    return rates.convert(Decimal(1), currency, bench.currency, bench.year, fallback="nearest_earlier")
+
+
+def _with_margin(bench: Benchmark, pol: Policy) -> Decimal:
+    """The hourly bar a verdict is held to: the benchmark plus the policy's margin."""
+    return bench.hourly * (1 + Decimal(str(pol.margin)))
+
+
+def _margin_note(pol: Policy) -> tuple[str, ...]:
+    return (f"margin above the benchmark: {pol.margin:g}",) if pol.margin else ()
 
 
 def _budget(proj: Project, cells: Sequence[Cell]) -> dict[str, Any]:

@@ -276,6 +276,39 @@ class Project(_Model):
         return [_d(w.share) for w in self.workforce]
 
 
+class RateRequest(_Model):
+    """One place and one task time, for ``fairpay rate``: the required per-task pay needs no
+    project, no task pay and no volume, so none is asked for (same field rules as a spec)."""
+
+    currency: str
+    seconds: Annotated[float, Field(gt=0)]
+    workforce: Workforce
+    deductions: Deductions = Deductions()
+    unpaid: Unpaid = Unpaid()
+    policy: Policy = Policy()
+    exchange_rates: list[ExchangeRateOverride] = []
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return normalize_currency(value)
+
+    @field_validator("seconds")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("seconds must be a finite number")
+        return value
+
+
+def parse_rate_request(data: dict[str, Any], *, source: str = "rate") -> RateRequest:
+    """Validate a rate request (shaped like a spec's sections); :class:`SpecError` lists every problem."""
+    try:
+        return RateRequest.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(f"{source}: {_describe(exc, data)}") from None
+
+
 def _d(value: float | int | Decimal | None) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 

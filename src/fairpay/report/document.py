@@ -540,7 +540,7 @@ def _audit_document(result: AuditResult, *, pseudonymize: bool, key: bytes | str
     else:
         headline = f"PASS: all {n} workers earned at least the bar where they live"
     detail = [f"Top-ups proposed: {total_text} (each rounded up to the currency's minor unit)."]
-    period = getattr(r, "period", None)
+    period = r.period
     detail.append(
         f"Audit period: {period[0]} to {period[1]} (UTC; first task accepted to last task submitted)."
         if period
@@ -806,10 +806,11 @@ def _bar_rows(r: AuditResult) -> list[Any]:
 
 def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
     """One entry per bar: the full provenance of the benchmark the audit used (``r.benchmarks``),
-    else (a duck-typed benchmark without it) what the bars table records."""
+    else (a user's own bar object, not a :class:`~fairpay.wages.Benchmark`) what the bars table records."""
     from fairpay.units.places import Place
+    from fairpay.wages import Benchmark
 
-    used = getattr(r, "benchmarks", None) or {}
+    used = r.benchmarks
     out: list[dict[str, Any]] = []
     for b in _bar_rows(r):
         where = _place(b.country, b.subdivision)
@@ -819,9 +820,7 @@ def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
             else str(b.subdivision)
         )
         bm = used.get(Place(str(b.country), sub))
-        if bm is not None and all(
-            hasattr(bm, a) for a in ("amount", "period", "hours_per_week", "reference_year")
-        ):
+        if isinstance(bm, Benchmark):
             out.append(_benchmark_source(bm, [where]))
             continue
         out.append(
@@ -832,17 +831,17 @@ def _audit_sources(r: AuditResult) -> list[dict[str, Any]]:
                 "household": None,
                 "source": b.bar_source,
                 "url": b.bar_url,
-                "reference_year": getattr(b, "bar_reference_year", None),
+                "reference_year": b.bar_reference_year,
                 "price_year": int(b.bar_year),
                 "amount_as_published": None,
                 "hourly": f"{_up(b.bar_local, b.local_currency)} {b.local_currency}/h",
-                "gross_net": getattr(b, "bar_gross_net", None),
-                "hours_per_week": getattr(b, "bar_hours_per_week", None),
-                "hours_basis": getattr(b, "bar_hours_basis", None),
+                "gross_net": b.bar_gross_net,
+                "hours_per_week": b.bar_hours_per_week,
+                "hours_basis": b.bar_hours_basis,
                 "confidence": None,
                 "origin": None,
-                "adjustments": [x for x in str(getattr(b, "bar_adjustments", "") or "").split("; ") if x],
-                "fallbacks": [x for x in str(getattr(b, "bar_fallbacks", "") or "").split("; ") if x],
+                "adjustments": [x for x in str(b.bar_adjustments or "").split("; ") if x],
+                "fallbacks": [x for x in str(b.bar_fallbacks or "").split("; ") if x],
             }
         )
     return out
@@ -871,7 +870,7 @@ def _data_vintage() -> list[dict[str, str]]:
                 source = str(meta.get("source", ""))
             else:
                 vintage = _vintage_of(t.rows)
-                source = str(getattr(data, "TABLE_SOURCE_URLS", {}).get(kind, "cited per row"))
+                source = data.TABLE_SOURCE_URLS.get(kind, "cited per row")
             origin = f"bundled with fairpay {__version__}" if t.origin == "bundled" else t.origin
             out.append({"table": kind, "origin": origin, "vintage": vintage, "source": source})
     return out

@@ -533,7 +533,9 @@ def read_rows(kind: str, source: Any, *, origin: str = "user") -> Table:
 
 def _open_text(source: str | os.PathLike[str] | Traversable) -> io.TextIOBase:
     if isinstance(source, Traversable) and not isinstance(source, Path):
-        return source.open("r", encoding="utf-8-sig", newline="")
+        # Traversable.open forwards keywords to io.TextIOWrapper (which takes newline=),
+        # but typeshed's overloads list only encoding/errors.
+        return source.open("r", encoding="utf-8-sig", newline="")  # type: ignore[call-overload]
     return open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115 - caller closes
 
 

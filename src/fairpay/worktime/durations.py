@@ -585,10 +585,20 @@ def read_log(
 
     Why: the forecast and the monitor must measure what ``fairpay audit`` pays on, so the log is
     read with the audit's presets (column names, MTurk's ``Wed Jan 16 13:42:47 PST 2019`` times,
-    status names). Instants are UTC microseconds, as in the audit; naive times are UTC; statuses
-    are canonical (approved / rejected / returned / pending). Rows keep the log's order. A row the
-    audit would refuse (no worker, bad time, submit before accept, unknown status) raises naming
-    the row, column and value.
+    status names). A file is read by the one file reader (:func:`fairpay.tables.read.read_frame`:
+    BOM, encodings, delimiter, duplicate headers as in the audit). Instants are UTC microseconds,
+    as in the audit; naive times are UTC; statuses are canonical (approved / rejected / returned /
+    pending). Rows keep the log's order. A row the audit would refuse (no worker, bad time, submit
+    before accept, unknown status) raises naming the row (0-based), column and value.
+
+    Differences from the audit, which applies its row rules in its DuckDB view
+    (``fairpay.auditing.engine``) and is not called here so that a forecast does not load the audit
+    engine: a repeated task row is kept (the audit warns about it); a row with no completion time
+    raises here where the audit's preset may set it aside; the place (country) is not read, so a
+    withheld country is neither set aside nor refused; implausible times (date only, before the
+    platform existed, in the future, too long) are not checked; and a text column mixing zoned and
+    naive times is not refused (naive times are read as UTC). On a clean log the two
+    read the same rows; ``tests/worktime/test_audited_time.py`` compares them on real batches.
     """
     import pandas as pd
 
@@ -659,17 +669,10 @@ def _log_frame(log: Any) -> tuple[pd.DataFrame, str]:
         raise InvalidInputError(
             f"log must be a pandas DataFrame or a CSV/Parquet path, not {type(log).__name__}"
         )
+    from fairpay.tables.read import read_frame
+
     path = Path(log)
-    if not path.exists():
-        raise InvalidInputError(f"{path}: file not found; expected a log with one row per task")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path), str(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"), str(
-            path
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInputError(f"{path}: cannot read the log ({str(exc).splitlines()[0]})") from None
+    return read_frame(path, what="log"), str(path)
 
 
 def _instants_us(series: pd.Series, column: str, preset: Any, source: str) -> np.ndarray:

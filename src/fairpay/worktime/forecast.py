@@ -335,7 +335,8 @@ def forecast_coverage(
     ``pilot`` is either per-worker times as :func:`fairpay.worktime.durations.audited_time` returns
     them (columns ``worker``, ``worked_seconds``, ``paid_tasks``: the audit's basis), or one row per
     task with ``seconds_column`` and ``worker_column`` (durations summed per worker, every task
-    paid). ``rate`` is pay per task, ``bar`` the hourly bar in the same currency; ``level`` the
+    paid): a DataFrame, a mapping of columns, or a pilot file (CSV/Parquet path) read by the one
+    pilot reader, :func:`fairpay.worktime.estimates.read_pilot` (bad rows named by file line). ``rate`` is pay per task, ``bar`` the hourly bar in the same currency; ``level`` the
     interval's nominal coverage. ``drift`` (default :data:`DRIFT`, measured on real batches) widens
     the interval for pilot-to-production change; ``None`` keeps only the sampling of pilot workers.
     ``production_workers``, when known, adds the noise of a finite production crowd.
@@ -361,7 +362,9 @@ def forecast_coverage(
     if drift is not None and not isinstance(drift, Drift):
         raise InvalidInputError(f"drift {drift!r}: expected a fairpay.worktime.forecast.Drift or None")
 
-    (pooled_log, pooled_w), log_w, n_tasks, default_basis = _read_pilot(pilot, seconds_column, worker_column)
+    (pooled_log, pooled_w), log_w, n_tasks, default_basis = _validated_pilot(
+        pilot, seconds_column, worker_column
+    )
     n_workers = len(log_w)
     notes: list[str] = []
     finite = log_w[np.isfinite(log_w)]
@@ -529,11 +532,18 @@ def _numbers(pilot: Any, name: str, *, whole: bool) -> Any:
     return x
 
 
-def _read_pilot(pilot: Any, seconds_column: str, worker_column: str) -> tuple[Any, Any, int, str]:
+def _validated_pilot(pilot: Any, seconds_column: str, worker_column: str) -> tuple[Any, Any, int, str]:
     """Validate the pilot; return ((pooled log seconds, weights), log seconds per paid task per worker,
-    tasks, basis)."""
+    tasks, basis). A file goes through the one pilot reader; frames and mappings are checked here."""
+    import os
+
     import numpy as np
 
+    if isinstance(pilot, (str, os.PathLike)):
+        from fairpay.worktime.estimates import read_pilot
+
+        values, workers = read_pilot(pilot, seconds_column, worker_column)
+        pilot = {seconds_column: values, worker_column: workers}
     if not (isinstance(pilot, Mapping) or hasattr(pilot, "columns")):
         raise InvalidInputError(
             f"pilot of type {type(pilot).__name__}: expected a DataFrame or a mapping of column name -> values"

@@ -138,7 +138,7 @@ def annual_usd_rates(
                     per[(currency, year)].append((date, rate / usd))
         out: dict[tuple[str, int], tuple[Decimal, int, str, str]] = {}
         for key, values in per.items():
-            mean = sum(v for _, v in values) / len(values)
+            mean = sum((v for _, v in values), Decimal(0)) / len(values)
             ctx.prec = 12
             out[key] = (+mean, len(values), min(d for d, _ in values), max(d for d, _ in values))
             ctx.prec = 28

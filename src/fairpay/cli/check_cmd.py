@@ -224,28 +224,27 @@ def rate_command(
         },
         "unpaid": {"per_task_seconds": unpaid_seconds, "rejection_rate": rejection_rate},
     }
-    cell = check(spec).cells_list[0]
+    result = check(spec)
+    cell = result.cells_list[0]
     if fmt == "json":
         d = cell.to_dict()
-        typer.echo(
-            json.dumps(
-                {
-                    k: d[k]
-                    for k in (
-                        "country",
-                        "subdivision",
-                        "required_pay_per_task",
-                        "pay_currency",
-                        "bar_hourly",
-                        "local_currency",
-                        "seconds_per_task",
-                        "unpaid_seconds_per_task",
-                        "benchmark",
-                    )
-                },
-                indent=2,
+        shown = {
+            k: d[k]
+            for k in (
+                "country",
+                "subdivision",
+                "required_pay_per_task",
+                "pay_currency",
+                "bar_hourly",
+                "local_currency",
+                "seconds_per_task",
+                "unpaid_seconds_per_task",
+                "benchmark",
             )
-        )
+        }
+        # the bar's caveats and any data-folder fallback, worded as in check's JSON
+        shown["warnings"] = list(result.warnings)
+        typer.echo(json.dumps(shown, indent=2))
         return
     b = cell.benchmark
     label = "ESTIMATED living wage" if b.method == "estimate" else f"{b.kind} wage"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import warnings
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -543,3 +545,160 @@ def test_italy_last_resort_is_a_cited_other_method(b: Benchmarks) -> None:
     assert it.method == "campaign_floor" and it.amount == Decimal(row["amount"])
     assert any(f.startswith("last resort") for f in it.fallbacks)
     assert any("no minimum wage" in f for f in it.fallbacks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Imported rows are read per country, on first lookup (issue 12 item 7)
+_IMPORT_HEADER = [
+    "country",
+    "subdivision",
+    "area",
+    "locality",
+    "household",
+    "household_detail",
+    "amount",
+    "currency",
+    "period",
+    "gross_net",
+    "hours_per_week",
+    "reference_year",
+    "reference_month",
+    "method",
+    "method_detail",
+    "confidence",
+    "source_name",
+    "source_url",
+    "retrieved_from",
+    "notes",
+]
+_KE_IMPORT = {
+    "country": "KE",
+    "area": "national",
+    "locality": "national",
+    "household": "typical_family",
+    "amount": "40000",
+    "currency": "KES",
+    "period": "month",
+    "gross_net": "gross",
+    "hours_per_week": "40",
+    "reference_year": "2024",
+    "method": "anker",
+    "confidence": "high",
+    "source_name": "Licensed living-wage study (test)",
+    "source_url": "https://example.org/licensed-study",
+}
+_UG_IMPORT = dict(_KE_IMPORT, country="UG", amount="900000", currency="UGX", period="month")
+
+
+@pytest.fixture()
+def imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A data folder of its own holding an import for KE and UG; yields the CSV imported."""
+    from fairpay.tables import load, sources, store
+
+    assert list(load.COLUMNS["living_wages"]) == _IMPORT_HEADER
+    monkeypatch.setenv(store.ENV_VAR, str(tmp_path / "fairpay-data"))
+    sources._forget_loaded()
+    path = tmp_path / "import.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=_IMPORT_HEADER)
+        writer.writeheader()
+        for row in (_KE_IMPORT, _UG_IMPORT):
+            writer.writerow({c: row.get(c, "") for c in _IMPORT_HEADER})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # plausibility warnings of the import are not under test
+        sources.import_user_table("living_wages", path)
+    sources._forget_loaded()
+    yield path
+    sources._forget_loaded()
+
+
+def test_imported_rows_are_read_only_for_the_countries_looked_up(
+    imported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fairpay.tables import load
+
+    asked: list[tuple[str, tuple[str, ...] | None]] = []
+    real = load.user_rows
+
+    def spy(kind: str, countries: Any = None) -> Any:
+        asked.append((kind, None if countries is None else tuple(countries)))
+        return real(kind, countries)
+
+    read: list[str] = []
+    real_part = load._read_part
+
+    def part_spy(version: Path, name: str, meta: Any) -> Any:
+        read.append(name)
+        return real_part(version, name, meta)
+
+    monkeypatch.setattr(load, "user_rows", spy)
+    monkeypatch.setattr(load, "_read_part", part_spy)
+    collection = benchmarks()
+    assert asked == [] and read == []  # building the collection reads no imported row
+    assert {"KE", "UG"} <= set(collection.countries())  # from the index alone
+    assert read == []
+    collection.bar("IN", inflate=False)  # a country the import does not cover
+    assert read == []
+    got = collection.lookup("KE", inflate=False)
+    assert read == ["parts/KE.pickle"]  # UG's part is never read
+    assert {c for _, c in asked} == {("IN",), ("KE",)}
+    assert all(c is not None for _, c in asked)  # never "every country"
+    collection.lookup("KE", inflate=False)
+    collection.with_rates(collection._rates).lookup("KE", inflate=False)  # type: ignore[arg-type]
+    assert read == ["parts/KE.pickle"]  # read once, shared by derived collections
+    # 40000 KES a month at the row's 40 h/week: 40000 / (40 x 52 / 12) KES/h
+    assert got.origin == "user"
+    assert abs(Fraction(got.hourly) - Fraction(40000) / MONTH_40) < Fraction(1, 10**20)
+
+
+def test_lazy_imported_rows_give_the_same_bars_as_the_same_rows_added_eagerly(imported: Path) -> None:
+    """Independent path: the bundled collection with the CSV added through ``add`` (parsed and
+    placed ahead of every bundled row up front) must give exactly the same bar everywhere."""
+    from fairpay import wages
+    from fairpay.tables import sources, store
+
+    lazy = benchmarks()
+    # the same collection without the import, then the CSV added eagerly
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("fairpay.tables.load.user_countries", lambda kind: [])
+        mp.setattr("fairpay.tables.load.user_rows", lambda kind, countries=None: None)
+        wages.clear_cache()
+        eager = benchmarks().add(imported)
+        eager._imported = None  # the patched reader must not be consulted after the context
+    sources._forget_loaded()
+    assert store.notices() == []
+    for country in ("KE", "UG", "IN", "US", "GB", "DE", "IT"):
+        for kind in ("living", "higher", "minimum"):
+            try:
+                want = eager.bar(country, kind=kind)  # type: ignore[arg-type]
+            except NoBenchmarkError as exc:
+                with pytest.raises(NoBenchmarkError, match=re.escape(str(exc))):
+                    lazy.bar(country, kind=kind)  # type: ignore[arg-type]
+                continue
+            assert lazy.bar(country, kind=kind) == want, (country, kind)  # type: ignore[arg-type]
+    assert lazy.countries() == eager.countries()
+
+
+def test_added_rows_still_beat_imported_ones_which_beat_bundled_ones(imported: Path, tmp_path: Path) -> None:
+    lazy = benchmarks()
+    assert lazy.lookup("KE", inflate=False).amount == Decimal("40000")  # the import over the bundled
+    added = tmp_path / "added.csv"
+    with added.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=_IMPORT_HEADER)
+        writer.writeheader()
+        writer.writerow({c: dict(_KE_IMPORT, amount="52000").get(c, "") for c in _IMPORT_HEADER})
+    assert lazy.add(added).lookup("KE", inflate=False).amount == Decimal("52000")
+    # a bundled-only country is untouched by either
+    assert lazy.add(added).lookup("IN", inflate=False).origin == "bundled"
+
+
+def test_report_data_vintage_does_not_read_imported_rows(
+    imported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fairpay.report import document
+    from fairpay.tables import load
+
+    monkeypatch.setattr(load, "_read_part", lambda *a: pytest.fail("the data vintage read imported rows"))
+    entries = document._data_vintage()
+    user = [e for e in entries if e["table"] == "living_wages" and e["origin"] == "user"]
+    assert len(user) == 1 and "retrieved" in user[0]["vintage"]

@@ -298,18 +298,41 @@ class Benchmarks:
         current_year: int | None = None,
         estimator: Callable[[], LivingWageModel] | None = None,
         rates: ExchangeRates | None = None,
+        imported: ImportedRows | None = None,
+        ahead: Iterable[_Row] = (),
     ) -> None:
         """``estimator`` returns the fitted living-wage estimate (called only when one is needed);
-        ``rates`` converts a minimum wage published in another currency (PL/RO in EUR)."""
+        ``rates`` converts a minimum wage published in another currency (PL/RO in EUR);
+        ``imported`` holds a user's imported rows, read per country on first lookup, ranked ahead
+        of ``rows``; ``ahead`` are rows added later (``add``/``with_rows``), ahead of both."""
         self._rows = tuple(rows)
+        self._ahead = tuple(ahead)
+        self._imported = imported
         self._estimator = estimator
         self._rates = rates
-        self._by_country: dict[str, list[_Row]] = defaultdict(list)
-        for row in self._rows:
-            self._by_country[row.country].append(row)
+        self._eager: dict[str, list[_Row]] = defaultdict(list)
+        for row in (*self._ahead, *self._rows):
+            self._eager[row.country].append(row)
+        self._by_country: dict[str, list[_Row]] = {}
         self._cpi = dict(cpi or {})
         self._weeks = dict(standard_weeks or {})
         self.current_year = current_year or datetime.date.today().year
+
+    def _rows_of(self, country: str) -> list[_Row]:
+        """Every row for ``country`` in precedence order: added, then imported, then bundled.
+
+        Why per country: a large import is read only for the countries a command looks up."""
+        found = self._by_country.get(country)
+        if found is None:
+            imported = self._imported.rows(country) if self._imported is not None else ()
+            if imported:
+                ahead = [r for r in self._ahead if r.country == country]
+                rest = [r for r in self._rows if r.country == country]
+                found = [*ahead, *imported, *rest]
+            else:
+                found = self._eager.get(country, [])
+            self._by_country[country] = found
+        return found
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -330,26 +353,29 @@ class Benchmarks:
         parsed = data.read_rows("living_wages" if kind == "living" else "minimum_wages", table, origin=origin)
         make = _living_row if kind == "living" else _minimum_row
         rows = [make(r, origin) for r in parsed.rows]
-        return self._derive([*rows, *self._rows])
+        return self._derive(ahead=[*rows, *self._ahead])
 
-    def _derive(self, rows: Iterable[_Row], **changes: Any) -> Benchmarks:
+    def _derive(self, **changes: Any) -> Benchmarks:
+        """A copy with ``changes``; the imported rows (and what was read of them) are shared."""
         kwargs: dict[str, Any] = dict(
             cpi=self._cpi,
             standard_weeks=self._weeks,
             current_year=self.current_year,
             estimator=self._estimator,
             rates=self._rates,
+            imported=self._imported,
+            ahead=self._ahead,
         )
         kwargs.update(changes)
-        return Benchmarks(rows, **kwargs)
+        return Benchmarks(self._rows, **kwargs)
 
     def with_model(self, model: LivingWageModel) -> Benchmarks:
         """A new collection whose estimate is ``model`` (e.g. refitted on a user's training table)."""
-        return self._derive(self._rows, estimator=lambda: model)
+        return self._derive(estimator=lambda: model)
 
     def with_rates(self, rates: ExchangeRates) -> Benchmarks:
         """A new collection converting currencies with ``rates`` (passed in, never loaded here)."""
-        return self._derive(self._rows, rates=rates)
+        return self._derive(rates=rates)
 
     @property
     def model(self) -> LivingWageModel:
@@ -360,12 +386,13 @@ class Benchmarks:
 
     def with_rows(self, rows: Iterable[_Row]) -> Benchmarks:
         """A new collection with already-built rows first (used for spec overrides)."""
-        return self._derive([*rows, *self._rows])
+        return self._derive(ahead=[*rows, *self._ahead])
 
     # ------------------------------------------------------------------ queries
     def countries(self) -> list[str]:
-        """Alpha-2 codes of every country with at least one figure."""
-        return sorted(self._by_country)
+        """Alpha-2 codes of every country with at least one figure (imports from their index)."""
+        imported = self._imported.countries() if self._imported is not None else set()
+        return sorted(set(self._eager) | imported)
 
     def default_bars(self, countries: Iterable[str] | None = None, **policy: Any) -> list[dict[str, Any]]:
         """Per country (default: every ISO 3166-1 country), the bar a default check uses and its kind.
@@ -441,28 +468,56 @@ class Benchmarks:
             raise InvalidInputError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
         households = self._households(household)
         methods = self._methods(method, kind)
-        every = [r for r in self._by_country.get(where.country, []) if r.kind == kind]
-        local = self.local_currency(where.country)
+        rows, fallbacks, brought_back = self._eligible(where, kind, methods, year, inflate)
+        if not rows:
+            raise NoBenchmarkError(self._why_none(where, kind, method, year))
+        key = self._ranking(where, kind, locality, households, methods, prefer_gross)
+        ranked = sorted(rows, key=key)
+        best = ranked[0]
+        if kind == "minimum":
+            best = self._as_published(best, ranked, fallbacks)
+        fallbacks += self._choice_notes(where, kind, locality, household, best, ranked, key)
+        return self._to_benchmark(best, where, fallbacks, year, inflate, brought_back)
+
+    def _eligible(
+        self, where: Place, kind: str, methods: tuple[str, ...], year: int | None, inflate: bool
+    ) -> tuple[list[_Row], list[str], bool]:
+        """The candidate rows for ``where`` published up to ``year``, else the earliest later ones.
+
+        Returns (rows, fallbacks so far, whether the rows must be brought back to ``year`` with CPI).
+        Why the later figure: a historic log still needs a bar; it is labelled, never silent."""
+        every = [r for r in self._rows_of(where.country) if r.kind == kind]
         fallbacks: list[str] = []
         dated = every if year is None else [r for r in every if r.reference_year <= year]
         rows = self._candidates(dated, where, kind, methods, fallbacks)
-        brought_back = False
-        if not rows and year is not None:
-            later_notes: list[str] = []
-            later = self._candidates(
-                [r for r in every if r.reference_year > year], where, kind, methods, later_notes
-            )
-            if later:
-                first = min(r.reference_year for r in later)
-                rows = [r for r in later if r.reference_year == first]
-                fallbacks = [
-                    *later_notes,
-                    f"no {kind} wage for {where} up to {year}; used the earliest later figure ({first})"
-                    + (f" brought back to {year} with CPI" if inflate else " as published (inflate is off)"),
-                ]
-                brought_back = inflate
-        if not rows:
-            raise NoBenchmarkError(self._why_none(where, kind, method, year))
+        if rows or year is None:
+            return rows, fallbacks, False
+        later_notes: list[str] = []
+        later = self._candidates(
+            [r for r in every if r.reference_year > year], where, kind, methods, later_notes
+        )
+        if not later:
+            return [], fallbacks, False
+        first = min(r.reference_year for r in later)
+        note = f"no {kind} wage for {where} up to {year}; used the earliest later figure ({first})" + (
+            f" brought back to {year} with CPI" if inflate else " as published (inflate is off)"
+        )
+        return [r for r in later if r.reference_year == first], [*later_notes, note], inflate
+
+    def _ranking(
+        self,
+        where: Place,
+        kind: str,
+        locality: str | None,
+        households: tuple[str, ...],
+        methods: tuple[str, ...],
+        prefer_gross: bool,
+    ) -> Callable[[_Row], tuple[Any, ...]]:
+        """The sort key of the documented order (module docstring): the smallest key is the bar.
+
+        The first eight fields say how well a row fits; rows equal on them are ties (see
+        :meth:`_choice_notes`), broken by table, the higher amount and confidence."""
+        local = self.local_currency(where.country)
 
         def key(r: _Row) -> tuple[Any, ...]:
             loc = 0 if locality is None or self._matches(r, locality) else 1
@@ -489,17 +544,28 @@ class Benchmarks:
                 _CONFIDENCE_RANK.get(r.confidence, 3),
             )
 
-        ranked = sorted(rows, key=key)
-        best = ranked[0]
-        k0 = key(best)
-        if kind == "minimum":
-            best = self._as_published(best, ranked, fallbacks)
+        return key
+
+    def _choice_notes(
+        self,
+        where: Place,
+        kind: str,
+        locality: str | None,
+        household: str | None,
+        best: _Row,
+        ranked: list[_Row],
+        key: Callable[[_Row], tuple[Any, ...]],
+    ) -> list[str]:
+        """What a reader must know about the choice: a locality or household not found, ties
+        settled in the worker's favour, a regional figure standing for the whole country."""
+        notes: list[str] = []
+        k0 = key(ranked[0])
         if locality is not None and k0[0] == 1:
-            fallbacks.append(
+            notes.append(
                 f"no {kind} wage for locality {locality!r}; used {best.locality or best.area or 'the national figure'}"
             )
         if household and best.household != household and kind == "living":
-            fallbacks.append(f"no {household} figure; used household {best.household}")
+            notes.append(f"no {household} figure; used household {best.household}")
         ties = [
             r
             for r in ranked[1:]
@@ -511,16 +577,16 @@ class Benchmarks:
                     {f"{r.locality or r.area} ({r.amount} {r.currency}/{r.period})" for r in [best, *ties]}
                 )
             )
-            fallbacks.append(
+            notes.append(
                 f"several figures fit ({names}); used the highest, in the worker's favour - pass locality= to choose"
             )
         if best.subdivision and not where.subdivision:
-            fallbacks.append(
+            notes.append(
                 f"no national {kind} wage for {where.country}: only regional figures are cited; used the "
                 f"one for {best.subdivision} ({best.locality}), ranked by household, method, year and the "
                 "higher amount, as the country figure"
             )
-        return self._to_benchmark(best, where, fallbacks, year, inflate, brought_back)
+        return notes
 
     def local_currency(self, country: str) -> str | None:
         """The currency most of a country's figures are published in (its own, in the bundled data).
@@ -528,7 +594,7 @@ class Benchmarks:
         Why: Eurostat publishes Poland's and Romania's minimum wages in EUR; a figure in a foreign
         currency ranks after one in the national currency and is converted by currency code, never
         compared by its bare number."""
-        counts = Counter(r.currency for r in self._by_country.get(country, []))
+        counts = Counter(r.currency for r in self._rows_of(country))
         return max(sorted(counts), key=lambda c: counts[c]) if counts else None
 
     def _as_published(self, best: _Row, ranked: list[_Row], fallbacks: list[str]) -> _Row:
@@ -984,7 +1050,7 @@ class Benchmarks:
         )
 
     def _why_none(self, where: Place, kind: str, method: Any, year: int | None) -> str:
-        rows = [r for r in self._by_country.get(where.country, []) if r.kind == kind]
+        rows = [r for r in self._rows_of(where.country) if r.kind == kind]
         if not rows:
             return f"no {kind} wage for {where.country} in the bundled data" + (
                 " (add your own cited table with fairpay data import)" if kind == "living" else ""
@@ -1006,17 +1072,59 @@ def where_of(r: _Row) -> str:
     return r.subdivision or r.country
 
 
+class ImportedRows:
+    """A user's imported benchmark tables (``fairpay data import``), read one country at a time.
+
+    Why: an import may hold a million rows for a few countries; a command about other places
+    must not pay for reading them. The store keeps imports per country (``tables.load``), so a
+    country's rows are read on its first lookup and kept for this collection's lifetime: the
+    collection is rebuilt (``clear_cache``) whenever the data changes, so the cache follows the
+    data version rather than being cleared from below.
+    """
+
+    KINDS: tuple[tuple[str, Callable[[Mapping[str, Any], str], _Row]], ...] = (
+        ("living_wages", _living_row),
+        ("minimum_wages", _minimum_row),
+    )
+
+    def __init__(self, read: Callable[[str, list[str]], Any] | None = None) -> None:
+        """``read(kind, countries)`` returns a table of those countries' rows or None
+        (default: :func:`fairpay.tables.load.user_rows`)."""
+        if read is None:
+            from fairpay.tables.load import user_rows
+
+            read = user_rows
+        self._read = read
+        self._loaded: dict[str, tuple[_Row, ...]] = {}
+
+    def rows(self, country: str) -> tuple[_Row, ...]:
+        """``country``'s imported rows, living wages first (read on first use)."""
+        found = self._loaded.get(country)
+        if found is None:
+            out: list[_Row] = []
+            for kind, make in self.KINDS:
+                table = self._read(kind, [country])
+                if table is not None:
+                    out.extend(make(r, "user") for r in table.rows)
+            found = self._loaded[country] = tuple(out)
+        return found
+
+    def countries(self) -> set[str]:
+        """Countries any import covers (from the stores' indexes: no rows are read)."""
+        from fairpay.tables.load import user_countries
+
+        return {c for kind, _ in self.KINDS for c in user_countries(kind)}
+
+    def loaded(self) -> list[str]:
+        """Countries whose rows were read so far (what laziness saved is the rest)."""
+        return sorted(self._loaded)
+
+
 @functools.cache
 def _bundled() -> Benchmarks:
     from fairpay.tables import load as data
 
     rows: list[_Row] = []
-    user = getattr(data, "user_rows", None)
-    if user is not None:
-        for kind, make in (("living_wages", _living_row), ("minimum_wages", _minimum_row)):
-            table = user(kind)
-            if table is not None:
-                rows.extend(make(r, "user") for r in table.rows)
     rows.extend(_living_row(r, "bundled") for r in data.load("living_wages").rows)
     rows.extend(_minimum_row(r, "bundled") for r in data.load("minimum_wages").rows)
     a2 = _alpha2_of()
@@ -1030,7 +1138,7 @@ def _bundled() -> Benchmarks:
     weeks = {r["country"]: r for r in data.load("standard_weeks").rows}
     from fairpay.estimate import bundled_model
 
-    return Benchmarks(rows, cpi=cpi, standard_weeks=weeks, estimator=bundled_model)
+    return Benchmarks(rows, cpi=cpi, standard_weeks=weeks, estimator=bundled_model, imported=ImportedRows())
 
 
 def benchmarks(*tables: Any) -> Benchmarks:

@@ -136,6 +136,11 @@ def benchmarks_command(
             "adjustments": list(conv.adjustments),
         }
     if fmt == "json":
+        from fairpay.tables.store import notices
+        from fairpay.wages import bar_warnings
+
+        # the same warnings check's JSON gives for this bar, and any data-folder fallback
+        result["warnings"] = list(dict.fromkeys([*bar_warnings(bench), *notices()]))
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
     from fairpay.units import figures as fig

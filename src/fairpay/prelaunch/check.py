@@ -374,6 +374,8 @@ class RequiredRate:
     required_pay_per_task: Decimal
     benchmark: Benchmark
     adjustments: tuple[str, ...] = ()
+    #: The bar's caveats and any data-folder fallback, worded as in :func:`check`'s warnings.
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``fairpay rate --format json`` (figures shown as ``check`` shows them)."""
@@ -389,6 +391,7 @@ class RequiredRate:
             "seconds_per_task": _f(self.seconds_per_task, 3),
             "unpaid_seconds_per_task": _f(self.unpaid_seconds_per_task, 3),
             "benchmark": _benchmark_dict(self.benchmark, self.adjustments),
+            "warnings": list(self.warnings),
         }
 
 
@@ -414,6 +417,8 @@ def required_rate(
     t = Decimal(str(req.seconds))
     o = req.unpaid.overhead_seconds()
     bar = _with_margin(bench, pol)
+    from fairpay.tables.store import notices  # a damaged data folder is stated in every output
+
     return RequiredRate(
         country=where.country,
         subdivision=where.subdivision,
@@ -436,6 +441,7 @@ def required_rate(
         ),
         benchmark=bench,
         adjustments=conv.adjustments + _margin_note(pol),
+        warnings=tuple(dict.fromkeys([*bar_warnings(bench, stale_years=STALE_YEARS), *notices()])),
     )
 
 

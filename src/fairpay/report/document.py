@@ -857,7 +857,8 @@ def _data_vintage() -> list[dict[str, str]]:
     for kind in _DATA_TABLES:
         try:
             tables = [data.load(kind)]
-            user = data.user_rows(kind) if kind in ("living_wages", "minimum_wages") else None
+            # an import is described from its provenance: its rows (maybe a million) are not read
+            user = data.user_rows(kind, countries=()) if kind in ("living_wages", "minimum_wages") else None
         except Exception as exc:  # pragma: no cover - broken data is reported elsewhere
             out.append({"table": kind, "origin": "unavailable", "vintage": str(exc), "source": ""})
             continue
@@ -869,7 +870,7 @@ def _data_vintage() -> list[dict[str, str]]:
                 vintage = f"{meta.get('vintage', '')} (retrieved {meta.get('retrieved_at', '')})"
                 source = str(meta.get("source", ""))
             else:
-                vintage = _vintage_of(t.rows)
+                vintage = _vintage_of(t.rows) if t.origin != "user" else "imported (no provenance recorded)"
                 source = data.TABLE_SOURCE_URLS.get(kind, "cited per row")
             origin = f"bundled with fairpay {__version__}" if t.origin == "bundled" else t.origin
             out.append({"table": kind, "origin": origin, "vintage": vintage, "source": source})

@@ -293,7 +293,7 @@ def check(
     bars: dict[tuple[str, str | None, str | None], Benchmark] = {}
     for w in proj.workforce:
         key = (w.country, w.subdivision, w.locality)
-        bars[key] = _bar(collection, w.country, w.subdivision, w.locality, pol, rates)
+        bars[key] = place_bar(collection, w.country, w.subdivision, w.locality, pol, rates)
     cells: list[Cell] = []
     warnings: list[str] = []
     for task in proj.tasks:
@@ -412,7 +412,7 @@ def required_rate(
     where = req.workforce
     collection = benchmarks if benchmarks is not None else Benchmarks.bundled()
     rates = _cited_rates(rates, req.exchange_rates)
-    bench = _bar(collection, where.country, where.subdivision, where.locality, pol, rates)
+    bench = place_bar(collection, where.country, where.subdivision, where.locality, pol, rates)
     conv = _pay_to_local(rates, req.currency, bench)
     t = Decimal(str(req.seconds))
     o = req.unpaid.overhead_seconds()
@@ -661,15 +661,16 @@ def _cited_rates(rates: ExchangeRates | None, cited: Sequence[ExchangeRateOverri
     return rates.with_cited(r.model_dump() for r in cited) if cited else rates
 
 
-def _bar(
+def place_bar(
     collection: Benchmarks,
     country: str,
     subdivision: str | None,
     locality: str | None,
     pol: Policy,
-    rates: ExchangeRates,
+    rates: ExchangeRates | None = None,
 ) -> Benchmark:
-    """The benchmark for one place under ``pol`` (the one lookup ``check`` and ``rate`` share)."""
+    """The benchmark for one place under ``pol``: the one lookup ``check``, ``rate`` and the vendor
+    checks share (``rates``: exchange rates for the bar, default the bundled ones)."""
     return collection.bar(
         Place(country, subdivision),
         kind=pol.benchmark,

@@ -381,7 +381,8 @@ def monitor_vendor(
 ) -> Monitoring:
     """Judge a vendor's pay reports period by period against the bar (same lookup and policy as
     ``fairpay check``; ``project`` supplies policy and overrides)."""
-    from fairpay.vendors.vetting import _as_project, bar_collection, place_bar
+    from fairpay.prelaunch.check import place_bar
+    from fairpay.vendors.vetting import _as_project, bar_collection
     from fairpay.wages import bar_warnings
 
     rows = read_pay_report(report)
@@ -397,7 +398,7 @@ def monitor_vendor(
         for row in rows:
             key = (row.country, row.subdivision, row.locality)
             if key not in bars:
-                bars[key] = place_bar(collection, pol, *key, fx_table)
+                bars[key] = place_bar(collection, *key, pol, fx_table)
                 warnings.extend(bar_warnings(bars[key]))
             bench = bars[key]
             conv = fx_table.convert(

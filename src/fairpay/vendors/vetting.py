@@ -33,11 +33,10 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-from fairpay.prelaunch.check import _merge_policy, _override_row, task_time
+from fairpay.prelaunch.check import _merge_policy, _override_row, place_bar, task_time
 from fairpay.prelaunch.spec import Policy, Project, load_project
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
-from fairpay.units.places import Place
 from fairpay.vendors.disclosure import (
     Disclosure,
     Gap,
@@ -213,39 +212,7 @@ def location_bar(
     collection: Benchmarks, pol: Policy, loc: Location, rates: ExchangeRates | None = None
 ) -> Benchmark:
     """The benchmark behind a location's bar, looked up exactly as ``fairpay check`` does."""
-    return place_bar(collection, pol, loc.country, loc.subdivision, loc.locality, rates)
-
-
-def place_bar(
-    collection: Benchmarks,
-    pol: Policy,
-    country: str,
-    subdivision: str | None,
-    locality: str | None,
-    rates: ExchangeRates | None = None,
-) -> Benchmark:
-    """The benchmark for a place under a policy: the arguments ``fairpay check`` passes to ``bar``,
-    including any policy field the lookup accepts (estimate bound, gross preference) and the rates."""
-    import inspect
-
-    accepted = inspect.signature(collection.bar).parameters
-    extra: dict[str, Any] = {
-        name: getattr(pol, name)
-        for name in ("estimate_bound", "prefer_gross")
-        if name in accepted and hasattr(pol, name)
-    }
-    if rates is not None and "rates" in accepted:
-        extra["rates"] = rates
-    return collection.bar(
-        Place(country, subdivision),
-        kind=pol.benchmark,
-        locality=locality,
-        household=pol.household,
-        method=pol.method,
-        inflate=pol.inflate,
-        missing_living=pol.missing_living,
-        **extra,
-    )
+    return place_bar(collection, loc.country, loc.subdivision, loc.locality, pol, rates)
 
 
 def _as_project(project: Project | str | Path | None) -> Project | None:

@@ -920,7 +920,9 @@ _KEY_COLUMNS = {
 _CONTENT = "worker, project, task, s_us, e_us, reward, currency, status, country_raw, subdivision_raw, bonus"
 
 
-def _duplicate_key_columns(con: duckdb.DuckDBPyConnection, preset: Preset) -> tuple[tuple[str, ...], list[str]]:
+def _duplicate_key_columns(
+    con: duckdb.DuckDBPyConnection, preset: Preset
+) -> tuple[tuple[str, ...], list[str]]:
     """(the preset's assignment key for this log's columns, its typed column names)."""
     from fairpay.auditing.presets import duplicate_key
 

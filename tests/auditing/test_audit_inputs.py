@@ -443,3 +443,43 @@ def test_garbage_log_fails_about_as_fast_as_a_valid_one_succeeds(tmp_path: Path)
     assert rows[0] == 2 and len(rows) <= 1_000  # the first data line; a bounded number listed
     assert "too_many_places" in {r.reason for r in exc.value.records}
     assert garbage_s < 3 * valid_s + 5, (garbage_s, valid_s)
+
+
+# --------------------------------------------------------------------------- the key probe in the stream
+
+
+def test_repeat_found_in_spilled_stream_is_dropped_once(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    # the stream's key probe finds the repeat after the rows went to bucket files; the second
+    # stream must start from empty files: 2 h, 10.00 paid, 15/h -> 20.00 (a stale first pass
+    # appended to the files would overflow its buckets or pay the rows twice)
+    import fairpay.auditing.engine as E
+
+    monkeypatch.setattr(E, "ROWS_IN_MEMORY_BYTES", 0)  # every log goes to bucket files
+    twice = run(write(tmp_path, HEADER + TWO_TASKS + TWO_TASKS.splitlines(keepends=True)[1]))
+    assert top_up(twice, "a") == pytest.approx(20.0)
+    assert float(twice.workers["earnings"].iloc[0]) == pytest.approx(10.0)
+    assert sum("exact duplicate" in w for w in twice.warnings) == 1
+
+
+def test_key_probe_false_alarm_changes_nothing(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    # a hash collision (forced: every key hashes to 1) only costs the exact query, which finds no
+    # repeat: same figures, no duplicate warning, in memory and spilled
+    import fairpay.auditing.engine as E
+
+    log = write(tmp_path, HEADER + TWO_TASKS)
+    honest = run(log)
+    monkeypatch.setattr(E, "key_hash_sql", lambda con, preset: ", CAST(1 AS UBIGINT) AS kh")
+    for spill in (False, True):
+        if spill:
+            monkeypatch.setattr(E, "ROWS_IN_MEMORY_BYTES", 0)
+        collided = run(log)
+        assert top_up(collided, "a") == pytest.approx(20.0)
+        pd.testing.assert_frame_equal(collided.workers, honest.workers)
+        assert collided.warnings == honest.warnings
+
+
+def test_conflicting_repeat_found_by_probe_is_an_error(tmp_path: Path) -> None:
+    # same worker + task, different reward: the probe sends it to the exact check, which refuses it
+    other = "a,p,t2,2024-03-01T11:00:00Z,2024-03-01T12:00:00Z,6.00,USD,approved,US\n"
+    with pytest.raises(InvalidDataError, match="different values"):
+        run(write(tmp_path, HEADER + TWO_TASKS + other))

@@ -241,3 +241,15 @@ def test_no_money_leaves_as_a_json_number(tmp_path: Path) -> None:
     )
     for path in sorted((tmp_path / "o").glob("*.json")):
         assert _floats_under_money_keys(json.loads(path.read_text(encoding="utf-8"))) == [], path.name
+
+
+def test_exact_minor_column_across_chunks() -> None:
+    # longer than one conversion chunk (2**20 floats): every amount, on both sides of each chunk
+    # edge, is its own whole number of cents (cents written as integers first, then divided)
+    import numpy as np
+
+    cents = np.arange(-(2**20) - 3, 2**20 + 5, dtype=np.int64) * 7
+    col = fig.exact_minor_column(cents / 100, np.full(len(cents), 2))
+    got = col.tolist()
+    for i in (0, 2**20 - 1, 2**20, 2**20 + 3, 2 * 2**20 + 7, len(cents) - 1):
+        assert got[i] == Decimal(int(cents[i])) / 100

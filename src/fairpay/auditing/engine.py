@@ -338,29 +338,39 @@ def audit(
         rule = plausible(p, settings.max_task_hours, settings.implausible)
         with _read_errors(source):
             _typed_view(con, p, "raw", "typed", rule, set_aside=True, source=source, label=label)
-            warnings = duplicates(con, "typed", p, source, label)
-            scan = _scan(con, "typed")
-            warnings = _check(con, "typed", scan, source, settings, label, rule) + warnings
-            aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
-        warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)
-        bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
-        from fairpay.tables.store import notices  # a damaged data folder is stated in every output
+        key_hash = key_hash_sql(con, p)
+        dup_warnings: list[str] = []
+        while True:  # twice only when the stream's key probe finds a repeat (see RepeatedKey)
+            with _read_errors(source):
+                scan = _scan(con, "typed")
+                warnings = _check(con, "typed", scan, source, settings, label, rule) + dup_warnings
+                aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
+            warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)
+            bars, fx, used = bars_fx_benchmarks(scan, settings, benchmarks, rates)
+            from fairpay.tables.store import notices  # a damaged data folder is stated in every output
 
-        warnings += notices()
-        _places, currencies, _ = normalize_groups(scan)
-        workers, pairs, projects = _run(
-            con,
-            "typed",
-            scan,
-            bars,
-            fx,
-            currencies,
-            settings,
-            source,
-            connection.tmp,
-            connection.budget,
-            connection.threads,
-        )
+            warnings += notices()
+            _places, currencies, _ = normalize_groups(scan)
+            try:
+                workers, pairs, projects = _run(
+                    con,
+                    "typed",
+                    scan,
+                    bars,
+                    fx,
+                    currencies,
+                    settings,
+                    source,
+                    connection.tmp,
+                    connection.budget,
+                    connection.threads,
+                    key_hash=key_hash,
+                )
+                break
+            except RepeatedKey:
+                with _read_errors(source):
+                    dup_warnings = duplicates(con, "typed", p, source, label)
+                key_hash = ""
     return AuditResult(
         workers=workers,
         worker_projects=pairs,
@@ -910,6 +920,33 @@ _KEY_COLUMNS = {
 _CONTENT = "worker, project, task, s_us, e_us, reward, currency, status, country_raw, subdivision_raw, bonus"
 
 
+def _duplicate_key_columns(
+    con: duckdb.DuckDBPyConnection, preset: Preset
+) -> tuple[tuple[str, ...], list[str]]:
+    """(the preset's assignment key for this log's columns, its typed column names)."""
+    from fairpay.auditing.presets import duplicate_key
+
+    key = duplicate_key(preset, {c for c in _types(con, "raw") if c in CANONICAL})
+    return key, [_KEY_COLUMNS[c] for c in key]
+
+
+def key_hash_sql(con: duckdb.DuckDBPyConnection, preset: Preset) -> str:
+    """A ``STREAM_SQL`` column: the hash of the row's assignment key (NULL when a key part is NULL).
+
+    Why: the audit probes for repeated keys in the row stream it reads anyway (a sort of the
+    hashes) instead of a separate ``count(DISTINCT ...)`` pass over the log; equal keys hash
+    equal, so a probe that finds no equal hashes proves no key repeats, and only a found repeat
+    (or a hash collision) costs the exact :func:`duplicates` query and a second pass.
+    """
+    _key, cols = _duplicate_key_columns(con, preset)
+    notnull = " AND ".join(f"t.{c} IS NOT NULL" for c in cols)
+    return f", CASE WHEN {notnull} THEN hash({', '.join('t.' + c for c in cols)}) END AS kh"
+
+
+class RepeatedKey(Exception):
+    """The stream's key probe found two equal key hashes: run :func:`duplicates` and start again."""
+
+
 def duplicates(
     con: duckdb.DuckDBPyConnection,
     typed: str,
@@ -929,11 +966,7 @@ def duplicates(
     """
     import pyarrow as pa
 
-    from fairpay.auditing.presets import duplicate_key
-
-    present = {c for c in _types(con, "raw") if c in CANONICAL}
-    key = duplicate_key(preset, present)
-    cols = [_KEY_COLUMNS[c] for c in key]
+    key, cols = _duplicate_key_columns(con, preset)
     keys = ", ".join(cols)
     notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
     # cheap test first: equal keys hash equal, so no repeated hash means no repeated key (a hash
@@ -1610,7 +1643,7 @@ SELECT k.wid, j.pid, g.place, g.ccy,
                      WHEN 'pending' THEN 4 ELSE 0 END AS TINYINT) AS st,
   t.s_us AS s, t.e_us AS e,
   CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
-    + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro
+    + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro{key_hash}
 FROM {typed} t
 JOIN __wk k ON k.worker_raw = t.worker_raw
 JOIN __pj j ON j.project = t.project
@@ -1766,12 +1799,22 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, 
     con.register("__g", places)
 
 
-def stream(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings, buckets: Any) -> int:
-    """Stream the integer rows (``STREAM_SQL``) into ``buckets``; returns the number of rows."""
+def stream(
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    settings: Settings,
+    buckets: Any,
+    key_hash: str = "",
+    hashes: list[Any] | None = None,
+) -> int:
+    """Stream the integer rows (``STREAM_SQL``) into ``buckets``; returns the number of rows.
+
+    ``key_hash`` (:func:`key_hash_sql`): the non-NULL key hashes are appended to ``hashes``.
+    """
     from fairpay.auditing.kernel import ROW_DTYPES
 
     pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
-    rel = con.sql(STREAM_SQL.format(typed=typed, pending_paid=pending_paid))
+    rel = con.sql(STREAM_SQL.format(typed=typed, pending_paid=pending_paid, key_hash=key_hash))
     reader = (
         rel.to_arrow_reader(1_000_000)
         if hasattr(rel, "to_arrow_reader")
@@ -1780,6 +1823,8 @@ def stream(con: duckdb.DuckDBPyConnection, typed: str, settings: Settings, bucke
     n = 0
     for batch in prefetched(reader):
         buckets.add({c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)})
+        if key_hash and hashes is not None:
+            hashes.append(batch.column(len(ROW_DTYPES)).drop_null().to_numpy(zero_copy_only=False).copy())
         n += batch.num_rows
     return n
 
@@ -2010,15 +2055,31 @@ def _run(
     tmp: str,
     budget: int | None,
     threads: int = 1,
+    key_hash: str = "",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Dictionaries, the row stream into buckets, the kernel on the buckets, the result frames."""
+    """Dictionaries, the row stream into buckets, the kernel on the buckets, the result frames.
+
+    ``key_hash`` (:func:`key_hash_sql`): probe the stream for repeated keys; raises
+    :class:`RepeatedKey` when two rows may share one.
+    """
+    import numpy as np
+
     from fairpay.auditing.rows import Buckets
 
     engine = plan(scan, bars, fx, currencies, settings, tmp, budget, threads)
     workers, projects = dictionaries(con, typed, engine.places)
     per_worker = workers.column("n").to_numpy()
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir)
-    n = stream(con, typed, settings, buckets)
+    hashes: list[Any] = []
+    n = stream(con, typed, settings, buckets, key_hash, hashes)
+    if key_hash:
+        h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+        del hashes[:]
+        h.sort()
+        if len(h) > 1 and bool((h[1:] == h[:-1]).any()):
+            buckets.discard()  # a second stream must not append to these files
+            raise RepeatedKey
+        del h
     if n != scan.rows:  # every row has a worker, project, place and currency by now; a miss is a bug
         raise InvalidDataError(
             source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"]

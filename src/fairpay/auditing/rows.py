@@ -89,3 +89,14 @@ class Buckets:
             if os.path.exists(path):
                 os.remove(path)
         return out
+
+    def discard(self) -> None:
+        """Forget every bucket (memory freed, files removed), e.g. before streaming the log again."""
+        for j in range(self.k):
+            if self.spill_dir is None:
+                self._mem.pop(j, None)
+            else:
+                for c in ROW_DTYPES:
+                    if os.path.exists(self._path(j, c)):
+                        os.remove(self._path(j, c))
+        self.filled[:] = 0

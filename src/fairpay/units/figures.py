@@ -176,12 +176,16 @@ def exact_minor_column(values: Any, minor: Any) -> Any:
     v = np.asarray(values, dtype=np.float64)
     m = np.asarray(minor, dtype=np.int64)
     scale = int(m.max()) if len(m) else 2
-    units = np.round(np.nan_to_num(v, nan=0.0) * 10.0**scale).astype(np.int64)
-    pair = np.empty((len(units), 2), dtype=np.int64)  # little-endian int128: low word, sign word
-    pair[:, 0] = units
-    pair[:, 1] = np.where(units < 0, -1, 0)
+    # the int128 words written in place, a chunk of floats at a time (a column of millions of
+    # pairs: whole-column temporaries and a byte copy took ~0.3 GiB at 7.4M pairs)
+    pair = np.empty((len(v), 2), dtype=np.int64)  # little-endian int128: low word, sign word
+    for lo in range(0, len(v), 1 << 20):
+        t = np.nan_to_num(v[lo : lo + (1 << 20)], nan=0.0)
+        t *= 10.0**scale
+        pair[lo : lo + len(t), 0] = np.round(t, out=t)
+    np.right_shift(pair[:, 0], 63, out=pair[:, 1])  # sign word: -1 for a negative amount, else 0
     valid = None
     if np.isnan(v).any():
         valid = pa.array(~np.isnan(v)).buffers()[1]
-    arr = pa.Array.from_buffers(pa.decimal128(18, scale), len(units), [valid, pa.py_buffer(pair.tobytes())])
+    arr = pa.Array.from_buffers(pa.decimal128(18, scale), len(v), [valid, pa.py_buffer(pair)])
     return pd.arrays.ArrowExtensionArray(arr)

@@ -187,10 +187,6 @@ class AuditSettings:
         return out
 
 
-#: The engine's steps annotate with this name.
-Settings = AuditSettings
-
-
 # --------------------------------------------------------------------------- result
 
 
@@ -213,7 +209,7 @@ class AuditResult:
     worker_projects: pd.DataFrame
     projects: pd.DataFrame
     bars: pd.DataFrame
-    settings: Settings
+    settings: AuditSettings
     warnings: list[str] = field(default_factory=list)
     source: str = "log"
     benchmarks: dict[Any, Any] = field(default_factory=dict)
@@ -1453,7 +1449,7 @@ def _check(
     typed: str,
     scan: Scan,
     source: str,
-    settings: Settings,
+    settings: AuditSettings,
     label: str = "row",
     rule: Plausible | None = None,
 ) -> list[str]:
@@ -1488,7 +1484,7 @@ def raise_failures(source: str, failures: list[Failure], bad_rows: int) -> None:
     raise InvalidDataError(source, [*shown, *more], total=total)
 
 
-def pending_warning(scan: Scan, settings: Settings) -> list[str]:
+def pending_warning(scan: Scan, settings: AuditSettings) -> list[str]:
     if not scan.pending_rows:
         return []
     how = "paid (auto-approval)" if settings.pending == "paid" else "unpaid"
@@ -1512,7 +1508,7 @@ def _opt_str(x: Any) -> str | None:
 
 
 def bars_fx_benchmarks(
-    scan: Scan, settings: Settings, benchmarks: Any, rates: Any
+    scan: Scan, settings: AuditSettings, benchmarks: Any, rates: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[Any, Any]]:
     """(bars, fx, place -> benchmark used): one bar per distinct raw place, one rate per currency pair."""
     import datetime as dt
@@ -1698,7 +1694,7 @@ def plan(
     bars: pd.DataFrame,
     fx: pd.DataFrame,
     currencies: Mapping[str, str],
-    settings: Settings,
+    settings: AuditSettings,
     tmp: str | None,
     budget: int | None,
     threads: int = 1,
@@ -1802,7 +1798,7 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, 
 def stream(
     con: duckdb.DuckDBPyConnection,
     typed: str,
-    settings: Settings,
+    settings: AuditSettings,
     buckets: Any,
     key_hash: str = "",
     hashes: list[Any] | None = None,
@@ -2050,7 +2046,7 @@ def _run(
     bars: pd.DataFrame,
     fx: pd.DataFrame,
     currencies: Mapping[str, str],
-    settings: Settings,
+    settings: AuditSettings,
     source: str,
     tmp: str,
     budget: int | None,

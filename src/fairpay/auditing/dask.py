@@ -42,16 +42,14 @@ def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...
     con = duckdb.connect()
     try:
         _typed(con, pdf, settings, country)
+        preset = E.get_preset(settings.preset)
+        workers, projects, blank = E.dictionaries(con, "typed", preset)
         groups = con.execute(E.scan_sql("typed")).fetchall()
-        bad = sum(int(g[4]) for g in groups)
-        workers = E.arrow_table(con, E.WORKERS_SQL.format(typed="typed"))
-        projects = E.arrow_table(con, "SELECT DISTINCT project FROM typed WHERE project IS NOT NULL").column(
-            0
-        )
+        bad = sum(int(g[4]) for g in groups) + blank
         failures = E.bad_rows(con, "typed") if bad else []
         # a repeat is not paid twice: partitions cannot drop rows, so every repeat is a failure here
-        E.duplicates(con, "typed", E.get_preset(settings.preset), "partition", "row", failures_out=failures)
-        return groups, failures, workers, projects
+        E.duplicates(con, "typed", preset, "partition", "row", failures_out=failures)
+        return groups, failures, workers, projects, blank
     finally:
         con.close()
 
@@ -133,6 +131,7 @@ def audit_dask(
     parts = ddf.to_delayed()
     results = dask.compute(*[dask.delayed(_validate)(d, settings, country) for d in parts])
     scan = E.scan_from_groups([g for r in results for g in r[0]])
+    scan.bad_rows += sum(r[4] for r in results)  # blank workers: tested on the dictionaries
     failures = [f for r in results for f in r[1]]
     _places, currencies, unknown = E.normalize_groups(scan)
     # distinct unknown values: the partitions were scanned at (place, currency) grain, so no row

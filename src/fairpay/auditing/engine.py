@@ -338,7 +338,8 @@ def audit(
         dup_warnings: list[str] = []
         while True:  # twice only when the stream's key probe finds a repeat (see RepeatedKey)
             with _read_errors(source):
-                scan = _scan(con, "typed")
+                workers, projects, blank_workers = dictionaries(con, "typed", p)
+                scan = _scan(con, "typed", blank_workers)
                 warnings = _check(con, "typed", scan, source, settings, label, rule) + dup_warnings
                 aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
             warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)
@@ -348,9 +349,10 @@ def audit(
             warnings += notices()
             _places, currencies, _ = normalize_groups(scan)
             try:
-                workers, pairs, projects = _run(
+                worker_frame, pairs, project_frame = _run(
                     con,
                     "typed",
+                    (workers, projects),
                     scan,
                     bars,
                     fx,
@@ -368,9 +370,9 @@ def audit(
                     dup_warnings = duplicates(con, "typed", p, source, label)
                 key_hash = ""
     return AuditResult(
-        workers=workers,
+        workers=worker_frame,
         worker_projects=pairs,
-        projects=projects,
+        projects=project_frame,
         bars=bars,
         settings=settings,
         warnings=warnings,
@@ -762,11 +764,10 @@ def _typed_view(
     con.execute("SET TimeZone = 'UTC'")
     rule = rule or plausible(preset)
     types = _types(con, raw)
-    missing = ", ".join(_literal(m) for m in preset.missing)
+    trimmed: dict[str, str] = {}  # col -> inner column holding its trimmed text (trimmed once per row)
 
     def text(col: str) -> str:
-        t = f"trim(CAST({col} AS VARCHAR))"
-        return f"(CASE WHEN {t} IN ('', {missing}) THEN NULL ELSE {t} END)" if missing else f"NULLIF({t}, '')"
+        return text_rule(trimmed.setdefault(col, f"__t_{col}"), preset)
 
     def is_text(col: str) -> bool:
         return not types[col].startswith(("TIMESTAMP", "DATE")) and types[col] != '"NULL"'
@@ -860,7 +861,7 @@ def _typed_view(
           {"CAST(bonus AS VARCHAR)" if "bonus" in has else "NULL"} AS bonus_raw,
           CAST(worker AS VARCHAR) AS worker_raw,
           CAST(country AS VARCHAR) AS country_value
-        FROM {raw})""")
+        FROM (SELECT *, {", ".join(f"trim(CAST({c} AS VARCHAR)) AS {t}" for c, t in trimmed.items())} FROM {raw}))""")
     codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
     codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
     where = (
@@ -870,6 +871,19 @@ def _typed_view(
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed}_kept AS SELECT * FROM {typed}_all {where}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT * FROM {typed}_kept")
+
+
+def text_rule(trimmed: str, preset: Preset) -> str:
+    """The text rule on an already trimmed SQL expression: blank or a missing marker is NULL.
+
+    One definition for the typed view (per row) and the worker dictionary (per spelling).
+    """
+    missing = ", ".join(_literal(m) for m in preset.missing)
+    return (
+        f"(CASE WHEN {trimmed} IN ('', {missing}) THEN NULL ELSE {trimmed} END)"
+        if missing
+        else f"NULLIF({trimmed}, '')"
+    )
 
 
 def _may_set_aside(preset: Preset, code: str) -> bool:
@@ -904,6 +918,14 @@ def set_aside_rows(
     return warnings, failure_frame(records)
 
 
+#: Stream columns of the canonical key columns (the ids of worker and project: no text per row).
+_STREAM_KEY_COLUMNS = {
+    "worker": "k.wid",
+    "project": "j.pid",
+    "task": "t.task",
+    "started": "t.s_us",
+    "submitted": "t.e_us",
+}
 #: Typed columns of the canonical key columns.
 _KEY_COLUMNS = {
     "worker": "worker",
@@ -934,9 +956,10 @@ def key_hash_sql(con: duckdb.DuckDBPyConnection, preset: Preset) -> str:
     equal, so a probe that finds no equal hashes proves no key repeats, and only a found repeat
     (or a hash collision) costs the exact :func:`duplicates` query and a second pass.
     """
-    _key, cols = _duplicate_key_columns(con, preset)
-    notnull = " AND ".join(f"t.{c} IS NOT NULL" for c in cols)
-    return f", CASE WHEN {notnull} THEN hash({', '.join('t.' + c for c in cols)}) END AS kh"
+    key, _cols = _duplicate_key_columns(con, preset)
+    cols = [_STREAM_KEY_COLUMNS[c] for c in key]
+    notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
+    return f", CASE WHEN {notnull} THEN hash({', '.join(cols)}) END AS kh"
 
 
 class RepeatedKey(Exception):
@@ -967,9 +990,9 @@ def duplicates(
     notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
     # cheap test first: equal keys hash equal, so no repeated hash means no repeated key (a hash
     # collision only costs the exact query below, which then finds nothing)
-    (n,) = con.execute(
+    ((n,),) = con.execute(
         f"SELECT count(*) - count(DISTINCT hash({keys})) FROM {typed} WHERE {notnull}"
-    ).fetchone()  # type: ignore[misc]
+    ).fetchall()  # all: a result left open blocks the next query on the connection
     if not n:
         return []
     groups = con.execute(f"""
@@ -1110,12 +1133,17 @@ def _check_zones(
 #: unit or parsing error (and micro-units would overflow 64-bit sums).
 MAX_AMOUNT = 1e9
 
-_BAD = """(worker IS NULL OR project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
+#: A bad row, but for a blank worker: that test is made per spelling on the worker dictionary
+#: (:func:`dictionaries`), since trimming every row's worker id costs a pass's worth of time
+#: (~0.6 s at 10M rows, 200k workers) and the spellings are few.
+_BAD_VALUES = """(project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
   OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR reward > 1e9
   OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
   OR currency IS NULL OR status IS NULL OR country_raw IS NULL OR issue IS NOT NULL
   OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR bonus > 1e9
   OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
+#: A bad row (listed when a log has some).
+_BAD = f"(worker IS NULL OR {_BAD_VALUES})"
 
 #: Intervals longer than this are summed separately, so the summary can say how much of the
 #: worked time they make (a handful of forgotten tabs can dominate a worker's hours).
@@ -1167,12 +1195,13 @@ FROM {typed} GROUP BY ALL
 
 def scan_sql(typed: str) -> str:
     """The validation scan at (place, currency) grain (see ``SCAN_SQL``)."""
-    return SCAN_SQL.format(bad=_BAD, typed=typed, long=LONG_INTERVAL_US)
+    return SCAN_SQL.format(bad=_BAD_VALUES, typed=typed, long=LONG_INTERVAL_US)
 
 
-def _scan(con: duckdb.DuckDBPyConnection, typed: str) -> Scan:
+def _scan(con: duckdb.DuckDBPyConnection, typed: str, blank_workers: int = 0) -> Scan:
     """One pass over the log (``SCAN_SQL``), summed up; at most ``MAX_GROUPS`` groups are kept
-    (``Scan.too_many_groups`` then says so, and the totals are lower bounds)."""
+    (``Scan.too_many_groups`` then says so, and the totals are lower bounds). ``blank_workers``:
+    the rows :func:`dictionaries` found with a blank worker (bad rows the scan does not test)."""
     rows = con.execute(
         f"SELECT *, sum(n) OVER (), sum(bad) OVER () FROM ({scan_sql(typed)}) LIMIT {MAX_GROUPS + 1}"
     ).fetchall()
@@ -1180,6 +1209,7 @@ def _scan(con: duckdb.DuckDBPyConnection, typed: str) -> Scan:
     if len(rows) > MAX_GROUPS:
         scan.too_many_groups = True
         scan.rows, scan.bad_rows = int(rows[0][-2]), int(rows[0][-1])
+    scan.bad_rows += blank_workers
     return scan
 
 
@@ -1615,7 +1645,8 @@ def bars_fx_benchmarks(
 #: Each worker once, alphabetical (its position is the integer id ``wid``), with its row count, the
 #: task id used for bonuses (the alphabetically last approved task, else the last task; MTurk's
 #: SendBonus needs one assignment of the worker) and its spellings in the log (``worker_raw``
-#: values, e.g. "a" and " a "). Why spellings: the rows are grouped and later joined on the raw
+#: values, e.g. "a" and " a "); a spelling that the text rule makes blank is one row with no
+#: worker (its rows are bad rows). Why spellings: the rows are grouped and later joined on the raw
 #: value, so the id is trimmed once per spelling instead of once per row (DuckDB applies string
 #: functions per row when a column has many distinct values; at 10M rows and 200k workers that
 #: was ~2 CPU-seconds in each pass). ``worker`` is the typed view's worker expression on a spelling.
@@ -1624,7 +1655,7 @@ WITH per_spelling AS (
   SELECT worker_raw, count(*) AS n, max(task) FILTER (WHERE status = 'approved') AS approved_task,
     max(task) AS any_task
   FROM {typed} GROUP BY worker_raw)
-SELECT NULLIF(trim(worker_raw), '') AS worker, CAST(sum(n) AS BIGINT) AS n,
+SELECT {worker} AS worker, CAST(sum(n) AS BIGINT) AS n,
   coalesce(max(approved_task), max(any_task)) AS task, list(worker_raw ORDER BY worker_raw) AS spellings
 FROM per_spelling GROUP BY 1 ORDER BY 1
 """
@@ -1766,14 +1797,30 @@ def bucket_rows(rows: int, threads: int, budget: int | None) -> int:
     return per
 
 
-def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, places: Any) -> tuple[Any, Any]:
-    """(workers: Arrow table worker, n, task, spellings; projects: Arrow array), alphabetical; registers the codes."""
-    workers = arrow_table(con, WORKERS_SQL.format(typed=typed))
+def workers_sql(typed: str, preset: Preset) -> str:
+    """:data:`WORKERS_SQL` for the view ``typed`` of a log read with ``preset``."""
+    return WORKERS_SQL.format(typed=typed, worker=text_rule("trim(worker_raw)", preset))
+
+
+def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> tuple[Any, Any, int]:
+    """(workers: Arrow table worker, n, task, spellings; projects: Arrow array; rows with a blank worker).
+
+    Workers and projects are alphabetical and have no blank; the blank-worker rows are bad rows
+    (the scan leaves that test to this per-spelling one).
+    """
+    import pyarrow.compute as pc
+
+    workers = arrow_table(con, workers_sql(typed, preset))
+    blank = pc.is_null(workers.column("worker"))
+    blank_rows = int(pc.sum(pc.filter(workers.column("n"), blank)).as_py() or 0)
+    if blank_rows:
+        workers = workers.filter(pc.invert(blank))
     projects = (
-        arrow_table(con, f"SELECT DISTINCT project FROM {typed} ORDER BY project").column(0).combine_chunks()
+        arrow_table(con, f"SELECT DISTINCT project FROM {typed} WHERE project IS NOT NULL ORDER BY project")
+        .column(0)
+        .combine_chunks()
     )
-    register_codes(con, workers, projects, places)
-    return workers, projects
+    return workers, projects, blank_rows
 
 
 def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, places: Any) -> None:
@@ -2042,6 +2089,7 @@ def _frames(
 def _run(
     con: duckdb.DuckDBPyConnection,
     typed: str,
+    names: tuple[Any, Any],
     scan: Scan,
     bars: pd.DataFrame,
     fx: pd.DataFrame,
@@ -2053,7 +2101,9 @@ def _run(
     threads: int = 1,
     key_hash: str = "",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Dictionaries, the row stream into buckets, the kernel on the buckets, the result frames.
+    """The row stream into buckets, the kernel on the buckets, the result frames.
+
+    ``names``: (workers, projects) from :func:`dictionaries`.
 
     ``key_hash`` (:func:`key_hash_sql`): probe the stream for repeated keys; raises
     :class:`RepeatedKey` when two rows may share one.
@@ -2063,7 +2113,8 @@ def _run(
     from fairpay.auditing.rows import Buckets
 
     engine = plan(scan, bars, fx, currencies, settings, tmp, budget, threads)
-    workers, projects = dictionaries(con, typed, engine.places)
+    workers, projects = names
+    register_codes(con, workers, projects, engine.places)
     per_worker = workers.column("n").to_numpy()
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir)
     hashes: list[Any] = []

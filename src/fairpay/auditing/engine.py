@@ -1672,10 +1672,19 @@ SELECT k.wid, j.pid, g.place, g.ccy,
   CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
     + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro{key_hash}
 FROM {typed} t
-JOIN __wk k ON k.worker_raw = t.worker_raw
-JOIN __pj j ON j.project = t.project
-JOIN __g g ON g.country_raw = t.country_raw AND g.sub_key = coalesce(t.subdivision_raw, '') AND g.currency = t.currency
+{joins}
 """
+
+#: The code joins of ``STREAM_SQL`` on the text as written (see :func:`code_joins`).
+TEXT_JOINS = """JOIN __wk k ON k.worker_raw = t.worker_raw
+JOIN __pj j ON j.project = t.project
+JOIN __g g ON g.country_raw = t.country_raw AND g.sub_key = coalesce(t.subdivision_raw, '') AND g.currency = t.currency"""
+#: The same joins on 64-bit hashes of that text, used when no two spellings (no two places) of
+#: the small tables share a hash: then a row's hash names its row there exactly, and probing
+#: integers instead of strings saves ~1 CPU-second per 10M rows (200k workers).
+HASH_JOINS = """JOIN __wk k ON k.h = hash(t.worker_raw)
+JOIN __pj j ON j.project = t.project
+JOIN __g g ON g.h = hash(t.country_raw, t.subdivision_raw, t.currency)"""
 
 #: Rows per bucket by default, and bytes per row of work in a bucket (the rows, the sort keys and
 #: order, the shifted times): with a memory budget, buckets are sized to a quarter of it, and rows
@@ -1835,11 +1844,25 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, 
     spellings = workers.column("spellings").combine_chunks()
     per_worker = pc.list_value_length(spellings).to_numpy(zero_copy_only=False)
     wid = np.repeat(np.arange(len(per_worker), dtype=np.int32), per_worker)
-    con.register("__wk", pa.table({"worker_raw": pc.list_flatten(spellings), "wid": pa.array(wid)}))
+    con.register("__wk_text", pa.table({"worker_raw": pc.list_flatten(spellings), "wid": pa.array(wid)}))
     con.register(
         "__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))})
     )
-    con.register("__g", places)
+    con.register("__g_text", places)
+    # hashes of the text exactly as the typed view holds it (a subdivision is NULL there, not '')
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __wk AS SELECT *, hash(worker_raw) AS h FROM __wk_text;"
+        "CREATE OR REPLACE TEMP TABLE __g AS SELECT *, hash(country_raw, NULLIF(sub_key, ''), currency) AS h "
+        "FROM __g_text"
+    )
+
+
+def code_joins(con: duckdb.DuckDBPyConnection) -> str:
+    """``HASH_JOINS`` when the registered code tables have no repeated hash, else ``TEXT_JOINS``."""
+    ((unique,),) = con.execute(
+        "SELECT (SELECT count(DISTINCT h) = count(*) FROM __wk) AND (SELECT count(DISTINCT h) = count(*) FROM __g)"
+    ).fetchall()
+    return HASH_JOINS if unique else TEXT_JOINS
 
 
 def stream(
@@ -1857,7 +1880,9 @@ def stream(
     from fairpay.auditing.kernel import ROW_DTYPES
 
     pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
-    rel = con.sql(STREAM_SQL.format(typed=typed, pending_paid=pending_paid, key_hash=key_hash))
+    rel = con.sql(
+        STREAM_SQL.format(typed=typed, pending_paid=pending_paid, key_hash=key_hash, joins=code_joins(con))
+    )
     reader = (
         rel.to_arrow_reader(1_000_000)
         if hasattr(rel, "to_arrow_reader")

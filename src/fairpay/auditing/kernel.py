@@ -106,7 +106,9 @@ def _pair_order(wid: Any, pid: Any) -> Any:
         key = (wid.astype(np.int64) - int(wid.min())) << (pb + nb)
         key |= (pid.astype(np.int64) - int(pid.min())) << nb
         key |= np.arange(n, dtype=np.int64)
-        return np.argsort(key)
+        key.sort()  # sorting the keys and reading the positions back is ~4x faster than argsort
+        key &= (1 << nb) - 1
+        return key
     return np.lexsort((pid, wid))
 
 

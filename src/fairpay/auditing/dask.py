@@ -155,7 +155,9 @@ def audit_dask(
         *[dask.delayed(_partial)(d, settings, country, engine, workers, projects) for d in parts]
     )
     partials = [x for x in partials if x is not None]
-    tables = E.new_tables(workers.num_rows, sum(len(x[1]["worker"]) for x in partials))
+    tables = E.new_tables(
+        workers.num_rows, sum(len(x[1]["worker"]) for x in partials), len(projects), len(engine.codes)
+    )
     for w, pairs in partials:
         E.put(tables, w, pairs)
     frames = E.finish(tables, workers, projects, bars, engine, source)

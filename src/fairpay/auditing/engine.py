@@ -1953,13 +1953,18 @@ class Tables:
     pairs: dict[str, Any]
     n_pairs: int = 0
     moved: list[int] = field(default_factory=list)
+    #: per project sums (:func:`fairpay.auditing.projects.project_sums`), added up bucket by bucket
+    projects: dict[str, Any] = field(default_factory=dict)
+    n_projects: int = 0
+    n_codes: int = 1
 
 
 _COUNT_COLUMNS = ("tasks", "approved", "rejected", "returned", "pending")
 
 
-def new_tables(n_workers: int, max_pairs: int) -> Tables:
-    """Empty result columns; the pair columns have room for ``max_pairs`` (pages are used as filled)."""
+def new_tables(n_workers: int, max_pairs: int, n_projects: int, n_codes: int) -> Tables:
+    """Empty result columns; the pair columns have room for ``max_pairs`` (pages are used as filled);
+    sums for ``n_projects`` projects paid in ``n_codes`` currencies."""
     import numpy as np
 
     def cols(names: tuple[str, ...], n: int) -> dict[str, Any]:
@@ -1977,6 +1982,8 @@ def new_tables(n_workers: int, max_pairs: int) -> Tables:
     return Tables(
         workers=cols(("place", *_COUNT_COLUMNS, *WORKER_COLUMNS), n_workers),
         pairs=cols(("worker", "project", *_COUNT_COLUMNS, *PAIR_COLUMNS), max_pairs),
+        n_projects=n_projects,
+        n_codes=n_codes,
     )
 
 
@@ -2008,7 +2015,9 @@ def partial(rows: dict[str, Any], engine: Engine) -> tuple[dict[str, Any], dict[
 
 
 def put(tables: Tables, workers: dict[str, Any], pairs: dict[str, Any]) -> None:
-    """Write one :func:`partial` result into ``tables`` (workers by id, pairs appended)."""
+    """Write one :func:`partial` result into ``tables`` (workers by id, pairs appended, project sums added)."""
+    from fairpay.auditing.projects import project_sums
+
     wid = workers.pop("wid")
     tables.moved += wid[workers.pop("moved")].tolist()
     for c, v in workers.items():
@@ -2017,6 +2026,11 @@ def put(tables: Tables, workers: dict[str, Any], pairs: dict[str, Any]) -> None:
     for c, v in pairs.items():
         tables.pairs[c][at : at + k] = v
     tables.n_pairs = at + k
+    for c, v in project_sums(pairs, tables.n_projects, tables.n_codes).items():
+        if c in tables.projects:
+            tables.projects[c] += v
+        else:
+            tables.projects[c] = v
 
 
 def sort_pairs(tables: Tables) -> None:
@@ -2033,16 +2047,76 @@ def sort_pairs(tables: Tables) -> None:
         a[:n] = np.take(a[:n], order)
 
 
+def _project_sums(tables: Tables) -> dict[str, Any]:
+    """The project sums of ``tables`` (zeros when no pair was put)."""
+    import numpy as np
+
+    from fairpay.auditing.projects import project_sums
+
+    if tables.projects:
+        return tables.projects
+    empty = {
+        "project": np.zeros(0, np.int32),
+        "below": np.zeros(0, bool),
+        "hours": np.zeros(0),
+        "top_up": np.zeros(0),
+        "pay_currency": np.zeros(0, np.int8),
+    }
+    return project_sums(empty, tables.n_projects, tables.n_codes)
+
+
 def _frames(
     tables: Tables, workers: Any, projects: Any, bars: pd.DataFrame, codes: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The public (workers, worker_projects, projects) DataFrames from the filled columns."""
     import numpy as np
-    import pandas as pd
 
     from fairpay.auditing.projects import project_table
     from fairpay.units.figures import exact_minor_column
     from fairpay.units.money import minor_units
+
+    worker_names = workers.column("worker").to_pylist()
+    project_names = projects.to_pylist()
+    w = tables.workers
+    n = tables.n_pairs
+    # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64); the
+    # pairs' float top-ups are let go first (the project sums were added up from them bucket by bucket)
+    code_minor = np.array([minor_units(c) for c in codes], dtype=np.int64)
+    pair_top_up = exact_minor_column(tables.pairs["top_up"][:n], code_minor[tables.pairs["pay_currency"][:n]])
+    del tables.pairs["top_up"]
+    p = {c: a[:n] for c, a in tables.pairs.items()}
+    # the project quantiles in a thread beside the frames (numpy lets go of the GIL in its gathers
+    # and partitions); their memory is one block of projects at a time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="fairpay-projects") as pool:
+        projects_job = pool.submit(
+            project_table, p, project_names, codes, w["bar_local"], _project_sums(tables)
+        )
+        wf, pf = _worker_pair_frames(w, p, pair_top_up, workers, worker_names, project_names, bars, codes)
+        projects_df = projects_job.result()
+    projects_df["total_top_up"] = exact_minor_column(
+        projects_df["total_top_up"].to_numpy(),
+        code_minor[[codes.index(c) for c in projects_df["pay_currency"]]],
+    )
+    return wf, pf, projects_df
+
+
+def _worker_pair_frames(
+    w: dict[str, Any],
+    p: dict[str, Any],
+    pair_top_up: Any,
+    workers: Any,
+    worker_names: list[str],
+    project_names: list[str],
+    bars: pd.DataFrame,
+    codes: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``workers`` and ``worker_projects`` frames from the worker and pair columns."""
+    import numpy as np
+    import pandas as pd
+
+    from fairpay.units.figures import exact_minor_column
 
     def cat(codes_: Any, values: list[str]) -> pd.Categorical:
         return pd.Categorical.from_codes(codes_, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")))
@@ -2050,15 +2124,7 @@ def _frames(
     def cat_of_values(values: Any) -> pd.Categorical:  # categories: the values present, sorted
         return pd.Categorical(values, categories=sorted({v for v in values if isinstance(v, str)}))
 
-    worker_names = workers.column("worker").to_pylist()
-    project_names = projects.to_pylist()
-    w = tables.workers
-    n = tables.n_pairs
-    p = {c: a[:n] for c, a in tables.pairs.items()}
-    # the project table first, on its own: with the frames built beside it, peak memory went from
-    # 0.89 to 1.07 GiB at 10M rows (7.4M pairs)
-    projects_df = project_table(p, project_names, codes, w["bar_local"])
-    place = w.pop("place")
+    place = w["place"]
     country = np.asarray(bars["country"], dtype=object)[place]
     subdivision = np.asarray(
         bars["subdivision"].astype(object).where(bars["subdivision"].notna(), None), dtype=object
@@ -2092,23 +2158,18 @@ def _frames(
             "task": workers.column("task").to_pandas(),
         }
     )
-    # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64)
-    code_minor = np.array([minor_units(c) for c in codes], dtype=np.int64)
-    projects_df["total_top_up"] = exact_minor_column(
-        projects_df["total_top_up"].to_numpy(),
-        code_minor[[codes.index(c) for c in projects_df["pay_currency"]]],
-    )
-    p["top_up"] = exact_minor_column(p["top_up"], code_minor[p["pay_currency"]])
+    rest = {c: a for c, a in p.items() if c not in ("worker", "project", "pay_currency")}
     pf = pd.DataFrame(
         {
-            "worker": cat(p.pop("worker"), worker_names),
-            "project": cat(p.pop("project"), project_names),
-            "pay_currency": cat(p.pop("pay_currency"), codes),
-            **p,
+            "worker": cat(p["worker"], worker_names),
+            "project": cat(p["project"], project_names),
+            "pay_currency": cat(p["pay_currency"], codes),
+            **rest,
         },
         copy=False,
     )
-    return wf, pf, projects_df
+    pf["top_up"] = pair_top_up
+    return wf, pf
 
 
 def _run(
@@ -2156,7 +2217,7 @@ def _run(
         raise InvalidDataError(
             source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"]
         )
-    tables = new_tables(len(per_worker), n)
+    tables = new_tables(len(per_worker), n, len(projects), len(engine.codes))
     sum_buckets(buckets, engine, tables)
     return finish(tables, workers, projects, bars, engine, source)
 

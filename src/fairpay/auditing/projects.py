@@ -1,9 +1,11 @@
 """Per project: workers, share below the bar, median and p10 wage, total top-up, from the pair table.
 
-Why here, in numpy: the pair table is as long as the log can be (one row per worker x project);
-grouping it by project needs one integer sort, and the quantiles need each project's values in
-order. Sums are exact (microseconds; micro-units of money), quantiles are ``quantile_cont``
-(linear between order statistics at ``(n - 1) * q``), over pairs with worked time only.
+Why here, in numpy: the pair table is as long as the log can be (one row per worker x project).
+The sums (pairs, pairs below, hours, top-ups, pairs per pay currency) are added up bucket by
+bucket as the kernel fills the pair table (:func:`project_sums`, exact integers: microseconds and
+micro-units of money), so what is left at the end is the quantiles: each project's values in
+order, one block of projects at a time (bounded memory). Quantiles are ``quantile_cont`` (linear
+between order statistics at ``(n - 1) * q``), over pairs with worked time only.
 """
 
 from __future__ import annotations
@@ -14,49 +16,50 @@ _US_PER_HOUR = 3_600_000_000
 #: Projects with at least this many pairs on average are handled one by one (``np.partition``);
 #: below it, quantiles come from one sort of all values (many small projects).
 MIN_PAIRS_FOR_LOOP = 64
+#: Pairs gathered at a time for the quantiles (a block of whole projects, at least one project).
+BLOCK_PAIRS = 1 << 20
+#: The sums :func:`project_sums` returns, added up across slices of pairs.
+SUM_NAMES = ("pairs", "below", "hours_us", "top_micro", "by_currency")
 
 
-def project_table(cols: dict[str, Any], projects: list[str], codes: list[str], worker_bar: Any) -> Any:
-    """The ``projects`` DataFrame (see :class:`fairpay.auditing.engine.AuditResult`) from the pair columns.
+def project_sums(pairs: dict[str, Any], n_projects: int, n_codes: int) -> dict[str, Any]:
+    """Per project sums over one slice of pair rows (``SUM_NAMES``; add slices up with ``+``).
 
-    Wages are in the project's pay currency per hour (workers live in different currencies);
-    ``median_bar_ratio`` is the median of wage / bar, comparable across places. ``total_top_up``
-    sums the per worker x project top-ups (each rounded up); the ledger pays per worker, netting
-    across projects, so its total can be lower.
+    ``by_currency``: pairs per (project, pay currency), shape projects x currencies.
+    """
+    import numpy as np
+
+    pid = pairs["project"]
+    return {
+        "pairs": np.bincount(pid, minlength=n_projects).astype(np.int64),
+        "below": np.bincount(pid, weights=pairs["below"], minlength=n_projects).astype(np.int64),
+        "hours_us": _sums(pid, pairs["hours"], _US_PER_HOUR, n_projects),
+        "top_micro": _sums(pid, pairs["top_up"], 1e6, n_projects),
+        "by_currency": np.bincount(
+            pid.astype(np.int64) * n_codes + pairs["pay_currency"], minlength=n_projects * n_codes
+        ).reshape(n_projects, n_codes),
+    }
+
+
+def project_table(
+    cols: dict[str, Any], projects: list[str], codes: list[str], worker_bar: Any, sums: dict[str, Any]
+) -> Any:
+    """The ``projects`` DataFrame (see :class:`fairpay.auditing.engine.AuditResult`).
+
+    ``cols``: the pair columns; ``sums``: :func:`project_sums` over all of them. Wages are in the
+    project's pay currency per hour (workers live in different currencies); ``median_bar_ratio``
+    is the median of wage / bar, comparable across places. ``total_top_up`` sums the per worker x
+    project top-ups (each rounded up); the ledger pays per worker, netting across projects, so its
+    total can be lower.
     """
     import numpy as np
     import pandas as pd
 
-    pid = cols["project"]
-    n_proj = len(projects)
-    per = np.bincount(pid, minlength=n_proj)
-    edges = np.concatenate([[0], np.cumsum(per)])
-    below = np.bincount(pid, weights=cols["below"], minlength=n_proj).astype(np.int64)
-    hours_us = _sums(pid, cols["hours"], _US_PER_HOUR, n_proj)
-    top_micro = _sums(pid, cols["top_up"], 1e6, n_proj)
-    # pairs per (project, pay currency), one currency at a time (no pair-long int64 temporaries)
-    pay = cols["pay_currency"]
-    seen = np.stack([np.bincount(pid[pay == c], minlength=n_proj) for c in range(len(codes))], axis=1)
+    per = sums["pairs"]
+    below = sums["below"]
+    seen = sums["by_currency"]
     first_pay = np.argmax(seen > 0, axis=1)
-    # quantiles: each measure gathered into project order in chunks (the pair table can be long)
-    order = np.argsort(pid.astype(np.int16) if n_proj < 2**15 else pid, kind="stable").astype(np.int32)
-    bar_of = worker_bar.take
-
-    def wage_quantiles() -> list[Any]:
-        wage = _gather(order, lambda i: cols["earnings"][i] / cols["hours"][i], cols["hours"])
-        return _quantiles(wage, edges, (0.5, 0.1))
-
-    def ratio_quantiles() -> list[Any]:
-        ratio = _gather(order, lambda i: cols["wage_local"][i] / bar_of(cols["worker"][i]), cols["hours"])
-        return _quantiles(ratio, edges, (0.5,))
-
-    # the two measures are independent: numpy releases the GIL in gathers and partitions
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1, thread_name_prefix="fairpay-projects") as pool:
-        ratio_job = pool.submit(ratio_quantiles)
-        q_wage = wage_quantiles()
-        q_ratio = ratio_job.result()
+    q_wage, q_ratio = _project_quantiles(cols, per, worker_bar)
     df = pd.DataFrame(
         {
             "project": pd.array(projects, dtype="str"),
@@ -67,12 +70,57 @@ def project_table(cols: dict[str, Any], projects: list[str], codes: list[str], w
             "median_wage": q_wage[0],
             "p10_wage": q_wage[1],
             "median_bar_ratio": q_ratio[0],
-            "hours": hours_us / _US_PER_HOUR,
-            "total_top_up": top_micro / 1e6,
+            "hours": sums["hours_us"] / _US_PER_HOUR,
+            "total_top_up": sums["top_micro"] / 1e6,
             "n_currencies": (seen > 0).sum(axis=1).astype(np.int64),
         }
     )
     return df[per > 0].reset_index(drop=True)
+
+
+def _project_quantiles(cols: dict[str, Any], per: Any, worker_bar: Any) -> tuple[list[Any], list[Any]]:
+    """(median and p10 wage, median wage / bar) per project, a block of whole projects at a time."""
+    import numpy as np
+
+    pid = cols["project"]
+    n_proj = len(per)
+    edges = np.concatenate([[0], np.cumsum(per)])
+    order = _group_order(pid, n_proj)
+    q_wage = [np.full(n_proj, np.nan) for _ in range(2)]
+    q_ratio = [np.full(n_proj, np.nan)]
+    g0 = 0
+    while g0 < n_proj:
+        # the block: projects g0..g1-1, at least one, about BLOCK_PAIRS pairs
+        g1 = max(g0 + 1, int(np.searchsorted(edges, edges[g0] + BLOCK_PAIRS, side="right")) - 1)
+        g1 = min(g1, n_proj)
+        i = order[edges[g0] : edges[g1]]
+        local = edges[g0 : g1 + 1] - edges[g0]
+        hours = cols["hours"][i]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wage = cols["earnings"][i] / hours
+            ratio = cols["wage_local"][i] / worker_bar.take(cols["worker"][i])
+        wage[hours <= 0] = np.nan
+        ratio[hours <= 0] = np.nan
+        for out, got in zip(q_wage, _quantiles(wage, local, (0.5, 0.1)), strict=True):
+            out[g0:g1] = got
+        q_ratio[0][g0:g1] = _quantiles(ratio, local, (0.5,))[0]
+        g0 = g1
+    return q_wage, q_ratio
+
+
+def _group_order(group: Any, n_groups: int) -> Any:
+    """Positions of ``group`` in group order (stable): one sort of packed (group, position) keys."""
+    import numpy as np
+
+    n = len(group)
+    nb = max(1, int(n).bit_length())
+    if int(max(n_groups - 1, 0)).bit_length() + nb <= 62:
+        key = group.astype(np.int64) << nb
+        key |= np.arange(n, dtype=np.int64)
+        key.sort()  # unique keys: a sort of the keys is a stable argsort, ~4x faster
+        key &= (1 << nb) - 1
+        return key
+    return np.argsort(group, kind="stable")
 
 
 def _sums(group: Any, values: Any, scale: float, n_groups: int) -> Any:
@@ -87,20 +135,6 @@ def _sums(group: Any, values: Any, scale: float, n_groups: int) -> Any:
     per = np.bincount(group, minlength=n_groups)
     out = np.zeros(n_groups, dtype=np.int64)
     out[per > 0] = np.add.reduceat(np.take(units.astype(np.int64), order), (np.cumsum(per) - per)[per > 0])
-    return out
-
-
-def _gather(order: Any, measure: Any, hours: Any, chunk: int = 1 << 20) -> Any:
-    """``measure(rows)`` in ``order``, NaN where no time was worked; built in chunks (no full-size temporaries)."""
-    import numpy as np
-
-    out = np.empty(len(order))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for lo in range(0, len(order), chunk):
-            i = order[lo : lo + chunk]
-            v = measure(i)
-            v[hours[i] <= 0] = np.nan
-            out[lo : lo + chunk] = v
     return out
 
 

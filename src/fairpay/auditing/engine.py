@@ -1656,8 +1656,8 @@ def bars_fx_benchmarks(
 # --------------------------------------------------------------------------- the engine
 
 #: Each worker once, alphabetical (its position is the integer id ``wid``), with its row count, the
-#: task id used for bonuses (the alphabetically last approved task, else the last task; MTurk's
-#: SendBonus needs one assignment of the worker) and its spellings in the log (``worker_raw``
+#: row whose task id is used for bonuses (the last approved row in the log, else the last row; see
+#: :func:`bonus_tasks`) and its spellings in the log (``worker_raw``
 #: values, e.g. "a" and " a "); a spelling that the text rule makes blank is one row with no
 #: worker (its rows are bad rows). Why spellings: the rows are grouped and later joined on the raw
 #: value, so the id is trimmed once per spelling instead of once per row (DuckDB applies string
@@ -1665,11 +1665,11 @@ def bars_fx_benchmarks(
 #: was ~2 CPU-seconds in each pass). ``worker`` is the typed view's worker expression on a spelling.
 WORKERS_SQL = """
 WITH per_spelling AS (
-  SELECT worker_raw, count(*) AS n, max(task) FILTER (WHERE status = 'approved') AS approved_task,
-    max(task) AS any_task
-  FROM {typed} GROUP BY worker_raw)
+  SELECT worker_raw, count(*) AS n, max(__row) FILTER (WHERE status = 'approved' AND {cond}) AS approved_row,
+    max(__row) FILTER (WHERE {cond}) AS any_row
+  FROM {typed} {where} GROUP BY worker_raw)
 SELECT {worker} AS worker, CAST(sum(n) AS BIGINT) AS n,
-  coalesce(max(approved_task), max(any_task)) AS task, list(worker_raw ORDER BY worker_raw) AS spellings
+  coalesce(max(approved_row), max(any_row)) AS task_row, list(worker_raw ORDER BY worker_raw) AS spellings
 FROM per_spelling GROUP BY 1 ORDER BY 1
 """
 
@@ -1819,9 +1819,67 @@ def bucket_rows(rows: int, threads: int, budget: int | None) -> int:
     return per
 
 
-def workers_sql(typed: str, preset: Preset) -> str:
-    """:data:`WORKERS_SQL` for the view ``typed`` of a log read with ``preset``."""
-    return WORKERS_SQL.format(typed=typed, worker=text_rule("trim(worker_raw)", preset))
+def workers_sql(typed: str, preset: Preset, cond: str = "true", where: str = "") -> str:
+    """:data:`WORKERS_SQL` for the view ``typed`` of a log read with ``preset``; the task rows are
+    the last rows meeting ``cond``; ``where`` limits the rows read."""
+    return WORKERS_SQL.format(
+        typed=typed, worker=text_rule("trim(worker_raw)", preset), cond=cond, where=where
+    )
+
+
+def bonus_tasks(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, workers: Any) -> Any:
+    """The task id for each worker's bonus: that of the worker's last approved row (in log order)
+    that has one, else of the last row that has one (an Arrow string array, null: no task at all).
+
+    Why rows, not the task text: MTurk's SendBonus needs one assignment of the worker, any will
+    do, and picking it by row number needs no string work per row; the task ids are then read
+    for one row per worker. A worker whose picked row has no task id (rare) is looked up again
+    among the rows that have one.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = workers.column("task_row").to_numpy(zero_copy_only=False)
+    tasks = _tasks_at(con, typed, rows)
+    blank = np.asarray(pc.is_null(tasks), dtype=bool)
+    if not blank.any() or "task" not in _types(con, "raw"):
+        return tasks
+    spellings = pc.list_flatten(workers.column("spellings").filter(pa.array(blank)).combine_chunks())
+    con.register("__blank_task", pa.table({"worker_raw": spellings}))
+    again = arrow_table(
+        con,
+        workers_sql(
+            typed, preset, "task IS NOT NULL", "WHERE worker_raw IN (SELECT worker_raw FROM __blank_task)"
+        ),
+    )
+    found = dict(zip(again.column("worker").to_pylist(), again.column("task_row").to_pylist(), strict=True))
+    names = workers.column("worker").to_pylist()
+    rows = np.array([found.get(names[i]) if b else -1 for i, b in enumerate(blank)], dtype=object)
+    fill = [i for i in np.flatnonzero(blank) if rows[i] is not None]
+    out = tasks.to_pylist()
+    if fill:
+        more = _tasks_at(con, typed, np.array([rows[i] for i in fill], dtype=np.int64)).to_pylist()
+        for i, t in zip(fill, more, strict=True):
+            out[i] = t
+    return pa.array(out, pa.string())
+
+
+def _tasks_at(con: duckdb.DuckDBPyConnection, typed: str, rows: Any) -> Any:
+    """The task ids of ``typed`` at ``rows`` (``__row`` values, each present), in that order."""
+    import numpy as np
+    import pyarrow as pa
+
+    con.register("__task_rows", pa.table({"r": pa.array(np.asarray(rows, dtype=np.int64))}))
+    found = arrow_table(
+        con,
+        f"SELECT t.__row, t.task FROM {typed} t SEMI JOIN __task_rows r ON t.__row = r.r ORDER BY t.__row",
+    )
+    at = found.column(0).to_numpy()
+    pos = np.searchsorted(at, rows)
+    if len(rows) and (pos.max() >= len(at) or not (at[pos] == rows).all()):
+        raise RuntimeError("a bonus task row is missing from the log view")  # a bug, not bad data
+    return found.column(1).combine_chunks().take(pa.array(pos))
 
 
 def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> tuple[Any, Any, int]:
@@ -1837,6 +1895,7 @@ def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> 
     blank_rows = int(pc.sum(pc.filter(workers.column("n"), blank)).as_py() or 0)
     if blank_rows:
         workers = workers.filter(pc.invert(blank))
+    workers = workers.append_column("task", bonus_tasks(con, typed, preset, workers))
     projects = (
         arrow_table(con, f"SELECT DISTINCT project FROM {typed} WHERE project IS NOT NULL ORDER BY project")
         .column(0)

@@ -335,7 +335,7 @@ def audit(
         rule = plausible(p, settings.max_task_hours, settings.implausible)
         with _read_errors(source):
             _typed_view(con, p, "raw", "typed", rule, set_aside=True, source=source, label=label)
-        key_hash = key_hash_sql(con, p)
+        key_hash, by_worker = key_hash_sql(con, p), probe_by_worker(con, p)
         dup_warnings: list[str] = []
         while True:  # twice only when the stream's key probe finds a repeat (see RepeatedKey)
             with _read_errors(source):
@@ -364,6 +364,7 @@ def audit(
                     connection.budget,
                     connection.threads,
                     key_hash=key_hash,
+                    by_worker=by_worker,
                 )
                 break
             except RepeatedKey:
@@ -972,7 +973,14 @@ def key_hash_sql(con: duckdb.DuckDBPyConnection, preset: Preset) -> str:
     key, _cols = _duplicate_key_columns(con, preset)
     cols = [_STREAM_KEY_COLUMNS[c] for c in key]
     notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
-    return f", CASE WHEN {notnull} THEN hash({', '.join(cols)}) END AS kh"
+    # a row without a full key is never a repeat: it gets a hash of its own row number instead
+    return f", CASE WHEN {notnull} THEN hash({', '.join(cols)}) ELSE hash(t.__row, 'no key') END AS kh"
+
+
+def probe_by_worker(con: duckdb.DuckDBPyConnection, preset: Preset) -> bool:
+    """Whether the assignment key includes the worker: then two rows sharing a key are in one
+    bucket, and each bucket probes its own hashes in the kernel threads (no log-long sort)."""
+    return "worker" in _duplicate_key_columns(con, preset)[0]
 
 
 class RepeatedKey(Exception):
@@ -1947,7 +1955,8 @@ def stream(
 ) -> int:
     """Stream the integer rows (``STREAM_SQL``) into ``buckets``; returns the number of rows.
 
-    ``key_hash`` (:func:`key_hash_sql`): the non-NULL key hashes are appended to ``hashes``.
+    ``key_hash`` (:func:`key_hash_sql`): the key hashes are appended to ``hashes``, or, when
+    ``hashes`` is None, go into the buckets as column ``kh``.
     """
     from fairpay.auditing.kernel import ROW_DTYPES
 
@@ -1962,9 +1971,14 @@ def stream(
     )
     n = 0
     for batch in prefetched(reader):
-        buckets.add({c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)})
-        if key_hash and hashes is not None:
-            hashes.append(batch.column(len(ROW_DTYPES)).drop_null().to_numpy(zero_copy_only=False).copy())
+        cols = {c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)}
+        if key_hash:
+            kh = batch.column(len(ROW_DTYPES)).to_numpy()
+            if hashes is None:
+                cols["kh"] = kh  # probed bucket by bucket (see partial)
+            else:
+                hashes.append(kh.copy())
+        buckets.add(cols)
         n += batch.num_rows
     return n
 
@@ -2066,6 +2080,12 @@ def partial(rows: dict[str, Any], engine: Engine) -> tuple[dict[str, Any], dict[
     from fairpay.auditing.kernel import sums
     from fairpay.auditing.money import money
 
+    kh = rows.pop("kh", None)
+    if kh is not None:  # the key probe of a key with the worker in it: repeats are in one bucket
+        kh.sort()
+        if len(kh) > 1 and bool((kh[1:] == kh[:-1]).any()):
+            raise RepeatedKey
+        del kh
     ws, ps = sums(rows, len(engine.codes), engine.gap_us)
     workers = {
         "wid": ws.wid,
@@ -2258,26 +2278,31 @@ def _run(
     budget: int | None,
     threads: int = 1,
     key_hash: str = "",
+    by_worker: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The row stream into buckets, the kernel on the buckets, the result frames.
 
     ``names``: (workers, projects) from :func:`dictionaries`.
 
-    ``key_hash`` (:func:`key_hash_sql`): probe the stream for repeated keys; raises
+    ``key_hash`` (:func:`key_hash_sql`): probe the stream for repeated keys, in each bucket when
+    ``by_worker`` (:func:`probe_by_worker`), else in one sort of all hashes; raises
     :class:`RepeatedKey` when two rows may share one.
     """
     import numpy as np
 
+    from fairpay.auditing.kernel import ROW_DTYPES
     from fairpay.auditing.rows import Buckets
 
     engine = plan(scan, bars, fx, currencies, settings, tmp, budget, threads)
     workers, projects = names
     register_codes(con, workers, projects, engine.places)
     per_worker = workers.column("n").to_numpy()
-    buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir)
+    in_buckets = bool(key_hash) and by_worker
+    dtypes = {**ROW_DTYPES, "kh": "uint64"} if in_buckets else ROW_DTYPES
+    buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir, dtypes)
     hashes: list[Any] = []
-    n = stream(con, typed, settings, buckets, key_hash, hashes)
-    if key_hash:
+    n = stream(con, typed, settings, buckets, key_hash, None if in_buckets else hashes)
+    if key_hash and not in_buckets:
         h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
         del hashes[:]
         h.sort()
@@ -2290,7 +2315,11 @@ def _run(
             source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"]
         )
     tables = new_tables(len(per_worker), n, len(projects), len(engine.codes))
-    sum_buckets(buckets, engine, tables)
+    try:
+        sum_buckets(buckets, engine, tables)
+    except RepeatedKey:
+        buckets.discard()  # a second stream must not append to these files
+        raise
     return finish(tables, workers, projects, bars, engine, source)
 
 

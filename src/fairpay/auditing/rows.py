@@ -24,7 +24,13 @@ class Buckets:
     buckets in memory.
     """
 
-    def __init__(self, rows_per_worker: Any, rows_per_bucket: int, spill_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        rows_per_worker: Any,
+        rows_per_bucket: int,
+        spill_dir: str | None = None,
+        dtypes: dict[str, str] = ROW_DTYPES,
+    ) -> None:
         import numpy as np
 
         total = int(rows_per_worker.sum())
@@ -35,14 +41,15 @@ class Buckets:
         self.sizes = np.bincount(self.of_worker, weights=rows_per_worker, minlength=k).astype(np.int64)
         self.k = k
         self.spill_dir = spill_dir
+        self.dtypes = dtypes  # the columns (``ROW_DTYPES``, and the key probe's ``kh`` when it is made here)
         self.filled = np.zeros(k, dtype=np.int64)
         self._mem: dict[int, dict[str, Any]] = {}
         if spill_dir is None:
             for j in range(k):  # np.empty: pages are only taken when written
-                self._mem[j] = {c: np.empty(int(self.sizes[j]), dtype=d) for c, d in ROW_DTYPES.items()}
+                self._mem[j] = {c: np.empty(int(self.sizes[j]), dtype=d) for c, d in dtypes.items()}
 
     def add(self, cols: dict[str, Any]) -> None:
-        """Append one batch (arrays named as in ``ROW_DTYPES``) to the buckets of its workers."""
+        """Append one batch (arrays named as in ``dtypes``) to the buckets of its workers."""
         import numpy as np
 
         n = len(cols["wid"])
@@ -68,7 +75,7 @@ class Buckets:
         else:
             for c, a in cols.items():
                 with open(self._path(j, c), "ab") as fh:
-                    a[lo:hi].astype(ROW_DTYPES[c], copy=False).tofile(fh)
+                    a[lo:hi].astype(self.dtypes[c], copy=False).tofile(fh)
         self.filled[j] = at + hi - lo
 
     def _path(self, j: int, col: str) -> str:
@@ -83,7 +90,7 @@ class Buckets:
         if self.spill_dir is None:
             return self._mem.pop(j)
         out = {}
-        for c, d in ROW_DTYPES.items():
+        for c, d in self.dtypes.items():
             path = self._path(j, c)
             out[c] = np.fromfile(path, dtype=d) if os.path.exists(path) else np.empty(0, dtype=d)
             if os.path.exists(path):
@@ -96,7 +103,7 @@ class Buckets:
             if self.spill_dir is None:
                 self._mem.pop(j, None)
             else:
-                for c in ROW_DTYPES:
+                for c in self.dtypes:
                     if os.path.exists(self._path(j, c)):
                         os.remove(self._path(j, c))
         self.filled[:] = 0

@@ -2043,6 +2043,8 @@ class Tables:
     projects: dict[str, Any] = field(default_factory=dict)
     n_projects: int = 0
     n_codes: int = 1
+    #: pairs put so far are in (worker, project) order (each bucket's are; buckets follow each other)
+    in_order: bool = True
 
 
 _COUNT_COLUMNS = ("tasks", "approved", "rejected", "returned", "pending")
@@ -2115,6 +2117,9 @@ def put(tables: Tables, workers: dict[str, Any], pairs: dict[str, Any]) -> None:
     for c, v in workers.items():
         tables.workers[c][wid] = v
     at, k = tables.n_pairs, len(pairs["worker"])
+    if at and k:
+        last = (int(tables.pairs["worker"][at - 1]), int(tables.pairs["project"][at - 1]))
+        tables.in_order &= last < (int(pairs["worker"][0]), int(pairs["project"][0]))
     for c, v in pairs.items():
         tables.pairs[c][at : at + k] = v
     tables.n_pairs = at + k
@@ -2130,6 +2135,8 @@ def sort_pairs(tables: Tables) -> None:
     import numpy as np
 
     n = tables.n_pairs
+    if tables.in_order:
+        return
     key = (tables.pairs["worker"][:n].astype(np.int64) << 32) | tables.pairs["project"][:n].astype(np.int64)
     if n < 2 or bool((key[1:] > key[:-1]).all()):
         return
@@ -2210,8 +2217,12 @@ def _worker_pair_frames(
 
     from fairpay.units.figures import exact_minor_column
 
+    dtypes: dict[int, pd.CategoricalDtype] = {}  # one dtype per list of names (workers: 200k strings)
+
     def cat(codes_: Any, values: list[str]) -> pd.Categorical:
-        return pd.Categorical.from_codes(codes_, dtype=pd.CategoricalDtype(pd.Index(values, dtype="str")))
+        if id(values) not in dtypes:
+            dtypes[id(values)] = pd.CategoricalDtype(pd.Index(values, dtype="str"))
+        return pd.Categorical.from_codes(codes_, dtype=dtypes[id(values)])
 
     def cat_of_values(values: Any) -> pd.Categorical:  # categories: the values present, sorted
         return pd.Categorical(values, categories=sorted({v for v in values if isinstance(v, str)}))

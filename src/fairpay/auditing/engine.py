@@ -2178,20 +2178,20 @@ def _frames(
     project_names = projects.to_pylist()
     w = tables.workers
     n = tables.n_pairs
-    # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64); the
-    # pairs' float top-ups are let go first (the project sums were added up from them bucket by bucket)
-    code_minor = np.array([minor_units(c) for c in codes], dtype=np.int64)
-    pair_top_up = exact_minor_column(tables.pairs["top_up"][:n], code_minor[tables.pairs["pay_currency"][:n]])
-    del tables.pairs["top_up"]
-    p = {c: a[:n] for c, a in tables.pairs.items()}
     # the project quantiles in a thread beside the frames (numpy lets go of the GIL in its gathers
     # and partitions); their memory is one block of projects at a time
     from concurrent.futures import ThreadPoolExecutor
 
+    p = {c: a[:n] for c, a in tables.pairs.items() if c != "top_up"}
     with ThreadPoolExecutor(1, thread_name_prefix="fairpay-projects") as pool:
         projects_job = pool.submit(
             project_table, p, project_names, codes, w["bar_local"], _project_sums(tables)
         )
+        # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64);
+        # the pairs' float top-ups are then let go (the project sums were added up bucket by bucket)
+        code_minor = np.array([minor_units(c) for c in codes], dtype=np.int64)
+        pair_top_up = exact_minor_column(tables.pairs["top_up"][:n], code_minor[p["pay_currency"]])
+        del tables.pairs["top_up"]
         wf, pf = _worker_pair_frames(w, p, pair_top_up, workers, worker_names, project_names, bars, codes)
         projects_df = projects_job.result()
     projects_df["total_top_up"] = exact_minor_column(

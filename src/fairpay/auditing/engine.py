@@ -2170,7 +2170,7 @@ def _frames(
     """The public (workers, worker_projects, projects) DataFrames from the filled columns."""
     import numpy as np
 
-    from fairpay.auditing.projects import project_table
+    from fairpay.auditing.projects import group_order, project_table
     from fairpay.units.figures import exact_minor_column
     from fairpay.units.money import minor_units
 
@@ -2183,9 +2183,11 @@ def _frames(
     from concurrent.futures import ThreadPoolExecutor
 
     p = {c: a[:n] for c, a in tables.pairs.items() if c != "top_up"}
+    # the pairs' project order first, alone: its sort keys beside the exact top-ups made the peak
+    order = group_order(p["project"], len(project_names))
     with ThreadPoolExecutor(1, thread_name_prefix="fairpay-projects") as pool:
         projects_job = pool.submit(
-            project_table, p, project_names, codes, w["bar_local"], _project_sums(tables)
+            project_table, p, project_names, codes, w["bar_local"], _project_sums(tables), order
         )
         # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64);
         # the pairs' float top-ups are then let go (the project sums were added up bucket by bucket)

@@ -17,7 +17,7 @@ _US_PER_HOUR = 3_600_000_000
 #: below it, quantiles come from one sort of all values (many small projects).
 MIN_PAIRS_FOR_LOOP = 64
 #: Pairs gathered at a time for the quantiles (a block of whole projects, at least one project).
-BLOCK_PAIRS = 1 << 20
+BLOCK_PAIRS = 1 << 18
 #: The sums :func:`project_sums` returns, added up across slices of pairs.
 SUM_NAMES = ("pairs", "below", "hours_us", "top_micro", "by_currency")
 
@@ -42,11 +42,17 @@ def project_sums(pairs: dict[str, Any], n_projects: int, n_codes: int) -> dict[s
 
 
 def project_table(
-    cols: dict[str, Any], projects: list[str], codes: list[str], worker_bar: Any, sums: dict[str, Any]
+    cols: dict[str, Any],
+    projects: list[str],
+    codes: list[str],
+    worker_bar: Any,
+    sums: dict[str, Any],
+    order: Any = None,
 ) -> Any:
     """The ``projects`` DataFrame (see :class:`fairpay.auditing.engine.AuditResult`).
 
-    ``cols``: the pair columns; ``sums``: :func:`project_sums` over all of them. Wages are in the
+    ``cols``: the pair columns; ``sums``: :func:`project_sums` over all of them; ``order``: the
+    pairs in project order (:func:`group_order`), if already made. Wages are in the
     project's pay currency per hour (workers live in different currencies); ``median_bar_ratio``
     is the median of wage / bar, comparable across places. ``total_top_up`` sums the per worker x
     project top-ups (each rounded up); the ledger pays per worker, netting across projects, so its
@@ -59,7 +65,9 @@ def project_table(
     below = sums["below"]
     seen = sums["by_currency"]
     first_pay = np.argmax(seen > 0, axis=1)
-    q_wage, q_ratio = _project_quantiles(cols, per, worker_bar)
+    if order is None:
+        order = group_order(cols["project"], len(per))
+    q_wage, q_ratio = _project_quantiles(cols, per, worker_bar, order)
     df = pd.DataFrame(
         {
             "project": pd.array(projects, dtype="str"),
@@ -78,7 +86,9 @@ def project_table(
     return df[per > 0].reset_index(drop=True)
 
 
-def _project_quantiles(cols: dict[str, Any], per: Any, worker_bar: Any) -> tuple[list[Any], list[Any]]:
+def _project_quantiles(
+    cols: dict[str, Any], per: Any, worker_bar: Any, order: Any
+) -> tuple[list[Any], list[Any]]:
     """(median and p10 wage, median wage / bar) per project, a block of whole projects at a time,
     two blocks at once (blocks are independent; numpy lets go of the GIL in gathers and partitions)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -87,7 +97,6 @@ def _project_quantiles(cols: dict[str, Any], per: Any, worker_bar: Any) -> tuple
 
     n_proj = len(per)
     edges = np.concatenate([[0], np.cumsum(per)])
-    order = _group_order(cols["project"], n_proj)
     q_wage = [np.full(n_proj, np.nan) for _ in range(2)]
     q_ratio = [np.full(n_proj, np.nan)]
     blocks, g0 = [], 0
@@ -115,7 +124,7 @@ def _project_quantiles(cols: dict[str, Any], per: Any, worker_bar: Any) -> tuple
     return q_wage, q_ratio
 
 
-def _group_order(group: Any, n_groups: int) -> Any:
+def group_order(group: Any, n_groups: int) -> Any:
     """Positions of ``group`` in group order (stable): one sort of packed (group, position) keys."""
     import numpy as np
 

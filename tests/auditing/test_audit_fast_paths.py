@@ -1,0 +1,132 @@
+"""The audit's fast paths give the answers of the plain ones (issue 14, speed): joins on hashes
+vs on text, the key probe in each bucket vs none, project quantiles block by block vs at once,
+blank workers found per spelling, and the bonus task picked by row. Each is checked against the
+plain path or against numbers worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_audit_support import RATES, bench, log
+from test_audit_threads import _log
+
+from fairpay.auditing import engine as E, projects as P
+from fairpay.auditing.engine import audit
+from fairpay.errors import InvalidDataError
+
+TABLES = ("workers", "worker_projects", "projects", "bars")
+
+
+def _many_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(E, "ROWS_PER_BUCKET", 60)  # ~30 buckets for the 900-row log
+    monkeypatch.setattr(E, "_MIN_ROWS_TO_SPLIT", 0)
+
+
+def _same(a: object, b: object) -> None:
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_exact=True)
+
+
+def test_joins_on_hashes_and_on_text_give_the_same_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    _many_buckets(monkeypatch)
+    df = _log()
+    df.loc[df.index % 7 == 0, "worker"] = " " + df["worker"] + " "  # spellings of one worker id
+    hashed = audit(df, benchmarks=bench(), rates=RATES, threads=2)
+    monkeypatch.setattr(E, "code_joins", lambda con: E.TEXT_JOINS)
+    text = audit(df, benchmarks=bench(), rates=RATES, threads=2)
+    _same(hashed, text)
+    assert int(text.workers["tasks"].sum()) == 900
+
+
+def test_code_joins_fall_back_to_text_when_two_spellings_share_a_hash() -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE __wk AS SELECT * FROM (VALUES ('a', 0, 1::UBIGINT), ('b', 1, 2)) t(worker_raw, wid, h)")
+    con.execute("CREATE TABLE __g AS SELECT * FROM (VALUES ('US', 5::UBIGINT)) t(country_raw, h)")
+    assert E.code_joins(con) == E.HASH_JOINS
+    con.execute("UPDATE __wk SET h = 1")  # a collision: a row's hash no longer names one spelling
+    assert E.code_joins(con) == E.TEXT_JOINS
+    con.execute("UPDATE __wk SET h = wid; INSERT INTO __g VALUES ('GB', 5)")
+    assert E.code_joins(con) == E.TEXT_JOINS
+
+
+def test_key_probe_in_buckets_finds_a_repeat_in_a_late_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    _many_buckets(monkeypatch)
+    df = _log()
+    honest = audit(df, benchmarks=bench(), rates=RATES, threads=2)
+    late = df[df["worker"] == "w40"].index[-1]  # the alphabetically last worker: the last bucket
+    copy = pd.concat([df, df.loc[[late]]], ignore_index=True)
+    deduped = audit(copy, benchmarks=bench(), rates=RATES, threads=2)
+    _same(honest, deduped)  # the exact copy is dropped: nothing is paid twice
+    assert any("exact duplicate" in w and f"{len(df)} = {late}" in w for w in deduped.warnings)
+    other = df.loc[[late]].assign(reward=df.loc[late, "reward"] + 1)
+    with pytest.raises(InvalidDataError, match="different values"):
+        audit(pd.concat([df, other], ignore_index=True), benchmarks=bench(), rates=RATES, threads=2)
+
+
+def test_project_quantiles_block_by_block_equal_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    df = _log()
+    whole = audit(df, benchmarks=bench(), rates=RATES)
+    monkeypatch.setattr(P, "BLOCK_PAIRS", 3)  # a block per project or two
+    blocks = audit(df, benchmarks=bench(), rates=RATES)
+    pd.testing.assert_frame_equal(whole.projects, blocks.projects, check_exact=True)
+
+
+def test_project_quantiles_by_hand() -> None:
+    # project p: workers a, b, c work 1 h each, paid 2, 4 and 9 USD: wages 2, 4, 9 USD/h.
+    # quantile_cont: median = 4; p10 at (3 - 1) * 0.1 = 0.2 -> 2 + 0.2 * (4 - 2) = 2.4.
+    # bar 15 USD/h: wage / bar = 2/15, 4/15, 9/15 -> median 4/15.
+    rows = [
+        (w, "p", f"t{w}", "2024-03-01 10:00", "2024-03-01 11:00", r, "USD", "approved", "US")
+        for w, r in (("a", 2), ("b", 4), ("c", 9))
+    ]
+    p = audit(log(rows), benchmarks=bench(), rates=RATES).projects.set_index("project").loc["p"]
+    assert p["median_wage"] == pytest.approx(4.0)
+    assert p["p10_wage"] == pytest.approx(2.4)
+    assert p["median_bar_ratio"] == pytest.approx(4 / 15)
+    assert int(p["workers"]) == 3 and int(p["workers_below"]) == 3
+
+
+def test_blank_workers_are_bad_rows_found_per_spelling() -> None:
+    rows = [
+        ("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("  ", "p", "t2", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("", "p", "t3", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("b", "p", "t4", "2024-03-01 11:00", "2024-03-01 10:00", 10, "USD", "approved", "US"),  # ends first
+    ]
+    with pytest.raises(InvalidDataError) as exc:
+        audit(log(rows), benchmarks=bench(), rates=RATES)
+    # rows 1 and 2 have no worker id; row 3 ends before it starts: three bad rows in all
+    assert exc.value.total == 3
+    assert sorted(r.row for r in exc.value.records) == [1, 2, 3]
+
+
+def test_bonus_task_is_the_last_approved_row_with_a_task_id() -> None:
+    day = "2024-03-01 "
+    rows = [
+        # a: approved t1 (row 0), approved t9 (row 1), rejected t5 (row 2): the last approved row is t9
+        ("a", "p", "t1", day + "10:00", day + "11:00", 1, "USD", "approved", "US"),
+        ("a", "p", "t9", day + "09:00", day + "09:30", 1, "USD", "approved", "US"),
+        ("a", "p", "t5", day + "12:00", day + "12:30", 1, "USD", "rejected", "US"),
+        # b: no approved row: the last row (t3)
+        ("b", "p", "t2", day + "10:00", day + "11:00", 1, "USD", "rejected", "US"),
+        ("b", "p", "t3", day + "08:00", day + "09:00", 1, "USD", "returned", "US"),
+        # c: the last approved row has no task id: the approved row before it (c1)
+        ("c", "p", "c1", day + "10:00", day + "11:00", 1, "USD", "approved", "US"),
+        ("c", "p", None, day + "12:00", day + "13:00", 1, "USD", "approved", "US"),
+        # d: no task id at all
+        ("d", "p", None, day + "12:00", day + "13:00", 1, "USD", "approved", "US"),
+    ]
+    w = audit(log(rows), benchmarks=bench(), rates=RATES).workers.set_index("worker")["task"]
+    assert (w["a"], w["b"], w["c"]) == ("t9", "t3", "c1")
+    assert pd.isna(w["d"])
+
+
+def test_a_dataframe_subclass_is_a_log() -> None:
+    class Export(pd.DataFrame):
+        pass
+
+    rows = [("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US")]
+    r = audit(Export(log(rows)), benchmarks=bench(), rates=RATES)
+    assert float(r.workers["top_up"].iloc[0]) == 5.0  # 1 h at 15 USD/h, paid 10

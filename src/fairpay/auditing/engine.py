@@ -7,20 +7,26 @@ worker's local currency, compares them with the local bar and proposes the exact
 rounded *up* in the pay currency.
 
 Engine: DuckDB reads and validates, numpy does the per-row work. One DuckDB connection per
-audit (Parquet is streamed; DataFrames and CSVs are scanned through Arrow): (1) a validation
-scan at (place, currency) grain (counts; only when a row is bad a second query lists every bad
-row), which names the distinct places and pay currencies, so bars and exchange rates are computed
-once per place with :mod:`fairpay.wages` and :mod:`fairpay.units.fx`; (2) the worker dictionary
-(alphabetical ids, row counts, the task id for bonuses) and the project dictionary; (3) one
-stream of the rows as integer codes (worker, project, place, pay currency, status, start, end,
-micro-units paid) in Arrow batches, routed into buckets of whole workers
+audit (Parquet is streamed; DataFrames and CSVs are scanned through Arrow); every text rule is
+written once in the typed view and trimmed once per row, or once per spelling where the values
+are few: (1) the worker dictionary (alphabetical ids, row counts, spellings; a blank worker id is
+found per spelling, not per row; the row whose task id is used for bonuses, then that task id read
+for one row per worker) and the project dictionary; (2) a validation scan at (place, currency)
+grain (counts; only when a row is bad a second query lists every bad row), which names the
+distinct places and pay currencies, so bars and exchange rates are computed once per place with
+:mod:`fairpay.wages` and :mod:`fairpay.units.fx`; (3) one stream of the rows as integer codes
+(worker, project, place, pay currency, status, start, end, micro-units paid, the hash of the
+assignment key), joined to the small code tables on 64-bit hashes when they have no repeated
+hash (:func:`code_joins`), in Arrow batches, routed into buckets of whole workers
 (:mod:`fairpay.auditing.rows`; files under a memory budget). Each bucket then goes through
 :mod:`fairpay.auditing.kernel` (both interval unions from one sort per level, exact integer sums)
 and :mod:`fairpay.auditing.money` (pay currency, conversion, top-up), one bucket per thread
 (:func:`sum_buckets`), and is written into the result columns in bucket order; buckets are worker
-ranges, so the results come out in (worker, project) order whatever the number of threads. The
-project table is :mod:`fairpay.auditing.projects`. ``memory_limit`` is the audit's budget (see
-:class:`_connect` and :func:`plan`).
+ranges, so the results come out in (worker, project) order whatever the number of threads. When
+the assignment key holds the worker, each bucket also sorts its key hashes to find a repeated key
+(:func:`partial`). The project table is :mod:`fairpay.auditing.projects` (sums added up bucket by
+bucket, quantiles a block of projects at a time, in a thread beside the result frames).
+``memory_limit`` is the audit's budget (see :class:`_connect` and :func:`plan`).
 
 Rounding: top-ups are computed in float, then rounded up to the pay currency's minor unit. A
 float within 1e-9 (relative) of a minor-unit boundary is recomputed exactly in ``Decimal`` from
@@ -199,7 +205,9 @@ class AuditResult:
     is local currency per hour. ``top_up`` is rounded up to the pay currency's minor unit.
 
     ``workers``: one row per worker with everything that belongs to the worker (place, bar, local
-    currency, exchange rate, pay currency, task id for bonuses). ``worker_projects``: narrow, one
+    currency, exchange rate, pay currency, and ``task``: the task id for a bonus, that of the
+    worker's last approved row in the log that has one, else of the last row that has one).
+    ``worker_projects``: narrow, one
     row per (worker, project) with the pair's own measures only; join ``workers`` on ``worker``
     for place, bar or rates. ``bars``: one row per raw place spelling, with the bar's provenance;
     ``benchmarks``: place (:class:`fairpay.units.places.Place`) -> the benchmark object used.

@@ -432,9 +432,9 @@ def test_buckets_and_spilled_buckets_give_identical_results(monkeypatch: pytest.
     writes: list[str | None] = []
     real_write = audit_rows.Buckets._write
 
-    def counting_write(self, j, cols, lo, hi):  # noqa: ANN001, ANN202
+    def counting_write(self, j, cols, lo, hi, order=None):  # noqa: ANN001, ANN202
         writes.append(self.spill_dir)
-        return real_write(self, j, cols, lo, hi)
+        return real_write(self, j, cols, lo, hi, order)
 
     monkeypatch.setattr(audit_rows.Buckets, "_write", counting_write)
     monkeypatch.setattr(auditing, "ROWS_PER_BUCKET", 37)  # ~16 buckets in memory

@@ -61,17 +61,30 @@ class Buckets:
         b = self.of_worker[cols["wid"]]
         order = np.argsort(b, kind="stable")
         edges = np.concatenate([[0], np.cumsum(np.bincount(b, minlength=self.k))])
-        cols = {c: np.take(a, order) for c, a in cols.items()}
+        if self.spill_dir is not None:
+            cols = {c: np.take(a, order) for c, a in cols.items()}
         for j in np.flatnonzero(np.diff(edges)):
-            self._write(int(j), cols, int(edges[j]), int(edges[j + 1]))
+            self._write(int(j), cols, int(edges[j]), int(edges[j + 1]), None if self.spill_dir else order)
 
-    def _write(self, j: int, cols: dict[str, Any], lo: int, hi: int) -> None:
+    def _write(self, j: int, cols: dict[str, Any], lo: int, hi: int, order: Any = None) -> None:
+        """Rows ``lo:hi`` of ``cols`` (of ``cols`` taken at ``order[lo:hi]``, if given) to bucket ``j``.
+
+        Why ``order``: in memory the rows are gathered straight into the bucket, with no
+        batch-long copy of every column first.
+        """
+        import numpy as np
+
         at = int(self.filled[j])
         if at + hi - lo > self.sizes[j]:
             raise RuntimeError(f"bucket {j} overflows: more rows than counted for its workers")
         if self.spill_dir is None:
+            rows = None if order is None else order[lo:hi]
             for c, a in cols.items():
-                self._mem[j][c][at : at + hi - lo] = a[lo:hi]
+                dest = self._mem[j][c][at : at + hi - lo]
+                if rows is None:
+                    dest[:] = a[lo:hi]
+                else:  # mode="clip": the indices are valid, and "raise" would buffer the output
+                    np.take(a, rows, out=dest, mode="clip")
         else:
             for c, a in cols.items():
                 with open(self._path(j, c), "ab") as fh:

@@ -42,7 +42,9 @@ def test_code_joins_fall_back_to_text_when_two_spellings_share_a_hash() -> None:
     import duckdb
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE __wk AS SELECT * FROM (VALUES ('a', 0, 1::UBIGINT), ('b', 1, 2)) t(worker_raw, wid, h)")
+    con.execute(
+        "CREATE TABLE __wk AS SELECT * FROM (VALUES ('a', 0, 1::UBIGINT), ('b', 1, 2)) t(worker_raw, wid, h)"
+    )
     con.execute("CREATE TABLE __g AS SELECT * FROM (VALUES ('US', 5::UBIGINT)) t(country_raw, h)")
     assert E.code_joins(con) == E.HASH_JOINS
     con.execute("UPDATE __wk SET h = 1")  # a collision: a row's hash no longer names one spelling

@@ -47,6 +47,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from fairpay.errors import InvalidInputError, NoBenchmarkError
+from fairpay.tables.store import by_data_version
 from fairpay.units.periods import hours_basis, to_hourly
 from fairpay.units.places import alpha3
 
@@ -365,7 +366,7 @@ def _keyed(
     return out
 
 
-@functools.cache
+@by_data_version
 def bundled_model() -> LivingWageModel:
     """The estimate fitted on the bundled tables (once per process)."""
     return fit_living_wage_model()

@@ -34,7 +34,6 @@ assume 5 working days a week (stated).
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -44,6 +43,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from fairpay.errors import InvalidInputError, MissingExchangeRateError, NoBenchmarkError
+from fairpay.tables.store import by_data_version
 from fairpay.units.periods import hours_basis, to_hourly
 from fairpay.units.places import Place, place
 
@@ -1120,7 +1120,7 @@ class ImportedRows:
         return sorted(self._loaded)
 
 
-@functools.cache
+@by_data_version
 def _bundled() -> Benchmarks:
     from fairpay.tables import load as data
 

@@ -12,11 +12,11 @@ from fairpay.cli import main
 
 @pytest.fixture(autouse=True)
 def hand_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fairpay.tables.rates
     import fairpay.wages
-    from fairpay.units.fx import ExchangeRates
 
     monkeypatch.setattr(fairpay.wages, "benchmarks", lambda *a: bench())
-    monkeypatch.setattr(ExchangeRates, "bundled", classmethod(lambda cls: RATES))
+    monkeypatch.setattr(fairpay.tables.rates, "bundled_rates", lambda: RATES)
 
 
 def _write(tmp_path: Path, reward: float) -> Path:

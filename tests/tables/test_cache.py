@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import threading
 import warnings
 from pathlib import Path
@@ -441,13 +442,13 @@ def test_loading_and_status_do_not_import_httpx() -> None:
 def test_forgetting_loaded_tables_also_drops_rates_and_benchmarks() -> None:
     """After an update or import in the same process, derived caches must not serve old data."""
     from fairpay import wages as benchmark
+    from fairpay.tables.rates import bundled_rates
     from fairpay.tables.sources import _forget_loaded
-    from fairpay.units import fx
 
-    rates, bench = fx.ExchangeRates.bundled(), benchmark.Benchmarks.bundled()
-    assert fx.ExchangeRates.bundled() is rates and benchmark.Benchmarks.bundled() is bench
+    rates, bench = bundled_rates(), benchmark.Benchmarks.bundled()
+    assert bundled_rates() is rates and benchmark.Benchmarks.bundled() is bench
     _forget_loaded()
-    assert fx.ExchangeRates.bundled() is not rates
+    assert bundled_rates() is not rates
     assert benchmark.Benchmarks.bundled() is not bench
 
 
@@ -470,3 +471,39 @@ def test_status_restates_a_fallback_every_time(data_folder: Path, capsys: pytest
             entries = sources.status()
         cpi = next(e for e in entries if e["kind"] == "cpi")
         assert cpi["origin"] == "cache" and any("last good update" in w for w in cpi["warnings"])
+
+
+# --------------------------------------------------------------------------- caches follow the data version
+def test_an_update_by_another_process_is_seen_without_being_told(data_folder: Path) -> None:
+    import subprocess
+    import sys
+
+    from fairpay.wages import Benchmarks
+
+    assert data.load("cpi").origin == "bundled"
+    before = Benchmarks.bundled()
+    assert Benchmarks.bundled() is before  # cached while the data stay the same
+    script = (
+        "from fairpay.tables import sources, store as cache\n"
+        "prov = cache.Provenance('test source', 'http://127.0.0.1/x', '2026-11-20', '2026-11-28T00:00:00+00:00')\n"
+        "rows = [{'country_iso3': 'KEN', 'year': 2025, 'cpi_2010_100': '321.5',\n"
+        "         'source': 'World Bank WDI FP.CPI.TOTL (test)', 'source_vintage': '2026-11-20'}]\n"
+        "with cache.lock():\n"
+        "    sources.store('cpi', rows, prov, 'cpi', 'cache')\n"
+    )
+    env = {**os.environ, cache.ENV_VAR: str(data_folder)}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
+    # no _forget_loaded() here: this process was never told
+    table = data.load("cpi")
+    assert table.origin == "cache" and [str(r["cpi_2010_100"]) for r in table.rows] == ["321.5"]
+    after = Benchmarks.bundled()
+    assert after is not before and Benchmarks.bundled() is after
+
+
+def test_data_version_changes_with_each_stored_version(data_folder: Path) -> None:
+    first = cache.data_version()
+    assert cache.data_version() == first  # reading changes nothing
+    store_cpi("123.5")
+    second = cache.data_version()
+    store_cpi("124.5")
+    assert len({first, second, cache.data_version()}) == 3

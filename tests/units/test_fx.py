@@ -37,7 +37,9 @@ def close(actual: Decimal, expected: Fraction) -> bool:
 
 @pytest.fixture(scope="module")
 def fx() -> ExchangeRates:
-    return ExchangeRates.bundled()
+    from fairpay.tables.rates import bundled_rates
+
+    return bundled_rates()
 
 
 # --------------------------------------------------------------------------- cross rates

@@ -281,11 +281,11 @@ def check(
     ``rates``: exchange rates (default: the bundled table).
     """
     proj = _as_project(project)
-    pol = _merge_policy(proj.policy, policy)
+    pol = merge_policy(proj.policy, policy)
     collection = benchmarks if benchmarks is not None else Benchmarks.bundled()
     if proj.benchmark_overrides:
         collection = collection.with_rows(
-            _override_row(o, collection.current_year) for o in proj.benchmark_overrides
+            override_row(o, collection.current_year) for o in proj.benchmark_overrides
         )
     rates = _cited_rates(rates, proj.exchange_rates)
     times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks}
@@ -456,22 +456,25 @@ def _as_project(project: Project | Mapping[str, Any] | str | Path) -> Project:
     raise InvalidInputError(f"project must be a Project, a spec dict or a path, not {type(project).__name__}")
 
 
-def _merge_policy(base: Policy, policy: Policy | Mapping[str, Any] | None) -> Policy:
+def merge_policy(base: Policy, policy: Policy | Mapping[str, Any] | None) -> Policy:
+    """``base`` (a project's policy) with the fields of ``policy`` (a Policy or a mapping) over it;
+    shared with the vendor checks, so a policy means the same everywhere."""
     if policy is None:
         return base
     if isinstance(policy, Policy):
         return policy
     from pydantic import ValidationError
 
-    from fairpay.prelaunch.spec import _describe
+    from fairpay.prelaunch.spec import describe_errors
 
     try:
         return Policy.model_validate({**base.model_dump(), **dict(policy)})
     except ValidationError as exc:
-        raise SpecError(f"policy: {_describe(exc)}") from None
+        raise SpecError(f"policy: {describe_errors(exc)}") from None
 
 
-def _override_row(o: BenchmarkOverride, current_year: int) -> _Row:
+def override_row(o: BenchmarkOverride, current_year: int) -> _Row:
+    """A project's own benchmark (``benchmarks:`` in the spec) as a benchmark row, cited as the user's."""
     return _Row(
         kind=o.kind,
         country=o.country,

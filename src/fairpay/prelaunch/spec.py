@@ -306,7 +306,7 @@ def parse_rate_request(data: dict[str, Any], *, source: str = "rate") -> RateReq
     try:
         return RateRequest.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(f"{source}: {_describe(exc, data)}") from None
+        raise SpecError(f"{source}: {describe_errors(exc, data)}") from None
 
 
 def _d(value: float | int | Decimal | None) -> Decimal:
@@ -336,7 +336,7 @@ def parse_project(data: dict[str, Any], *, source: str = "project", base_dir: st
     try:
         return Project.model_validate(flat)
     except ValidationError as exc:
-        raise SpecError(f"{source}: {_describe(exc, flat)}") from None
+        raise SpecError(f"{source}: {describe_errors(exc, flat)}") from None
 
 
 def _task_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
@@ -352,7 +352,9 @@ def _task_name(data: dict[str, Any], loc: tuple[Any, ...]) -> str:
     return ""
 
 
-def _describe(exc: ValidationError, data: dict[str, Any] | None = None) -> str:
+def describe_errors(exc: ValidationError, data: dict[str, Any] | None = None) -> str:
+    """A spec validation error as one message, a part per failure naming its field path
+    (``tasks[0].seconds``) and its task, so every caller words spec errors alike."""
     parts = []
     for err in exc.errors():
         loc = ""

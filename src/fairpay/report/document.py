@@ -380,7 +380,7 @@ def _check_document(r: CheckResult) -> dict[str, Any]:
         "tables": [cell_table, budget],
         "warnings": list(r.warnings),
         "transparency": _check_transparency(r),
-        "sources": _check_sources(cells),
+        "sources": source_rows(cells),
         "numbers": {
             "cells": [c.to_dict() for c in cells],
             "budget": b,
@@ -484,7 +484,9 @@ def _benchmark_source(bm: Any, places: list[str], extra: Sequence[str] = ()) -> 
     }
 
 
-def _check_sources(cells: Sequence[Cell]) -> list[dict[str, Any]]:
+def source_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
+    """The sources table: one row per place whose bar ``cells`` use (benchmark, adjustments,
+    exchange rate), shared with the transparency statement."""
     out: dict[str, dict[str, Any]] = {}
     for c in cells:
         where = _place(c.country, c.subdivision, c.locality)

@@ -250,9 +250,9 @@ def coverage_thresholds(
     ``t`` is the worker's median time when ``worker`` ids are given, else each time is one unit
     (as in :func:`fairpay.worktime.estimates.coverage`). Sorted ascending: the coverage curve's steps.
     """
-    from fairpay.worktime.estimates import _worker_times
+    from fairpay.worktime.estimates import worker_times
 
-    t = _worker_times(times, worker, None, None)
+    t = worker_times(times, worker, None, None)
     return sorted(float(bar_hourly) * (float(x) + float(overhead_seconds)) / 3600 for x in t)
 
 

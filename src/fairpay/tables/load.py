@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import functools
 import importlib.resources
 import importlib.util
 import io
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from fairpay.errors import InvalidDataError
+from fairpay.tables.store import by_data_version
 from fairpay.units import iso
 from fairpay.units.money import NOT_MONEY
 
@@ -611,9 +611,10 @@ def _from_store(kind: str, name: str, origin: str) -> Table | None:
     return None
 
 
-@functools.cache
+@by_data_version
 def load(kind: str) -> Table:
-    """The ``kind`` table, validated once per process (``load.cache_clear()`` to re-read).
+    """The ``kind`` table, validated once per data version (:func:`fairpay.tables.store.data_version`:
+    an update, by this process or another, is seen at the next call).
 
     A refreshed copy in the user's data folder (``fairpay data update``) wins over the bundled
     snapshot; ``fairpay.tables.store`` checks it against its checksums first.
@@ -673,7 +674,7 @@ def _read_part(version: Path, name: str, meta: Mapping[str, Any]) -> tuple[dict[
     return rows
 
 
-@functools.cache
+@by_data_version
 def _user_rows(kind: str, countries: frozenset[str] | None) -> Table | None:
     from fairpay.tables import store as cache
 

@@ -6,12 +6,11 @@ file and hands the rates down, and callers pass them on (``rates=``).
 
 from __future__ import annotations
 
-import functools
-
+from fairpay.tables.store import by_data_version
 from fairpay.units.fx import ExchangeRates
 
 
-@functools.cache
+@by_data_version
 def bundled_rates() -> ExchangeRates:
     """The exchange rates shipped with fairpay, or the user's validated refreshed copy."""
     from fairpay.tables import load as data

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from fairpay.errors import FairpayError
 
@@ -70,6 +70,8 @@ __all__ = [
     "remove",
     "rows_to_csv",
     "stored_names",
+    "data_version",
+    "by_data_version",
 ]
 
 ENV_VAR = "FAIRPAY_DATA_DIR"
@@ -116,6 +118,55 @@ def data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("fairpay", appauthor=False))
+
+
+def data_version() -> tuple[Any, ...]:
+    """What the stored tables are now, read cheaply: the data folder, and each stored table's
+    folder with its change time (nanoseconds). A write makes a version folder and replaces
+    ``CURRENT`` in the table's folder, an import or a removal adds or drops a folder: each
+    changes this value.
+
+    Why: the caches of loaded tables (and of what is built from them: the benchmark collection,
+    the exchange rates, the fitted estimate) are keyed on it (:func:`by_data_version`), so a
+    process sees an update at its next lookup, whether this process or another one made it, and
+    nothing below has to be told to forget.
+    """
+    root = data_dir() / TABLES_DIR
+    try:
+        with os.scandir(root) as entries:
+            found = sorted((e.name, e.stat().st_mtime_ns) for e in entries if e.is_dir())
+    except OSError:
+        found = []
+    return (str(root), tuple(found))
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class by_data_version(Generic[_P, _R]):  # noqa: N801 - used as a decorator, like functools.cache
+    """Cache a function of hashable positional arguments per :func:`data_version` (the last
+    ``maxsize`` results); ``cache_clear()`` forgets them all (to free memory; never needed for
+    correctness)."""
+
+    def __init__(self, fn: Callable[_P, _R], maxsize: int = 64) -> None:
+        import functools
+
+        self.__wrapped__ = fn
+        functools.update_wrapper(self, fn)
+        self._cached = functools.lru_cache(maxsize=maxsize)(self._call)
+
+    def _call(self, _version: tuple[Any, ...], *args: Any) -> _R:
+        return self.__wrapped__(*args)  # type: ignore[call-arg]
+
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if kwargs:
+            raise TypeError(f"{self.__wrapped__.__name__}: positional arguments only")
+        return self._cached(data_version(), *args)
+
+    def cache_clear(self) -> None:
+        """Forget every cached result."""
+        self._cached.cache_clear()
 
 
 def table_dir(name: str) -> Path:

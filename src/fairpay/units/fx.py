@@ -86,14 +86,6 @@ class ExchangeRates:
         out._index()
         return out
 
-    @classmethod
-    def bundled(cls) -> ExchangeRates:
-        """The bundled rates: a shim for older callers; the tables layer loads them
-        (``fairpay.tables.rates.bundled_rates``) and new code passes ``rates=`` down."""
-        from fairpay.tables import rates
-
-        return rates.bundled_rates()
-
     def years(self, currency: str) -> list[int]:
         """Years with a rate for ``currency`` (USD: every year of the table)."""
         code = normalize_currency(currency, allow_withdrawn=True)
@@ -174,10 +166,3 @@ def _span(years: list[int]) -> str:
     if not years:
         return "no rates at all"
     return f"rates for {years[0]}-{years[-1]}" if len(years) > 1 else f"a rate for {years[0]} only"
-
-
-def clear_cache() -> None:
-    """Forget the loaded rates (kept for callers of the old name; see ``fairpay.tables.rates``)."""
-    from fairpay.tables import rates
-
-    rates.clear_cache()

@@ -241,14 +241,14 @@ def parse_disclosure(data: Any, *, source: str = "disclosure") -> Disclosure:
 
     Raises :class:`SpecError` listing every problem as ``source: field.path: message``.
     """
-    from fairpay.prelaunch.spec import _describe
+    from fairpay.prelaunch.spec import describe_errors
 
     if not isinstance(data, dict):
         raise SpecError(f"{source}: expected a table/object at the top level, got {type(data).__name__}")
     try:
         return Disclosure.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(f"{source}: {_describe(exc)}") from None
+        raise SpecError(f"{source}: {describe_errors(exc)}") from None
 
 
 def load_disclosure(path: str | Path) -> Disclosure:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from fairpay.errors import InvalidDataError, InvalidInputError
-from fairpay.prelaunch.check import _merge_policy
+from fairpay.prelaunch.check import merge_policy
 from fairpay.prelaunch.spec import Policy, Project
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import normalize_currency, round_up, to_decimal
@@ -387,9 +387,11 @@ def monitor_vendor(
 
     rows = read_pay_report(report)
     proj = _as_project(project)
-    pol = _merge_policy(proj.policy if proj is not None else Policy(), policy)
+    pol = merge_policy(proj.policy if proj is not None else Policy(), policy)
     collection = bar_collection(proj, benchmarks)
-    fx_table = rates if rates is not None else ExchangeRates.bundled()
+    from fairpay.tables.rates import bundled_rates
+
+    fx_table = rates if rates is not None else bundled_rates()
     bars: dict[tuple[str, str | None, str | None], Benchmark] = {}
     warnings: list[str] = []
     verdicts: list[RowVerdict] = []

@@ -72,10 +72,10 @@ def load_portfolio(
     from fairpay.vendors.vetting import vendor_check
 
     if policy is not None:  # validated once, so a bad option is not blamed on the first vendor file
-        from fairpay.prelaunch.check import _merge_policy
+        from fairpay.prelaunch.check import merge_policy
         from fairpay.prelaunch.spec import Policy
 
-        policy = _merge_policy(Policy(), policy)
+        policy = merge_policy(Policy(), policy)
     root = Path(folder)
     if not root.is_dir():
         raise InvalidInputError(f"{root}: not a folder; expected a folder of specs, results and vendor files")
@@ -153,10 +153,10 @@ def load_portfolio(
                     result = check(
                         parse_project(data, source=str(f), base_dir=str(f.parent)), benchmarks=benchmarks
                     )
-                    from fairpay.report.document import _check_sources
+                    from fairpay.report.document import source_rows
 
                     p.checks.append((rel, result.to_dict()))
-                    p.check_sources.extend(_check_sources(result.cells_list))
+                    p.check_sources.extend(source_rows(result.cells_list))
                 else:
                     raise InvalidInputError(
                         f"{f}: not a project spec, a vendor disclosure, a check result or an audit result"

@@ -33,7 +33,7 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-from fairpay.prelaunch.check import _merge_policy, _override_row, place_bar, task_time
+from fairpay.prelaunch.check import merge_policy, override_row, place_bar, task_time
 from fairpay.prelaunch.spec import Policy, Project, load_project
 from fairpay.units.fx import ExchangeRates
 from fairpay.units.money import round_up
@@ -171,9 +171,11 @@ def vendor_check(
     """
     disc = disclosure if isinstance(disclosure, Disclosure) else load_disclosure(disclosure)
     proj = _as_project(project)
-    pol = _merge_policy(proj.policy if proj is not None else Policy(), policy)
+    pol = merge_policy(proj.policy if proj is not None else Policy(), policy)
     collection = bar_collection(proj, benchmarks)
-    fx_table = rates if rates is not None else ExchangeRates.bundled()
+    from fairpay.tables.rates import bundled_rates
+
+    fx_table = rates if rates is not None else bundled_rates()
     verdicts: list[LocationVerdict] = []
     warnings: list[str] = []
     for loc in disc.locations:
@@ -203,7 +205,7 @@ def bar_collection(project: Project | None, benchmarks: Benchmarks | None) -> Be
     collection = benchmarks if benchmarks is not None else Benchmarks.bundled()
     if project is not None and project.benchmark_overrides:
         collection = collection.with_rows(
-            _override_row(o, collection.current_year) for o in project.benchmark_overrides
+            override_row(o, collection.current_year) for o in project.benchmark_overrides
         )
     return collection
 
@@ -401,9 +403,11 @@ def contract_annex(
 
     disc = disclosure if isinstance(disclosure, Disclosure) else load_disclosure(disclosure)
     proj = _as_project(project)
-    pol = _merge_policy(proj.policy if proj is not None else Policy(), policy)
+    pol = merge_policy(proj.policy if proj is not None else Policy(), policy)
     collection = bar_collection(proj, benchmarks)
-    fx_table = rates if rates is not None else ExchangeRates.bundled()
+    from fairpay.tables.rates import bundled_rates
+
+    fx_table = rates if rates is not None else bundled_rates()
     times = {t.name: task_time(t, pol.statistic, proj.base_dir) for t in proj.tasks} if proj else {}
     rows: list[AnnexRow] = []
     years: list[int] = []

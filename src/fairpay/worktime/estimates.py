@@ -520,7 +520,7 @@ def _exact(x: Number, field: str, *, positive: bool) -> Fraction:
     return f
 
 
-def _worker_times(times: Any, worker: Any, column: str | None, worker_column: str | None) -> np.ndarray:
+def worker_times(times: Any, worker: Any, column: str | None, worker_column: str | None) -> np.ndarray:
     """Per-worker median seconds (or raw seconds when no worker ids are given)."""
     _, units, _ = _prepare(times, worker, column, worker_column)
     return units
@@ -546,7 +546,7 @@ def coverage(
     pay = _exact(pay_per_task, "pay_per_task", positive=False)
     bar = _exact(bar_hourly, "bar_hourly", positive=True)
     over = _exact(overhead_seconds, "overhead_seconds", positive=False)
-    t = _worker_times(times, worker, column, worker_column)
+    t = worker_times(times, worker, column, worker_column)
     total = t + float(over)
     # pay*3600 >= bar*(t+o)  <=>  t+o <= pay*3600/bar ; floats first, exact check at the border.
     exact_limit = pay * 3600 / bar
@@ -580,7 +580,7 @@ def pay_for_coverage(
     over = _exact(overhead_seconds, "overhead_seconds", positive=False)
     if isinstance(share, bool) or not isinstance(share, (int, float, Decimal)) or not 0 < share <= 1:
         raise InvalidInputError(f"share: got {share!r}; expected a share of workers in (0, 1], e.g. 0.75")
-    t = np.sort(_worker_times(times, worker, column, worker_column))
+    t = np.sort(worker_times(times, worker, column, worker_column))
     n = t.size
     # Decimal(repr()) keeps 0.7 as 7/10, so 0.7 × 10 is exactly 7 (float would give 7.000000000000001).
     k = math.ceil(Decimal(repr(share) if isinstance(share, float) else str(share)) * n)

@@ -220,14 +220,13 @@ def _forget_loaded() -> None:
     """Drop per-process caches of loaded tables and what is built from them (benchmark collection,
     exchange rates), so this process sees the new data at once."""
     from fairpay import wages as benchmark
-    from fairpay.tables import load as data
-    from fairpay.units import fx
+    from fairpay.tables import load as data, rates
 
     data.load.cache_clear()
     data.forget_user_rows()
     cache.clear_notices()
     benchmark.clear_cache()
-    fx.clear_cache()
+    rates.clear_cache()
 
 
 def _current_meta(kind: str) -> dict[str, Any]:

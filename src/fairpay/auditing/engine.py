@@ -2072,6 +2072,8 @@ def new_tables(n_workers: int, max_pairs: int, n_projects: int, n_codes: int) ->
             "n_currencies": np.int8,
             "place": np.int16,
             **{c: np.int32 for c in ("worker", "project", *_COUNT_COLUMNS)},
+            # the codes pandas keeps for the project categorical (no copy when the frame is made)
+            "project": np.int16 if n_projects < 2**15 else np.int32,
         }
         return {c: np.empty(n, dtype=dt.get(c, np.float64)) for c in names}
 
@@ -2269,7 +2271,8 @@ def _worker_pair_frames(
                 )
             },
             "task": workers.column("task").to_pandas(),
-        }
+        },
+        copy=False,  # the columns are the tables' own (no consolidated copy)
     )
     rest = {c: a for c, a in p.items() if c not in ("worker", "project", "pay_currency")}
     pf = pd.DataFrame(

@@ -63,8 +63,8 @@ _EXPORTS: dict[str, str] = {
     "SpecError": "fairpay.errors:SpecError",
     "SourceError": "fairpay.errors:SourceError",
     "audit": "fairpay.auditing.engine:audit",
-    "AuditResult": "fairpay.auditing.engine:AuditResult",
-    "AuditSettings": "fairpay.auditing.engine:AuditSettings",
+    "AuditResult": "fairpay.auditing.result:AuditResult",
+    "AuditSettings": "fairpay.auditing.settings:AuditSettings",
     "ledger": "fairpay.auditing.ledger:ledger",
     "pseudonymize": "fairpay.auditing.ledger:pseudonymize",
     "audit_dask": "fairpay.auditing.dask:audit_dask",
@@ -125,12 +125,10 @@ _EXPORTS: dict[str, str] = {
 if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily (below)
     from fairpay.accessor import register_accessor as register_accessor
     from fairpay.auditing.dask import audit_dask as audit_dask
-    from fairpay.auditing.engine import (
-        AuditResult as AuditResult,
-        AuditSettings as AuditSettings,
-        audit as audit,
-    )
+    from fairpay.auditing.engine import audit as audit
     from fairpay.auditing.ledger import ledger as ledger, pseudonymize as pseudonymize
+    from fairpay.auditing.result import AuditResult as AuditResult
+    from fairpay.auditing.settings import AuditSettings as AuditSettings
     from fairpay.errors import (
         Failure as Failure,
         FairpayError as FairpayError,

@@ -24,7 +24,7 @@ import pandas as pd
 from fairpay.errors import InvalidInputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fairpay.auditing.engine import AuditResult
+    from fairpay.auditing.result import AuditResult
     from fairpay.prelaunch.check import CheckResult
 
 #: Columns of a tasks x places frame (``seconds`` may be replaced by a ``times`` list column).

@@ -408,7 +408,7 @@ def test_duckdb_memory_setting_text_in_bytes() -> None:
 
 
 def test_buckets_and_spilled_buckets_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fairpay.auditing import engine as auditing, kernel as audit_kernel, rows as audit_rows
+    from fairpay.auditing import assemble as auditing, kernel as audit_kernel, rows as audit_rows
 
     rnd = random.Random(12)
     base = pd.Timestamp("2024-05-01", tz="UTC")

@@ -10,7 +10,7 @@ import pytest
 from test_audit_support import RATES, bench, log
 from test_audit_threads import _log
 
-from fairpay.auditing import engine as E, projects as P
+from fairpay.auditing import assemble as E, projects as P, stream as S
 from fairpay.auditing.engine import audit
 from fairpay.errors import InvalidDataError
 
@@ -32,7 +32,7 @@ def test_joins_on_hashes_and_on_text_give_the_same_tables(monkeypatch: pytest.Mo
     df = _log()
     df.loc[df.index % 7 == 0, "worker"] = " " + df["worker"] + " "  # spellings of one worker id
     hashed = audit(df, benchmarks=bench(), rates=RATES, threads=2)
-    monkeypatch.setattr(E, "code_joins", lambda con: E.TEXT_JOINS)
+    monkeypatch.setattr(S, "code_joins", lambda con: S.TEXT_JOINS)
     text = audit(df, benchmarks=bench(), rates=RATES, threads=2)
     _same(hashed, text)
     assert int(text.workers["tasks"].sum()) == 900
@@ -46,11 +46,11 @@ def test_code_joins_fall_back_to_text_when_two_spellings_share_a_hash() -> None:
         "CREATE TABLE __wk AS SELECT * FROM (VALUES ('a', 0, 1::UBIGINT), ('b', 1, 2)) t(worker_raw, wid, h)"
     )
     con.execute("CREATE TABLE __g AS SELECT * FROM (VALUES ('US', 5::UBIGINT)) t(country_raw, h)")
-    assert E.code_joins(con) == E.HASH_JOINS
+    assert S.code_joins(con) == S.HASH_JOINS
     con.execute("UPDATE __wk SET h = 1")  # a collision: a row's hash no longer names one spelling
-    assert E.code_joins(con) == E.TEXT_JOINS
+    assert S.code_joins(con) == S.TEXT_JOINS
     con.execute("UPDATE __wk SET h = wid; INSERT INTO __g VALUES ('GB', 5)")
-    assert E.code_joins(con) == E.TEXT_JOINS
+    assert S.code_joins(con) == S.TEXT_JOINS
 
 
 def test_key_probe_in_buckets_finds_a_repeat_in_a_late_bucket(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -452,9 +452,9 @@ def test_repeat_found_in_spilled_stream_is_dropped_once(tmp_path: Path, monkeypa
     # the stream's key probe finds the repeat after the rows went to bucket files; the second
     # stream must start from empty files: 2 h, 10.00 paid, 15/h -> 20.00 (a stale first pass
     # appended to the files would overflow its buckets or pay the rows twice)
-    import fairpay.auditing.engine as E
+    import fairpay.auditing.assemble as A
 
-    monkeypatch.setattr(E, "ROWS_IN_MEMORY_BYTES", 0)  # every log goes to bucket files
+    monkeypatch.setattr(A, "ROWS_IN_MEMORY_BYTES", 0)  # every log goes to bucket files
     twice = run(write(tmp_path, HEADER + TWO_TASKS + TWO_TASKS.splitlines(keepends=True)[1]))
     assert top_up(twice, "a") == pytest.approx(20.0)
     assert float(twice.workers["earnings"].iloc[0]) == pytest.approx(10.0)
@@ -464,6 +464,7 @@ def test_repeat_found_in_spilled_stream_is_dropped_once(tmp_path: Path, monkeypa
 def test_key_probe_false_alarm_changes_nothing(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     # a hash collision (forced: every key hashes to 1) only costs the exact query, which finds no
     # repeat: same figures, no duplicate warning, in memory and spilled
+    import fairpay.auditing.assemble as A
     import fairpay.auditing.engine as E
 
     log = write(tmp_path, HEADER + TWO_TASKS)
@@ -471,7 +472,7 @@ def test_key_probe_false_alarm_changes_nothing(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr(E, "key_hash_sql", lambda con, preset: ", CAST(1 AS UBIGINT) AS kh")
     for spill in (False, True):
         if spill:
-            monkeypatch.setattr(E, "ROWS_IN_MEMORY_BYTES", 0)
+            monkeypatch.setattr(A, "ROWS_IN_MEMORY_BYTES", 0)
         collided = run(log)
         assert top_up(collided, "a") == pytest.approx(20.0)
         pd.testing.assert_frame_equal(collided.workers, honest.workers)

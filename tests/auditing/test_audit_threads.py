@@ -37,7 +37,7 @@ def _log() -> pd.DataFrame:
 
 
 def test_two_threads_give_the_same_tables_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fairpay.auditing import engine as auditing, kernel
+    from fairpay.auditing import assemble as auditing, kernel
 
     df = _log()
     one = audit(df, benchmarks=bench(), rates=RATES, threads=1)
@@ -71,7 +71,7 @@ def test_two_threads_give_the_same_tables_as_one(monkeypatch: pytest.MonkeyPatch
 
 
 def test_bucket_size_keeps_the_work_in_memory_and_gives_every_thread_work() -> None:
-    from fairpay.auditing.engine import bucket_rows
+    from fairpay.auditing.assemble import bucket_rows
 
     assert bucket_rows(10_000_000, 1, None) == 1_000_000
     assert bucket_rows(10_000_000, 2, None) == 500_000  # two buckets at once, each half as big
@@ -107,7 +107,7 @@ def test_spellings_of_one_worker_id_are_one_worker() -> None:
 def test_read_ahead_keeps_order_raises_errors_and_stops_when_left() -> None:
     import itertools
 
-    from fairpay.auditing.engine import prefetched
+    from fairpay.auditing.stream import prefetched
 
     assert list(prefetched(iter(range(50)), depth=2)) == list(range(50))
 

@@ -24,15 +24,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fairpay.auditing import engine as E
-from fairpay.auditing.engine import AuditResult, AuditSettings
+from fairpay.auditing import (
+    assemble as A,
+    bars as B,
+    presets as P,
+    reading as R,
+    stream as S,
+    validation as V,
+)
+from fairpay.auditing.result import AuditResult
+from fairpay.auditing.settings import AuditSettings
 from fairpay.errors import Failure, InvalidDataError
 
 
 def _typed(con: Any, pdf: Any, settings: AuditSettings, country: Any) -> None:
     con.register("__part", pdf)
     available = [c for c in pdf.columns if c != "__row"]
-    E.typed_view(con, "__part", available, settings, country, "partition")
+    R.typed_view(con, "__part", available, settings, country, "partition")
 
 
 def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...]:
@@ -42,13 +50,13 @@ def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...
     con = duckdb.connect()
     try:
         _typed(con, pdf, settings, country)
-        preset = E.get_preset(settings.preset)
-        workers, projects, blank = E.dictionaries(con, "typed", preset)
-        groups = con.execute(E.scan_sql("typed")).fetchall()
+        preset = P.get_preset(settings.preset)
+        workers, projects, blank = S.dictionaries(con, "typed", preset)
+        groups = con.execute(V.scan_sql("typed")).fetchall()
         bad = sum(int(g[4]) for g in groups) + blank
-        failures = E.bad_rows(con, "typed") if bad else []
+        failures = V.bad_rows(con, "typed") if bad else []
         # a repeat is not paid twice: partitions cannot drop rows, so every repeat is a failure here
-        E.duplicates(con, "typed", preset, "partition", "row", failures_out=failures)
+        V.duplicates(con, "typed", preset, "partition", "row", failures_out=failures)
         return groups, failures, workers, projects, blank
     finally:
         con.close()
@@ -70,7 +78,7 @@ class _Rows:
 
 
 def _partial(
-    pdf: Any, settings: AuditSettings, country: Any, engine: E.Engine, workers: Any, projects: Any
+    pdf: Any, settings: AuditSettings, country: Any, engine: A.Engine, workers: Any, projects: Any
 ) -> tuple[Any, ...] | None:
     """Pass 2 on one partition: the in-process kernel and money on its rows."""
     import duckdb
@@ -78,12 +86,12 @@ def _partial(
     con = duckdb.connect()
     try:
         _typed(con, pdf, settings, country)
-        E.register_codes(con, workers, projects, engine.places)
+        S.register_codes(con, workers, projects, engine.places)
         collected = _Rows()
-        n = E.stream(con, "typed", settings, collected)
+        n = S.stream(con, "typed", settings, collected)
         if n != len(pdf):
             raise InvalidDataError("partition", [f"{len(pdf) - n} row(s) lost joining the integer codes"])
-        return E.partial(collected.rows(), engine) if n else None
+        return A.partial(collected.rows(), engine) if n else None
     finally:
         con.close()
 
@@ -110,7 +118,7 @@ def audit_dask(
     import pyarrow.compute as pc
 
     settings = AuditSettings.of(settings, **options)
-    p = E.get_preset(settings.preset)
+    p = P.get_preset(settings.preset)
     if isinstance(log, dd.DataFrame):
         ddf, source = log, "dask DataFrame"
     else:
@@ -130,10 +138,10 @@ def audit_dask(
     ddf = ddf.shuffle(on=wcol, npartitions=npartitions or ddf.npartitions).persist()
     parts = ddf.to_delayed()
     results = dask.compute(*[dask.delayed(_validate)(d, settings, country) for d in parts])
-    scan = E.scan_from_groups([g for r in results for g in r[0]])
+    scan = V.scan_from_groups([g for r in results for g in r[0]])
     scan.bad_rows += sum(r[4] for r in results)  # blank workers: tested on the dictionaries
     failures = [f for r in results for f in r[1]]
-    _places, currencies, unknown = E.normalize_groups(scan)
+    _places, currencies, unknown = V.normalize_groups(scan)
     # distinct unknown values: the partitions were scanned at (place, currency) grain, so no row
     reason = {
         "country": "unknown_country",
@@ -141,26 +149,26 @@ def audit_dask(
         "currency": "unknown_currency",
     }
     failures += [Failure(None, c, v, reason.get(c, "unknown_value"), why) for c, v, why in unknown]
-    E.raise_failures(source, failures, scan.bad_rows + len(unknown))
-    warnings = E.pending_warning(scan, settings)
-    bars, fx, used = E.bars_fx_benchmarks(scan, settings, benchmarks, rates)
+    V.raise_failures(source, failures, scan.bad_rows + len(unknown))
+    warnings = V.pending_warning(scan, settings)
+    bars, fx, used = B.bars_fx_benchmarks(scan, settings, benchmarks, rates)
     workers = pa.concat_tables([r[2] for r in results if r[2].num_rows])
     workers = workers.take(pc.sort_indices(workers, [("worker", "ascending")]))
     if len(pc.unique(workers.column("worker"))) != workers.num_rows:  # the shuffle keeps workers whole
         raise InvalidDataError(source, ["a worker's rows are in more than one partition after the shuffle"])
     projects = pc.unique(pa.chunked_array([r[3] for r in results], type=pa.string()).combine_chunks())
     projects = projects.take(pc.array_sort_indices(projects))
-    engine = E.plan(scan, bars, fx, currencies, settings, None, None)
+    engine = A.plan(scan, bars, fx, currencies, settings, None, None)
     partials = dask.compute(
         *[dask.delayed(_partial)(d, settings, country, engine, workers, projects) for d in parts]
     )
     partials = [x for x in partials if x is not None]
-    tables = E.new_tables(
+    tables = A.new_tables(
         workers.num_rows, sum(len(x[1]["worker"]) for x in partials), len(projects), len(engine.codes)
     )
     for w, pairs in partials:
-        E.put(tables, w, pairs)
-    frames = E.finish(tables, workers, projects, bars, engine, source)
+        A.put(tables, w, pairs)
+    frames = A.finish(tables, workers, projects, bars, engine, source)
     return AuditResult(
         workers=frames[0],
         worker_projects=frames[1],

@@ -25,7 +25,7 @@ from fairpay.errors import InvalidDataError, InvalidInputError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from fairpay.auditing.engine import AuditResult
+    from fairpay.auditing.result import AuditResult
 
 #: The bonus reason sent to workers, naming the bar their top-up reaches (``{bar}``).
 REASON_TEMPLATE = "Back-pay so that your pay for this work reaches {bar} where you live."

@@ -130,8 +130,9 @@ def audit_command(
 ) -> None:
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
 
-    from fairpay.auditing.engine import AuditSettings, audit
+    from fairpay.auditing.engine import audit
     from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
+    from fairpay.auditing.settings import AuditSettings
     from fairpay.cli import fail
     from fairpay.report.csvsafe import frame_to_safe_csv
 

@@ -38,7 +38,7 @@ from fairpay.units import figures as fig
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from fairpay.auditing.engine import AuditResult
+    from fairpay.auditing.result import AuditResult
     from fairpay.prelaunch.check import Cell, CheckResult
 
 #: Frameworks the transparency section follows (cited in every report).

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from fairpay.auditing.engine import AuditResult
+    from fairpay.auditing.result import AuditResult
     from fairpay.prelaunch.check import Cell, CheckResult
 
 #: Colour-blind-safe pair (Okabe-Ito): reaches the bar / below the bar; the bar itself in black.

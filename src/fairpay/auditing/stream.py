@@ -1,0 +1,269 @@
+"""The rows as integers: the worker and project dictionaries (ids, spellings, the bonus task), the
+code tables joined on hashes where they have none repeated, and the one stream of Arrow batches
+into buckets of whole workers, read ahead by a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from fairpay.auditing.presets import Preset
+from fairpay.auditing.reading import _types, arrow_table, text_rule
+from fairpay.auditing.settings import AuditSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+
+#: Each worker once, alphabetical (its position is the integer id ``wid``), with its row count, the
+#: row whose task id is used for bonuses (the last approved row in the log, else the last row; see
+#: :func:`bonus_tasks`) and its spellings in the log (``worker_raw``
+#: values, e.g. "a" and " a "); a spelling that the text rule makes blank is one row with no
+#: worker (its rows are bad rows). Why spellings: the rows are grouped and later joined on the raw
+#: value, so the id is trimmed once per spelling instead of once per row (DuckDB applies string
+#: functions per row when a column has many distinct values; at 10M rows and 200k workers that
+#: was ~2 CPU-seconds in each pass). ``worker`` is the typed view's worker expression on a spelling.
+WORKERS_SQL = """
+WITH per_spelling AS (
+  SELECT worker_raw, count(*) AS n, max(__row) FILTER (WHERE status = 'approved' AND {cond}) AS approved_row,
+    max(__row) FILTER (WHERE {cond}) AS any_row
+  FROM {typed} {where} GROUP BY worker_raw)
+SELECT {worker} AS worker, CAST(sum(n) AS BIGINT) AS n,
+  coalesce(max(approved_row), max(any_row)) AS task_row, list(worker_raw ORDER BY worker_raw) AS spellings
+FROM per_spelling GROUP BY 1 ORDER BY 1
+"""
+
+
+#: The per-row stream, integers only: worker and project ids (alphabetical), the place (row of
+#: ``bars``), the pay currency (index in alphabetical ISO order), the status code (see
+#: :mod:`fairpay.auditing.kernel`), start and end (microseconds) and money paid (micro-units: approved
+#: rewards, and pending ones when they count as paid, plus bonuses already paid).
+STREAM_SQL = """
+SELECT k.wid, j.pid, g.place, g.ccy,
+  CAST(CASE t.status WHEN 'approved' THEN 1 WHEN 'rejected' THEN 2 WHEN 'returned' THEN 3
+                     WHEN 'pending' THEN 4 ELSE 0 END AS TINYINT) AS st,
+  t.s_us AS s, t.e_us AS e,
+  CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
+    + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro{key_hash}
+FROM {typed} t
+{joins}
+"""
+
+
+#: The code joins of ``STREAM_SQL`` on the text as written (see :func:`code_joins`).
+TEXT_JOINS = """JOIN __wk k ON k.worker_raw = t.worker_raw
+JOIN __pj j ON j.project = t.project
+JOIN __g g ON g.country_raw = t.country_raw AND g.sub_key = coalesce(t.subdivision_raw, '') AND g.currency = t.currency"""
+
+
+#: The same joins on 64-bit hashes of that text, used when no two spellings (no two places) of
+#: the small tables share a hash: then a row's hash names its row there exactly, and probing
+#: integers instead of strings saves ~1 CPU-second per 10M rows (200k workers).
+HASH_JOINS = """JOIN __wk k ON k.h = hash(t.worker_raw)
+JOIN __pj j ON j.project = t.project
+JOIN __g g ON g.h = hash(t.country_raw, t.subdivision_raw, t.currency)"""
+
+
+def workers_sql(typed: str, preset: Preset, cond: str = "true", where: str = "") -> str:
+    """:data:`WORKERS_SQL` for the view ``typed`` of a log read with ``preset``; the task rows are
+    the last rows meeting ``cond``; ``where`` limits the rows read."""
+    return WORKERS_SQL.format(
+        typed=typed, worker=text_rule("trim(worker_raw)", preset), cond=cond, where=where
+    )
+
+
+def bonus_tasks(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, workers: Any) -> Any:
+    """The task id for each worker's bonus: that of the worker's last approved row (in log order)
+    that has one, else of the last row that has one (an Arrow string array, null: no task at all).
+
+    Why rows, not the task text: MTurk's SendBonus needs one assignment of the worker, any will
+    do, and picking it by row number needs no string work per row; the task ids are then read
+    for one row per worker. A worker whose picked row has no task id (rare) is looked up again
+    among the rows that have one.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = workers.column("task_row").to_numpy(zero_copy_only=False)
+    tasks = _tasks_at(con, typed, rows)
+    blank = np.asarray(pc.is_null(tasks), dtype=bool)
+    if not blank.any() or "task" not in _types(con, "raw"):
+        return tasks
+    spellings = pc.list_flatten(workers.column("spellings").filter(pa.array(blank)).combine_chunks())
+    con.register("__blank_task", pa.table({"worker_raw": spellings}))
+    again = arrow_table(
+        con,
+        workers_sql(
+            typed, preset, "task IS NOT NULL", "WHERE worker_raw IN (SELECT worker_raw FROM __blank_task)"
+        ),
+    )
+    found = dict(zip(again.column("worker").to_pylist(), again.column("task_row").to_pylist(), strict=True))
+    names = workers.column("worker").to_pylist()
+    rows = np.array([found.get(names[i]) if b else -1 for i, b in enumerate(blank)], dtype=object)
+    fill = [i for i in np.flatnonzero(blank) if rows[i] is not None]
+    out = tasks.to_pylist()
+    if fill:
+        more = _tasks_at(con, typed, np.array([rows[i] for i in fill], dtype=np.int64)).to_pylist()
+        for i, t in zip(fill, more, strict=True):
+            out[i] = t
+    return pa.array(out, pa.string())
+
+
+def _tasks_at(con: duckdb.DuckDBPyConnection, typed: str, rows: Any) -> Any:
+    """The task ids of ``typed`` at ``rows`` (``__row`` values, each present), in that order."""
+    import numpy as np
+    import pyarrow as pa
+
+    con.register("__task_rows", pa.table({"r": pa.array(np.asarray(rows, dtype=np.int64))}))
+    found = arrow_table(
+        con,
+        f"SELECT t.__row, t.task FROM {typed} t SEMI JOIN __task_rows r ON t.__row = r.r ORDER BY t.__row",
+    )
+    at = found.column(0).to_numpy()
+    pos = np.searchsorted(at, rows)
+    if len(rows) and (pos.max() >= len(at) or not (at[pos] == rows).all()):
+        raise RuntimeError("a bonus task row is missing from the log view")  # a bug, not bad data
+    return found.column(1).combine_chunks().take(pa.array(pos))
+
+
+def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> tuple[Any, Any, int]:
+    """(workers: Arrow table worker, n, task, spellings; projects: Arrow array; rows with a blank worker).
+
+    Workers and projects are alphabetical and have no blank; the blank-worker rows are bad rows
+    (the scan leaves that test to this per-spelling one).
+    """
+    import pyarrow.compute as pc
+
+    workers = arrow_table(con, workers_sql(typed, preset))
+    blank = pc.is_null(workers.column("worker"))
+    blank_rows = int(pc.sum(pc.filter(workers.column("n"), blank)).as_py() or 0)
+    if blank_rows:
+        workers = workers.filter(pc.invert(blank))
+    workers = workers.append_column("task", bonus_tasks(con, typed, preset, workers))
+    projects = (
+        arrow_table(con, f"SELECT DISTINCT project FROM {typed} WHERE project IS NOT NULL ORDER BY project")
+        .column(0)
+        .combine_chunks()
+    )
+    return workers, projects, blank_rows
+
+
+def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, places: Any) -> None:
+    """Register ``__wk`` (worker spelling -> wid), ``__pj`` (project -> pid) and ``__g`` (:func:`_codes_table`).
+
+    ``workers``: the :data:`WORKERS_SQL` table (alphabetical; a worker's id is its row).
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    spellings = workers.column("spellings").combine_chunks()
+    per_worker = pc.list_value_length(spellings).to_numpy(zero_copy_only=False)
+    wid = np.repeat(np.arange(len(per_worker), dtype=np.int32), per_worker)
+    con.register("__wk_text", pa.table({"worker_raw": pc.list_flatten(spellings), "wid": pa.array(wid)}))
+    con.register(
+        "__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))})
+    )
+    con.register("__g_text", places)
+    # hashes of the text exactly as the typed view holds it (a subdivision is NULL there, not '')
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __wk AS SELECT *, hash(worker_raw) AS h FROM __wk_text;"
+        "CREATE OR REPLACE TEMP TABLE __g AS SELECT *, hash(country_raw, NULLIF(sub_key, ''), currency) AS h "
+        "FROM __g_text"
+    )
+
+
+def code_joins(con: duckdb.DuckDBPyConnection) -> str:
+    """``HASH_JOINS`` when the registered code tables have no repeated hash, else ``TEXT_JOINS``."""
+    ((unique,),) = con.execute(
+        "SELECT (SELECT count(DISTINCT h) = count(*) FROM __wk) AND (SELECT count(DISTINCT h) = count(*) FROM __g)"
+    ).fetchall()
+    return HASH_JOINS if unique else TEXT_JOINS
+
+
+def stream(
+    con: duckdb.DuckDBPyConnection,
+    typed: str,
+    settings: AuditSettings,
+    buckets: Any,
+    key_hash: str = "",
+    hashes: list[Any] | None = None,
+) -> int:
+    """Stream the integer rows (``STREAM_SQL``) into ``buckets``; returns the number of rows.
+
+    ``key_hash`` (:func:`key_hash_sql`): the key hashes are appended to ``hashes``, or, when
+    ``hashes`` is None, go into the buckets as column ``kh``.
+    """
+    from fairpay.auditing.kernel import ROW_DTYPES
+
+    pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
+    rel = con.sql(
+        STREAM_SQL.format(typed=typed, pending_paid=pending_paid, key_hash=key_hash, joins=code_joins(con))
+    )
+    reader = (
+        rel.to_arrow_reader(1_000_000)
+        if hasattr(rel, "to_arrow_reader")
+        else rel.fetch_record_batch(1_000_000)
+    )
+    n = 0
+    for batch in prefetched(reader):
+        cols = {c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)}
+        if key_hash:
+            kh = batch.column(len(ROW_DTYPES)).to_numpy()
+            if hashes is None:
+                cols["kh"] = kh  # probed bucket by bucket (see partial)
+            else:
+                hashes.append(kh.copy())
+        buckets.add(cols)
+        n += batch.num_rows
+    return n
+
+
+def prefetched(batches: Any, depth: int = 2) -> Iterator[Any]:
+    """``batches`` in order, read ahead by a thread (at most ``depth`` waiting).
+
+    Why: DuckDB makes the next batch only when asked; reading ahead lets it work (outside the
+    GIL) while numpy routes the current batch into buckets, so the two overlap on two cores.
+    An error while reading is raised here; leaving early stops the reader.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(("batch", b), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(("error", exc))
+
+    reader = threading.Thread(target=read, name="fairpay-stream", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full queue, then let it finish
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        reader.join()

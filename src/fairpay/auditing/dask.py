@@ -9,7 +9,7 @@ Sums are exact integers (microseconds, micro-units of money) and money is per ke
 results are identical to the in-process ones, to the last bit. The first pass yields the
 places and pay currencies (hence the bars and rates) and the worker and project dictionaries,
 which the second pass uses for the integer codes. The settings are the same
-:class:`fairpay.auditing.engine.AuditSettings` as in-process, and only the engine's public steps
+:class:`fairpay.auditing.settings.AuditSettings` as in-process, and only the engine's public steps
 are used.
 
 Recipe::

@@ -49,7 +49,7 @@ def project_table(
     sums: dict[str, Any],
     order: Any = None,
 ) -> Any:
-    """The ``projects`` DataFrame (see :class:`fairpay.auditing.engine.AuditResult`).
+    """The ``projects`` DataFrame (see :class:`fairpay.auditing.result.AuditResult`).
 
     ``cols``: the pair columns; ``sums``: :func:`project_sums` over all of them; ``order``: the
     pairs in project order (:func:`group_order`), if already made. Wages are in the

@@ -31,11 +31,13 @@ def test_joins_on_hashes_and_on_text_give_the_same_tables(monkeypatch: pytest.Mo
     _many_buckets(monkeypatch)
     df = _log()
     df.loc[df.index % 7 == 0, "worker"] = " " + df["worker"] + " "  # spellings of one worker id
+    df.loc[df["worker"].str.strip() == "w05", "subdivision"] = "CA"  # a place with a subdivision
     hashed = audit(df, benchmarks=bench(), rates=RATES, threads=2)
     monkeypatch.setattr(S, "code_joins", lambda con: S.TEXT_JOINS)
     text = audit(df, benchmarks=bench(), rates=RATES, threads=2)
     _same(hashed, text)
     assert int(text.workers["tasks"].sum()) == 900
+    assert "US-CA" in set(text.workers["subdivision"].dropna().astype(str))  # bar 20 USD/h there
 
 
 def test_code_joins_fall_back_to_text_when_two_spellings_share_a_hash() -> None:

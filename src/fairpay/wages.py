@@ -34,6 +34,7 @@ assume 5 working days a week (stated).
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -471,7 +472,7 @@ class Benchmarks:
         rows, fallbacks, brought_back = self._eligible(where, kind, methods, year, inflate)
         if not rows:
             raise NoBenchmarkError(self._why_none(where, kind, method, year))
-        key = self._ranking(where, kind, locality, households, methods, prefer_gross)
+        key = _memo(self._ranking(where, kind, locality, households, methods, prefer_gross))
         ranked = sorted(rows, key=key)
         best = ranked[0]
         if kind == "minimum":
@@ -921,7 +922,7 @@ class Benchmarks:
         if r.period == "hour":
             return r.amount
         hpw, _, _ = self._hours(r)
-        return to_hourly(r.amount, hours_basis(r.period, hpw, DAYS_PER_WEEK))
+        return to_hourly(r.amount, _basis(r.period, hpw, DAYS_PER_WEEK))
 
     def _to_benchmark(
         self,
@@ -1118,6 +1119,25 @@ class ImportedRows:
     def loaded(self) -> list[str]:
         """Countries whose rows were read so far (what laziness saved is the rest)."""
         return sorted(self._loaded)
+
+
+#: :func:`hours_basis` once per (period, hours, days): the ranking converts every candidate row
+#: (an imported table can hold 200k rows for one country, nearly all on a few bases).
+_basis = functools.lru_cache(maxsize=1024)(hours_basis)
+
+
+def _memo(key: Callable[[_Row], tuple[Any, ...]]) -> Callable[[_Row], tuple[Any, ...]]:
+    """``key`` computed once per row. Why: the ranking sorts every candidate row and the choice
+    notes read the keys again; an imported table can hold 200k rows for one country."""
+    seen: dict[int, tuple[Any, ...]] = {}
+
+    def cached(r: _Row) -> tuple[Any, ...]:
+        k = seen.get(id(r))
+        if k is None:
+            k = seen[id(r)] = key(r)
+        return k
+
+    return cached
 
 
 @by_data_version

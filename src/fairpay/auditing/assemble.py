@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fairpay.auditing.money import PAIR_COLUMNS, WORKER_COLUMNS
 from fairpay.auditing.settings import AuditSettings
 from fairpay.auditing.validation import MAX_LISTED_FAILURES, RepeatedKey, Scan
-from fairpay.errors import (
-    InvalidDataError,
-)
+from fairpay.errors import InvalidDataError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -25,16 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
 #: order, the shifted times): with a memory budget, buckets are sized to a quarter of it, and rows
 #: wait in files when they would take more than a quarter of it.
 ROWS_PER_BUCKET = 1_000_000
-
-
 _WORK_BYTES_PER_ROW = 120
 
 
 #: Without a budget, rows wait in files once they would take more than this in memory (~15M rows;
 #: measured at 30M rows: 20.7 s / 0.46 GiB spilled vs 20.2 s / 1.40 GiB in memory).
 ROWS_IN_MEMORY_BYTES = 512 * 2**20
-
-
 #: Below this many rows the kernel runs as one bucket (threads would cost more than they save).
 _MIN_ROWS_TO_SPLIT = 200_000
 

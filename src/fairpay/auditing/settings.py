@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from fairpay.auditing.presets import Preset, get_preset
-from fairpay.errors import (
-    InvalidInputError,
-)
+from fairpay.errors import InvalidInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     pass

@@ -26,8 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: How many bad rows are listed one by one before the rest are counted.
 MAX_LISTED_FAILURES = 1_000
-
-
 #: More distinct (raw country, subdivision, currency) combinations than this and the place or
 #: currency column is not what it claims (there are ~5,300 ISO subdivisions); the log is refused
 #: without normalising them all, so a garbage column fails fast.
@@ -272,8 +270,6 @@ def _shown(row: Any, col: str) -> str:
 #: The largest amount one row may carry (reward or bonus, pay currency): beyond it an amount is a
 #: unit or parsing error (and micro-units would overflow 64-bit sums).
 MAX_AMOUNT = 1e9
-
-
 #: A bad row, but for a blank worker: that test is made per spelling on the worker dictionary
 #: (:func:`dictionaries`), since trimming every row's worker id costs a pass's worth of time
 #: (~0.6 s at 10M rows, 200k workers) and the spellings are few.
@@ -287,8 +283,6 @@ _BAD_VALUES = """(project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
 
 #: A bad row (listed when a log has some).
 _BAD = f"(worker IS NULL OR {_BAD_VALUES})"
-
-
 #: Intervals longer than this are summed separately, so the summary can say how much of the
 #: worked time they make (a handful of forgotten tabs can dominate a worker's hours).
 LONG_INTERVAL_US = 3_600_000_000
@@ -526,8 +520,6 @@ def _bad_rows(
 #: Distinct unknown places or currencies that get "did you mean" suggestions (each costs a fuzzy
 #: search); the rest are reported as unknown without them, so a garbage column fails fast.
 MAX_SUGGESTED = 20
-
-
 #: When checking a log, stop after this many distinct unknown places or currencies: the log fails
 #: anyway, and a garbage column (300,000 distinct values) must fail as fast as a valid log succeeds.
 MAX_UNKNOWN_VALUES = 1_000

@@ -1,7 +1,8 @@
 """How a log becomes the typed view the audit reads: the source registered (CSV through the one
 file reader, Parquet streamed, a DataFrame through Arrow), its columns named, and every row rule
 written once, in SQL: text (trimmed once per row), times (UTC microseconds), amounts, statuses,
-plausibility, and the rows a platform marks as not worked time, set aside and listed.
+plausibility, and the rows a platform marks as not worked time, kept out of ``typed`` (they are
+listed by :func:`fairpay.auditing.validation.set_aside_rows`).
 """
 
 from __future__ import annotations

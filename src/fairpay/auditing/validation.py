@@ -1,6 +1,6 @@
 """What makes a log unfit to pay from, found before any money is computed: the validation scan at
 (place, currency) grain, bad rows as failure records, unknown places and currencies, repeated
-assignment keys (exact copies dropped, conflicting ones refused), pending work.
+assignment keys (exact copies dropped, conflicting ones refused), rows set aside, pending work.
 """
 
 from __future__ import annotations

@@ -173,6 +173,10 @@ def test_exact_minor_column_by_hand() -> None:
     import pandas as pd
 
     assert [None if pd.isna(v) else str(v) for v in col.tolist()] == ["0.30", "150.00", None]
+    # the largest minor unit given alone (the audit knows it from the pay currencies) is the same column
+    alone = fig.exact_minor_column(np.array([0.1 + 0.2, 150.0, float("nan")]), 2)
+    assert [None if pd.isna(v) else str(v) for v in alone.tolist()] == ["0.30", "150.00", None]
+    assert str(fig.exact_minor_column(np.array([150.0]), 0).dtype).startswith("decimal128(18, 0)")
 
 
 MONEY_KEYS = {

@@ -279,7 +279,10 @@ def _frames(
         # money leaves exact: top-ups are whole minor units, held as Arrow decimals (not float64);
         # the pairs' float top-ups are then let go (the project sums were added up bucket by bucket)
         code_minor = np.array([minor_units(c) for c in codes], dtype=np.int64)
-        pair_top_up = exact_minor_column(tables.pairs["top_up"][:n], code_minor[p["pay_currency"]])
+        paid_in = np.bincount(p["pay_currency"], minlength=len(codes)) > 0  # the scale, not a pair-long array
+        pair_top_up = exact_minor_column(
+            tables.pairs["top_up"][:n], code_minor[paid_in].max() if paid_in.any() else 2
+        )
         del tables.pairs["top_up"]
         wf, pf = _worker_pair_frames(w, p, pair_top_up, workers, worker_names, project_names, bars, codes)
         projects_df = projects_job.result()
@@ -333,20 +336,7 @@ def _worker_pair_frames(
             "earnings": w["earnings"],
             "top_up": exact_minor_column(w["top_up"], w["pay_minor"]),
             "local_currency": cat_of_values(local),
-            **{
-                c: w[c]
-                for c in (
-                    "earnings_local",
-                    "wage_local",
-                    "bar_local",
-                    "below",
-                    "gap_local",
-                    "to_pay_rate",
-                    "pay_minor",
-                    "fx_year",
-                    "n_currencies",
-                )
-            },
+            **{c: w[c] for c in WORKER_COLUMNS if c not in ("hours", "pay_currency", "earnings", "top_up")},
             "task": workers.column("task").to_pandas(),
         },
         copy=False,  # the columns are the tables' own (no consolidated copy)

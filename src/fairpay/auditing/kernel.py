@@ -102,14 +102,27 @@ def _pair_order(wid: Any, pid: Any) -> Any:
 
     n = len(wid)
     wb, pb, nb = _bits(wid), _bits(pid), int(n).bit_length()
-    if wb + pb + nb <= 62:  # position as the last key: unique keys, so a fast unstable sort is stable
-        key = (wid.astype(np.int64) - int(wid.min())) << (pb + nb)
-        key |= (pid.astype(np.int64) - int(pid.min())) << nb
-        key |= np.arange(n, dtype=np.int64)
-        key.sort()  # sorting the keys and reading the positions back is ~4x faster than argsort
-        key &= (1 << nb) - 1
-        return key
+    if wb + pb + nb <= 62:
+        key = (wid.astype(np.int64) - int(wid.min())) << pb
+        key |= pid.astype(np.int64) - int(pid.min())
+        return sorted_positions(key, nb)
     return np.lexsort((pid, wid))
+
+
+def sorted_positions(key: Any, nb: int) -> Any:
+    """The positions of ``key`` in stable sorted order; ``key`` (int64, consumed) must leave ``nb``
+    bits free above its values (``nb``: bits of ``len(key)``).
+
+    Why: each key gets its position in its low bits, so the keys are unique and a plain sort of
+    them is a stable argsort, read back from the low bits: ~4x faster than ``np.argsort``.
+    """
+    import numpy as np
+
+    key <<= nb
+    key |= np.arange(len(key), dtype=np.int64)
+    key.sort()
+    key &= (1 << nb) - 1
+    return key
 
 
 def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: int, gap_us: int) -> Sums:

@@ -128,14 +128,13 @@ def group_order(group: Any, n_groups: int) -> Any:
     """Positions of ``group`` in group order (stable): one sort of packed (group, position) keys."""
     import numpy as np
 
+    from fairpay.auditing.kernel import sorted_positions
+
     n = len(group)
     nb = max(1, int(n).bit_length())
     if int(max(n_groups - 1, 0)).bit_length() + nb <= 62:
-        key = group.astype(np.int64) << nb
-        key |= np.arange(n, dtype=np.int64)
-        key.sort()  # unique keys: a sort of the keys is a stable argsort, ~4x faster
-        key &= (1 << nb) - 1
-        return key.astype(np.int32) if n < 2**31 else key
+        order = sorted_positions(group.astype(np.int64), nb)
+        return order.astype(np.int32) if n < 2**31 else order
     return np.argsort(group, kind="stable")
 
 

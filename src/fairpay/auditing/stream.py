@@ -100,13 +100,13 @@ def bonus_tasks(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, work
         ),
     )
     found = dict(zip(again.column("worker").to_pylist(), again.column("task_row").to_pylist(), strict=True))
-    names = workers.column("worker").to_pylist()
-    rows = np.array([found.get(names[i]) if b else -1 for i, b in enumerate(blank)], dtype=object)
-    fill = [i for i in np.flatnonzero(blank) if rows[i] is not None]
+    names = workers.column("worker")
+    fill = [(int(i), found.get(names[int(i)].as_py())) for i in np.flatnonzero(blank)]
+    fill = [(i, row) for i, row in fill if row is not None]  # None: the worker has no task id at all
     out = tasks.to_pylist()
     if fill:
-        more = _tasks_at(con, typed, np.array([rows[i] for i in fill], dtype=np.int64)).to_pylist()
-        for i, t in zip(fill, more, strict=True):
+        more = _tasks_at(con, typed, np.array([row for _i, row in fill], dtype=np.int64)).to_pylist()
+        for (i, _row), t in zip(fill, more, strict=True):
             out[i] = t
     return pa.array(out, pa.string())
 

@@ -163,7 +163,8 @@ def json_records(df: Any, currencies: dict[str, str] | None = None) -> list[dict
 
 def exact_minor_column(values: Any, minor: Any) -> Any:
     """Amounts that are whole numbers of minor units (top-ups), held as binary floats, as an exact
-    pandas column of Arrow ``decimal128(18, s)``, ``s`` the largest minor unit among the rows.
+    pandas column of Arrow ``decimal128(18, s)``, ``s`` the largest minor unit among the rows
+    (``minor``: each row's minor units, or just their largest, when the caller knows it).
 
     Why: a float64 ``top_up`` reads 0.30000000000000004 in a notebook or an export; the decimal
     column holds 0.30 exactly (elements are ``Decimal``), sums exactly, and writes ``"0.30"`` to
@@ -175,7 +176,7 @@ def exact_minor_column(values: Any, minor: Any) -> Any:
 
     v = np.asarray(values, dtype=np.float64)
     m = np.asarray(minor, dtype=np.int64)
-    scale = int(m.max()) if len(m) else 2
+    scale = int(m.max()) if m.size else 2
     # the int128 words written in place, a chunk of floats at a time (a column of millions of
     # pairs: whole-column temporaries and a byte copy took ~0.3 GiB at 7.4M pairs)
     pair = np.empty((len(v), 2), dtype=np.int64)  # little-endian int128: low word, sign word

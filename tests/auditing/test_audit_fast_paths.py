@@ -134,3 +134,33 @@ def test_a_dataframe_subclass_is_a_log() -> None:
     rows = [("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US")]
     r = audit(Export(log(rows)), benchmarks=bench(), rates=RATES)
     assert float(r.workers["top_up"].iloc[0]) == 5.0  # 1 h at 15 USD/h, paid 10
+
+
+@pytest.mark.parametrize("joins", ["hash", "text"])
+@pytest.mark.parametrize("pending", ["unpaid", "paid"])
+def test_place_currency_and_status_are_coded_per_spelling(
+    monkeypatch: pytest.MonkeyPatch, joins: str, pending: str
+) -> None:
+    """Spellings that the row rules make equal (padding, case of a status or currency, a blank
+    subdivision written as '' or left empty) give the tables of the clean log: the stream codes
+    each spelling once (from the scan) instead of each row."""
+    _many_buckets(monkeypatch)
+    clean = _log()
+    clean.loc[clean["worker"] == "w05", "subdivision"] = "CA"
+    messy = clean.copy()
+    every = messy.index % 3 == 0
+    messy.loc[every, "status"] = " " + messy.loc[every, "status"].str.upper() + " "
+    messy.loc[messy.index % 4 == 1, "currency"] = messy["currency"].str.lower() + "  "
+    messy.loc[messy.index % 5 == 2, "country"] = " " + messy["country"]
+    messy.loc[(messy.index % 2 == 0) & messy["subdivision"].isna(), "subdivision"] = ""
+    messy.loc[(messy["worker"] == "w05") & (messy.index % 2 == 1), "subdivision"] = "ca "
+    expected = audit(clean, benchmarks=bench(), rates=RATES, threads=2, pending=pending)
+    if joins == "text":
+        monkeypatch.setattr(S, "code_joins", lambda con: S.TEXT_JOINS)
+    got = audit(messy, benchmarks=bench(), rates=RATES, threads=2, pending=pending)
+    for table in ("workers", "worker_projects", "projects"):
+        pd.testing.assert_frame_equal(getattr(got, table), getattr(expected, table), check_exact=True)
+    # the counts are the clean log's, by hand: every row's status is one of the four
+    statuses = clean["status"].value_counts()
+    for status in ("approved", "rejected", "returned", "pending"):
+        assert int(got.workers[status].sum()) == int(statuses[status])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fairpay.auditing.money import PAIR_COLUMNS, WORKER_COLUMNS
+from fairpay.auditing.reading import SPELLINGS
 from fairpay.auditing.settings import AuditSettings
 from fairpay.auditing.validation import MAX_LISTED_FAILURES, RepeatedKey, Scan
 from fairpay.errors import InvalidDataError
@@ -33,20 +34,24 @@ ROWS_IN_MEMORY_BYTES = 512 * 2**20
 _MIN_ROWS_TO_SPLIT = 200_000
 
 
-def _codes_table(
-    bars: pd.DataFrame, scan: Scan, currencies: Mapping[str, str], codes: list[str]
-) -> pd.DataFrame:
-    """(raw country, raw subdivision, raw currency) -> (place = row of ``bars``, pay-currency index)."""
-    import pandas as pd
+def _codes_table(bars: pd.DataFrame, scan: Scan, currencies: Mapping[str, str], codes: list[str]) -> Any:
+    """The spellings of (country, subdivision, currency, status) as written (``Scan.spellings``) ->
+    (place = row of ``bars``, pay-currency index, status code): an Arrow table, the stream's ``__g``.
+
+    Every spelling here is valid: one with a blank or unknown place, currency or status made its
+    rows bad, and the audit stopped before this.
+    """
+    import pyarrow as pa
+
+    from fairpay.auditing.kernel import STATUS_CODES
 
     place_of = {(c, s): i for i, (c, s) in enumerate(zip(bars["country_raw"], bars["sub_key"]))}
-    rows = [
-        (c, sub or "", ccy, place_of[(c, sub or "")], codes.index(currencies[str(ccy)]))
-        for c, sub, ccy, _n in scan.groups
-    ]
-    return pd.DataFrame(rows, columns=["country_raw", "sub_key", "currency", "place", "ccy"]).astype(
-        {"place": "int16", "ccy": "int8"}
-    )
+    keys, typed = list(scan.spellings), list(scan.spellings.values())
+    columns = {name: pa.array([k[i] for k in keys], pa.string()) for i, name in enumerate(SPELLINGS.values())}
+    columns["place"] = pa.array([place_of[(c, sub or "")] for c, sub, _ccy, _st in typed], pa.int16())
+    columns["ccy"] = pa.array([codes.index(currencies[str(ccy)]) for _c, _sub, ccy, _st in typed], pa.int8())
+    columns["st"] = pa.array([STATUS_CODES[st] for *_place, st in typed], pa.int8())
+    return pa.table(columns)
 
 
 @dataclass
@@ -58,7 +63,7 @@ class Engine:
     gap_us: int
     rows_per_bucket: int
     spill_dir: str | None
-    places: Any  # the ``__g`` table: raw place and currency -> place, pay-currency index
+    places: Any  # the ``__g`` table: spellings of place, currency and status -> their codes
     threads: int = 1  # buckets summed at once (each holds whole workers, so they are independent)
 
 

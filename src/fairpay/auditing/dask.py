@@ -52,8 +52,8 @@ def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...
         _typed(con, pdf, settings, country)
         preset = P.get_preset(settings.preset)
         workers, projects, blank = S.dictionaries(con, "typed", preset)
-        groups = con.execute(V.scan_sql("typed")).fetchall()
-        bad = sum(int(g[4]) for g in groups) + blank
+        groups = con.execute(V.scan_sql(con, "typed", preset)).fetchall()
+        bad = sum(int(g[V.SCAN_BAD]) for g in groups) + blank
         failures = V.bad_rows(con, "typed") if bad else []
         # a repeat is not paid twice: partitions cannot drop rows, so every repeat is a failure here
         V.duplicates(con, "typed", preset, "partition", "row", failures_out=failures)

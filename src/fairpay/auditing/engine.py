@@ -140,8 +140,9 @@ def audit(
         dup_warnings: list[str] = []
         while True:  # twice only when the stream's key probe finds a repeat (see RepeatedKey)
             with _read_errors(source):
-                workers, projects, blank_workers = dictionaries(con, "typed", p)
-                scan = _scan(con, "typed", blank_workers)
+                scan = _scan(con, "typed", p)
+                workers, projects, blank_workers = dictionaries(con, "typed", p, scan.approved())
+                scan.bad_rows += blank_workers
                 warnings = _check(con, "typed", scan, source, settings, label, rule) + dup_warnings
                 aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
             warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)

@@ -20,7 +20,7 @@ from typing import Any
 
 #: Status codes in the ``st`` column (0 never reaches the kernel: such rows fail validation).
 APPROVED, REJECTED, RETURNED, PENDING = 1, 2, 3, 4
-_COUNTS = {"approved": APPROVED, "rejected": REJECTED, "returned": RETURNED, "pending": PENDING}
+STATUS_CODES = {"approved": APPROVED, "rejected": REJECTED, "returned": RETURNED, "pending": PENDING}
 #: Column dtypes of a slice of rows (see :class:`Rows`).
 ROW_DTYPES = {
     "wid": "int32",
@@ -142,7 +142,7 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
     gid = np.repeat(np.arange(g, dtype=np.int64), tasks)
     # status counts and rows per currency: one bincount each over (group, code)
     by_status = np.bincount(gid * 5 + rows["st"], minlength=5 * g).reshape(g, 5).astype(np.int32)
-    counts = {name: np.ascontiguousarray(by_status[:, code]) for name, code in _COUNTS.items()}
+    counts = {name: np.ascontiguousarray(by_status[:, code]) for name, code in STATUS_CODES.items()}
     del by_status
     micro = rows["micro"]
     m = np.empty((n_currencies, g), dtype=np.int64)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -272,8 +272,11 @@ def _typed_view(
     types = _types(con, raw)
     trimmed: dict[str, str] = {}  # col -> inner column holding its trimmed text (trimmed once per row)
 
+    def trim(col: str) -> str:
+        return trimmed.setdefault(col, f"__t_{col}")
+
     def text(col: str) -> str:
-        return text_rule(trimmed.setdefault(col, f"__t_{col}"), preset)
+        return text_rule(trim(col), preset)
 
     def is_text(col: str) -> bool:
         return not types[col].startswith(("TIMESTAMP", "DATE")) and types[col] != '"NULL"'
@@ -319,9 +322,8 @@ def _typed_view(
             expr = f"trim(replace({expr}, {_literal(preset.reward_prefix)}, ''))"
         return f"TRY_CAST({expr} AS DOUBLE)"
 
-    cases = " ".join(f"WHEN {_literal(k.lower())} THEN {_literal(v)}" for k, v in preset.statuses.items())
     has = set(types)
-    sub = f"upper({text('subdivision')})" if "subdivision" in has else "CAST(NULL AS VARCHAR)"
+    rules = spelling_rules(preset, "subdivision" in has)
     bonus = number("bonus") if "bonus" in has else "CAST(0 AS DOUBLE)"
     task = text("task") if "task" in has else "CAST(NULL AS VARCHAR)"
     withheld = ", ".join(_literal(v.upper()) for v in preset.not_countries)
@@ -353,10 +355,10 @@ def _typed_view(
           {instant("started")} AS s_us,
           {instant("submitted")} AS e_us,
           {number("reward")} AS reward,
-          upper({text("currency")}) AS currency,
-          CASE lower({text("status")}) {cases} ELSE NULL END AS status,
-          {text("country")} AS country_raw,
-          {sub} AS subdivision_raw,
+          {rules["currency"](trim("currency"))} AS currency,
+          {rules["status"](trim("status"))} AS status,
+          {rules["country_raw"](trim("country"))} AS country_raw,
+          {rules["subdivision_raw"](trim("subdivision") if "subdivision" in has else "NULL")} AS subdivision_raw,
           {bonus} AS bonus,
           {date_only("started")} AS s_date,
           {date_only("submitted")} AS e_date,
@@ -366,7 +368,9 @@ def _typed_view(
           CAST(status AS VARCHAR) AS status_raw,
           {"CAST(bonus AS VARCHAR)" if "bonus" in has else "NULL"} AS bonus_raw,
           CAST(worker AS VARCHAR) AS worker_raw,
-          CAST(country AS VARCHAR) AS country_value
+          CAST(country AS VARCHAR) AS country_value,
+          {"CAST(subdivision AS VARCHAR)" if "subdivision" in has else "CAST(NULL AS VARCHAR)"} AS subdivision_value,
+          CAST(currency AS VARCHAR) AS currency_value
         FROM (SELECT *, {", ".join(f"trim(CAST({c} AS VARCHAR)) AS {t}" for c, t in trimmed.items())} FROM {raw}))""")
     codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
     codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
@@ -377,6 +381,37 @@ def _typed_view(
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed}_kept AS SELECT * FROM {typed}_all {where}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT * FROM {typed}_kept")
+
+
+#: The typed columns that have few spellings in a log (place, pay currency, status) and the
+#: columns holding those spellings as written (see :func:`spelling_rules`).
+SPELLINGS: dict[str, str] = {
+    "country_raw": "country_value",
+    "subdivision_raw": "subdivision_value",
+    "currency": "currency_value",
+    "status": "status_raw",
+}
+
+
+def spelling_rules(preset: Preset, has_subdivision: bool = True) -> dict[str, Callable[[str], str]]:
+    """The row rule of each :data:`SPELLINGS` column, as SQL on its trimmed text.
+
+    Why one place: the typed view applies them per row (for messages and the bad-row listing),
+    and the scan applies them once per spelling (a log has a handful of spellings of its places,
+    currencies and statuses), so the stream can join spellings to codes instead of trimming,
+    upper-casing and mapping every row.
+    """
+    cases = " ".join(f"WHEN {_literal(k.lower())} THEN {_literal(v)}" for k, v in preset.statuses.items())
+    return {
+        "country_raw": lambda t: text_rule(t, preset),
+        "subdivision_raw": (
+            (lambda t: f"upper({text_rule(t, preset)})")
+            if has_subdivision
+            else (lambda t: "CAST(NULL AS VARCHAR)")
+        ),
+        "currency": lambda t: f"upper({text_rule(t, preset)})",
+        "status": lambda t: f"CASE lower({text_rule(t, preset)}) {cases} ELSE NULL END",
+    }
 
 
 def text_rule(trimmed: str, preset: Preset) -> str:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: was ~2 CPU-seconds in each pass). ``worker`` is the typed view's worker expression on a spelling.
 WORKERS_SQL = """
 WITH per_spelling AS (
-  SELECT worker_raw, count(*) AS n, max(__row) FILTER (WHERE status = 'approved' AND {cond}) AS approved_row,
+  SELECT worker_raw, count(*) AS n, max(__row) FILTER (WHERE {approved} AND {cond}) AS approved_row,
     max(__row) FILTER (WHERE {cond}) AS any_row
   FROM {typed} {where} GROUP BY worker_raw)
 SELECT {worker} AS worker, CAST(sum(n) AS BIGINT) AS n,
@@ -38,13 +38,12 @@ FROM per_spelling GROUP BY 1 ORDER BY 1
 #: The per-row stream, integers only: worker and project ids (alphabetical), the place (row of
 #: ``bars``), the pay currency (index in alphabetical ISO order), the status code (see
 #: :mod:`fairpay.auditing.kernel`), start and end (microseconds) and money paid (micro-units: approved
-#: rewards, and pending ones when they count as paid, plus bonuses already paid).
+#: rewards, and pending ones when they count as paid, plus bonuses already paid). The place,
+#: currency and status codes come from the row's spellings (``__g``, made from the scan), so no
+#: row's place, currency or status text is trimmed or mapped here.
 STREAM_SQL = """
-SELECT k.wid, j.pid, g.place, g.ccy,
-  CAST(CASE t.status WHEN 'approved' THEN 1 WHEN 'rejected' THEN 2 WHEN 'returned' THEN 3
-                     WHEN 'pending' THEN 4 ELSE 0 END AS TINYINT) AS st,
-  t.s_us AS s, t.e_us AS e,
-  CAST(round(CASE WHEN t.status = 'approved' {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
+SELECT k.wid, j.pid, g.place, g.ccy, g.st, t.s_us AS s, t.e_us AS e,
+  CAST(round(CASE WHEN g.st = {approved} {pending_paid} THEN t.reward ELSE 0 END * 1e6) AS BIGINT)
     + CAST(round(t.bonus * 1e6) AS BIGINT) AS micro{key_hash}
 FROM {typed} t
 {joins}
@@ -54,7 +53,8 @@ FROM {typed} t
 #: The code joins of ``STREAM_SQL`` on the text as written (see :func:`code_joins`).
 TEXT_JOINS = """JOIN __wk k ON k.worker_raw = t.worker_raw
 JOIN __pj j ON j.project = t.project
-JOIN __g g ON g.country_raw = t.country_raw AND g.sub_key = coalesce(t.subdivision_raw, '') AND g.currency = t.currency"""
+JOIN __g g ON g.country_value = t.country_value AND g.subdivision_value IS NOT DISTINCT FROM t.subdivision_value
+  AND g.currency_value = t.currency_value AND g.status_raw = t.status_raw"""
 
 
 #: The same joins on 64-bit hashes of that text, used when no two spellings (no two places) of
@@ -62,14 +62,21 @@ JOIN __g g ON g.country_raw = t.country_raw AND g.sub_key = coalesce(t.subdivisi
 #: integers instead of strings saves ~1 CPU-second per 10M rows (200k workers).
 HASH_JOINS = """JOIN __wk k ON k.h = hash(t.worker_raw)
 JOIN __pj j ON j.project = t.project
-JOIN __g g ON g.h = hash(t.country_raw, t.subdivision_raw, t.currency)"""
+JOIN __g g ON g.h = hash(t.country_value, t.subdivision_value, t.currency_value, t.status_raw)"""
 
 
-def workers_sql(typed: str, preset: Preset, cond: str = "true", where: str = "") -> str:
+#: Which rows are approved, on the typed status (see :meth:`~fairpay.auditing.validation.Scan.approved`
+#: for the same test on the status spellings).
+APPROVED_ROWS = "status = 'approved'"
+
+
+def workers_sql(
+    typed: str, preset: Preset, cond: str = "true", where: str = "", approved: str = APPROVED_ROWS
+) -> str:
     """:data:`WORKERS_SQL` for the view ``typed`` of a log read with ``preset``; the task rows are
-    the last rows meeting ``cond``; ``where`` limits the rows read."""
+    the last rows meeting ``cond`` (``approved``: the approved rows); ``where`` limits the rows read."""
     return WORKERS_SQL.format(
-        typed=typed, worker=text_rule("trim(worker_raw)", preset), cond=cond, where=where
+        typed=typed, worker=text_rule("trim(worker_raw)", preset), cond=cond, where=where, approved=approved
     )
 
 
@@ -128,15 +135,18 @@ def _tasks_at(con: duckdb.DuckDBPyConnection, typed: str, rows: Any) -> Any:
     return found.column(1).combine_chunks().take(pa.array(pos))
 
 
-def dictionaries(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> tuple[Any, Any, int]:
+def dictionaries(
+    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, approved: str = APPROVED_ROWS
+) -> tuple[Any, Any, int]:
     """(workers: Arrow table worker, n, task, spellings; projects: Arrow array; rows with a blank worker).
 
     Workers and projects are alphabetical and have no blank; the blank-worker rows are bad rows
-    (the scan leaves that test to this per-spelling one).
+    (the scan leaves that test to this per-spelling one). ``approved``: the SQL test of an
+    approved row (after the scan: on its status spellings, which spares mapping every row's status).
     """
     import pyarrow.compute as pc
 
-    workers = arrow_table(con, workers_sql(typed, preset))
+    workers = arrow_table(con, workers_sql(typed, preset, approved=approved))
     blank = pc.is_null(workers.column("worker"))
     blank_rows = int(pc.sum(pc.filter(workers.column("n"), blank)).as_py() or 0)
     if blank_rows:
@@ -167,11 +177,11 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, 
         "__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))})
     )
     con.register("__g_text", places)
-    # hashes of the text exactly as the typed view holds it (a subdivision is NULL there, not '')
+    # hashes of the text exactly as the typed view holds it
     con.execute(
         "CREATE OR REPLACE TEMP TABLE __wk AS SELECT *, hash(worker_raw) AS h FROM __wk_text;"
-        "CREATE OR REPLACE TEMP TABLE __g AS SELECT *, hash(country_raw, NULLIF(sub_key, ''), currency) AS h "
-        "FROM __g_text"
+        "CREATE OR REPLACE TEMP TABLE __g AS SELECT *, "
+        "hash(country_value, subdivision_value, currency_value, status_raw) AS h FROM __g_text"
     )
 
 
@@ -196,11 +206,17 @@ def stream(
     ``key_hash`` (:func:`key_hash_sql`): the key hashes are appended to ``hashes``, or, when
     ``hashes`` is None, go into the buckets as column ``kh``.
     """
-    from fairpay.auditing.kernel import ROW_DTYPES
+    from fairpay.auditing.kernel import APPROVED, PENDING, ROW_DTYPES
 
-    pending_paid = "OR t.status = 'pending'" if settings.pending == "paid" else ""
+    pending_paid = f"OR g.st = {PENDING}" if settings.pending == "paid" else ""
     rel = con.sql(
-        STREAM_SQL.format(typed=typed, pending_paid=pending_paid, key_hash=key_hash, joins=code_joins(con))
+        STREAM_SQL.format(
+            typed=typed,
+            approved=APPROVED,
+            pending_paid=pending_paid,
+            key_hash=key_hash,
+            joins=code_joins(con),
+        )
     )
     reader = (
         rel.to_arrow_reader(1_000_000)

@@ -6,11 +6,20 @@ assignment keys (exact copies dropped, conflicting ones refused), rows set aside
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fairpay.auditing.presets import CANONICAL, STATUSES, Preset
-from fairpay.auditing.reading import SET_ASIDE_CODES, TIME_CODES, Plausible, _literal, _may_set_aside, _types
+from fairpay.auditing.reading import (
+    SET_ASIDE_CODES,
+    SPELLINGS,
+    TIME_CODES,
+    Plausible,
+    _literal,
+    _may_set_aside,
+    _types,
+    spelling_rules,
+)
 from fairpay.auditing.settings import AuditSettings
 from fairpay.errors import (
     Failure,
@@ -270,15 +279,17 @@ def _shown(row: Any, col: str) -> str:
 #: The largest amount one row may carry (reward or bonus, pay currency): beyond it an amount is a
 #: unit or parsing error (and micro-units would overflow 64-bit sums).
 MAX_AMOUNT = 1e9
-#: A bad row, but for a blank worker: that test is made per spelling on the worker dictionary
-#: (:func:`dictionaries`), since trimming every row's worker id costs a pass's worth of time
-#: (~0.6 s at 10M rows, 200k workers) and the spellings are few.
-_BAD_VALUES = """(project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
+#: A bad row by its own values (what the scan tests row by row). The place, currency and status
+#: tests are made once per spelling (see :data:`SCAN_SQL`), and the blank worker once per spelling
+#: on the worker dictionary (:func:`dictionaries`): trimming every row's worker id cost a pass's
+#: worth of time (~0.6 s at 10M rows, 200k workers).
+_BAD_ROW = """(project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
   OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR reward > 1e9
-  OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3
-  OR currency IS NULL OR status IS NULL OR country_raw IS NULL OR issue IS NOT NULL
+  OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3 OR issue IS NOT NULL
   OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR bonus > 1e9
   OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
+#: A bad row, but for a blank worker.
+_BAD_VALUES = f"({_BAD_ROW} OR currency IS NULL OR status IS NULL OR country_raw IS NULL)"
 
 
 #: A bad row (listed when a log has some).
@@ -304,6 +315,15 @@ class Scan:
     longest_us: int = 0
     too_many_groups: bool = False
     first_accepted_us: int | None = None
+    #: (country, subdivision, currency, status) as written -> (typed country, subdivision,
+    #: currency, status): the stream's code table (see :func:`~fairpay.auditing.assemble.plan`)
+    spellings: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict)
+
+    def approved(self) -> str:
+        """The SQL test of an approved row of the typed view, on its status as written (the
+        spellings whose status is approved): no per-row status mapping."""
+        found = sorted({k[-1] for k, v in self.spellings.items() if v[-1] == "approved"})
+        return f"status_raw IN ({', '.join(map(_literal, found))})" if found else "false"
 
     def period(self) -> tuple[str, str] | None:
         """The audited period: (first accept, last submit) as ISO 8601 UTC timestamps, or None."""
@@ -317,60 +337,82 @@ class Scan:
         return iso(self.first_accepted_us), iso(self.last_submitted_us)
 
 
-#: The validation scan, one group per (raw place, raw currency): rows, bad rows, last submission,
-#: pending rows, and interval time (all; of intervals over 1 h; the longest). Small: it names the
-#: places and currencies (hence the bars and rates).
+#: The validation scan, one group per spelling of (place, currency, status) as written in the log:
+#: rows, bad rows, last submission, pending rows, interval time (all; of intervals over 1 h; the
+#: longest) and the first start, then the spelling's typed place, currency and status (the
+#: :func:`~fairpay.auditing.reading.spelling_rules`, applied once per spelling: a spelling whose
+#: place, currency or status is blank or unknown makes all its rows bad). Small: it names the
+#: places and currencies (hence the bars and rates), and its spellings are the stream's code table.
 SCAN_SQL = """
-SELECT country_raw, subdivision_raw, currency, count(*) AS n, count(*) FILTER (WHERE {bad}) AS bad,
-  max(e_us) AS last_e, count(*) FILTER (WHERE status = 'pending') AS pending,
-  sum(e_us - s_us) FILTER (WHERE NOT {bad}) AS span,
-  count(*) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS n_long,
-  sum(e_us - s_us) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS span_long,
-  max(e_us - s_us) FILTER (WHERE NOT {bad}) AS longest, min(s_us) FILTER (WHERE NOT {bad}) AS first_s
-FROM {typed} GROUP BY ALL
+SELECT {country} AS country_raw, {subdivision} AS subdivision_raw, {currency} AS currency, n,
+  CASE WHEN {country} IS NULL OR {currency} IS NULL OR {status} IS NULL THEN n ELSE bad END AS bad,
+  last_e, CASE WHEN {status} = 'pending' THEN n ELSE 0 END AS pending, span, n_long, span_long, longest,
+  first_s, country_value, subdivision_value, currency_value, status_raw, {status} AS status
+FROM (
+  SELECT country_value, subdivision_value, currency_value, status_raw, count(*) AS n,
+    count(*) FILTER (WHERE {bad}) AS bad, max(e_us) AS last_e,
+    sum(e_us - s_us) FILTER (WHERE NOT {bad}) AS span,
+    count(*) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS n_long,
+    sum(e_us - s_us) FILTER (WHERE NOT {bad} AND e_us - s_us > {long}) AS span_long,
+    max(e_us - s_us) FILTER (WHERE NOT {bad}) AS longest, min(s_us) FILTER (WHERE NOT {bad}) AS first_s
+  FROM {typed} GROUP BY ALL)
 """
 
-
-def scan_sql(typed: str) -> str:
-    """The validation scan at (place, currency) grain (see ``SCAN_SQL``)."""
-    return SCAN_SQL.format(bad=_BAD_VALUES, typed=typed, long=LONG_INTERVAL_US)
+#: Positions in a :data:`SCAN_SQL` row: the bad rows, and the first spelling column.
+SCAN_BAD, SCAN_SPELLING = 4, 12
 
 
-def _scan(con: duckdb.DuckDBPyConnection, typed: str, blank_workers: int = 0) -> Scan:
+def scan_sql(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> str:
+    """The validation scan at (place, currency, status) spelling grain (see ``SCAN_SQL``)."""
+    rules = spelling_rules(preset, "subdivision" in _types(con, "raw"))
+    typed_of = {name: rules[name](f"trim({SPELLINGS[name]})") for name in SPELLINGS}
+    return SCAN_SQL.format(
+        bad=_BAD_ROW,
+        typed=typed,
+        long=LONG_INTERVAL_US,
+        country=typed_of["country_raw"],
+        subdivision=typed_of["subdivision_raw"],
+        currency=typed_of["currency"],
+        status=typed_of["status"],
+    )
+
+
+def _scan(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> Scan:
     """One pass over the log (``SCAN_SQL``), summed up; at most ``MAX_GROUPS`` groups are kept
-    (``Scan.too_many_groups`` then says so, and the totals are lower bounds). ``blank_workers``:
-    the rows :func:`dictionaries` found with a blank worker (bad rows the scan does not test)."""
+    (``Scan.too_many_groups`` then says so, and the totals are lower bounds). The rows with a blank
+    worker are not counted bad here: :func:`dictionaries` finds them, and the caller adds them."""
     rows = con.execute(
-        f"SELECT *, sum(n) OVER (), sum(bad) OVER () FROM ({scan_sql(typed)}) LIMIT {MAX_GROUPS + 1}"
+        f"SELECT *, sum(n) OVER (), sum(bad) OVER () FROM ({scan_sql(con, typed, preset)}) LIMIT {MAX_GROUPS + 1}"
     ).fetchall()
     scan = scan_from_groups([r[:-2] for r in rows[:MAX_GROUPS]])
     if len(rows) > MAX_GROUPS:
         scan.too_many_groups = True
         scan.rows, scan.bad_rows = int(rows[0][-2]), int(rows[0][-1])
-    scan.bad_rows += blank_workers
     return scan
 
 
 def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
     """The log-wide :class:`Scan` from ``SCAN_SQL`` rows (of one or several partitions)."""
     merged: dict[tuple[Any, Any, Any], list[int]] = {}
+    spellings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     last: int | None = None
     first: int | None = None
     span = n_long = span_long = longest = 0
-    for c, sub, ccy, n, bad, last_e, pending, *times in rows:
+    for row in rows:
+        c, sub, ccy, n, bad, last_e, pending, times = *row[:7], row[7:SCAN_SPELLING]
         acc = merged.setdefault((c, sub, ccy), [0, 0, 0])
         acc[0] += int(n)
         acc[1] += int(bad)
         acc[2] += int(pending)
+        spellings[tuple(row[SCAN_SPELLING:-1])] = (c, sub, ccy, row[-1])
         if last_e is not None:
             last = int(last_e) if last is None else max(last, int(last_e))
-        if times:
-            span += int(times[0] or 0)
-            n_long += int(times[1] or 0)
-            span_long += int(times[2] or 0)
-            longest = max(longest, int(times[3] or 0))
-            if times[4] is not None:
-                first = int(times[4]) if first is None else min(first, int(times[4]))
+        span += int(times[0] or 0)
+        n_long += int(times[1] or 0)
+        span_long += int(times[2] or 0)
+        longest = max(longest, int(times[3] or 0))
+        if times[4] is not None:
+            first = int(times[4]) if first is None else min(first, int(times[4]))
     return Scan(
         groups=[(*k, v[0]) for k, v in merged.items()],
         bad_rows=sum(v[1] for v in merged.values()),
@@ -382,6 +424,7 @@ def scan_from_groups(rows: list[tuple[Any, ...]]) -> Scan:
         long_intervals=n_long,
         long_interval_us=span_long,
         longest_us=longest,
+        spellings=spellings,
     )
 
 

@@ -47,11 +47,14 @@ def test_code_joins_fall_back_to_text_when_two_spellings_share_a_hash() -> None:
     con.execute(
         "CREATE TABLE __wk AS SELECT * FROM (VALUES ('a', 0, 1::UBIGINT), ('b', 1, 2)) t(worker_raw, wid, h)"
     )
+    con.execute("CREATE TABLE __pj AS SELECT * FROM (VALUES ('p', 0, 7::UBIGINT)) t(project_value, pid, h)")
     con.execute("CREATE TABLE __g AS SELECT * FROM (VALUES ('US', 5::UBIGINT)) t(country_raw, h)")
     assert S.code_joins(con) == S.HASH_JOINS
     con.execute("UPDATE __wk SET h = 1")  # a collision: a row's hash no longer names one spelling
     assert S.code_joins(con) == S.TEXT_JOINS
     con.execute("UPDATE __wk SET h = wid; INSERT INTO __g VALUES ('GB', 5)")
+    assert S.code_joins(con) == S.TEXT_JOINS
+    con.execute("DELETE FROM __g WHERE country_raw = 'GB'; INSERT INTO __pj VALUES (' p', 0, 7)")
     assert S.code_joins(con) == S.TEXT_JOINS
 
 
@@ -104,6 +107,39 @@ def test_blank_workers_are_bad_rows_found_per_spelling() -> None:
     # rows 1 and 2 have no worker id; row 3 ends before it starts: three bad rows in all
     assert exc.value.total == 3
     assert sorted(r.row for r in exc.value.records) == [1, 2, 3]
+
+
+def test_blank_projects_are_bad_rows_found_per_spelling() -> None:
+    rows = [
+        ("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("a", "  ", "t2", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("b", "", "t3", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("b", None, "t4", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("c", " p ", "t5", "2024-03-01 10:00", "2024-03-01 11:00", -1, "USD", "approved", "US"),  # bad reward
+        ("c", "p", "t6", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+    ]
+    with pytest.raises(InvalidDataError) as exc:
+        audit(log(rows), benchmarks=bench(), rates=RATES)
+    # rows 1-3 have no project id, row 4 a negative reward (its project " p" is "p"): four bad rows
+    assert exc.value.total == 4
+    assert sorted(r.row for r in exc.value.records) == [1, 2, 3, 4]
+    assert {r.column for r in exc.value.records if r.row in (1, 2, 3)} == {"project"}
+
+
+def test_project_spellings_are_one_project() -> None:
+    rows = [
+        ("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+        ("a", " p", "t2", "2024-03-01 12:00", "2024-03-01 13:00", 10, "USD", "approved", "US"),
+        ("b", "p  ", "t3", "2024-03-01 10:00", "2024-03-01 10:30", 10, "USD", "approved", "US"),
+        ("b", "q", "t4", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
+    ]
+    result = audit(log(rows), benchmarks=bench(), rates=RATES)
+    pairs = result.worker_projects.astype({"worker": str, "project": str}).set_index(["worker", "project"])
+    # by hand: a works 2 h on p (two spellings), b 0.5 h on p and 1 h on q
+    assert list(result.projects["project"].astype(str)) == ["p", "q"]
+    assert float(pairs.loc[("a", "p"), "hours"]) == 2.0
+    assert float(pairs.loc[("b", "p"), "hours"]) == 0.5
+    assert int(pairs.loc[("a", "p"), "tasks"]) == 2
 
 
 def test_bonus_task_is_the_last_approved_row_with_a_task_id() -> None:

@@ -51,13 +51,14 @@ def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...
     try:
         _typed(con, pdf, settings, country)
         preset = P.get_preset(settings.preset)
-        workers, projects, blank = S.dictionaries(con, "typed", preset)
-        groups = con.execute(V.scan_sql(con, "typed", preset)).fetchall()
+        projects = S.project_codes(con, "typed", preset)
+        workers, blank = S.dictionaries(con, "typed", preset)
+        groups = con.execute(V.scan_sql(con, "typed", preset, projects.blank)).fetchall()
         bad = sum(int(g[V.SCAN_BAD]) for g in groups) + blank
         failures = V.bad_rows(con, "typed") if bad else []
         # a repeat is not paid twice: partitions cannot drop rows, so every repeat is a failure here
         V.duplicates(con, "typed", preset, "partition", "row", failures_out=failures)
-        return groups, failures, workers, projects, blank
+        return groups, failures, workers, projects.names, blank
     finally:
         con.close()
 
@@ -86,7 +87,8 @@ def _partial(
     con = duckdb.connect()
     try:
         _typed(con, pdf, settings, country)
-        S.register_codes(con, workers, projects, engine.places)
+        codes = S.project_codes(con, "typed", P.get_preset(settings.preset), projects)
+        S.register_codes(con, workers, codes, engine.places)
         collected = _Rows()
         n = S.stream(con, "typed", settings, collected)
         if n != len(pdf):

@@ -55,7 +55,7 @@ from fairpay.auditing.presets import get_preset
 from fairpay.auditing.reading import _register_source, _typed_view, plausible
 from fairpay.auditing.result import AuditResult
 from fairpay.auditing.settings import AuditSettings
-from fairpay.auditing.stream import dictionaries, register_codes, stream
+from fairpay.auditing.stream import ProjectCodes, dictionaries, project_codes, register_codes, stream
 from fairpay.auditing.validation import (
     RepeatedKey,
     Scan,
@@ -140,8 +140,9 @@ def audit(
         dup_warnings: list[str] = []
         while True:  # twice only when the stream's key probe finds a repeat (see RepeatedKey)
             with _read_errors(source):
-                scan = _scan(con, "typed", p)
-                workers, projects, blank_workers = dictionaries(con, "typed", p, scan.approved())
+                projects = project_codes(con, "typed", p)
+                scan = _scan(con, "typed", p, projects.blank)
+                workers, blank_workers = dictionaries(con, "typed", p, scan.approved())
                 scan.bad_rows += blank_workers
                 warnings = _check(con, "typed", scan, source, settings, label, rule) + dup_warnings
                 aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
@@ -322,7 +323,7 @@ _PYTHON_BYTES = 256 * 2**20
 def _run(
     con: duckdb.DuckDBPyConnection,
     typed: str,
-    names: tuple[Any, Any],
+    names: tuple[Any, ProjectCodes],
     scan: Scan,
     bars: pd.DataFrame,
     fx: pd.DataFrame,
@@ -337,7 +338,7 @@ def _run(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The row stream into buckets, the kernel on the buckets, the result frames.
 
-    ``names``: (workers, projects) from :func:`dictionaries`.
+    ``names``: (workers from :func:`dictionaries`, projects from :func:`project_codes`).
 
     ``key_hash`` (:func:`key_hash_sql`): probe the stream for repeated keys, in each bucket when
     ``by_worker`` (:func:`probe_by_worker`), else in one sort of all hashes; raises
@@ -369,13 +370,13 @@ def _run(
         raise InvalidDataError(
             source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"]
         )
-    tables = new_tables(len(per_worker), n, len(projects), len(engine.codes))
+    tables = new_tables(len(per_worker), n, len(projects.names), len(engine.codes))
     try:
         sum_buckets(buckets, engine, tables)
     except RepeatedKey:
         buckets.discard()  # a second stream must not append to these files
         raise
-    return finish(tables, workers, projects, bars, engine, source)
+    return finish(tables, workers, projects.names, bars, engine, source)
 
 
 _UNITS = {

@@ -370,7 +370,8 @@ def _typed_view(
           CAST(worker AS VARCHAR) AS worker_raw,
           CAST(country AS VARCHAR) AS country_value,
           {"CAST(subdivision AS VARCHAR)" if "subdivision" in has else "CAST(NULL AS VARCHAR)"} AS subdivision_value,
-          CAST(currency AS VARCHAR) AS currency_value
+          CAST(currency AS VARCHAR) AS currency_value,
+          CAST(project AS VARCHAR) AS project_value
         FROM (SELECT *, {", ".join(f"trim(CAST({c} AS VARCHAR)) AS {t}" for c, t in trimmed.items())} FROM {raw}))""")
     codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
     codes += list(TIME_CODES) if rule.implausible == "set_aside" else []

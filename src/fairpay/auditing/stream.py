@@ -6,10 +6,11 @@ into buckets of whole workers, read ahead by a thread.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fairpay.auditing.presets import Preset
-from fairpay.auditing.reading import _types, arrow_table, text_rule
+from fairpay.auditing.reading import _literal, _types, arrow_table, text_rule
 from fairpay.auditing.settings import AuditSettings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,7 +53,7 @@ FROM {typed} t
 
 #: The code joins of ``STREAM_SQL`` on the text as written (see :func:`code_joins`).
 TEXT_JOINS = """JOIN __wk k ON k.worker_raw = t.worker_raw
-JOIN __pj j ON j.project = t.project
+JOIN __pj j ON j.project_value = t.project_value
 JOIN __g g ON g.country_value = t.country_value AND g.subdivision_value IS NOT DISTINCT FROM t.subdivision_value
   AND g.currency_value = t.currency_value AND g.status_raw = t.status_raw"""
 
@@ -61,7 +62,7 @@ JOIN __g g ON g.country_value = t.country_value AND g.subdivision_value IS NOT D
 #: the small tables share a hash: then a row's hash names its row there exactly, and probing
 #: integers instead of strings saves ~1 CPU-second per 10M rows (200k workers).
 HASH_JOINS = """JOIN __wk k ON k.h = hash(t.worker_raw)
-JOIN __pj j ON j.project = t.project
+JOIN __pj j ON j.h = hash(t.project_value)
 JOIN __g g ON g.h = hash(t.country_value, t.subdivision_value, t.currency_value, t.status_raw)"""
 
 
@@ -137,12 +138,12 @@ def _tasks_at(con: duckdb.DuckDBPyConnection, typed: str, rows: Any) -> Any:
 
 def dictionaries(
     con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, approved: str = APPROVED_ROWS
-) -> tuple[Any, Any, int]:
-    """(workers: Arrow table worker, n, task, spellings; projects: Arrow array; rows with a blank worker).
+) -> tuple[Any, int]:
+    """(workers: Arrow table worker, n, task, spellings; rows with a blank worker).
 
-    Workers and projects are alphabetical and have no blank; the blank-worker rows are bad rows
-    (the scan leaves that test to this per-spelling one). ``approved``: the SQL test of an
-    approved row (after the scan: on its status spellings, which spares mapping every row's status).
+    Workers are alphabetical and have no blank; the blank-worker rows are bad rows (the scan
+    leaves that test to this per-spelling one). ``approved``: the SQL test of an approved row
+    (after the scan: on its status spellings, which spares mapping every row's status).
     """
     import pyarrow.compute as pc
 
@@ -152,16 +153,58 @@ def dictionaries(
     if blank_rows:
         workers = workers.filter(pc.invert(blank))
     workers = workers.append_column("task", bonus_tasks(con, typed, preset, workers))
-    projects = (
-        arrow_table(con, f"SELECT DISTINCT project FROM {typed} WHERE project IS NOT NULL ORDER BY project")
-        .column(0)
-        .combine_chunks()
+    return workers, blank_rows
+
+
+#: Each spelling of a project id in the log (``project_value``, as written) and its project (the
+#: typed view's text rule on it: NULL for a blank one).
+PROJECTS_SQL = "SELECT project_value, {project} AS project FROM (SELECT DISTINCT project_value FROM {typed})"
+
+
+@dataclass(frozen=True)
+class ProjectCodes:
+    """The project dictionary: ``names`` (Arrow strings, alphabetical, no blank; a project's id is
+    its position), ``spellings`` (Arrow table project_value -> pid, the stream's ``__pj``) and
+    ``blank``: the SQL test of a row with a blank project id, on its spelling (a bad row).
+
+    Why spellings: a log has a handful of spellings of its project ids, so the text rule runs
+    once per spelling, and the scan and the stream test and join the text as written.
+    """
+
+    names: Any
+    spellings: Any
+    blank: str
+
+
+def project_codes(
+    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, names: Any = None
+) -> ProjectCodes:
+    """The :class:`ProjectCodes` of ``typed``; ``names``: use these project names (alphabetical)
+    for the ids instead of the log's own (a Dask partition's spellings, coded with the whole log's)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = arrow_table(
+        con, PROJECTS_SQL.format(typed=typed, project=text_rule("trim(project_value)", preset))
     )
-    return workers, projects, blank_rows
+    blank = pc.is_null(found.column("project"))
+    written = [v for v in pc.filter(found.column("project_value"), blank).to_pylist() if v is not None]
+    found = found.filter(pc.invert(blank))
+    if names is None:
+        names = pc.unique(found.column("project").combine_chunks())
+        names = names.take(pc.array_sort_indices(names))
+    pid = pc.index_in(found.column("project"), value_set=names).cast(pa.int32())
+    blank_test = "project_value IS NULL"  # a NULL id is blank whatever the rule
+    if written:
+        blank_test += f" OR project_value IN ({', '.join(_literal(v) for v in sorted(written))})"
+    return ProjectCodes(
+        names, pa.table({"project_value": found.column("project_value"), "pid": pid}), f"({blank_test})"
+    )
 
 
-def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, places: Any) -> None:
-    """Register ``__wk`` (worker spelling -> wid), ``__pj`` (project -> pid) and ``__g`` (:func:`_codes_table`).
+def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: ProjectCodes, places: Any) -> None:
+    """Register ``__wk`` (worker spelling -> wid), ``__pj`` (project spelling -> pid) and ``__g``
+    (:func:`_codes_table`).
 
     ``workers``: the :data:`WORKERS_SQL` table (alphabetical; a worker's id is its row).
     """
@@ -173,13 +216,12 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, 
     per_worker = pc.list_value_length(spellings).to_numpy(zero_copy_only=False)
     wid = np.repeat(np.arange(len(per_worker), dtype=np.int32), per_worker)
     con.register("__wk_text", pa.table({"worker_raw": pc.list_flatten(spellings), "wid": pa.array(wid)}))
-    con.register(
-        "__pj", pa.table({"project": projects, "pid": pa.array(np.arange(len(projects), dtype=np.int32))})
-    )
+    con.register("__pj_text", projects.spellings)
     con.register("__g_text", places)
     # hashes of the text exactly as the typed view holds it
     con.execute(
         "CREATE OR REPLACE TEMP TABLE __wk AS SELECT *, hash(worker_raw) AS h FROM __wk_text;"
+        "CREATE OR REPLACE TEMP TABLE __pj AS SELECT *, hash(project_value) AS h FROM __pj_text;"
         "CREATE OR REPLACE TEMP TABLE __g AS SELECT *, "
         "hash(country_value, subdivision_value, currency_value, status_raw) AS h FROM __g_text"
     )
@@ -188,7 +230,8 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Any, 
 def code_joins(con: duckdb.DuckDBPyConnection) -> str:
     """``HASH_JOINS`` when the registered code tables have no repeated hash, else ``TEXT_JOINS``."""
     ((unique,),) = con.execute(
-        "SELECT (SELECT count(DISTINCT h) = count(*) FROM __wk) AND (SELECT count(DISTINCT h) = count(*) FROM __g)"
+        "SELECT (SELECT count(DISTINCT h) = count(*) FROM __wk) AND (SELECT count(DISTINCT h) = count(*) FROM __pj)"
+        " AND (SELECT count(DISTINCT h) = count(*) FROM __g)"
     ).fetchall()
     return HASH_JOINS if unique else TEXT_JOINS
 

@@ -279,17 +279,18 @@ def _shown(row: Any, col: str) -> str:
 #: The largest amount one row may carry (reward or bonus, pay currency): beyond it an amount is a
 #: unit or parsing error (and micro-units would overflow 64-bit sums).
 MAX_AMOUNT = 1e9
-#: A bad row by its own values (what the scan tests row by row). The place, currency and status
-#: tests are made once per spelling (see :data:`SCAN_SQL`), and the blank worker once per spelling
-#: on the worker dictionary (:func:`dictionaries`): trimming every row's worker id cost a pass's
-#: worth of time (~0.6 s at 10M rows, 200k workers).
-_BAD_ROW = """(project IS NULL OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
+#: A bad row by its own values (what the scan tests row by row; ``{project}``: the test of a blank
+#: project id). The place, currency and status tests are made once per spelling (see
+#: :data:`SCAN_SQL`), the blank project on the project's spellings (:func:`project_codes`) and the
+#: blank worker once per spelling on the worker dictionary (:func:`dictionaries`): trimming every
+#: row's worker id cost a pass's worth of time (~0.6 s at 10M rows, 200k workers).
+_BAD_ROW = """({project} OR s_us IS NULL OR e_us IS NULL OR e_us < s_us
   OR reward IS NULL OR NOT isfinite(reward) OR reward < 0 OR reward > 1e9
   OR abs(reward * 1e6 - round(reward * 1e6)) > 1e-3 OR issue IS NOT NULL
   OR bonus IS NULL OR NOT isfinite(bonus) OR bonus < 0 OR bonus > 1e9
   OR abs(bonus * 1e6 - round(bonus * 1e6)) > 1e-3)"""
-#: A bad row, but for a blank worker.
-_BAD_VALUES = f"({_BAD_ROW} OR currency IS NULL OR status IS NULL OR country_raw IS NULL)"
+#: A bad row, but for a blank worker, on the typed columns.
+_BAD_VALUES = f"({_BAD_ROW.format(project='project IS NULL')} OR currency IS NULL OR status IS NULL OR country_raw IS NULL)"
 
 
 #: A bad row (listed when a log has some).
@@ -362,12 +363,15 @@ FROM (
 SCAN_BAD, SCAN_SPELLING = 4, 12
 
 
-def scan_sql(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> str:
-    """The validation scan at (place, currency, status) spelling grain (see ``SCAN_SQL``)."""
+def scan_sql(
+    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, blank_project: str = "project IS NULL"
+) -> str:
+    """The validation scan at (place, currency, status) spelling grain (see ``SCAN_SQL``);
+    ``blank_project``: the test of a blank project id (``ProjectCodes.blank``)."""
     rules = spelling_rules(preset, "subdivision" in _types(con, "raw"))
     typed_of = {name: rules[name](f"trim({SPELLINGS[name]})") for name in SPELLINGS}
     return SCAN_SQL.format(
-        bad=_BAD_ROW,
+        bad=_BAD_ROW.format(project=blank_project),
         typed=typed,
         long=LONG_INTERVAL_US,
         country=typed_of["country_raw"],
@@ -377,12 +381,15 @@ def scan_sql(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> str:
     )
 
 
-def _scan(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset) -> Scan:
+def _scan(
+    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, blank_project: str = "project IS NULL"
+) -> Scan:
     """One pass over the log (``SCAN_SQL``), summed up; at most ``MAX_GROUPS`` groups are kept
     (``Scan.too_many_groups`` then says so, and the totals are lower bounds). The rows with a blank
     worker are not counted bad here: :func:`dictionaries` finds them, and the caller adds them."""
     rows = con.execute(
-        f"SELECT *, sum(n) OVER (), sum(bad) OVER () FROM ({scan_sql(con, typed, preset)}) LIMIT {MAX_GROUPS + 1}"
+        f"SELECT *, sum(n) OVER (), sum(bad) OVER () FROM ({scan_sql(con, typed, preset, blank_project)}) "
+        f"LIMIT {MAX_GROUPS + 1}"
     ).fetchall()
     scan = scan_from_groups([r[:-2] for r in rows[:MAX_GROUPS]])
     if len(rows) > MAX_GROUPS:

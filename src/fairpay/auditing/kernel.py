@@ -156,13 +156,9 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
     g = len(starts)
     worked = union_us(starts, rows["s"], rows["e"], gap_us)
     tasks = np.diff(starts, append=n).astype(np.int32)
-    gid = np.repeat(np.arange(g, dtype=np.int64), tasks)
-    # status counts and rows per currency: one bincount each over (group, code)
-    key = gid * 5
-    key += rows["st"]
-    by_status = np.bincount(key, minlength=5 * g).reshape(g, 5).astype(np.int32)
-    counts = {name: np.ascontiguousarray(by_status[:, code]) for name, code in STATUS_CODES.items()}
-    del by_status
+    # status counts and rows per currency: a mask per code, summed per group (no row-long group ids)
+    st = rows["st"]
+    counts = {name: np.add.reduceat(st == code, starts, dtype=np.int32) for name, code in STATUS_CODES.items()}
     micro = rows["micro"]
     m = np.empty((n_currencies, g), dtype=np.int64)
     m[0] = np.add.reduceat(micro, starts)
@@ -170,13 +166,13 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
         nn = tasks[None, :].copy()
     else:
         ccy = rows["ccy"]
-        np.multiply(gid, n_currencies, out=key)
-        key += ccy
-        nn = np.bincount(key, minlength=n_currencies * g).reshape(g, n_currencies).T.astype(np.int32)
-        for i in range(1, n_currencies):  # the first currency's sum is the rest of the total
-            m[i] = np.add.reduceat(np.where(ccy == i, micro, 0), starts)
-            m[0] -= m[i]
-    del gid, key
+        nn = np.empty((n_currencies, g), dtype=np.int32)
+        for i in range(n_currencies):
+            paid_in = ccy == i
+            nn[i] = np.add.reduceat(paid_in, starts, dtype=np.int32)
+            if i:  # the first currency's sum is the rest of the total
+                m[i] = np.add.reduceat(np.where(paid_in, micro, 0), starts)
+                m[0] -= m[i]
     place: Any = rows.get("place")  # None at the pair level (a pair lives where its worker lives)
     return Sums(
         wid=wid[starts],

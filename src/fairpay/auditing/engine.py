@@ -14,16 +14,21 @@ stages in order; each is a module of this package, to be read in this order:
    :mod:`~fairpay.auditing.reading`: the source registered and its columns named (``raw``), then
    the typed view, where every row rule is written once, in SQL (text trimmed once per row;
    UTC microsecond times; amounts; statuses; plausibility; rows set aside).
-2. :mod:`~fairpay.auditing.stream` (:func:`~fairpay.auditing.stream.dictionaries`): the worker
-   and project dictionaries (alphabetical ids, row counts, spellings, the bonus task's row).
-3. :mod:`~fairpay.auditing.validation`: the scan at (place, currency) grain, bad rows, unknown
-   places and currencies (the audit stops here, listing them, when the log is unfit to pay from),
-   then :mod:`~fairpay.auditing.bars`: the bar and exchange rates once per place.
-4. :mod:`~fairpay.auditing.stream` again: the rows as integer codes in Arrow batches, routed into
-   buckets of whole workers (:mod:`~fairpay.auditing.rows`; files under a memory budget), with
-   the hash of each row's assignment key (a repeat sends the audit back through
+2. The passes that name things, each once per *spelling* of a value as written (a log has few
+   spellings of its projects, places, currencies and statuses, and one or two per worker id), so
+   no text is trimmed or mapped per row past the typed view:
+   :func:`~fairpay.auditing.stream.project_codes` (project spellings -> alphabetical ids; blank
+   ones), then :mod:`~fairpay.auditing.validation`: the scan at (place, currency, status)
+   spelling grain (counts, bad rows, the spellings' typed values), bad rows, unknown places and
+   currencies (the audit stops here, listing them, when the log is unfit to pay from), then
+   :func:`~fairpay.auditing.stream.dictionaries`: the workers (alphabetical ids, row counts,
+   spellings, the bonus task's row), and :mod:`~fairpay.auditing.bars`: the bar and exchange
+   rates once per place.
+3. :mod:`~fairpay.auditing.stream` again: the rows as integer codes in Arrow batches (spellings
+   joined to their codes), routed into buckets of whole workers (:mod:`~fairpay.auditing.rows`;
+   files under a memory budget), with the hash of each row's assignment key (a repeat sends the audit back through
    :func:`~fairpay.auditing.validation.duplicates`).
-5. :mod:`~fairpay.auditing.assemble`: the bucket plan, then per bucket, one per thread,
+4. :mod:`~fairpay.auditing.assemble`: the bucket plan, then per bucket, one per thread,
    :mod:`~fairpay.auditing.kernel` (interval unions, exact integer sums) and
    :mod:`~fairpay.auditing.money` (pay currency, conversion, top-up rounded up), results put in
    (worker, project) order, and the frames, with :mod:`~fairpay.auditing.projects` beside them;

@@ -53,6 +53,7 @@ def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...
         preset = P.get_preset(settings.preset)
         projects = S.project_codes(con, "typed", preset)
         workers, blank = S.dictionaries(con, "typed", preset)
+        workers = workers.append_column("task", S.bonus_tasks(con, "typed", preset, workers))
         groups = con.execute(V.scan_sql(con, "typed", preset, projects.blank)).fetchall()
         bad = sum(int(g[V.SCAN_BAD]) for g in groups) + blank
         failures = V.bad_rows(con, "typed") if bad else []

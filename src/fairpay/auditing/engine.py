@@ -60,7 +60,15 @@ from fairpay.auditing.presets import get_preset
 from fairpay.auditing.reading import _register_source, _typed_view, plausible
 from fairpay.auditing.result import AuditResult
 from fairpay.auditing.settings import AuditSettings
-from fairpay.auditing.stream import ProjectCodes, dictionaries, project_codes, register_codes, stream
+from fairpay.auditing.stream import (
+    ProjectCodes,
+    bonus_tasks,
+    dictionaries,
+    picked_tasks,
+    project_codes,
+    register_codes,
+    stream,
+)
 from fairpay.auditing.validation import (
     RepeatedKey,
     Scan,
@@ -362,7 +370,8 @@ def _run(
     dtypes = {**ROW_DTYPES, "kh": "uint64"} if in_buckets else ROW_DTYPES
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir, dtypes)
     hashes: list[Any] = []
-    n = stream(con, typed, settings, buckets, key_hash, None if in_buckets else hashes)
+    bonus: list[Any] = []
+    n = stream(con, typed, settings, buckets, key_hash, None if in_buckets else hashes, bonus)
     if key_hash and not in_buckets:
         h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
         del hashes[:]
@@ -375,6 +384,10 @@ def _run(
         raise InvalidDataError(
             source, [f"{scan.rows - n} row(s) lost joining worker, project, place or currency codes"]
         )
+    picked = picked_tasks(bonus, len(per_worker))
+    workers = workers.append_column(
+        "task", bonus_tasks(con, typed, get_preset(settings.preset), workers, picked)
+    )
     tables = new_tables(len(per_worker), n, len(projects.names), len(engine.codes))
     try:
         sum_buckets(buckets, engine, tables)

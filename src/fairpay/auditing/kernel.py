@@ -158,7 +158,9 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
     tasks = np.diff(starts, append=n).astype(np.int32)
     # status counts and rows per currency: a mask per code, summed per group (no row-long group ids)
     st = rows["st"]
-    counts = {name: np.add.reduceat(st == code, starts, dtype=np.int32) for name, code in STATUS_CODES.items()}
+    counts = {
+        name: np.add.reduceat(st == code, starts, dtype=np.int32) for name, code in STATUS_CODES.items()
+    }
     micro = rows["micro"]
     m = np.empty((n_currencies, g), dtype=np.int64)
     m[0] = np.add.reduceat(micro, starts)

@@ -81,21 +81,23 @@ def workers_sql(
     )
 
 
-def bonus_tasks(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, workers: Any) -> Any:
+def bonus_tasks(
+    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, workers: Any, picked: Any = None
+) -> Any:
     """The task id for each worker's bonus: that of the worker's last approved row (in log order)
     that has one, else of the last row that has one (an Arrow string array, null: no task at all).
 
     Why rows, not the task text: MTurk's SendBonus needs one assignment of the worker, any will
     do, and picking it by row number needs no string work per row; the task ids are then read
-    for one row per worker. A worker whose picked row has no task id (rare) is looked up again
-    among the rows that have one.
+    for one row per worker (``picked``: already read, by :func:`stream`). A worker whose picked
+    row has no task id (rare) is looked up again among the rows that have one.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rows = workers.column("task_row").to_numpy(zero_copy_only=False)
-    tasks = _tasks_at(con, typed, rows)
+    tasks = _tasks_at(con, typed, rows) if picked is None else picked
     blank = np.asarray(pc.is_null(tasks), dtype=bool)
     if not blank.any() or "task" not in _types(con, "raw"):
         return tasks
@@ -139,11 +141,12 @@ def _tasks_at(con: duckdb.DuckDBPyConnection, typed: str, rows: Any) -> Any:
 def dictionaries(
     con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, approved: str = APPROVED_ROWS
 ) -> tuple[Any, int]:
-    """(workers: Arrow table worker, n, task, spellings; rows with a blank worker).
+    """(workers: Arrow table worker, n, task_row, spellings; rows with a blank worker).
 
     Workers are alphabetical and have no blank; the blank-worker rows are bad rows (the scan
     leaves that test to this per-spelling one). ``approved``: the SQL test of an approved row
-    (after the scan: on its status spellings, which spares mapping every row's status).
+    (after the scan: on its status spellings, which spares mapping every row's status). The
+    bonus task ids (:func:`bonus_tasks`) are read later, by the row stream.
     """
     import pyarrow.compute as pc
 
@@ -152,7 +155,6 @@ def dictionaries(
     blank_rows = int(pc.sum(pc.filter(workers.column("n"), blank)).as_py() or 0)
     if blank_rows:
         workers = workers.filter(pc.invert(blank))
-    workers = workers.append_column("task", bonus_tasks(con, typed, preset, workers))
     return workers, blank_rows
 
 
@@ -215,7 +217,13 @@ def register_codes(con: duckdb.DuckDBPyConnection, workers: Any, projects: Proje
     spellings = workers.column("spellings").combine_chunks()
     per_worker = pc.list_value_length(spellings).to_numpy(zero_copy_only=False)
     wid = np.repeat(np.arange(len(per_worker), dtype=np.int32), per_worker)
-    con.register("__wk_text", pa.table({"worker_raw": pc.list_flatten(spellings), "wid": pa.array(wid)}))
+    task_row = np.repeat(workers.column("task_row").to_numpy(zero_copy_only=False), per_worker)
+    con.register(
+        "__wk_text",
+        pa.table(
+            {"worker_raw": pc.list_flatten(spellings), "wid": pa.array(wid), "task_row": pa.array(task_row)}
+        ),
+    )
     con.register("__pj_text", projects.spellings)
     con.register("__g_text", places)
     # hashes of the text exactly as the typed view holds it
@@ -236,6 +244,12 @@ def code_joins(con: duckdb.DuckDBPyConnection) -> str:
     return HASH_JOINS if unique else TEXT_JOINS
 
 
+#: A ``STREAM_SQL`` column: the task id of the row picked for the worker's bonus (``task_row``
+#: of :data:`WORKERS_SQL`), NULL on every other row: the ids are read in the pass that reads the
+#: rows anyway (a query of its own cost ~0.2 s at 10M rows).
+BONUS_TASK_SQL = ", CASE WHEN t.__row = k.task_row THEN t.task END AS bonus_task"
+
+
 def stream(
     con: duckdb.DuckDBPyConnection,
     typed: str,
@@ -243,12 +257,17 @@ def stream(
     buckets: Any,
     key_hash: str = "",
     hashes: list[Any] | None = None,
+    bonus: list[Any] | None = None,
 ) -> int:
     """Stream the integer rows (``STREAM_SQL``) into ``buckets``; returns the number of rows.
 
     ``key_hash`` (:func:`key_hash_sql`): the key hashes are appended to ``hashes``, or, when
-    ``hashes`` is None, go into the buckets as column ``kh``.
+    ``hashes`` is None, go into the buckets as column ``kh``. ``bonus``: (worker ids, task ids)
+    of the rows picked for bonuses are appended there (see :func:`picked_tasks`).
     """
+    import numpy as np
+    import pyarrow.compute as pc
+
     from fairpay.auditing.kernel import APPROVED, PENDING, ROW_DTYPES
 
     pending_paid = f"OR g.st = {PENDING}" if settings.pending == "paid" else ""
@@ -257,7 +276,7 @@ def stream(
             typed=typed,
             approved=APPROVED,
             pending_paid=pending_paid,
-            key_hash=key_hash,
+            key_hash=key_hash + (BONUS_TASK_SQL if bonus is not None else ""),
             joins=code_joins(con),
         )
     )
@@ -275,9 +294,26 @@ def stream(
                 cols["kh"] = kh  # probed bucket by bucket (see partial)
             else:
                 hashes.append(kh.copy())
+        if bonus is not None:
+            task = batch.column(batch.num_columns - 1)
+            if task.null_count < len(task):
+                at = pc.is_valid(task)
+                bonus.append((cols["wid"][np.asarray(at)].copy(), task.filter(at)))
         buckets.add(cols)
         n += batch.num_rows
     return n
+
+
+def picked_tasks(bonus: list[Any], n_workers: int) -> Any:
+    """The task ids that :func:`stream` collected in ``bonus``, by worker id (null: none read)."""
+    import numpy as np
+    import pyarrow as pa
+
+    wid = np.concatenate([w for w, _t in bonus]) if bonus else np.zeros(0, np.int32)
+    tasks = pa.concat_arrays([t for _w, t in bonus]) if bonus else pa.array([], pa.string())
+    at = np.full(n_workers, -1, dtype=np.int64)
+    at[wid] = np.arange(len(wid))
+    return tasks.take(pa.array(at, mask=at < 0))
 
 
 def prefetched(batches: Any, depth: int = 2) -> Iterator[Any]:

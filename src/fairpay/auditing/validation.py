@@ -680,7 +680,8 @@ def _check(
                 "country",
                 None,
                 "too_many_places",
-                f"over {MAX_GROUPS:,} distinct combinations of country, subdivision and currency: "
+                f"over {MAX_GROUPS:,} distinct combinations of country, subdivision, currency and status "
+                "(as written): "
                 "check that these columns are mapped to the right source columns",
             )
         )

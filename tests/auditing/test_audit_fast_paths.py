@@ -200,3 +200,29 @@ def test_place_currency_and_status_are_coded_per_spelling(
     statuses = clean["status"].value_counts()
     for status in ("approved", "rejected", "returned", "pending"):
         assert int(got.workers[status].sum()) == int(statuses[status])
+
+
+def test_key_hash_mixes_the_worker_and_project_codes_in_numpy() -> None:
+    import numpy as np
+
+    from fairpay.auditing.validation import mix_key
+
+    cols = {"wid": np.array([0, 0, 1, 0, 0], np.int32), "pid": np.array([0, 0, 0, 1, 0], np.int32)}
+    kh = np.array([7, 7, 7, 7, 8], np.uint64)  # rows 0 and 1: the same key; the others differ in one part
+    mixed = mix_key(kh.copy(), cols, ("wid", "pid"))
+    assert mixed[0] == mixed[1]
+    assert len(set(mixed.tolist())) == 4
+    assert (mix_key(kh, cols, ()) == kh).all()  # a key without worker or project: the SQL hash alone
+
+
+def test_task_ids_shared_by_other_workers_are_no_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fairpay.auditing import engine as E
+
+    def no_second_pass(*args: object, **kwargs: object) -> list[str]:
+        raise AssertionError("the key probe raised a false alarm")
+
+    df = _log()  # the generic key is (worker, task): number each worker's tasks t0, t1, ...
+    df["task"] = "t" + df.groupby("worker").cumcount().astype(str)  # each task id in many workers
+    monkeypatch.setattr(E, "duplicates", no_second_pass)
+    result = audit(df, benchmarks=bench(), rates=RATES, threads=2)
+    assert int(result.workers["tasks"].sum()) == len(df)

@@ -466,10 +466,11 @@ def test_key_probe_false_alarm_changes_nothing(tmp_path: Path, monkeypatch) -> N
     # repeat: same figures, no duplicate warning, in memory and spilled
     import fairpay.auditing.assemble as A
     import fairpay.auditing.engine as E
+    import fairpay.auditing.validation as V
 
     log = write(tmp_path, HEADER + TWO_TASKS)
     honest = run(log)
-    monkeypatch.setattr(E, "key_hash_sql", lambda con, preset: ", CAST(1 AS UBIGINT) AS kh")
+    monkeypatch.setattr(E, "key_hash", lambda con, preset: V.KeyHash(", CAST(1 AS UBIGINT) AS kh", ()))
     for spill in (False, True):
         if spill:
             monkeypatch.setattr(A, "ROWS_IN_MEMORY_BYTES", 0)

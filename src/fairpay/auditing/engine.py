@@ -70,13 +70,14 @@ from fairpay.auditing.stream import (
     stream,
 )
 from fairpay.auditing.validation import (
+    KeyHash,
     RepeatedKey,
     Scan,
     _check,
     _scan,
     _status_notes,
     duplicates,
-    key_hash_sql,
+    key_hash,
     long_interval_warning,
     normalize_groups,
     probe_by_worker,
@@ -149,7 +150,8 @@ def audit(
         rule = plausible(p, settings.max_task_hours, settings.implausible)
         with _read_errors(source):
             _typed_view(con, p, "raw", "typed", rule, set_aside=True, source=source, label=label)
-        key_hash, by_worker = key_hash_sql(con, p), probe_by_worker(con, p)
+        probe: KeyHash | None = key_hash(con, p)
+        by_worker = probe_by_worker(con, p)
         dup_warnings: list[str] = []
         while True:  # twice only when the stream's key probe finds a repeat (see RepeatedKey)
             with _read_errors(source):
@@ -179,14 +181,14 @@ def audit(
                     connection.tmp,
                     connection.budget,
                     connection.threads,
-                    key_hash=key_hash,
+                    probe=probe,
                     by_worker=by_worker,
                 )
                 break
             except RepeatedKey:
                 with _read_errors(source):
                     dup_warnings = duplicates(con, "typed", p, source, label)
-                key_hash = ""
+                probe = None
     return AuditResult(
         workers=worker_frame,
         worker_projects=pairs,
@@ -346,14 +348,14 @@ def _run(
     tmp: str,
     budget: int | None,
     threads: int = 1,
-    key_hash: str = "",
+    probe: KeyHash | None = None,
     by_worker: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The row stream into buckets, the kernel on the buckets, the result frames.
 
     ``names``: (workers from :func:`dictionaries`, projects from :func:`project_codes`).
 
-    ``key_hash`` (:func:`key_hash_sql`): probe the stream for repeated keys, in each bucket when
+    ``probe`` (:func:`key_hash`): probe the stream for repeated keys, in each bucket when
     ``by_worker`` (:func:`probe_by_worker`), else in one sort of all hashes; raises
     :class:`RepeatedKey` when two rows may share one.
     """
@@ -366,13 +368,13 @@ def _run(
     workers, projects = names
     register_codes(con, workers, projects, engine.places)
     per_worker = workers.column("n").to_numpy()
-    in_buckets = bool(key_hash) and by_worker
+    in_buckets = probe is not None and by_worker
     dtypes = {**ROW_DTYPES, "kh": "uint64"} if in_buckets else ROW_DTYPES
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir, dtypes)
     hashes: list[Any] = []
     bonus: list[Any] = []
-    n = stream(con, typed, settings, buckets, key_hash, None if in_buckets else hashes, bonus)
-    if key_hash and not in_buckets:
+    n = stream(con, typed, settings, buckets, probe, None if in_buckets else hashes, bonus)
+    if probe is not None and not in_buckets:
         h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
         del hashes[:]
         h.sort()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fairpay.auditing.presets import Preset
 from fairpay.auditing.reading import _literal, _types, arrow_table, text_rule
 from fairpay.auditing.settings import AuditSettings
+from fairpay.auditing.validation import KeyHash, mix_key
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -255,14 +256,14 @@ def stream(
     typed: str,
     settings: AuditSettings,
     buckets: Any,
-    key_hash: str = "",
+    key_hash: KeyHash | None = None,
     hashes: list[Any] | None = None,
     bonus: list[Any] | None = None,
 ) -> int:
     """Stream the integer rows (``STREAM_SQL``) into ``buckets``; returns the number of rows.
 
-    ``key_hash`` (:func:`key_hash_sql`): the key hashes are appended to ``hashes``, or, when
-    ``hashes`` is None, go into the buckets as column ``kh``. ``bonus``: (worker ids, task ids)
+    ``key_hash`` (:func:`~fairpay.auditing.validation.key_hash`): the key hashes are appended to
+    ``hashes``, or, when ``hashes`` is None, go into the buckets as column ``kh``. ``bonus``: (worker ids, task ids)
     of the rows picked for bonuses are appended there (see :func:`picked_tasks`).
     """
     import numpy as np
@@ -276,7 +277,7 @@ def stream(
             typed=typed,
             approved=APPROVED,
             pending_paid=pending_paid,
-            key_hash=key_hash + (BONUS_TASK_SQL if bonus is not None else ""),
+            key_hash=(key_hash.sql if key_hash else "") + (BONUS_TASK_SQL if bonus is not None else ""),
             joins=code_joins(con),
         )
     )
@@ -289,11 +290,11 @@ def stream(
     for batch in prefetched(reader):
         cols = {c: batch.column(i).to_numpy() for i, c in enumerate(ROW_DTYPES)}
         if key_hash:
-            kh = batch.column(len(ROW_DTYPES)).to_numpy()
+            kh = mix_key(batch.column(len(ROW_DTYPES)).to_numpy(), cols, key_hash.mix)
             if hashes is None:
                 cols["kh"] = kh  # probed bucket by bucket (see partial)
             else:
-                hashes.append(kh.copy())
+                hashes.append(kh if key_hash.mix else kh.copy())  # a copy frees the Arrow batch
         if bonus is not None:
             task = batch.column(batch.num_columns - 1)
             if task.null_count < len(task):

@@ -125,8 +125,22 @@ def _duplicate_key_columns(
     return key, [_KEY_COLUMNS[c] for c in key]
 
 
-def key_hash_sql(con: duckdb.DuckDBPyConnection, preset: Preset) -> str:
-    """A ``STREAM_SQL`` column: the hash of the row's assignment key (NULL when a key part is NULL).
+#: Key columns the stream carries as integer codes anyway: mixed into the key hash in numpy
+#: (:func:`mix_key`) instead of hashed again per row in SQL (~0.3 CPU-s per 10M rows).
+_CODED_KEY = {"worker": "wid", "project": "pid"}
+
+
+@dataclass(frozen=True)
+class KeyHash:
+    """How the stream hashes each row's assignment key: ``sql``, a ``STREAM_SQL`` column ``kh``
+    over the key's other columns, and ``mix``, the stream's code columns mixed into it."""
+
+    sql: str
+    mix: tuple[str, ...]
+
+
+def key_hash(con: duckdb.DuckDBPyConnection, preset: Preset) -> KeyHash:
+    """The :class:`KeyHash` of the preset's assignment key for this log.
 
     Why: the audit probes for repeated keys in the row stream it reads anyway (a sort of the
     hashes) instead of a separate ``count(DISTINCT ...)`` pass over the log; equal keys hash
@@ -134,10 +148,32 @@ def key_hash_sql(con: duckdb.DuckDBPyConnection, preset: Preset) -> str:
     (or a hash collision) costs the exact :func:`duplicates` query and a second pass.
     """
     key, _cols = _duplicate_key_columns(con, preset)
-    cols = [_STREAM_KEY_COLUMNS[c] for c in key]
+    cols = [_STREAM_KEY_COLUMNS[c] for c in key if c not in _CODED_KEY]
+    mix = tuple(_CODED_KEY[c] for c in key if c in _CODED_KEY)  # never NULL: the stream joins them
+    if not cols:
+        return KeyHash(", CAST(0 AS UBIGINT) AS kh", mix)
     notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
     # a row without a full key is never a repeat: it gets a hash of its own row number instead
-    return f", CASE WHEN {notnull} THEN hash({', '.join(cols)}) ELSE hash(t.__row, 'no key') END AS kh"
+    return KeyHash(
+        f", CASE WHEN {notnull} THEN hash({', '.join(cols)}) ELSE hash(t.__row, 'no key') END AS kh", mix
+    )
+
+
+def mix_key(kh: Any, cols: dict[str, Any], mix: tuple[str, ...]) -> Any:
+    """``kh`` (uint64) with the codes ``mix`` of ``cols`` mixed in: rows with equal codes and equal
+    ``kh`` stay equal; the codes (non-negative int32) are packed side by side and multiplied by an
+    odd constant, which is one-to-one, so rows differing only in a code differ."""
+    import numpy as np
+
+    if not mix:
+        return kh
+    m = cols[mix[0]].astype(np.uint64)
+    for c in mix[1:]:
+        m <<= np.uint64(32)
+        m |= cols[c].astype(np.uint64)
+    m *= np.uint64(0x9E3779B97F4A7C15)
+    m ^= kh
+    return m
 
 
 def probe_by_worker(con: duckdb.DuckDBPyConnection, preset: Preset) -> bool:

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from fairpay.auditing.kernel import ROW_DTYPES, sums, union_us
+from fairpay.auditing.kernel import ROW_DTYPES, Workspace, sums, union_us
 
 
 def _merged(intervals: list[tuple[int, int]], gap: int) -> int:
@@ -74,6 +74,29 @@ def test_sums_match_brute_force(seed: int, gap_us: int, n_ccy: int) -> None:
                     min(r[2] for r in g),
                     max(r[2] for r in g),
                 )
+
+
+def test_a_reused_workspace_changes_nothing_and_leaks_into_no_result() -> None:
+    # three slices of different sizes through one workspace, largest first (its memory is then
+    # reused by smaller slices): each result equals a fresh workspace's, and the first slice's
+    # results are unchanged after the others ran (nothing returned is a view of the workspace)
+    rnd = random.Random(9)
+    slices = [_random_rows(rnd, n, 2) for n in (900, 200, 600)]
+
+    def rows(recs: list[tuple[int, ...]]) -> dict[str, np.ndarray]:
+        return {k: np.array([r[i] for r in recs], dtype=d) for i, (k, d) in enumerate(ROW_DTYPES.items())}
+
+    def flat(level: object) -> list[list[int]]:
+        return [
+            np.asarray(getattr(level, f)).ravel().tolist() for f in ("wid", "tasks", "worked_us", "m", "n")
+        ] + [level.counts[c].tolist() for c in sorted(level.counts)]  # type: ignore[attr-defined]
+
+    work = Workspace()
+    shared = [sums(rows(recs), 2, 30_000_000, work) for recs in slices]
+    fresh = [sums(rows(recs), 2, 30_000_000) for recs in slices]
+    for (w1, p1), (w2, p2) in zip(shared, fresh, strict=True):
+        assert flat(w1) == flat(w2) and flat(p1) == flat(p2)
+        assert p1.pid.tolist() == p2.pid.tolist()
 
 
 def test_union_in_chunks_when_offsets_would_overflow() -> None:

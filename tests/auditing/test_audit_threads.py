@@ -47,14 +47,14 @@ def test_two_threads_give_the_same_tables_as_one(monkeypatch: pytest.MonkeyPatch
     lock = threading.Lock()
     real_sums = kernel.sums
 
-    def watched(rows, n_currencies, gap_us):  # noqa: ANN001, ANN202
+    def watched(rows, n_currencies, gap_us, work=None):  # noqa: ANN001, ANN202
         nonlocal out, most_out
         with lock:
             out += 1
             most_out = max(most_out, out)
             seen.add(threading.current_thread().name)
         try:
-            return real_sums(rows, n_currencies, gap_us)
+            return real_sums(rows, n_currencies, gap_us, work)
         finally:
             with lock:
                 out -= 1

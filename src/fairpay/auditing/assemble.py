@@ -19,6 +19,8 @@ from fairpay.errors import InvalidDataError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from fairpay.auditing.kernel import Workspace
+
 
 #: Rows per bucket by default, and bytes per row of work in a bucket (the rows, the sort keys and
 #: order, the shifted times): with a memory budget, buckets are sized to a quarter of it, and rows
@@ -167,8 +169,11 @@ def new_tables(n_workers: int, max_pairs: int, n_projects: int, n_codes: int) ->
     )
 
 
-def partial(rows: dict[str, Any], engine: Engine) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Sums and money for one slice of whole workers: (worker columns with ``wid``, pair columns)."""
+def partial(
+    rows: dict[str, Any], engine: Engine, work: Workspace | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sums and money for one slice of whole workers: (worker columns with ``wid``, pair columns);
+    ``work``: the calling thread's kernel :class:`~fairpay.auditing.kernel.Workspace`."""
     import numpy as np
 
     from fairpay.auditing.kernel import sums
@@ -180,7 +185,7 @@ def partial(rows: dict[str, Any], engine: Engine) -> tuple[dict[str, Any], dict[
         if len(kh) > 1 and bool((kh[1:] == kh[:-1]).any()):
             raise RepeatedKey
         del kh
-    ws, ps = sums(rows, len(engine.codes), engine.gap_us)
+    ws, ps = sums(rows, len(engine.codes), engine.gap_us, work)
     workers = {
         "wid": ws.wid,
         "place": ws.place_min,
@@ -368,18 +373,32 @@ def sum_buckets(buckets: Any, engine: Engine, tables: Tables) -> None:
     buckets are out of their store at a time (memory stays bounded), and results are written in
     bucket order, so the tables are the same, byte for byte, whatever the number of threads.
     """
+    import queue
+
+    from fairpay.auditing.kernel import Workspace
+
     todo = [
         j for j in range(buckets.k) if buckets.sizes[j]
     ]  # a worker larger than a bucket leaves some empty
     if engine.threads <= 1 or len(todo) == 1:
+        work = Workspace()
         for j in todo:
-            put(tables, *partial(buckets.pop(j), engine))
+            put(tables, *partial(buckets.pop(j), engine, work))
         return
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    # one workspace per bucket at work (at most ``threads``): each is reused by bucket after bucket
+    spaces: queue.SimpleQueue[Workspace] = queue.SimpleQueue()
+    for _ in range(engine.threads):
+        spaces.put(Workspace())
+
     def one(j: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        return partial(buckets.pop(j), engine)
+        work = spaces.get()
+        try:
+            return partial(buckets.pop(j), engine, work)
+        finally:
+            spaces.put(work)
 
     running: deque[Future[tuple[dict[str, Any], dict[str, Any]]]] = deque()
     with ThreadPoolExecutor(engine.threads, thread_name_prefix="fairpay-kernel") as pool:

@@ -56,34 +56,61 @@ class Sums:
     n: Any
 
 
-def sums(rows: dict[str, Any], n_currencies: int, gap_us: int) -> tuple[Sums, Sums]:
+class Workspace:
+    """Scratch arrays that one kernel thread reuses from slice to slice, by name.
+
+    Why: fresh numpy memory costs a page fault per 4 KiB page on first touch (about a second of
+    system time per 10M-row audit, more on a busy host); a thread that keeps its scratch arrays
+    pays that once. A name's memory is overwritten by the next slice, so nothing a slice returns
+    may be a view of it.
+    """
+
+    def __init__(self) -> None:
+        self._memory: dict[str, Any] = {}
+
+    def array(self, name: str, n: int, dtype: Any) -> Any:
+        """An uninitialised array of ``n`` items of ``dtype`` in the memory kept under ``name``."""
+        import numpy as np
+
+        dt = np.dtype(dtype)
+        memory = self._memory.get(name)
+        if memory is None or memory.nbytes < n * dt.itemsize:
+            memory = self._memory[name] = np.empty(max(n * dt.itemsize, 1), dtype=np.uint8)
+        return memory[: n * dt.itemsize].view(dt)
+
+
+def sums(
+    rows: dict[str, Any], n_currencies: int, gap_us: int, work: Workspace | None = None
+) -> tuple[Sums, Sums]:
     """(per worker, per worker x project) for ``rows`` (whole workers, any order), exact integers.
 
     ``rows`` maps the :data:`ROW_DTYPES` names to numpy arrays; it is consumed (re-ordered in place).
+    ``work``: the calling thread's :class:`Workspace` (default: a new one).
     """
-
+    work = work or Workspace()
     if not len(rows["wid"]):
         raise ValueError("no rows")
-    _gather(rows, _order(rows["wid"], rows["s"]))
-    workers = _group_sums(rows, rows["wid"], None, n_currencies, gap_us)
+    _gather(rows, _order(rows["wid"], rows["s"], work), work.array("spare", len(rows["wid"]), "u8"))
+    workers = _group_sums(rows, rows["wid"], None, n_currencies, gap_us, work)
     # pairs: stable re-sort by (worker, project); starts stay sorted within each pair
     del rows["place"]
-    _gather(rows, _pair_order(rows["wid"], rows["pid"]))
-    pairs = _group_sums(rows, rows["wid"], rows["pid"], n_currencies, gap_us)
+    _gather(rows, _pair_order(rows["wid"], rows["pid"], work), work.array("spare2", len(rows["wid"]), "u8"))
+    pairs = _group_sums(rows, rows["wid"], rows["pid"], n_currencies, gap_us, work)
     return workers, pairs
 
 
-def _gather(rows: dict[str, Any], order: Any) -> None:
+def _gather(rows: dict[str, Any], order: Any, spare: Any) -> None:
     """Re-order every column of ``rows`` by ``order`` (consumed), reusing the columns' memory.
 
     Why: a fresh array per column and per sort cost ~40 bytes per row of new memory, page
     faults included, twice per slice; here each column is gathered into the memory freed by
-    the one before it (widest first), so one scratch array of 8 bytes per row is all that is new.
+    the one before it (widest first), so only ``spare`` (8 bytes per row, from the thread's
+    :class:`Workspace`) is needed besides.
     """
     import numpy as np
 
     names = sorted(rows, key=lambda k: -rows[k].itemsize)
-    spare = np.empty(len(order) * max((rows[k].itemsize for k in names), default=1), dtype=np.uint8)
+    spare = spare.view(np.uint8)
     for k in names:
         a = rows[k]
         out = spare[: a.nbytes].view(a.dtype)
@@ -95,13 +122,14 @@ def _bits(a: Any) -> int:
     return int(a.max() - a.min()).bit_length() if len(a) else 0
 
 
-def _order(wid: Any, s: Any) -> Any:
+def _order(wid: Any, s: Any, work: Workspace) -> Any:
     """Row order by (worker, start): one argsort of a packed int64 key when it fits, else lexsort."""
     import numpy as np
 
     wb, sb = _bits(wid), _bits(s)
     if wb + sb <= 62:
-        key = wid.astype(np.int64)  # one new array, the rest in place: (wid - min) << sb | (s - min)
+        key = work.array("key", len(wid), np.int64)  # (wid - min) << sb | (s - min), in place
+        key[:] = wid
         key -= int(wid.min())
         key <<= sb
         key += s
@@ -110,14 +138,15 @@ def _order(wid: Any, s: Any) -> Any:
     return np.lexsort((s, wid))
 
 
-def _pair_order(wid: Any, pid: Any) -> Any:
+def _pair_order(wid: Any, pid: Any, work: Workspace) -> Any:
     """Stable order by (worker, project) of rows already sorted by (worker, start)."""
     import numpy as np
 
     n = len(wid)
     wb, pb, nb = _bits(wid), _bits(pid), int(n).bit_length()
     if wb + pb + nb <= 62:
-        key = wid.astype(np.int64)  # (wid - min) << pb | (pid - min), in place
+        key = work.array("key", n, np.int64)  # (wid - min) << pb | (pid - min), in place
+        key[:] = wid
         key -= int(wid.min())
         key <<= pb
         key += pid
@@ -142,11 +171,13 @@ def sorted_positions(key: Any, nb: int) -> Any:
     return key
 
 
-def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: int, gap_us: int) -> Sums:
+def _group_sums(
+    rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: int, gap_us: int, work: Workspace
+) -> Sums:
     import numpy as np
 
     n = len(wid)
-    first = np.empty(n, dtype=bool)
+    first = work.array("first", n, bool)
     first[0] = True
     np.not_equal(wid[1:], wid[:-1], out=first[1:])
     if pid is not None:
@@ -154,12 +185,13 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
     starts = np.flatnonzero(first)
     del first
     g = len(starts)
-    worked = union_us(starts, rows["s"], rows["e"], gap_us)
+    worked = union_us(starts, rows["s"], rows["e"], gap_us, work)
     tasks = np.diff(starts, append=n).astype(np.int32)
     # status counts and rows per currency: a mask per code, summed per group (no row-long group ids)
-    st = rows["st"]
+    st, mask = rows["st"], work.array("mask", n, bool)
     counts = {
-        name: np.add.reduceat(st == code, starts, dtype=np.int32) for name, code in STATUS_CODES.items()
+        name: np.add.reduceat(np.equal(st, code, out=mask), starts, dtype=np.int32)
+        for name, code in STATUS_CODES.items()
     }
     micro = rows["micro"]
     m = np.empty((n_currencies, g), dtype=np.int64)
@@ -170,7 +202,7 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
         ccy = rows["ccy"]
         nn = np.empty((n_currencies, g), dtype=np.int32)
         for i in range(n_currencies):
-            paid_in = ccy == i
+            paid_in = np.equal(ccy, i, out=mask)
             nn[i] = np.add.reduceat(paid_in, starts, dtype=np.int32)
             if i:  # the first currency's sum is the rest of the total
                 m[i] = np.add.reduceat(np.where(paid_in, micro, 0), starts)
@@ -189,15 +221,17 @@ def _group_sums(rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: i
     )
 
 
-def union_us(starts: Any, s: Any, e: Any, gap_us: int) -> Any:
-    """Merged microseconds per group; rows sorted by (group, start), ``starts`` = first row of each group."""
+def union_us(starts: Any, s: Any, e: Any, gap_us: int, work: Workspace | None = None) -> Any:
+    """Merged microseconds per group; rows sorted by (group, start), ``starts`` = first row of each
+    group. ``work``: the calling thread's :class:`Workspace` (default: a new one)."""
     import numpy as np
 
+    work = work or Workspace()
     n = len(s)
     first_s = s[starts]
     span = np.maximum.reduceat(e, starts) - first_s + (gap_us + 1)  # a group's stretch, plus a gap
     if float(span.sum(dtype=np.float64)) < _LIMIT / 2:
-        return _union_chunk(starts, s, e, gap_us, first_s, span)
+        return _union_chunk(starts, s, e, gap_us, first_s, span, work)
     # very long logs with many groups: shift chunks of groups separately (int64 headroom)
     out = np.empty(len(starts), dtype=np.int64)
     edges = np.searchsorted(np.cumsum(span, dtype=np.float64), np.arange(1, 64) * (_LIMIT / 4))
@@ -206,28 +240,35 @@ def union_us(starts: Any, s: Any, e: Any, gap_us: int) -> Any:
         if hi <= lo:
             continue
         r0, r1 = int(starts[lo]), int(starts[hi]) if hi < len(starts) else n
-        out[lo:hi] = _union_chunk(starts[lo:hi] - r0, s[r0:r1], e[r0:r1], gap_us, first_s[lo:hi], span[lo:hi])
+        out[lo:hi] = _union_chunk(
+            starts[lo:hi] - r0, s[r0:r1], e[r0:r1], gap_us, first_s[lo:hi], span[lo:hi], work
+        )
         lo = hi
     return out
 
 
-def _union_chunk(starts: Any, s: Any, e: Any, gap_us: int, first_s: Any, span: Any) -> Any:
+def _union_chunk(starts: Any, s: Any, e: Any, gap_us: int, first_s: Any, span: Any, work: Workspace) -> Any:
     import numpy as np
 
     n = len(s)
     base = np.cumsum(span) - span - first_s  # group g starts at the sum of earlier stretches
-    off = np.repeat(base, np.diff(starts, append=n))
-    so = s + off
+    # each row's shift: its group's base (a running sum of the steps between groups' bases)
+    off = work.array("off", n, np.int64)
+    off[:] = 0
+    off[starts] = np.diff(base, prepend=0)
+    np.cumsum(off, out=off)
+    so = np.add(s, off, out=work.array("so", n, np.int64))
     eo = np.add(e, off, out=off)
-    frontier = np.empty_like(so)  # running max of earlier ends (a group's first row sees the last group's)
-    frontier[0] = so[0] - gap_us - 1
+    frontier = work.array("frontier", n, np.int64)  # running max of earlier ends (a group's first
+    frontier[0] = so[0] - gap_us - 1  # row sees the last group's)
     np.maximum.accumulate(eo[:-1], out=frontier[1:])
+    after = work.array("after", n, bool)
     if gap_us:
         so -= gap_us
-        after = so > frontier
+        np.greater(so, frontier, out=after)
         so += gap_us
     else:
-        after = so > frontier
+        np.greater(so, frontier, out=after)
     np.copyto(frontier, so, where=after)  # covered from: own start if after the frontier, else the frontier
     np.subtract(eo, frontier, out=frontier)
     np.maximum(frontier, 0, out=frontier)

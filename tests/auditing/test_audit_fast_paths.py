@@ -95,18 +95,31 @@ def test_project_quantiles_by_hand() -> None:
     assert int(p["workers"]) == 3 and int(p["workers_below"]) == 3
 
 
-def test_blank_workers_are_bad_rows_found_per_spelling() -> None:
+def test_blank_workers_are_bad_rows_found_per_spelling(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fairpay.auditing import validation as V
+
     rows = [
         ("a", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
         ("  ", "p", "t2", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
         ("", "p", "t3", "2024-03-01 10:00", "2024-03-01 11:00", 10, "USD", "approved", "US"),
         ("b", "p", "t4", "2024-03-01 11:00", "2024-03-01 10:00", 10, "USD", "approved", "US"),  # ends first
+        (" ", "p", "t5", "2024-03-01 10:00", "2024-03-01 11:00", -1, "USD", "approved", "US"),  # both
     ]
+    counted: list[int] = []
+    real = V.raise_failures
+
+    def spy(source: str, failures: list, bad_rows: int) -> None:  # type: ignore[type-arg]
+        counted.append(bad_rows)
+        real(source, failures, bad_rows)
+
+    monkeypatch.setattr(V, "raise_failures", spy)
     with pytest.raises(InvalidDataError) as exc:
         audit(log(rows), benchmarks=bench(), rates=RATES)
-    # rows 1 and 2 have no worker id; row 3 ends before it starts: three bad rows in all
-    assert exc.value.total == 3
-    assert sorted(r.row for r in exc.value.records) == [1, 2, 3]
+    # rows 1, 2 and 4 have no worker id; row 3 ends before it starts; row 4 also has a negative
+    # reward: four bad rows (each counted once), five problems listed
+    assert counted == [4]
+    assert exc.value.total == 5
+    assert sorted(r.row for r in exc.value.records) == [1, 2, 3, 4, 4]
 
 
 def test_blank_projects_are_bad_rows_found_per_spelling() -> None:

@@ -55,11 +55,11 @@ def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...
         workers, blank = S.dictionaries(con, "typed", preset)
         workers = workers.append_column("task", S.bonus_tasks(con, "typed", preset, workers))
         groups = con.execute(V.scan_sql(con, "typed", preset, projects.blank)).fetchall()
-        bad = sum(int(g[V.SCAN_BAD]) for g in groups) + blank
+        bad = V.count_bad_rows(con, "typed") if blank else sum(int(g[V.SCAN_BAD]) for g in groups)
         failures = V.bad_rows(con, "typed") if bad else []
         # a repeat is not paid twice: partitions cannot drop rows, so every repeat is a failure here
         V.duplicates(con, "typed", preset, "partition", "row", failures_out=failures)
-        return groups, failures, workers, projects.names, blank
+        return groups, failures, workers, projects.names, bad
     finally:
         con.close()
 
@@ -142,7 +142,7 @@ def audit_dask(
     parts = ddf.to_delayed()
     results = dask.compute(*[dask.delayed(_validate)(d, settings, country) for d in parts])
     scan = V.scan_from_groups([g for r in results for g in r[0]])
-    scan.bad_rows += sum(r[4] for r in results)  # blank workers: tested on the dictionaries
+    scan.bad_rows = sum(r[4] for r in results)  # each bad row once (blank workers included)
     failures = [f for r in results for f in r[1]]
     _places, currencies, unknown = V.normalize_groups(scan)
     # distinct unknown values: the partitions were scanned at (place, currency) grain, so no row

@@ -76,6 +76,7 @@ from fairpay.auditing.validation import (
     _check,
     _scan,
     _status_notes,
+    count_bad_rows,
     duplicates,
     key_hash,
     long_interval_warning,
@@ -158,7 +159,8 @@ def audit(
                 projects = project_codes(con, "typed", p)
                 scan = _scan(con, "typed", p, projects.blank)
                 workers, blank_workers = dictionaries(con, "typed", p, scan.approved())
-                scan.bad_rows += blank_workers
+                if blank_workers:  # the audit stops on bad rows: count each once, blank worker or not
+                    scan.bad_rows = count_bad_rows(con, "typed")
                 warnings = _check(con, "typed", scan, source, settings, label, rule) + dup_warnings
                 aside_warnings, aside = set_aside_rows(con, "typed", p, label, rule)
             warnings += aside_warnings + _status_notes(con, p) + long_interval_warning(scan)

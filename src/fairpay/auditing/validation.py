@@ -594,6 +594,12 @@ def _money_check(add: Any, col: str, value: Any, raw: Any) -> None:
         add(col, raw, "too_precise", "more than 6 decimal places")
 
 
+def count_bad_rows(con: duckdb.DuckDBPyConnection, typed: str) -> int:
+    """Every bad row of ``typed``, each once (one pass; for logs with a blank worker id, whose rows
+    the scan and the worker dictionary each count, and a row may be bad both ways)."""
+    return int(con.execute(f"SELECT count(*) FROM {typed} WHERE {_BAD}").fetchall()[0][0])
+
+
 def _bad_rows(
     con: duckdb.DuckDBPyConnection, typed: str, label: str = "row", rule: Plausible | None = None
 ) -> list[Failure]:

@@ -239,3 +239,18 @@ def test_task_ids_shared_by_other_workers_are_no_repeat(monkeypatch: pytest.Monk
     monkeypatch.setattr(E, "duplicates", no_second_pass)
     result = audit(df, benchmarks=bench(), rates=RATES, threads=2)
     assert int(result.workers["tasks"].sum()) == len(df)
+
+
+def test_a_long_listing_counts_problems_not_rows() -> None:
+    # 1,100 rows, each with two problems (no worker id, a negative reward): the listing stops at
+    # 1,000 problems and says how many there are at least (2,000 listed of 2,200), never that
+    # more *rows* fail than the log has
+    bad = [
+        (" ", "p", f"t{i}", "2024-03-01 10:00", "2024-03-01 11:00", -1, "USD", "approved", "US")
+        for i in range(1100)
+    ]
+    with pytest.raises(InvalidDataError) as exc:
+        audit(log(bad), benchmarks=bench(), rates=RATES)
+    last = str(exc.value.failures[-1])
+    assert "more problems not listed (at least 2000 in all)" in last
+    assert exc.value.total == 2000 and len(exc.value.records) == 1000

@@ -739,7 +739,8 @@ def raise_failures(source: str, failures: list[Failure], bad_rows: int) -> None:
     failures = sorted(failures, key=lambda f: (f.row is not None, f.row if f.row is not None else -1))
     total = max(bad_rows, len(failures))
     shown = failures[:MAX_LISTED_FAILURES]
-    more = [] if total <= len(shown) else [f"... more bad rows not listed (at least {total} rows fail)"]
+    # problems, not rows: a bad row may have several (each row has one at least, so this is a floor)
+    more = [] if total <= len(shown) else [f"... more problems not listed (at least {total} in all)"]
     raise InvalidDataError(source, [*shown, *more], total=total)
 
 

@@ -174,6 +174,19 @@ def test_bonus_task_is_the_last_approved_row_with_a_task_id() -> None:
     w = audit(log(rows), benchmarks=bench(), rates=RATES).workers.set_index("worker")["task"]
     assert (w["a"], w["b"], w["c"]) == ("t9", "t3", "c1")
     assert pd.isna(w["d"])
+    # the Dask driver reads them the same way, partition by partition
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    from fairpay.auditing.dask import audit_dask
+
+    with dask.config.set(scheduler="sync"):
+        parts = dd.from_pandas(log(rows), npartitions=3)
+        wd = audit_dask(parts, benchmarks=bench(), rates=RATES, npartitions=3).workers.set_index("worker")[
+            "task"
+        ]
+    assert (wd["a"], wd["b"], wd["c"]) == ("t9", "t3", "c1")
+    assert pd.isna(wd["d"])
 
 
 def test_a_dataframe_subclass_is_a_log() -> None:

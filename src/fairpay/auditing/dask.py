@@ -53,7 +53,6 @@ def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...
         preset = P.get_preset(settings.preset)
         projects = S.project_codes(con, "typed", preset)
         workers, blank = S.dictionaries(con, "typed", preset)
-        workers = workers.append_column("task", S.bonus_tasks(con, "typed", preset, workers))
         groups = con.execute(V.scan_sql(con, "typed", preset, projects.blank)).fetchall()
         bad = V.count_bad_rows(con, "typed") if blank else sum(int(g[V.SCAN_BAD]) for g in groups)
         failures = V.bad_rows(con, "typed") if bad else []
@@ -82,19 +81,30 @@ class _Rows:
 def _partial(
     pdf: Any, settings: AuditSettings, country: Any, engine: A.Engine, workers: Any, projects: Any
 ) -> tuple[Any, ...] | None:
-    """Pass 2 on one partition: the in-process kernel and money on its rows."""
+    """Pass 2 on one partition: the in-process kernel and money on its rows, and the bonus task
+    ids of its workers (read by the stream, as in process): (sums, worker ids, task ids)."""
     import duckdb
+    import numpy as np
+    import pyarrow as pa
 
     con = duckdb.connect()
     try:
         _typed(con, pdf, settings, country)
-        codes = S.project_codes(con, "typed", P.get_preset(settings.preset), projects)
+        preset = P.get_preset(settings.preset)
+        codes = S.project_codes(con, "typed", preset, projects)
         S.register_codes(con, workers, codes, engine.places)
         collected = _Rows()
-        n = S.stream(con, "typed", settings, collected)
+        bonus: list[Any] = []
+        n = S.stream(con, "typed", settings, collected, bonus=bonus)
         if n != len(pdf):
             raise InvalidDataError("partition", [f"{len(pdf) - n} row(s) lost joining the integer codes"])
-        return A.partial(collected.rows(), engine) if n else None
+        if not n:
+            return None
+        rows = collected.rows()
+        mine = np.unique(rows["wid"])  # the partition's workers (whole: the shuffle keeps them so)
+        picked = S.picked_tasks([(np.searchsorted(mine, w), t) for w, t in bonus], len(mine))
+        tasks = S.bonus_tasks(con, "typed", preset, workers.take(pa.array(mine)), picked)
+        return A.partial(rows, engine), mine, tasks
     finally:
         con.close()
 
@@ -167,11 +177,12 @@ def audit_dask(
     )
     partials = [x for x in partials if x is not None]
     tables = A.new_tables(
-        workers.num_rows, sum(len(x[1]["worker"]) for x in partials), len(projects), len(engine.codes)
+        workers.num_rows, sum(len(x[0][1]["worker"]) for x in partials), len(projects), len(engine.codes)
     )
-    for w, pairs in partials:
+    for (w, pairs), _mine, _tasks in partials:
         A.put(tables, w, pairs)
-    frames = A.finish(tables, workers, projects, bars, engine, source)
+    tasks = S.picked_tasks([(mine, t) for _sums, mine, t in partials], workers.num_rows)
+    frames = A.finish(tables, workers.append_column("task", tasks), projects, bars, engine, source)
     return AuditResult(
         workers=frames[0],
         worker_projects=frames[1],

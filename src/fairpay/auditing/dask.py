@@ -44,7 +44,8 @@ def _typed(con: Any, pdf: Any, settings: AuditSettings, country: Any) -> None:
 
 
 def _validate(pdf: Any, settings: AuditSettings, country: Any) -> tuple[Any, ...]:
-    """Pass 1 on one partition (whole workers): (scan groups, bad-row messages, workers, projects)."""
+    """Pass 1 on one partition (whole workers): (scan groups, bad-row messages, workers, projects,
+    bad rows)."""
     import duckdb
 
     con = duckdb.connect()

@@ -82,26 +82,22 @@ def workers_sql(
     )
 
 
-def bonus_tasks(
-    con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, workers: Any, picked: Any = None
-) -> Any:
+def bonus_tasks(con: duckdb.DuckDBPyConnection, typed: str, preset: Preset, workers: Any, picked: Any) -> Any:
     """The task id for each worker's bonus: that of the worker's last approved row (in log order)
     that has one, else of the last row that has one (an Arrow string array, null: no task at all).
 
     Why rows, not the task text: MTurk's SendBonus needs one assignment of the worker, any will
-    do, and picking it by row number needs no string work per row; the task ids are then read
-    for one row per worker (``picked``: already read, by :func:`stream`). A worker whose picked
-    row has no task id (rare) is looked up again among the rows that have one.
+    do, and picking it by row number needs no string work per row; the task ids of the picked
+    rows (``task_row``) are read by :func:`stream` (``picked``, see :func:`picked_tasks`). A
+    worker whose picked row has no task id (rare) is looked up again among the rows that have one.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    rows = workers.column("task_row").to_numpy(zero_copy_only=False)
-    tasks = _tasks_at(con, typed, rows) if picked is None else picked
-    blank = np.asarray(pc.is_null(tasks), dtype=bool)
+    blank = np.asarray(pc.is_null(picked), dtype=bool)
     if not blank.any() or "task" not in _types(con, "raw"):
-        return tasks
+        return picked
     spellings = pc.list_flatten(workers.column("spellings").filter(pa.array(blank)).combine_chunks())
     con.register("__blank_task", pa.table({"worker_raw": spellings}))
     again = arrow_table(
@@ -114,7 +110,7 @@ def bonus_tasks(
     names = workers.column("worker")
     fill = [(int(i), found.get(names[int(i)].as_py())) for i in np.flatnonzero(blank)]
     fill = [(i, row) for i, row in fill if row is not None]  # None: the worker has no task id at all
-    out = tasks.to_pylist()
+    out = picked.to_pylist()
     if fill:
         more = _tasks_at(con, typed, np.array([row for _i, row in fill], dtype=np.int64)).to_pylist()
         for (i, _row), t in zip(fill, more, strict=True):

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 from test_audit_support import RATES, bench, log
 from test_audit_threads import _log
 
 from fairpay.auditing import assemble as E, projects as P, stream as S
 from fairpay.auditing.engine import audit
+from fairpay.auditing.reading import trim_sql
 from fairpay.errors import InvalidDataError
 
 TABLES = ("workers", "worker_projects", "projects", "bars")
@@ -267,3 +269,34 @@ def test_a_long_listing_counts_problems_not_rows() -> None:
     last = str(exc.value.failures[-1])
     assert "more problems not listed (at least 2000 in all)" in last
     assert exc.value.total == 2000 and len(exc.value.records) == 1000
+
+
+# the spaces DuckDB's trim takes off (Unicode category Zs), characters it leaves (tabs, controls,
+# combining marks, an Arabic "prepend" sign that joins the next character into one grapheme), and
+# plain ASCII: ids made of these hit every branch of the fast path
+_ZS = " \u00a0\u1680\u2000\u2005\u200a\u202f\u205f\u3000"
+_EDGE = _ZS + "\t\n\x00\x7f\u0301\u0600\u200d\U0001f600e" + "aZ09-_~"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_EDGE, max_size=6) | st.text(max_size=4), min_size=1, max_size=30))
+def test_fast_trim_is_duckdbs_trim(values: list[str]) -> None:
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    con.register("v", pa.table({"x": pa.array([*values, None], pa.string())}))
+    fast, plain = zip(*con.execute(f"SELECT {trim_sql('x')}, trim(x) FROM v").fetchall(), strict=True)
+    assert fast == plain
+
+
+def test_task_ids_padded_with_spaces_are_one_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the typed view trims every id once per row (through the fast path): " t7\u3000" and "t7" of one
+    # worker are the same assignment, so a copy padded with spaces is a repeat, not a second task
+    _many_buckets(monkeypatch)
+    df = _log()
+    honest = audit(df, benchmarks=bench(), rates=RATES, threads=2)
+    row = df.loc[[df.index[-1]]].assign(task=lambda d: "\u00a0" + d["task"] + "\u3000 ")
+    padded = audit(pd.concat([df, row], ignore_index=True), benchmarks=bench(), rates=RATES, threads=2)
+    _same(honest, padded)  # dropped as an exact copy once trimmed: paid once
+    assert any("exact duplicate" in w for w in padded.warnings)

@@ -372,7 +372,7 @@ def _typed_view(
           {"CAST(subdivision AS VARCHAR)" if "subdivision" in has else "CAST(NULL AS VARCHAR)"} AS subdivision_value,
           CAST(currency AS VARCHAR) AS currency_value,
           CAST(project AS VARCHAR) AS project_value
-        FROM (SELECT *, {", ".join(f"trim(CAST({c} AS VARCHAR)) AS {t}" for c, t in trimmed.items())} FROM {raw}))""")
+        FROM (SELECT *, {", ".join(f"{trim_sql(f'CAST({c} AS VARCHAR)')} AS {t}" for c, t in trimmed.items())} FROM {raw}))""")
     codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
     codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
     where = (
@@ -413,6 +413,18 @@ def spelling_rules(preset: Preset, has_subdivision: bool = True) -> dict[str, Ca
         "currency": lambda t: f"upper({text_rule(t, preset)})",
         "status": lambda t: f"CASE lower({text_rule(t, preset)}) {cases} ELSE NULL END",
     }
+
+
+def trim_sql(expr: str) -> str:
+    """DuckDB's ``trim(expr)`` (spaces of Unicode category Zs off both ends), with a fast path.
+
+    Why: ``trim`` walks and copies every value, ~0.5 CPU-s per 10M short ids and ~1.4 for
+    30-character ones; almost every id starts and ends with a printable ASCII character, which
+    ``trim`` leaves as it is, so such values pass through untouched (``ord`` of the first code
+    point; ``reverse`` puts the last one first, and a grapheme cluster that begins with an ASCII
+    character never ends in a space). Anything else, including blank and NULL, goes to ``trim``.
+    """
+    return f"(CASE WHEN ord({expr}) BETWEEN 33 AND 127 AND ord(reverse({expr})) BETWEEN 33 AND 127 THEN {expr} ELSE trim({expr}) END)"
 
 
 def text_rule(trimmed: str, preset: Preset) -> str:

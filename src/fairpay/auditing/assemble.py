@@ -326,26 +326,30 @@ def _worker_pair_frames(
             dtypes[id(values)] = pd.CategoricalDtype(pd.Index(values, dtype="str"))
         return pd.Categorical.from_codes(codes_, dtype=dtypes[id(values)])
 
-    def cat_of_values(values: Any) -> pd.Categorical:  # categories: the values present, sorted
-        return pd.Categorical(values, categories=sorted({v for v in values if isinstance(v, str)}))
-
     place = w["place"]
-    country = np.asarray(bars["country"], dtype=object)[place]
-    subdivision = np.asarray(
-        bars["subdivision"].astype(object).where(bars["subdivision"].notna(), None), dtype=object
-    )[place]
-    local = np.asarray(bars["local_currency"], dtype=object)[place]
+    present = np.flatnonzero(np.bincount(place, minlength=len(bars)))  # the places of some worker
+
+    def cat_of_place(column: str) -> pd.Categorical:
+        """``bars[column]`` at each worker's place; categories: the values present, sorted.
+
+        Why per place, not per worker: a set and an index of 200k Python strings took ~0.2 s."""
+        of_place = [v if isinstance(v, str) else None for v in bars[column].astype(object)]
+        found = sorted({v for i in present if (v := of_place[i]) is not None})
+        at = {v: i for i, v in enumerate(found)}
+        code = np.array([-1 if v is None else at.get(v, -1) for v in of_place], dtype=np.int32)
+        return pd.Categorical.from_codes(code[place], categories=found)
+
     wf = pd.DataFrame(
         {
             "worker": cat(np.arange(len(worker_names), dtype=np.int32), worker_names),
-            "country": cat_of_values(country),
-            "subdivision": cat_of_values(subdivision),
+            "country": cat_of_place("country"),
+            "subdivision": cat_of_place("subdivision"),
             **{c: w[c] for c in _COUNT_COLUMNS},
             "hours": w["hours"],
             "pay_currency": cat(w["pay_currency"], codes),
             "earnings": w["earnings"],
             "top_up": exact_minor_column(w["top_up"], w["pay_minor"]),
-            "local_currency": cat_of_values(local),
+            "local_currency": cat_of_place("local_currency"),
             **{c: w[c] for c in WORKER_COLUMNS if c not in ("hours", "pay_currency", "earnings", "top_up")},
             "task": workers.column("task").to_pandas(),
         },

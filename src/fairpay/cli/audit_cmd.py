@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -131,7 +131,7 @@ def audit_command(
     """Audit a log: worked time, earnings, wage vs the local bar, top-ups; exit 1 if anyone is below."""
 
     from fairpay.auditing.engine import audit
-    from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
+    from fairpay.auditing.ledger import EXPORTERS
     from fairpay.auditing.settings import AuditSettings
     from fairpay.cli import fail
     from fairpay.report.csvsafe import frame_to_safe_csv
@@ -142,24 +142,8 @@ def audit_command(
         raise fail(f"--bonus-file {bonus_format!r} is not one of {', '.join(EXPORTERS)}")
     if (bonus_format or key_file) and out is None:
         raise fail("--bonus-file and --pseudonymize-key-file need --out DIR")
-    bar_source: object = None
-    if (fixed_bar is None) != (bar_currency is None):
-        raise fail("give --bar and --bar-currency together (e.g. --bar 15 --bar-currency USD)")
-    if fixed_bar is not None:
-        from fairpay.wages import FixedBar
-
-        if method or household:
-            raise fail("--bar is one fixed bar for everyone: --method and --household do not apply")
-        bar_source = FixedBar(
-            fixed_bar, bar_currency or "", source=f"the user's own fixed bar ({fixed_bar} {bar_currency}/h)"
-        )
-    where: object = country
-    if places is not None:
-        if country is not None:
-            raise fail("give --country or --places, not both")
-        from fairpay.tables.read import read_frame
-
-        where = read_frame(places, what="--places", encoding=encoding).replace("", None)
+    bar_source = _bar_source(fixed_bar, bar_currency, method, household)
+    where = _where(country, places, encoding)
     paid_before = None
     if previous is not None:  # read (and refused) before the audit's work, not after it
         from fairpay.tables.read import read_frame
@@ -189,16 +173,7 @@ def audit_command(
         memory_limit=memory_limit,
         progress=sys.stderr.isatty() if progress is None else progress,
     )
-    from fairpay.report.safetext import visible
-    from fairpay.units.figures import exact_money_frame, json_records
-    from fairpay.wages import Benchmark, bar_warnings
-
-    for w in result.warnings:  # warnings can quote ids from the log: controls shown, never obeyed
-        typer.echo(f"fairpay: warning: {visible(w)}", err=True)
-    for bench in result.benchmarks.values():  # what the bar rests on: estimate, minimum, history, net
-        if isinstance(bench, Benchmark):
-            for note in bar_warnings(bench):
-                typer.echo(f"fairpay: warning: {visible(note)}", err=True)
+    _echo_warnings(result)
     if result.set_aside is not None and len(result.set_aside) and out is not None:
         out.mkdir(parents=True, exist_ok=True)
         frame_to_safe_csv(result.set_aside, out / "set_aside.csv")
@@ -206,47 +181,107 @@ def audit_command(
     summary = {k: v for k, v in result.to_dict().items() if k not in ("worker_table",)}
     totals = ", ".join(f"{v} {k}" for k, v in summary["total_top_up"].items()) or "0"
     typer.echo(f"{len(result.workers)} workers, {len(below)} below the bar; top-up needed: {totals}")
+    key = key_file.read_bytes().strip() if key_file else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        key = key_file.read_bytes().strip() if key_file else None
-        tables = {
-            "workers": result.workers,
-            "worker_projects": result.worker_projects,
-            "projects": result.projects,
-            "bars": result.bars,
-        }
-        # a pair's local figures are in its worker's local currency: name it beside them
-        local = dict(
-            zip(result.workers["worker"].tolist(), result.workers["local_currency"].tolist(), strict=True)
-        )
-        tables["worker_projects"] = tables["worker_projects"].assign(
-            local_currency=[local[w] for w in tables["worker_projects"]["worker"].tolist()]
-        )
-        ledger = result.ledger(paid_before)
-        tables["ledger"] = ledger
-        for name, df in tables.items():
-            if key and "worker" in df:
-                df = pseudonymize_frame(df, key)
-            target = out / f"{name}.{fmt}"
-            if fmt == "csv":  # money exact (Decimal), ids and reasons neutralised
-                frame_to_safe_csv(exact_money_frame(df), target)
-            elif fmt == "parquet":
-                exact_money_frame(df).to_parquet(target, index=False)
-            else:
-                target.write_text(
-                    json.dumps(json_records(df), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-                )
-        (out / "summary.json").write_text(
-            json.dumps(summary, indent=1, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        if bonus_format:
-            n = EXPORTERS[bonus_format](ledger, out / f"bonus_{bonus_format}.csv")
-            typer.echo(f"bonus file: {out / f'bonus_{bonus_format}.csv'} ({n} workers)")
+        _write_tables(result, summary, out, fmt, key, paid_before, bonus_format)
     if report is not None:
         from fairpay.report.document import write_report
 
         # the same key as the tables: the report's pseudonyms join with them and the ledger
-        write_report(result, report, key=key_file.read_bytes().strip() if key_file else None)
+        write_report(result, report, key=key)
         typer.echo(f"report: {report}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _bar_source(
+    fixed_bar: str | None, currency: str | None, method: str | None, household: str | None
+) -> Any:
+    """The user's own fixed bar (``--bar``/``--bar-currency``), or None for the cited benchmarks."""
+    from fairpay.cli import fail
+
+    if (fixed_bar is None) != (currency is None):
+        raise fail("give --bar and --bar-currency together (e.g. --bar 15 --bar-currency USD)")
+    if fixed_bar is None:
+        return None
+    if method or household:
+        raise fail("--bar is one fixed bar for everyone: --method and --household do not apply")
+    from fairpay.wages import FixedBar
+
+    return FixedBar(fixed_bar, currency or "", source=f"the user's own fixed bar ({fixed_bar} {currency}/h)")
+
+
+def _where(country: str | None, places: Path | None, encoding: str | None) -> Any:
+    """Where the workers live: one ``--country`` for all, the ``--places`` table, or the log's own column."""
+    from fairpay.cli import fail
+
+    if places is None:
+        return country
+    if country is not None:
+        raise fail("give --country or --places, not both")
+    from fairpay.tables.read import read_frame
+
+    return read_frame(places, what="--places", encoding=encoding).replace("", None)
+
+
+def _echo_warnings(result: Any) -> None:
+    """The audit's warnings and what each bar rests on (estimate, minimum, history, net), on stderr;
+    they can quote ids from the log, so control characters are shown, never obeyed."""
+    from fairpay.report.safetext import visible
+    from fairpay.wages import Benchmark, bar_warnings
+
+    for w in result.warnings:
+        typer.echo(f"fairpay: warning: {visible(w)}", err=True)
+    for bench in result.benchmarks.values():
+        if isinstance(bench, Benchmark):
+            for note in bar_warnings(bench):
+                typer.echo(f"fairpay: warning: {visible(note)}", err=True)
+
+
+def _write_tables(
+    result: Any,
+    summary: dict[str, Any],
+    out: Path,
+    fmt: str,
+    key: bytes | None,
+    paid_before: Any,
+    bonus_format: str | None,
+) -> None:
+    """The result tables, the ledger and ``summary.json`` in ``out`` (ids pseudonymised with ``key``),
+    and the bonus file when asked for."""
+    from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
+    from fairpay.report.csvsafe import frame_to_safe_csv
+    from fairpay.units.figures import exact_money_frame, json_records
+
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = result.worker_projects
+    # a pair's local figures are in its worker's local currency: name it beside them (mapped once
+    # per worker on the categorical, not once per pair)
+    workers = result.workers
+    local = pairs["worker"].map(dict(zip(workers["worker"], workers["local_currency"], strict=True)))
+    ledger = result.ledger(paid_before)
+    tables = {
+        "workers": result.workers,
+        "worker_projects": pairs.assign(local_currency=local),
+        "projects": result.projects,
+        "bars": result.bars,
+        "ledger": ledger,
+    }
+    for name, df in tables.items():
+        if key and "worker" in df:
+            df = pseudonymize_frame(df, key)
+        target = out / f"{name}.{fmt}"
+        if fmt == "csv":  # money exact (Decimal), ids and reasons neutralised
+            frame_to_safe_csv(exact_money_frame(df), target)
+        elif fmt == "parquet":
+            exact_money_frame(df).to_parquet(target, index=False)
+        else:
+            target.write_text(
+                json.dumps(json_records(df), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=1, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    if bonus_format:
+        n = EXPORTERS[bonus_format](ledger, out / f"bonus_{bonus_format}.csv")
+        typer.echo(f"bonus file: {out / f'bonus_{bonus_format}.csv'} ({n} workers)")

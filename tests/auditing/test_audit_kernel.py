@@ -133,3 +133,30 @@ def test_project_quantiles_match_numpy_on_both_paths(monkeypatch: pytest.MonkeyP
         else:
             assert med[g] == pytest.approx(np.quantile(v, 0.5), rel=1e-12)
             assert p10[g] == pytest.approx(np.quantile(v, 0.1), rel=1e-12)
+
+
+@pytest.mark.parametrize("block", [7, 64, 10**9])  # blocks smaller than a batch, and whole batches
+def test_buckets_route_rows_like_a_stable_sort_by_bucket(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    # each bucket must hold exactly its workers' rows, in arrival order (routing a batch in
+    # blocks must not change which rows a bucket gets, nor their order): checked against a plain
+    # stable sort of all rows by bucket
+    from fairpay.auditing import rows as audit_rows
+
+    monkeypatch.setattr(audit_rows, "BLOCK_ROWS", block)
+    monkeypatch.setattr(audit_rows, "BLOCK_ROWS_PER_BUCKET", 1)
+    rng = np.random.default_rng(5)
+    n_workers, n = 40, 3_000
+    wid = rng.integers(0, n_workers, n).astype(np.int32)
+    cols = {c: rng.integers(0, 100, n).astype(d) for c, d in ROW_DTYPES.items() if c != "wid"}
+    cols["wid"] = wid
+    buckets = audit_rows.Buckets(np.bincount(wid, minlength=n_workers), 300)
+    assert buckets.k == 10
+    for lo in range(0, n, 1_000):  # three batches
+        buckets.add({c: a[lo : lo + 1_000] for c, a in cols.items()})
+    of_row = buckets.of_worker[wid]
+    order = np.argsort(of_row, kind="stable")
+    for j in range(buckets.k):
+        got = buckets.pop(j)
+        expected = order[of_row[order] == j]
+        for c, a in cols.items():
+            assert got[c].tolist() == a[expected].tolist()

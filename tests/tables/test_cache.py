@@ -19,15 +19,6 @@ from fairpay.tables import load as data, sources, store as cache
 LIVING_HEADER = list(data.COLUMNS["living_wages"])
 
 
-@pytest.fixture(autouse=True)
-def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    folder = tmp_path / "fairpay-data"
-    monkeypatch.setenv(cache.ENV_VAR, str(folder))
-    sources._forget_loaded()
-    yield folder
-    sources._forget_loaded()
-
-
 def provenance() -> cache.Provenance:
     return cache.Provenance("test source", "http://127.0.0.1/x", "2026-11-20", "2026-11-28T00:00:00+00:00")
 

@@ -34,15 +34,6 @@ KE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    folder = tmp_path / "fairpay-data"
-    monkeypatch.setenv(cache.ENV_VAR, str(folder))
-    sources._forget_loaded()
-    yield folder
-    sources._forget_loaded()
-
-
 def write(path: Path, rows: list[dict[str, str]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=HEADER)

@@ -238,17 +238,6 @@ def server() -> Iterator[Server]:
     srv.close()
 
 
-@pytest.fixture(autouse=True)
-def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "fairpay-data"
-    monkeypatch.setenv(cache.ENV_VAR, str(folder))
-    for name in sources.SOURCES:
-        monkeypatch.delenv(f"FAIRPAY_{name.upper()}_URL", raising=False)
-    sources._forget_loaded()
-    yield folder
-    sources._forget_loaded()
-
-
 def snapshot(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}

@@ -130,17 +130,6 @@ def server() -> Iterator[Server]:
     srv.close()
 
 
-@pytest.fixture(autouse=True)
-def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    folder = tmp_path / "fairpay-data"
-    monkeypatch.setenv(cache.ENV_VAR, str(folder))
-    for name in sources.SOURCES:  # a stray environment must not send tests anywhere else
-        monkeypatch.delenv(f"FAIRPAY_{name.upper()}_URL", raising=False)
-    sources._forget_loaded()
-    yield folder
-    sources._forget_loaded()
-
-
 class Sleeps:
     """Records requested waits (and waits at most 10 ms) so backoff is observable but fast."""
 

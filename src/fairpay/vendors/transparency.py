@@ -65,12 +65,6 @@ def load_portfolio(
     ``policy``: the company's pay policy for vendor files (a :class:`fairpay.Policy` or a dict of its
     fields; default: the default policy); project specs keep their own.
     """
-    from fairpay.prelaunch.check import check
-    from fairpay.prelaunch.spec import parse_project
-    from fairpay.vendors.disclosure import load_disclosure, parse_disclosure, read_structured
-    from fairpay.vendors.monitoring import monitor_vendor
-    from fairpay.vendors.vetting import vendor_check
-
     if policy is not None:  # validated once, so a bad option is not blamed on the first vendor file
         from fairpay.prelaunch.check import merge_policy
         from fairpay.prelaunch.spec import Policy
@@ -101,66 +95,16 @@ def load_portfolio(
             raise InvalidInputError(
                 f"{d}: cannot read the audit output ({' '.join(str(exc).split())})"
             ) from None
+    vet = {"policy": policy, "benchmarks": benchmarks, "rates": rates}
     for f in files:
-        rel = f.relative_to(root).as_posix()
         suffix = f.suffix.lower()
         if suffix in SKIPPED_SUFFIXES or f.parent in audit_dirs:
             continue
         try:
             if suffix == ".csv":
-                header = _csv_header(f)
-                if "vendor" in header and "country" in header and "period" not in header:
-                    p.vendor_checks.append(
-                        (
-                            rel,
-                            vendor_check(
-                                load_disclosure(f), policy=policy, benchmarks=benchmarks, rates=rates
-                            ),
-                        )
-                    )
-                elif "period" in header and "hours_paid" in header:
-                    vendor = _single_value(f, "vendor") if "vendor" in header else f.stem
-                    p.monitorings.append(
-                        (
-                            rel,
-                            monitor_vendor(
-                                f, vendor=vendor, policy=policy, benchmarks=benchmarks, rates=rates
-                            ),
-                        )
-                    )
-                elif {"worker", "currency", "amount"} <= set(header) and "top_up" not in header:
-                    p.payments.append((rel, _payments(f)))
-                else:
-                    raise InvalidInputError(
-                        f"{f}: a CSV that is neither a vendor disclosure, a pay report (period, hours_paid, ...) "
-                        f"nor a payments file (worker, currency, amount); columns: {', '.join(header)}"
-                    )
+                _add_csv(p, f, f.relative_to(root).as_posix(), vet)
             elif suffix in (".toml", ".yaml", ".yml", ".json"):
-                data = read_structured(f)
-                if isinstance(data, dict) and "vendor" in data and "locations" in data:
-                    disc = parse_disclosure(data, source=str(f))
-                    p.vendor_checks.append(
-                        (rel, vendor_check(disc, policy=policy, benchmarks=benchmarks, rates=rates))
-                    )
-                elif isinstance(data, dict) and "cells" in data and "budget" in data:
-                    _require_rows(data, "cells", ("ok",), f)
-                    p.checks.append((rel, data))
-                    p.check_sources.extend(_sources_from_cells(data["cells"]))
-                elif isinstance(data, dict) and "worker_table" in data and "workers_below" in data:
-                    _require_rows(data, "worker_table", ("country", "hours", "below", "pay_currency"), f)
-                    p.audits.append((rel, data))
-                elif isinstance(data, dict) and ("tasks" in data or isinstance(data.get("project"), dict)):
-                    result = check(
-                        parse_project(data, source=str(f), base_dir=str(f.parent)), benchmarks=benchmarks
-                    )
-                    from fairpay.report.document import source_rows
-
-                    p.checks.append((rel, result.to_dict()))
-                    p.check_sources.extend(source_rows(result.cells_list))
-                else:
-                    raise InvalidInputError(
-                        f"{f}: not a project spec, a vendor disclosure, a check result or an audit result"
-                    )
+                _add_structured(p, f, f.relative_to(root).as_posix(), vet)
             else:
                 raise InvalidInputError(
                     f"{f}: unknown file type {suffix or '(none)'!r} in a portfolio folder"
@@ -178,6 +122,61 @@ def load_portfolio(
     if not (p.checks or p.vendor_checks or p.monitorings or p.audits):
         raise InvalidInputError(f"{root}: no project specs, results or vendor files found")
     return p
+
+
+def _add_csv(p: Portfolio, f: Path, rel: str, vet: dict[str, Any]) -> None:
+    """A CSV of the folder, told apart by its header: a vendor disclosure (vetted), a vendor's pay
+    report (monitored) or a payments file."""
+    from fairpay.vendors.disclosure import load_disclosure
+    from fairpay.vendors.monitoring import monitor_vendor
+    from fairpay.vendors.vetting import vendor_check
+
+    header = _csv_header(f)
+    if "vendor" in header and "country" in header and "period" not in header:
+        p.vendor_checks.append((rel, vendor_check(load_disclosure(f), **vet)))
+    elif "period" in header and "hours_paid" in header:
+        vendor = _single_value(f, "vendor") if "vendor" in header else f.stem
+        p.monitorings.append((rel, monitor_vendor(f, vendor=vendor, **vet)))
+    elif {"worker", "currency", "amount"} <= set(header) and "top_up" not in header:
+        p.payments.append((rel, _payments(f)))
+    else:
+        raise InvalidInputError(
+            f"{f}: a CSV that is neither a vendor disclosure, a pay report (period, hours_paid, ...) "
+            f"nor a payments file (worker, currency, amount); columns: {', '.join(header)}"
+        )
+
+
+def _add_structured(p: Portfolio, f: Path, rel: str, vet: dict[str, Any]) -> None:
+    """A TOML, YAML or JSON file of the folder, told apart by its keys: a vendor disclosure
+    (vetted), a check result, an audit result, or a project spec (checked here, with the folder's
+    benchmarks; a spec keeps its own policy)."""
+    from fairpay.prelaunch.check import check
+    from fairpay.prelaunch.spec import parse_project
+    from fairpay.vendors.disclosure import parse_disclosure, read_structured
+    from fairpay.vendors.vetting import vendor_check
+
+    data = read_structured(f)
+    if isinstance(data, dict) and "vendor" in data and "locations" in data:
+        p.vendor_checks.append((rel, vendor_check(parse_disclosure(data, source=str(f)), **vet)))
+    elif isinstance(data, dict) and "cells" in data and "budget" in data:
+        _require_rows(data, "cells", ("ok",), f)
+        p.checks.append((rel, data))
+        p.check_sources.extend(_sources_from_cells(data["cells"]))
+    elif isinstance(data, dict) and "worker_table" in data and "workers_below" in data:
+        _require_rows(data, "worker_table", ("country", "hours", "below", "pay_currency"), f)
+        p.audits.append((rel, data))
+    elif isinstance(data, dict) and ("tasks" in data or isinstance(data.get("project"), dict)):
+        result = check(
+            parse_project(data, source=str(f), base_dir=str(f.parent)), benchmarks=vet["benchmarks"]
+        )
+        from fairpay.report.document import source_rows
+
+        p.checks.append((rel, result.to_dict()))
+        p.check_sources.extend(source_rows(result.cells_list))
+    else:
+        raise InvalidInputError(
+            f"{f}: not a project spec, a vendor disclosure, a check result or an audit result"
+        )
 
 
 def _require_rows(data: dict[str, Any], key: str, fields: tuple[str, ...], path: Path) -> None:

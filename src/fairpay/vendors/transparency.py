@@ -306,10 +306,80 @@ def _dec(x: Any) -> Decimal:
     return Decimal(repr(float(x))) if isinstance(x, float) else to_decimal(x)
 
 
+def _add_audit(
+    countries: dict[str, dict[str, Any]], topups: dict[str, dict[str, Decimal]], a: dict[str, Any]
+) -> None:
+    """An audit result's workers and hours by country, and its proposed top-ups (each currency's
+    sum rounded up once)."""
+    proposed: dict[str, Decimal] = defaultdict(Decimal)
+    for w in a["worker_table"]:
+        c = countries[str(w["country"])]
+        hours = _dec(w.get("hours") or 0)
+        c["workers"] += 1
+        c["hours"] += hours
+        if not w.get("below"):
+            c["workers_at_or_above"] += 1
+            c["hours_at_or_above"] += hours
+        elif w.get("top_up"):
+            proposed[str(w["pay_currency"])] += _dec(w["top_up"])
+    for cur, amount in proposed.items():
+        topups[cur]["proposed"] += round_up(amount, cur)
+
+
+def _add_monitoring(
+    countries: dict[str, dict[str, Any]], topups: dict[str, dict[str, Decimal]], m: Any
+) -> None:
+    """A vendor's pay reports: hours of every period, workers of the latest one, and shortfalls."""
+    latest = m.periods[-1].period
+    for v in m.rows:
+        c = countries[v.row.country]
+        c["hours"] += v.hours
+        if not v.below:
+            c["hours_at_or_above"] += v.hours
+        if v.row.period == latest:
+            c["workers"] += v.row.workers
+            if not v.below:
+                c["workers_at_or_above"] += v.row.workers
+        if v.below:
+            topups[v.row.currency]["vendor_shortfall"] += v.shortfall
+
+
+def _vendor_rows(p: Portfolio) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """One row per vetted vendor file, and the disclosure gaps by phase."""
+    from fairpay.vendors.disclosure import PHASES
+
+    gaps_by_phase: dict[str, list[str]] = {ph: [] for ph in PHASES}
+    rows = []
+    for rel, vc in p.vendor_checks:
+        for g in vc.gaps:
+            gaps_by_phase[g.phase].append(f"{vc.vendor}{' / ' + g.location if g.location else ''}: {g.field}")
+        rows.append(
+            {
+                "vendor": vc.vendor,
+                "file": rel,
+                "locations": len(vc.locations),
+                "locations_not_ok": sum(1 for v in vc.locations if v.ok is not True),
+                "answered": vc.answered,
+                "asked": vc.asked,
+                "gaps": len(vc.gaps),
+            }
+        )
+    return rows, gaps_by_phase
+
+
+def _policy_text(d: dict[str, Any]) -> str:
+    """A project check's pay policy in words (bar, margin, task time statistic)."""
+    from fairpay.report.document import _KIND_TEXT
+
+    pol = d.get("policy") or {}
+    text = f"{d.get('project')}: {_KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))}"
+    if pol.get("margin"):
+        text += f" + {pol['margin']:g} margin"
+    return text + f", task time statistic {pol.get('statistic')}"
+
+
 def portfolio_figures(p: Portfolio) -> dict[str, Any]:
     """The published figures, as plain JSON-ready values (counts as ints, amounts as decimal strings)."""
-    from fairpay.report.document import _KIND_TEXT
-    from fairpay.vendors.disclosure import PHASES
     from fairpay.vendors.documents import _sources
 
     countries: dict[str, dict[str, Any]] = defaultdict(
@@ -326,64 +396,18 @@ def portfolio_figures(p: Portfolio) -> dict[str, Any]:
     for _, a in p.audits:
         ok = ok and bool(a.get("ok"))
         projects.update(str(x.get("project")) for x in a.get("projects", []) if x.get("project") is not None)
-        proposed: dict[str, Decimal] = defaultdict(Decimal)
-        for w in a["worker_table"]:
-            c = countries[str(w["country"])]
-            hours = _dec(w.get("hours") or 0)
-            c["workers"] += 1
-            c["hours"] += hours
-            if not w.get("below"):
-                c["workers_at_or_above"] += 1
-                c["hours_at_or_above"] += hours
-            elif w.get("top_up"):
-                proposed[str(w["pay_currency"])] += _dec(w["top_up"])
-        for cur, amount in proposed.items():
-            topups[cur]["proposed"] += round_up(amount, cur)
+        _add_audit(countries, topups, a)
     for _, m in p.monitorings:
         ok = ok and m.ok
-        latest = m.periods[-1].period
-        for v in m.rows:
-            c = countries[v.row.country]
-            c["hours"] += v.hours
-            if not v.below:
-                c["hours_at_or_above"] += v.hours
-            if v.row.period == latest:
-                c["workers"] += v.row.workers
-                if not v.below:
-                    c["workers_at_or_above"] += v.row.workers
-            if v.below:
-                topups[v.row.currency]["vendor_shortfall"] += v.shortfall
+        _add_monitoring(countries, topups, m)
     for _, pay in p.payments:
         for cur, amount in pay.items():
             topups[cur]["paid"] += amount
-    gaps_by_phase: dict[str, list[str]] = {ph: [] for ph in PHASES}
-    vendor_rows = []
-    vendor_names = set()
-    for rel, vc in p.vendor_checks:
-        ok = ok and vc.ok
-        vendor_names.add(vc.vendor)
-        for g in vc.gaps:
-            gaps_by_phase[g.phase].append(f"{vc.vendor}{' / ' + g.location if g.location else ''}: {g.field}")
-        vendor_rows.append(
-            {
-                "vendor": vc.vendor,
-                "file": rel,
-                "locations": len(vc.locations),
-                "locations_not_ok": sum(1 for v in vc.locations if v.ok is not True),
-                "answered": vc.answered,
-                "asked": vc.asked,
-                "gaps": len(vc.gaps),
-            }
-        )
+    ok = ok and all(vc.ok for _, vc in p.vendor_checks)
+    vendor_rows, gaps_by_phase = _vendor_rows(p)
+    vendor_names = {vc.vendor for _, vc in p.vendor_checks}
     vendor_names.update(m.vendor for _, m in p.monitorings if m.vendor)
-    policies = []
-    for _, d in p.checks:
-        pol = d.get("policy") or {}
-        text = f"{d.get('project')}: {_KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))}"
-        if pol.get("margin"):
-            text += f" + {pol['margin']:g} margin"
-        text += f", task time statistic {pol.get('statistic')}"
-        policies.append(text)
+    policies = [_policy_text(d) for _, d in p.checks]
     sources = list(p.check_sources)
     for _, vc in p.vendor_checks:
         sources += _sources([(v.location, v.benchmark) for v in vc.locations])

@@ -220,3 +220,20 @@ def test_overall_disclosure_completeness(tmp_path, bench, rates, policy, disclos
         )
     )
     assert f["disclosure_completeness"] == {"answered": 33, "asked": 38, "share": "0.8684"}  # 33/38 = 0.86842
+
+
+def test_project_specs_are_checked_with_the_portfolios_exchange_rates(tmp_path, bench, rates) -> None:
+    # a US project paid in KES: 42 KES a 60-second task is 2,520 KES an hour, against a bar of
+    # 20 USD/h. At the test rates (125 KES per USD) that is 20.16 USD/h (passes); at 200 KES per
+    # USD it is 12.60 USD/h (fails). The portfolio's rates must reach the spec's check.
+    from fairpay.units.fx import ExchangeRates
+
+    root = tmp_path / "portfolio"
+    root.mkdir()
+    spec = SPEC.format(name="Paid in shillings", pay="42").replace('currency = "USD"', 'currency = "KES"')
+    (root / "kes.toml").write_text(spec, encoding="utf-8")
+    dear = ExchangeRates([{"currency": "KES", "year": 2024, "lcu_per_usd": "200"}])
+    cheap = load_portfolio(root, benchmarks=bench, rates=rates)
+    costly = load_portfolio(root, benchmarks=bench, rates=dear)
+    assert [d["ok"] for _, d in cheap.checks] == [True]
+    assert [d["ok"] for _, d in costly.checks] == [False]

@@ -149,7 +149,7 @@ def _add_csv(p: Portfolio, f: Path, rel: str, vet: dict[str, Any]) -> None:
 def _add_structured(p: Portfolio, f: Path, rel: str, vet: dict[str, Any]) -> None:
     """A TOML, YAML or JSON file of the folder, told apart by its keys: a vendor disclosure
     (vetted), a check result, an audit result, or a project spec (checked here, with the folder's
-    benchmarks; a spec keeps its own policy)."""
+    benchmarks and exchange rates; a spec keeps its own policy)."""
     from fairpay.prelaunch.check import check
     from fairpay.prelaunch.spec import parse_project
     from fairpay.vendors.disclosure import parse_disclosure, read_structured
@@ -167,7 +167,9 @@ def _add_structured(p: Portfolio, f: Path, rel: str, vet: dict[str, Any]) -> Non
         p.audits.append((rel, data))
     elif isinstance(data, dict) and ("tasks" in data or isinstance(data.get("project"), dict)):
         result = check(
-            parse_project(data, source=str(f), base_dir=str(f.parent)), benchmarks=vet["benchmarks"]
+            parse_project(data, source=str(f), base_dir=str(f.parent)),
+            benchmarks=vet["benchmarks"],
+            rates=vet["rates"],
         )
         from fairpay.report.document import source_rows
 

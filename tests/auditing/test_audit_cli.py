@@ -77,3 +77,23 @@ def test_pseudonymised_tables(tmp_path: Path) -> None:
     )
     assert ",a," not in (out / "workers.csv").read_text()
     assert (out / "bonus_prolific.csv").read_text() == "a,5.00\n"  # the bonus file must carry real ids to pay
+
+
+@pytest.mark.parametrize(("flag", "hourly"), [("--prefer-gross", "200"), ("--no-prefer-gross", "260")])
+def test_prefer_gross_flag_reaches_the_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: str, hourly: str
+) -> None:
+    import pandas as pd
+    from test_audit_support import gross_and_net_kenya
+
+    import fairpay.wages
+
+    monkeypatch.setattr(fairpay.wages, "benchmarks", lambda *a: gross_and_net_kenya())
+    path = tmp_path / "log.parquet"
+    log([("a", "p", "A1", "2024-03-01 10:00", "2024-03-01 11:00", 1.0, "USD", "approved", "KE")]).to_parquet(
+        path
+    )
+    out = tmp_path / "out"
+    main(["audit", str(path), "--kind", "living", "--out", str(out), flag])
+    workers = pd.read_csv(out / "workers.csv", dtype=str)
+    assert float(workers["bar_local"].iloc[0]) == float(hourly)

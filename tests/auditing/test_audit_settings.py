@@ -96,6 +96,7 @@ def test_settings_are_frozen_and_recorded_as_json() -> None:
         "pending",
         "method",
         "estimate_bound",
+        "prefer_gross",
         "encoding",
         "max_task_hours",
         "implausible",
@@ -156,3 +157,24 @@ def test_numpy_numbers_are_numbers() -> None:
     assert s.year == 2024 and s.merge_gap_seconds == 1.5
     assert type(s.year) is int and type(s.merge_gap_seconds) is float
     assert json.loads(json.dumps(s.record()))["year"] == 2024
+
+
+def test_prefer_gross_picks_the_same_figure_as_a_prelaunch_policy() -> None:
+    # Kenya: 200 KES/h gross, 260 KES/h net (gross_and_net_kenya). The audit's bar must follow the
+    # same rule as a pre-launch check under the same policy.
+    from test_audit_support import gross_and_net_kenya
+
+    from fairpay.prelaunch.check import place_bar
+    from fairpay.prelaunch.spec import Policy
+
+    kenya = gross_and_net_kenya()
+    df = log([("w1", "p", "t1", "2024-03-01 10:00", "2024-03-01 11:00", 1.0, "USD", "approved", "KE")])
+    for prefer_gross, hourly in ((True, 200), (False, 260)):
+        result = audit(
+            df, benchmarks=kenya, rates=RATES, kind="living", inflate=False, prefer_gross=prefer_gross
+        )
+        assert float(result.workers["bar_local"].iloc[0]) == hourly
+        policy = Policy(benchmark="living", inflate=False, prefer_gross=prefer_gross)
+        assert place_bar(kenya, "KE", None, None, policy, RATES).hourly == hourly
+    with pytest.raises(InvalidInputError, match="prefer_gross"):
+        AuditSettings(prefer_gross="no")  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pandas as pd
 
 from fairpay.units.fx import ExchangeRates
+from fairpay.wages import Benchmarks, _Row
 
 
 @dataclass
@@ -84,3 +85,18 @@ def log(rows: list[tuple]) -> pd.DataFrame:
     df["bonus"] = df["bonus"].fillna(0.0).astype(float)
     df["reward"] = df["reward"].astype(float)
     return df
+
+
+def gross_and_net_kenya() -> Benchmarks:
+    """Kenya with two cited living wages of one method and year: 200 KES/h gross, 260 KES/h net
+    (gross ranks first by default; without that rule the higher figure wins the tie)."""
+
+    def row(amount: str, gross_net: str) -> _Row:
+        return _Row(
+            kind="living", country="KE", subdivision=None, area=None, locality=None, household=None,
+            method="anker", amount=Decimal(amount), currency="KES", period="hour", gross_net=gross_net,
+            hours_per_week=None, reference_year=2024, confidence=None, source=f"test {gross_net}",
+            url="https://example.org/living-wage", origin="bundled",
+        )  # fmt: skip
+
+    return Benchmarks([row("200", "gross"), row("260", "net")], current_year=2024)

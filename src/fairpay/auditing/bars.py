@@ -67,6 +67,7 @@ def bars_fx_benchmarks(
                 missing_living=settings.missing_living,
                 method=settings.method,
                 estimate_bound=settings.estimate_bound,
+                prefer_gross=settings.prefer_gross,
                 rates=rates,
             )
         except NoBenchmarkError as exc:

@@ -31,7 +31,9 @@ class AuditSettings:
     interval; None: the preset's cap, 24 h), ``implausible`` (error | set_aside: what happens to
     rows with implausible times). The bar: ``kind`` (living | minimum | higher), ``household``,
     ``locality``, ``method`` (living-wage methods in order), ``missing_living`` (estimate | minimum
-    | error) and ``estimate_bound`` (upper | point) where no living wage is cited, ``year`` (price
+    | error) and ``estimate_bound`` (upper | point) where no living wage is cited, ``prefer_gross``
+    (a net figure ranks after a gross one: the pre-launch policy's rule, so ``check`` and ``audit``
+    pick the same figure for a place), ``year`` (price
     and exchange-rate year; None: the year of the last submission), ``inflate`` (CPI to that
     year), ``fx_fallback`` (error | nearest_earlier). Time and pay: ``merge_gap_seconds`` (a worker's tasks at most that many
     seconds apart merge; the gap counts as work), ``pending`` (paid | unpaid: whether
@@ -56,6 +58,7 @@ class AuditSettings:
     pending: Pending = "paid"
     method: tuple[str, ...] | None = None  # living-wage methods, in order (None: the defaults)
     estimate_bound: str = "upper"  # where no living wage is cited (fairpay.wages.Benchmarks.bar)
+    prefer_gross: bool = True  # gross figures rank before unspecified and net ones, as in a Policy
     encoding: str | None = None
     max_task_hours: float | None = None
     implausible: str = "error"
@@ -86,8 +89,9 @@ class AuditSettings:
             object.__setattr__(self, "method", (self.method,))
         elif self.method is not None:
             object.__setattr__(self, "method", tuple(self.method))
-        if not isinstance(self.inflate, bool):
-            raise InvalidInputError(f"inflate {self.inflate!r} is not True or False")
+        for name in ("inflate", "prefer_gross"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInputError(f"{name} {getattr(self, name)!r} is not True or False")
         if self.pending not in ("paid", "unpaid"):
             raise InvalidInputError(f"pending {self.pending!r} is not 'paid' or 'unpaid'")
         if self.fx_fallback not in ("error", "nearest_earlier"):

@@ -64,6 +64,13 @@ def audit_command(
             "--missing-living", help="Where no living wage is cited: estimate (default), minimum, error."
         ),
     ] = "estimate",
+    prefer_gross: Annotated[
+        bool,
+        typer.Option(
+            "--prefer-gross/--no-prefer-gross",
+            help="Rank gross living wages before unspecified and net ones (default; as a spec's policy).",
+        ),
+    ] = True,
     fixed_bar: Annotated[
         str | None,
         typer.Option("--bar", help="A fixed hourly bar for every worker (e.g. 15), cited as your own."),
@@ -157,6 +164,7 @@ def audit_command(
         method=tuple(m.strip() for m in method.split(",") if m.strip()) if method else None,
         household=household,
         missing_living=missing_living,
+        prefer_gross=prefer_gross,
         year=year,
         fx_fallback=fx_fallback,
         merge_gap_seconds=merge_gap,

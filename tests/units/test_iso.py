@@ -29,3 +29,25 @@ def test_withdrawn_currencies_are_historic_only() -> None:
     for withdrawn in ("HRK", "VEF", "SLL", "BYR"):
         assert withdrawn not in iso.current_currencies()
         assert withdrawn in iso.all_currencies()
+
+
+def test_country_and_subdivision_records_match_pycountrys_api() -> None:
+    # the records are read straight from pycountry's JSON databases (fast); its object API is the
+    # independent reference, entry by entry
+    import pycountry
+
+    names = iso.country_names()
+    assert len(names) == len(pycountry.countries)
+    for c in pycountry.countries:
+        record = names[c.alpha_2]
+        assert (record["name"], record["alpha_3"], record["numeric"]) == (c.name, c.alpha_3, c.numeric)
+        assert record.get("official_name") == getattr(c, "official_name", None)
+        assert record.get("common_name") == getattr(c, "common_name", None)
+    subs = iso.subdivisions()
+    assert len(subs) == len(pycountry.subdivisions)
+    for s in pycountry.subdivisions:
+        assert subs[s.code]["name"] == s.name
+    for country in ("US", "IN", "KE", "PH", "GB"):
+        expected = {s.code for s in pycountry.subdivisions.get(country_code=country)}
+        assert {s["code"] for s in iso.subdivisions_of(country)} == expected
+    assert iso.subdivisions_of("AQ") == ()  # Antarctica: no subdivisions

@@ -71,3 +71,22 @@ def all_currencies() -> frozenset[str]:
     from babel.numbers import list_currencies
 
     return current_currencies() | frozenset(list_currencies())
+
+
+@functools.cache
+def country_names() -> dict[str, dict[str, str]]:
+    """alpha-2 -> the country's ISO 3166-1 record (``name``; ``official_name`` and ``common_name``
+    where ISO gives them; ``alpha_3``, ``numeric``)."""
+    return {c["alpha_2"]: c for c in _pycountry_db("3166-1")}
+
+
+@functools.cache
+def subdivisions() -> dict[str, dict[str, str]]:
+    """ISO 3166-2 code -> its record (``name``, ``type``, ``parent`` where given)."""
+    return {s["code"]: s for s in _pycountry_db("3166-2")}
+
+
+@functools.cache
+def subdivisions_of(country: str) -> tuple[dict[str, str], ...]:
+    """The ISO 3166-2 records of one country (alpha-2), in the standard's order."""
+    return tuple(s for code, s in subdivisions().items() if code.split("-", 1)[0] == country)

@@ -2,9 +2,10 @@
 
 Why: a living wage is local, so every verdict starts from *where* a worker lives. Users type
 "Kenya", "KEN", "404", "Côte d'Ivoire", "Ivory Coast", "UK" or "IN-KA"; fairpay turns each into one
-canonical code or refuses with the closest matches. Names come from pycountry (ISO names, official
-and common names) and babel's English territory names (CLDR), plus a short list of everyday English
-names that neither carries (``ALIASES``).
+canonical code or refuses with the closest matches. Names come from the ISO 3166 records
+(:mod:`fairpay.units.iso`: ISO, official and common names, read from pycountry's databases) and
+babel's English territory names (CLDR), plus a short list of everyday English names that neither
+carries (``ALIASES``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from fairpay.errors import UnknownCountryError
+from fairpay.units import iso
 
 #: Everyday English names that neither ISO 3166 (pycountry) nor CLDR (babel) spells this way.
 ALIASES: dict[str, str] = {
@@ -74,10 +76,8 @@ class Place:
     @property
     def country_name(self) -> str:
         """The country's ISO short name (e.g. "Kenya")."""
-        import pycountry
-
-        country = pycountry.countries.get(alpha_2=self.country)
-        return str(country.name) if country is not None else self.country
+        record = iso.country_names().get(self.country)
+        return record["name"] if record is not None else self.country
 
     @property
     def alpha3(self) -> str:
@@ -89,9 +89,8 @@ class Place:
         """The subdivision's ISO name, or None."""
         if self.subdivision is None:
             return None
-        import pycountry
-
-        return str(pycountry.subdivisions.get(code=self.subdivision).name)
+        record = iso.subdivisions().get(self.subdivision)
+        return record["name"] if record is not None else self.subdivision
 
     def __str__(self) -> str:
         return self.subdivision or self.country
@@ -108,19 +107,18 @@ def _fold(text: str) -> str:
 @functools.cache
 def _country_index() -> dict[str, str]:
     """Folded name or code -> alpha-2, built once on first use."""
-    import pycountry
     from babel import Locale
 
     index: dict[str, str] = {}
-    for c in pycountry.countries:
+    for a2, c in iso.country_names().items():
         for attr in ("name", "official_name", "common_name"):
-            value = getattr(c, attr, None)
+            value = c.get(attr)
             if value:
-                index.setdefault(_fold(value), c.alpha_2)
-        index[c.alpha_2.lower()] = c.alpha_2
-        index[c.alpha_3.lower()] = c.alpha_2
-        index[c.numeric] = c.alpha_2
-        index.setdefault(str(int(c.numeric)), c.alpha_2)
+                index.setdefault(_fold(value), a2)
+        index[a2.lower()] = a2
+        index[c["alpha_3"].lower()] = a2
+        index[c["numeric"]] = a2
+        index.setdefault(str(int(c["numeric"])), a2)
     known = set(index.values())
     for code, name in Locale("en").territories.items():
         if code in known:
@@ -139,9 +137,7 @@ def _compact_index() -> dict[str, str]:
 @functools.cache
 def _country_names() -> dict[str, str]:
     """Display name -> alpha-2, for suggestions."""
-    import pycountry
-
-    names = {c.name: c.alpha_2 for c in pycountry.countries}
+    names = {c["name"]: a2 for a2, c in iso.country_names().items()}
     names.update(
         {alias.title() if len(alias) > 3 else alias.upper(): code for alias, code in ALIASES.items()}
     )
@@ -184,30 +180,28 @@ def normalize_subdivision(value: str, country: str | None = None) -> str:
 
     A code whose country differs from ``country`` is an error: "IN-KA" cannot be in Kenya.
     """
-    import pycountry
-
     raw = value.strip()
     code = raw.upper()
     if "-" not in code and country is not None:
         code = f"{country}-{code}"
-    sub = pycountry.subdivisions.get(code=code)
+    sub = iso.subdivisions().get(code)
     if sub is None and country is not None:
         wanted = _fold(raw)
-        subs = pycountry.subdivisions.get(country_code=country) or []
-        by_name = {_fold(s.name): s for s in subs}
+        by_name = {_fold(s["name"]): s for s in iso.subdivisions_of(country)}
         sub = by_name.get(wanted)
         if sub is None:
             close = difflib.get_close_matches(wanted, list(by_name), n=3, cutoff=0.6)
             raise UnknownCountryError(
-                raw, [f"{by_name[k].name} ({by_name[k].code})" for k in close], kind="subdivision"
+                raw, [f"{by_name[k]['name']} ({by_name[k]['code']})" for k in close], kind="subdivision"
             )
     if sub is None:
         raise UnknownCountryError(raw, kind="subdivision")
-    if country is not None and sub.country_code != country:
+    owner = sub["code"].split("-", 1)[0]
+    if country is not None and owner != country:
         raise UnknownCountryError(
-            raw, [f"a subdivision of {country} (this one belongs to {sub.country_code})"], kind="subdivision"
+            raw, [f"a subdivision of {country} (this one belongs to {owner})"], kind="subdivision"
         )
-    return str(sub.code)
+    return str(sub["code"])
 
 
 def place(country: str | int, subdivision: str | None = None, *, suggest: bool = True) -> Place:
@@ -239,9 +233,7 @@ def place(country: str | int, subdivision: str | None = None, *, suggest: bool =
 
 def alpha3(alpha2: str) -> str:
     """ISO 3166-1 alpha-3 for an alpha-2 code (World Bank / ILO tables are keyed this way)."""
-    import pycountry
-
-    found = pycountry.countries.get(alpha_2=alpha2.upper())
+    found = iso.country_names().get(alpha2.upper())
     if found is None:
         raise UnknownCountryError(alpha2)
-    return str(found.alpha_3)
+    return found["alpha_3"]

@@ -11,6 +11,7 @@ import math
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -333,3 +334,25 @@ def test_import_timing_does_not_import_pandas() -> None:
     code = "import sys, fairpay.worktime.estimates; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_check_with_a_pilot_file_does_not_import_pandas(tmp_path: Path) -> None:
+    # the pre-launch check reads its pilot through the one reader (Arrow); pandas is the audit's
+    # dependency and would be ~0.25 s of the command's time (Parquet pilots too)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    pq.write_table(pa.table({"seconds": [30.0, 42.5]}), tmp_path / "pilot.parquet")
+    code = (
+        "import sys\n"
+        "from fairpay.cli import main\n"
+        "from fairpay.worktime.estimates import read_pilot\n"
+        f"assert read_pilot({str(tmp_path / 'pilot.parquet')!r})[0] == [30.0, 42.5]\n"
+        f"main(['check', {str(examples / 'image_labelling.toml')!r}])\n"
+    )
+    wrapped = (
+        f"try:\n    exec({code!r})\nexcept SystemExit:\n    pass\nimport sys\nprint('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -140,7 +140,6 @@ def read_text_table(
     path: Any, *, what: str = "file", encoding: str | None = None, delimiter: str | None = None
 ) -> TextTable:
     """Read a CSV/TSV file as text columns plus ``__line`` (see the module docstring)."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -228,8 +227,21 @@ def read_text_table(
             ) from None
         raise _fail(p, f"is not a readable CSV: {message}{hint}") from None
     lines = _line_numbers(p, data, codec, delim, table.num_rows)
-    table = table.append_column(LINE, pa.array(np.asarray(lines, dtype=np.int64)))
+    table = table.append_column(LINE, _int64_array(lines))
     return TextTable(table, names, str(p), codec, delim)
+
+
+def _int64_array(values: Any) -> Any:
+    """An Arrow int64 array over ``values``' memory.
+
+    Why not ``pa.array``: it imports pandas to ask whether its input is a pandas object (~0.25 s),
+    and the pre-launch check reads its pilot file through here without pandas.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    a = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(a), [None, pa.py_buffer(a)])
 
 
 def _first_ragged_line(data: bytes, codec: str, delimiter: str, width: int) -> tuple[int, int] | None:
@@ -293,9 +305,14 @@ def parquet_columns(path: Any, *, what: str = "file") -> list[str]:
     return names
 
 
-def read_frame(path: Any, *, what: str = "file", encoding: str | None = None, lines: bool = False) -> Any:
-    """A user's CSV (or Parquet) table as a pandas DataFrame of text (blank cells are ""), through
-    the one reader; ``lines``: keep the ``__line`` column (file line numbers) for messages."""
+def read_table(path: Any, *, what: str = "file", encoding: str | None = None, lines: bool = False) -> Any:
+    """A user's CSV (or Parquet) table as an Arrow table, through the one reader: a CSV's columns
+    are text (blank cells are ""); ``lines``: keep the ``__line`` column (file line numbers; a
+    Parquet file's row positions) for messages.
+
+    Why Arrow, not pandas: a pre-launch check reads its pilot with it, and importing pandas
+    (~0.25 s) would be most of the command's time.
+    """
     p = check_path(path, what)
     if p.suffix.lower() in PARQUET_SUFFIXES:
         import pyarrow as pa
@@ -303,12 +320,17 @@ def read_frame(path: Any, *, what: str = "file", encoding: str | None = None, li
 
         parquet_columns(p, what=what)
         try:
-            frame = pq.read_table(p).to_pandas()
+            with pq.ParquetFile(p) as fh:  # not pq.read_table: its dataset layer imports pandas
+                table = fh.read()
         except (pa.ArrowException, OSError) as exc:
             raise _fail(p, f"is not a readable Parquet file: {' '.join(str(exc).split())}") from None
         if lines:
-            frame[LINE] = range(len(frame))
-        return frame
-    text = read_text_table(p, what=what, encoding=encoding)
-    frame = text.table.to_pandas()
-    return frame if lines else frame.drop(columns=[LINE])
+            table = table.append_column(LINE, _int64_array(range(table.num_rows)))
+        return table
+    table = read_text_table(p, what=what, encoding=encoding).table
+    return table if lines else table.drop_columns([LINE])
+
+
+def read_frame(path: Any, *, what: str = "file", encoding: str | None = None, lines: bool = False) -> Any:
+    """A user's CSV (or Parquet) table as a pandas DataFrame (:func:`read_table`, converted)."""
+    return read_table(path, what=what, encoding=encoding, lines=lines).to_pandas()

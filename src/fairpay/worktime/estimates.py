@@ -172,17 +172,18 @@ def read_pilot(
 ) -> tuple[list[float], list[str] | None]:
     """The one pilot reader: task times (seconds) and optional worker ids from a pilot CSV/Parquet.
 
-    Read through :func:`fairpay.tables.read.read_frame` (BOM, encodings, delimiter, duplicate
-    headers as everywhere else); every bad row is reported at once by its file line number
-    (Parquet: row position), and a time must be a positive, finite number of seconds.
+    Read through :func:`fairpay.tables.read.read_table` (BOM, encodings, delimiter, duplicate
+    headers as everywhere else; no pandas); every bad row is reported at once by its file line
+    number (Parquet: row position), and a time must be a positive, finite number of seconds (an
+    empty or null cell is a missing time).
     """
     from fairpay.errors import Failure, InvalidDataError
-    from fairpay.tables.read import LINE, read_frame
+    from fairpay.tables.read import LINE, read_table
 
-    frame = read_frame(path, what="pilot", encoding=encoding, lines=True)
+    table = read_table(path, what="pilot", encoding=encoding, lines=True)
     source = f"pilot file {path}"
     label = "line" if str(path).lower().endswith((".csv", ".tsv", ".txt")) else "row"
-    cols = [c for c in frame.columns if c != LINE]
+    cols = [c for c in table.column_names if c != LINE]
     missing = [c for c in (column, worker_column) if c and c not in cols]
     if missing:
         raise InvalidInputError(
@@ -192,9 +193,9 @@ def read_pilot(
     workers: list[str] = []
     problems: list[Failure] = []
     for line, raw_value, wid in zip(
-        frame[LINE].tolist(),
-        frame[column].tolist(),
-        frame[worker_column].tolist() if worker_column else [None] * len(frame),
+        table.column(LINE).to_pylist(),
+        table.column(column).to_pylist(),
+        table.column(worker_column).to_pylist() if worker_column else [None] * table.num_rows,
     ):
         raw = str(raw_value).strip() if raw_value is not None else ""
         try:

@@ -137,3 +137,21 @@ def test_one_time_is_refused_naming_the_task() -> None:
     task = Task(name="label", pay_per_task=1, times=[60], volume=10)
     with pytest.raises(SpecError, match=r"task 'label': times: "):
         task_time(task, "median")
+
+
+def test_parquet_pilot_with_empty_cells_names_each_row(tmp_path: Path) -> None:
+    # a Parquet pilot's null time is a missing time and a null worker an empty id, as in a CSV;
+    # rows are named by their position (0-based), every problem at once
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "pilot.parquet"
+    pq.write_table(pa.table({"seconds": [30.0, None, 5.0, -1.0], "worker": ["a", "b", None, "d"]}), path)
+    with pytest.raises(InvalidDataError) as exc:
+        read_pilot(path, "seconds", "worker")
+    got = [(r.row, r.column, r.message) for r in exc.value.records]
+    assert got == [
+        (1, "seconds", "a time is required"),
+        (2, "worker", "empty worker id"),
+        (3, "seconds", "not a positive number of seconds"),
+    ]

@@ -97,3 +97,37 @@ def test_prefer_gross_flag_reaches_the_bar(
     main(["audit", str(path), "--kind", "living", "--out", str(out), flag])
     workers = pd.read_csv(out / "workers.csv", dtype=str)
     assert float(workers["bar_local"].iloc[0]) == float(hourly)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "the file is empty"), (b"  \n", "the file is empty"), (b"short", "at least 16 bytes")],
+)
+def test_a_bad_key_file_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    # an empty key once left the real worker ids in the tables, and a short one failed only after
+    # the audit had printed its verdict line: both are refused first, with nothing written
+    key = tmp_path / "key"
+    key.write_bytes(content)
+    out = tmp_path / "out"
+    code = main(
+        ["audit", str(_write(tmp_path, 10.0)), "--out", str(out), "--pseudonymize-key-file", str(key)]
+    )
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == "" and not out.exists()
+    assert captured.err.count("\n") == 1 and message in captured.err and str(key) in captured.err
+    assert (
+        main(
+            [
+                "audit",
+                str(_write(tmp_path, 10.0)),
+                "--out",
+                str(out),
+                "--pseudonymize-key-file",
+                str(tmp_path / "none"),
+            ]
+        )
+        == 2
+    )
+    assert "cannot be read" in capsys.readouterr().err

@@ -43,7 +43,9 @@ def default_reason(bar_kind: str | None) -> str:
 LEDGER_COLUMNS = ("worker", "currency", "top_up", "previously_paid", "amount", "task", "reason")
 
 
-def _key_bytes(key: bytes | str) -> bytes:
+def key_bytes(key: bytes | str) -> bytes:
+    """The pseudonymisation key as bytes, refused when shorter than 16 bytes (a short key lets
+    anyone recompute the pseudonyms of guessed worker ids)."""
     raw = key.encode() if isinstance(key, str) else bytes(key)
     if len(raw) < 16:
         raise InvalidInputError(
@@ -54,12 +56,12 @@ def _key_bytes(key: bytes | str) -> bytes:
 
 def pseudonym(worker: str, key: bytes | str) -> str:
     """Keyed pseudonym of one worker id: first 16 hex characters of HMAC-SHA256(key, id)."""
-    return hmac.new(_key_bytes(key), str(worker).encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key_bytes(key), str(worker).encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def pseudonymize(workers: Iterable[Any], key: bytes | str) -> list[str]:
     """Keyed pseudonyms of many worker ids (see :func:`pseudonym`)."""
-    k = _key_bytes(key)
+    k = key_bytes(key)
     return [hmac.new(k, str(w).encode(), hashlib.sha256).hexdigest()[:16] for w in workers]
 
 

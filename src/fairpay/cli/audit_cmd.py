@@ -149,6 +149,7 @@ def audit_command(
         raise fail(f"--bonus-file {bonus_format!r} is not one of {', '.join(EXPORTERS)}")
     if (bonus_format or key_file) and out is None:
         raise fail("--bonus-file and --pseudonymize-key-file need --out DIR")
+    key = _key(key_file)  # read (and refused) before the audit's work, like every input file
     bar_source = _bar_source(fixed_bar, bar_currency, method, household)
     where = _where(country, places, encoding)
     paid_before = None
@@ -189,7 +190,6 @@ def audit_command(
     summary = {k: v for k, v in result.to_dict().items() if k not in ("worker_table",)}
     totals = ", ".join(f"{v} {k}" for k, v in summary["total_top_up"].items()) or "0"
     typer.echo(f"{len(result.workers)} workers, {len(below)} below the bar; top-up needed: {totals}")
-    key = key_file.read_bytes().strip() if key_file else None
     if out is not None:
         _write_tables(result, summary, out, fmt, key, paid_before, bonus_format)
     if report is not None:
@@ -200,6 +200,28 @@ def audit_command(
         typer.echo(f"report: {report}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _key(key_file: Path | None) -> bytes | None:
+    """The pseudonymisation key from ``--pseudonymize-key-file`` (surrounding whitespace dropped),
+    or None; an unreadable, empty or short key is refused before any work (an empty one would
+    otherwise leave the worker ids in the tables)."""
+    if key_file is None:
+        return None
+    from fairpay.auditing.ledger import key_bytes
+    from fairpay.cli import fail
+    from fairpay.errors import InvalidInputError
+
+    try:
+        raw = key_file.read_bytes().strip()
+    except OSError as exc:
+        raise fail(f"--pseudonymize-key-file {key_file}: cannot be read ({exc.strerror or exc})") from None
+    if not raw:
+        raise fail(f"--pseudonymize-key-file {key_file}: the file is empty; expected a secret key")
+    try:
+        return key_bytes(raw)
+    except InvalidInputError as exc:
+        raise fail(f"--pseudonymize-key-file {key_file}: {exc}") from None
 
 
 def _bar_source(

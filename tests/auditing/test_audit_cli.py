@@ -131,3 +131,23 @@ def test_a_bad_key_file_is_refused_before_any_work(
         == 2
     )
     assert "cannot be read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "target", "message"),
+    [
+        ("--out", "FILE", "a file is there"),
+        ("--report", "report.docx", "unknown format 'docx'"),
+        ("--report", "missing/report.html", "does not exist"),
+    ],
+)
+def test_a_bad_output_target_is_refused_before_the_verdict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, target: str, message: str
+) -> None:
+    # found after the audit, these printed the verdict line, then an error: a crash that looked
+    # like a verdict on stdout
+    (tmp_path / "FILE").write_text("not a folder")
+    code = main(["audit", str(_write(tmp_path, 10.0)), flag, str(tmp_path / target)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and message in captured.err

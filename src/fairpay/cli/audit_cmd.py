@@ -150,6 +150,7 @@ def audit_command(
     if (bonus_format or key_file) and out is None:
         raise fail("--bonus-file and --pseudonymize-key-file need --out DIR")
     key = _key(key_file)  # read (and refused) before the audit's work, like every input file
+    _check_targets(out, report)
     bar_source = _bar_source(fixed_bar, bar_currency, method, household)
     where = _where(country, places, encoding)
     paid_before = None
@@ -200,6 +201,21 @@ def audit_command(
         typer.echo(f"report: {report}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _check_targets(out: Path | None, report: Path | None) -> None:
+    """Refuse an ``--out`` that is a file and a ``--report`` of unknown format or in a missing
+    folder before any work: found after the audit, they printed a verdict line, then an error."""
+    from fairpay.cli import fail
+
+    if out is not None and out.exists() and not out.is_dir():
+        raise fail(f"--out {out}: a file is there; expected a folder (made when missing)")
+    if report is not None:
+        from fairpay.report.document import report_format
+
+        report_format(report)
+        if not report.parent.is_dir():
+            raise fail(f"--report {report}: folder {report.parent} does not exist")
 
 
 def _key(key_file: Path | None) -> bytes | None:

@@ -90,6 +90,23 @@ def report_json(result: CheckResult | AuditResult, **options: Any) -> str:
     return json.dumps(build_document(result, **options), indent=2, ensure_ascii=False) + "\n"
 
 
+#: Report formats by file extension (or ``fmt``).
+_REPORT_FORMATS = {"html": "html", "htm": "html", "md": "markdown", "markdown": "markdown", "json": "json"}
+
+
+def report_format(path: str | Path, fmt: str | None = None) -> str:
+    """The report format for ``path`` (html, markdown or json, from ``fmt`` or the extension).
+
+    Why its own function: a command checks its ``--report`` target before any work, so a typo in
+    the extension is not found only after the verdict was printed.
+    """
+    p = Path(path)
+    kind = (fmt or p.suffix.lstrip(".")).lower()
+    if kind not in _REPORT_FORMATS:
+        raise InvalidInputError(f"report {str(p)!r}: unknown format {kind!r}; use a .html, .md or .json file")
+    return _REPORT_FORMATS[kind]
+
+
 def write_report(
     result: CheckResult | AuditResult, path: str | Path, *, fmt: str | None = None, **options: Any
 ) -> Path:
@@ -98,17 +115,8 @@ def write_report(
     ``.html``/``.htm`` -> HTML, ``.md``/``.markdown`` -> Markdown, ``.json`` -> JSON.
     """
     p = Path(path)
-    kind = (fmt or p.suffix.lstrip(".")).lower()
-    renderers = {
-        "html": report_html,
-        "htm": report_html,
-        "md": report_markdown,
-        "markdown": report_markdown,
-        "json": report_json,
-    }
-    if kind not in renderers:
-        raise InvalidInputError(f"report {str(p)!r}: unknown format {kind!r}; use a .html, .md or .json file")
-    text = renderers[kind](result, **options)
+    renderers = {"html": report_html, "markdown": report_markdown, "json": report_json}
+    text = renderers[report_format(p, fmt)](result, **options)
     try:
         p.write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:

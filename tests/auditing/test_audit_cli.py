@@ -151,3 +151,24 @@ def test_a_bad_output_target_is_refused_before_the_verdict(
     captured = capsys.readouterr()
     assert code == 2 and captured.out == ""
     assert captured.err.count("\n") == 1 and message in captured.err
+
+
+def test_previous_payments_are_checked_before_the_audit_and_need_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # without --out the payments were read and silently unused (the ledger is written there);
+    # a file without worker, currency, amount was refused only after the verdict line
+    log_path = _write(tmp_path, 10.0)
+    paid = tmp_path / "paid.csv"
+    paid.write_text("a,b\n1,2\n")
+    assert main(["audit", str(log_path), "--previous-payments", str(paid)]) == 2
+    assert "need --out DIR" in capsys.readouterr().err
+    out = tmp_path / "out"
+    assert main(["audit", str(log_path), "--previous-payments", str(paid), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not out.exists()
+    assert str(paid) in captured.err and "worker, currency, amount" in captured.err
+    paid.write_text("worker,currency,amount\na,USD,2.00\n")  # 5.00 owed (15 - 10), 2.00 paid before
+    assert main(["audit", str(log_path), "--previous-payments", str(paid), "--out", str(out)]) == 1
+    ledger = (out / "ledger.csv").read_text().splitlines()
+    assert ledger[1].startswith("a,USD,5.00,2.00,3.00,")

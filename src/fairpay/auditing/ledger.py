@@ -79,7 +79,9 @@ def pseudonymize_frame(
     return out
 
 
-def _previous(previous_payments: Any) -> pd.DataFrame:
+def previous_payments_table(previous_payments: Any) -> pd.DataFrame:
+    """Earlier back-pay as a DataFrame with worker, currency, amount (a CSV path is read); refused
+    when those columns are missing. Each row is checked against the audit by :func:`ledger`."""
     import pandas as pd
 
     if previous_payments is None:
@@ -118,7 +120,7 @@ def ledger(result: AuditResult, previous_payments: Any = None, *, reason: str | 
 
     from fairpay.units.money import minor_units, normalize_currency, round_up, to_decimal
 
-    prev = _previous(previous_payments)
+    prev = previous_payments_table(previous_payments)
     workers = result.workers
     pay_ccy = dict(zip(workers["worker"].astype(str), workers["pay_currency"]))
     paid: dict[str, Decimal] = {}

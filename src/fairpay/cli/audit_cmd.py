@@ -147,17 +147,23 @@ def audit_command(
         raise fail(f"--format {fmt!r} is not csv, parquet or json")
     if bonus_format is not None and bonus_format not in EXPORTERS:
         raise fail(f"--bonus-file {bonus_format!r} is not one of {', '.join(EXPORTERS)}")
-    if (bonus_format or key_file) and out is None:
-        raise fail("--bonus-file and --pseudonymize-key-file need --out DIR")
+    if (bonus_format or key_file or previous) and out is None:  # what they change is written there
+        raise fail("--bonus-file, --pseudonymize-key-file and --previous-payments need --out DIR")
     key = _key(key_file)  # read (and refused) before the audit's work, like every input file
     _check_targets(out, report)
     bar_source = _bar_source(fixed_bar, bar_currency, method, household)
     where = _where(country, places, encoding)
     paid_before = None
     if previous is not None:  # read (and refused) before the audit's work, not after it
+        from fairpay.auditing.ledger import previous_payments_table
+        from fairpay.errors import InvalidInputError
         from fairpay.tables.read import read_frame
 
-        paid_before = read_frame(previous, what="--previous-payments", encoding=encoding)
+        frame = read_frame(previous, what="--previous-payments", encoding=encoding)
+        try:
+            paid_before = previous_payments_table(frame)
+        except InvalidInputError as exc:
+            raise fail(f"--previous-payments {previous}: {exc}") from None
     settings = AuditSettings(
         preset=preset,
         columns=_pairs(columns, "--columns") or None,

@@ -271,7 +271,7 @@ def _frames(
     from fairpay.units.figures import exact_minor_column
     from fairpay.units.money import minor_units
 
-    worker_names = workers.column("worker").to_pylist()
+    worker_names = workers.column("worker").combine_chunks()  # Arrow: 200k names, no Python strings
     project_names = projects.to_pylist()
     w = tables.workers
     n = tables.n_pairs
@@ -308,7 +308,7 @@ def _worker_pair_frames(
     p: dict[str, Any],
     pair_top_up: Any,
     workers: Any,
-    worker_names: list[str],
+    worker_names: Any,
     project_names: list[str],
     bars: pd.DataFrame,
     codes: list[str],
@@ -321,9 +321,9 @@ def _worker_pair_frames(
 
     dtypes: dict[int, pd.CategoricalDtype] = {}  # one dtype per list of names (workers: 200k strings)
 
-    def cat(codes_: Any, values: list[str]) -> pd.Categorical:
-        if id(values) not in dtypes:
-            dtypes[id(values)] = pd.CategoricalDtype(pd.Index(values, dtype="str"))
+    def cat(codes_: Any, values: Any) -> pd.Categorical:
+        if id(values) not in dtypes:  # an Arrow array of names becomes the categories without Python strings
+            dtypes[id(values)] = pd.CategoricalDtype(pd.Index(pd.array(values, dtype="str")))
         return pd.Categorical.from_codes(codes_, dtype=dtypes[id(values)])
 
     place = w["place"]

@@ -81,7 +81,6 @@ from fairpay.auditing.validation import (
     key_hash,
     long_interval_warning,
     normalize_groups,
-    probe_by_worker,
     set_aside_rows,
 )
 from fairpay.errors import (
@@ -152,7 +151,6 @@ def audit(
         with _read_errors(source):
             _typed_view(con, p, "raw", "typed", rule, set_aside=True, source=source, label=label)
         probe: KeyHash | None = key_hash(con, p)
-        by_worker = probe_by_worker(con, p)
         dup_warnings: list[str] = []
         while True:  # twice only when the stream's key probe finds a repeat (see RepeatedKey)
             with _read_errors(source):
@@ -184,7 +182,6 @@ def audit(
                     connection.budget,
                     connection.threads,
                     probe=probe,
-                    by_worker=by_worker,
                 )
                 break
             except RepeatedKey:
@@ -351,14 +348,13 @@ def _run(
     budget: int | None,
     threads: int = 1,
     probe: KeyHash | None = None,
-    by_worker: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The row stream into buckets, the kernel on the buckets, the result frames.
 
     ``names``: (workers from :func:`dictionaries`, projects from :func:`project_codes`).
 
-    ``probe`` (:func:`key_hash`): probe the stream for repeated keys, in each bucket when
-    ``by_worker`` (:func:`probe_by_worker`), else in one sort of all hashes; raises
+    ``probe`` (:func:`key_hash`): probe the stream for repeated keys, in each bucket when the key
+    holds the worker (``KeyHash.by_worker``), else in one sort of all hashes; raises
     :class:`RepeatedKey` when two rows may share one.
     """
     import numpy as np
@@ -370,7 +366,7 @@ def _run(
     workers, projects = names
     register_codes(con, workers, projects, engine.places)
     per_worker = workers.column("n").to_numpy()
-    in_buckets = probe is not None and by_worker
+    in_buckets = probe is not None and probe.by_worker
     dtypes = {**ROW_DTYPES, "kh": "uint64"} if in_buckets else ROW_DTYPES
     buckets = Buckets(per_worker, engine.rows_per_bucket, engine.spill_dir, dtypes)
     hashes: list[Any] = []

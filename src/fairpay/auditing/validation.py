@@ -133,10 +133,14 @@ _CODED_KEY = {"worker": "wid", "project": "pid"}
 @dataclass(frozen=True)
 class KeyHash:
     """How the stream hashes each row's assignment key: ``sql``, a ``STREAM_SQL`` column ``kh``
-    over the key's other columns, and ``mix``, the stream's code columns mixed into it."""
+    over the key's other columns, and ``mix``, the stream's code columns mixed into it.
+
+    ``by_worker``: the key includes the worker, so two rows sharing a key are in one bucket and
+    each bucket probes its own hashes in the kernel threads (no log-long sort)."""
 
     sql: str
     mix: tuple[str, ...]
+    by_worker: bool = False
 
 
 def key_hash(con: duckdb.DuckDBPyConnection, preset: Preset) -> KeyHash:
@@ -150,12 +154,15 @@ def key_hash(con: duckdb.DuckDBPyConnection, preset: Preset) -> KeyHash:
     key, _cols = _duplicate_key_columns(con, preset)
     cols = [_STREAM_KEY_COLUMNS[c] for c in key if c not in _CODED_KEY]
     mix = tuple(_CODED_KEY[c] for c in key if c in _CODED_KEY)  # never NULL: the stream joins them
+    by_worker = "worker" in key
     if not cols:
-        return KeyHash(", CAST(0 AS UBIGINT) AS kh", mix)
+        return KeyHash(", CAST(0 AS UBIGINT) AS kh", mix, by_worker)
     notnull = " AND ".join(f"{c} IS NOT NULL" for c in cols)
     # a row without a full key is never a repeat: it gets a hash of its own row number instead
     return KeyHash(
-        f", CASE WHEN {notnull} THEN hash({', '.join(cols)}) ELSE hash(t.__row, 'no key') END AS kh", mix
+        f", CASE WHEN {notnull} THEN hash({', '.join(cols)}) ELSE hash(t.__row, 'no key') END AS kh",
+        mix,
+        by_worker,
     )
 
 
@@ -174,12 +181,6 @@ def mix_key(kh: Any, cols: dict[str, Any], mix: tuple[str, ...]) -> Any:
     m *= np.uint64(0x9E3779B97F4A7C15)
     m ^= kh
     return m
-
-
-def probe_by_worker(con: duckdb.DuckDBPyConnection, preset: Preset) -> bool:
-    """Whether the assignment key includes the worker: then two rows sharing a key are in one
-    bucket, and each bucket probes its own hashes in the kernel threads (no log-long sort)."""
-    return "worker" in _duplicate_key_columns(con, preset)[0]
 
 
 class RepeatedKey(Exception):

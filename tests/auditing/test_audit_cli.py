@@ -19,10 +19,10 @@ def hand_data(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fairpay.tables.rates, "bundled_rates", lambda: RATES)
 
 
-def _write(tmp_path: Path, reward: float) -> Path:
+def _write(tmp_path: Path, reward: float, country: str = "US") -> Path:
     path = tmp_path / "log.parquet"
     log(
-        [("a", "p", "A1", "2024-03-01 10:00", "2024-03-01 11:00", reward, "USD", "approved", "US")]
+        [("a", "p", "A1", "2024-03-01 10:00", "2024-03-01 11:00", reward, "USD", "approved", country)]
     ).to_parquet(path)
     return path
 
@@ -89,12 +89,8 @@ def test_prefer_gross_flag_reaches_the_bar(
     import fairpay.wages
 
     monkeypatch.setattr(fairpay.wages, "benchmarks", lambda *a: gross_and_net_kenya())
-    path = tmp_path / "log.parquet"
-    log([("a", "p", "A1", "2024-03-01 10:00", "2024-03-01 11:00", 1.0, "USD", "approved", "KE")]).to_parquet(
-        path
-    )
     out = tmp_path / "out"
-    main(["audit", str(path), "--kind", "living", "--out", str(out), flag])
+    main(["audit", str(_write(tmp_path, 1.0, "KE")), "--kind", "living", "--out", str(out), flag])
     workers = pd.read_csv(out / "workers.csv", dtype=str)
     assert float(workers["bar_local"].iloc[0]) == float(hourly)
 
@@ -117,16 +113,10 @@ def test_a_bad_key_file_is_refused_before_any_work(
     captured = capsys.readouterr()
     assert code == 2 and captured.out == "" and not out.exists()
     assert captured.err.count("\n") == 1 and message in captured.err and str(key) in captured.err
+    missing = tmp_path / "none"
     assert (
         main(
-            [
-                "audit",
-                str(_write(tmp_path, 10.0)),
-                "--out",
-                str(out),
-                "--pseudonymize-key-file",
-                str(tmp_path / "none"),
-            ]
+            ["audit", str(_write(tmp_path, 10.0)), "--out", str(out), "--pseudonymize-key-file", str(missing)]
         )
         == 2
     )

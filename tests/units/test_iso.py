@@ -36,7 +36,7 @@ def test_country_and_subdivision_records_match_pycountrys_api() -> None:
     # independent reference, entry by entry
     import pycountry
 
-    names = iso.country_names()
+    names = iso.countries()
     assert len(names) == len(pycountry.countries)
     for c in pycountry.countries:
         record = names[c.alpha_2]

@@ -74,7 +74,7 @@ def all_currencies() -> frozenset[str]:
 
 
 @functools.cache
-def country_names() -> dict[str, dict[str, str]]:
+def countries() -> dict[str, dict[str, str]]:
     """alpha-2 -> the country's ISO 3166-1 record (``name``; ``official_name`` and ``common_name``
     where ISO gives them; ``alpha_3``, ``numeric``)."""
     return {c["alpha_2"]: c for c in _pycountry_db("3166-1")}
@@ -89,4 +89,5 @@ def subdivisions() -> dict[str, dict[str, str]]:
 @functools.cache
 def subdivisions_of(country: str) -> tuple[dict[str, str], ...]:
     """The ISO 3166-2 records of one country (alpha-2), in the standard's order."""
-    return tuple(s for code, s in subdivisions().items() if code.split("-", 1)[0] == country)
+    owner = subdivision_country()
+    return tuple(s for code, s in subdivisions().items() if owner[code] == country)

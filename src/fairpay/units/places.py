@@ -76,7 +76,7 @@ class Place:
     @property
     def country_name(self) -> str:
         """The country's ISO short name (e.g. "Kenya")."""
-        record = iso.country_names().get(self.country)
+        record = iso.countries().get(self.country)
         return record["name"] if record is not None else self.country
 
     @property
@@ -110,7 +110,7 @@ def _country_index() -> dict[str, str]:
     from babel import Locale
 
     index: dict[str, str] = {}
-    for a2, c in iso.country_names().items():
+    for a2, c in iso.countries().items():
         for attr in ("name", "official_name", "common_name"):
             value = c.get(attr)
             if value:
@@ -137,7 +137,7 @@ def _compact_index() -> dict[str, str]:
 @functools.cache
 def _country_names() -> dict[str, str]:
     """Display name -> alpha-2, for suggestions."""
-    names = {c["name"]: a2 for a2, c in iso.country_names().items()}
+    names = {c["name"]: a2 for a2, c in iso.countries().items()}
     names.update(
         {alias.title() if len(alias) > 3 else alias.upper(): code for alias, code in ALIASES.items()}
     )
@@ -196,7 +196,7 @@ def normalize_subdivision(value: str, country: str | None = None) -> str:
             )
     if sub is None:
         raise UnknownCountryError(raw, kind="subdivision")
-    owner = sub["code"].split("-", 1)[0]
+    owner = iso.subdivision_country()[sub["code"]]
     if country is not None and owner != country:
         raise UnknownCountryError(
             raw, [f"a subdivision of {country} (this one belongs to {owner})"], kind="subdivision"
@@ -233,7 +233,7 @@ def place(country: str | int, subdivision: str | None = None, *, suggest: bool =
 
 def alpha3(alpha2: str) -> str:
     """ISO 3166-1 alpha-3 for an alpha-2 code (World Bank / ILO tables are keyed this way)."""
-    found = iso.country_names().get(alpha2.upper())
+    found = iso.countries().get(alpha2.upper())
     if found is None:
         raise UnknownCountryError(alpha2)
     return found["alpha_3"]

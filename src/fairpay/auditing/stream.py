@@ -247,6 +247,13 @@ def code_joins(con: duckdb.DuckDBPyConnection) -> str:
 BONUS_TASK_SQL = ", CASE WHEN t.__row = k.task_row THEN t.task END AS bonus_task"
 
 
+#: Rows per Arrow batch of the stream. Why not more: a batch's buffers (~50 bytes a row) are
+#: allocated by DuckDB and freed once routed; batches of a few MiB are reused from the heap,
+#: larger ones are fresh mappings every time (10M rows, 10 projects: page faults 420k -> 350k,
+#: peak 0.87 -> 0.82 GiB against 1M-row batches; the same time within noise).
+BATCH_ROWS = 131_072
+
+
 def stream(
     con: duckdb.DuckDBPyConnection,
     typed: str,
@@ -278,9 +285,9 @@ def stream(
         )
     )
     reader = (
-        rel.to_arrow_reader(1_000_000)
+        rel.to_arrow_reader(BATCH_ROWS)
         if hasattr(rel, "to_arrow_reader")
-        else rel.fetch_record_batch(1_000_000)
+        else rel.fetch_record_batch(BATCH_ROWS)
     )
     n = 0
     for batch in prefetched(reader):

@@ -49,23 +49,8 @@ def read_pilot_times(
     df = output.read_pilot_csv(pilot)
     if order_column is not None:
         _check_order(df, order_column, pilot)
-    notes += log_hint(df)
+    notes += output.log_hint(df)
     return pilot, notes  # the forecast reads the file with the one pilot reader (bad rows by line)
-
-
-def log_hint(df: Any) -> list[str]:
-    """A line when a per-task file is really a platform export that the audit would read by preset."""
-    from fairpay.auditing.presets import PRESETS
-
-    columns = set(map(str, df.columns))
-    for p in PRESETS.values():
-        needed = {p.columns[c] for c in ("worker", "started", "submitted") if c in p.columns}
-        if p.name != "generic" and needed <= columns:
-            return [
-                f"this looks like an export from {p.name}: pass --preset {p.name} to use worked time as `fairpay audit` "
-                "measures it (per-assignment durations overstate it when workers hold several tasks at once)"
-            ]
-    return []
 
 
 def _check_order(df: Any, order_column: str, pilot: Path) -> None:
@@ -189,14 +174,13 @@ def forecast_command(
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Forecast the share of production workers whose audited wage will fall below the bar."""
-    from fairpay.cli.time_cmd import plain_json
 
     output.check_format(fmt, ("table", "json"))
     out, code = run(
         pilot, rate, bar, column, worker_column, order_column, target, level, seed, preset, pending, merge_gap
     )
     if fmt == "json":
-        typer.echo(plain_json(out))
+        typer.echo(output.plain_json(out))
     else:
         typer.echo(_table(out))
     if code:

@@ -66,3 +66,38 @@ def read_pilot_csv(path: Path) -> Any:
         except (ValueError, TypeError):
             frame[c] = text
     return frame
+
+
+def plain_json(obj: Any) -> str:
+    """JSON without ``Infinity``/``NaN`` (they become null): what ``time``, ``monitor`` and ``forecast`` write
+    with --format json (a forecast or an estimate can be infinite; strict JSON has no such number)."""
+    import json
+    import math
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float):
+            return x if math.isfinite(x) else None
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if hasattr(x, "item") and not isinstance(x, (str, bytes)):  # numpy scalars
+            return clean(x.item())
+        return x
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False, default=str)
+
+
+def log_hint(df: Any) -> list[str]:
+    """A line when a per-task file is really a platform export that the audit would read by preset."""
+    from fairpay.auditing.presets import PRESETS
+
+    columns = set(map(str, df.columns))
+    for p in PRESETS.values():
+        needed = {p.columns[c] for c in ("worker", "started", "submitted") if c in p.columns}
+        if p.name != "generic" and needed <= columns:
+            return [
+                f"this looks like an export from {p.name}: pass --preset {p.name} to use worked time as `fairpay audit` "
+                "measures it (per-assignment durations overstate it when workers hold several tasks at once)"
+            ]
+    return []

@@ -12,7 +12,6 @@ invalid input.
 
 from __future__ import annotations
 
-import json
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -31,24 +30,6 @@ def _decimal(text: str, option: str) -> Decimal:
     if not d.is_finite() or d < 0:
         raise InvalidInputError(f"{option}: got {text!r}; expected a finite amount >= 0")
     return d
-
-
-def plain_json(obj: Any) -> str:
-    """JSON without ``Infinity``/``NaN`` (they become null): what every command writes with --format json."""
-    import math
-
-    def clean(x: Any) -> Any:
-        if isinstance(x, float):
-            return x if math.isfinite(x) else None
-        if isinstance(x, dict):
-            return {str(k): clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        if hasattr(x, "item") and not isinstance(x, (str, bytes)):  # numpy scalars
-            return clean(x.item())
-        return x
-
-    return json.dumps(clean(obj), indent=2, allow_nan=False, default=str)
 
 
 def _share_of(statistic: str) -> float:
@@ -95,10 +76,8 @@ def run(
             df, basis, notes, audited = _audited_pilot(pilot, preset, pending, merge_gap)
             column, worker_column = "seconds", "worker_id"
         else:
-            from fairpay.cli.forecast_cmd import log_hint
-
             df = output.read_pilot_csv(pilot)
-            notes = log_hint(df)
+            notes = output.log_hint(df)
             basis = "per-task seconds as given" + (
                 " (per-worker medians)" if worker_column else " (no worker ids: each time counts as a worker)"
             )
@@ -320,7 +299,7 @@ def register(app: typer.Typer) -> None:
             pending,
             merge_gap,
         )
-        typer.echo(plain_json(out) if fmt == "json" else _table(out))
+        typer.echo(output.plain_json(out) if fmt == "json" else _table(out))
         if code:
             raise typer.Exit(code)
 
@@ -370,7 +349,7 @@ def monitor_command(
             ) from None
     d = report.to_dict()
     if fmt == "json":
-        typer.echo(plain_json(d))
+        typer.echo(output.plain_json(d))
     else:
         typer.echo(_monitor_table(d))
     if report.needs_action:

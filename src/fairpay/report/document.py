@@ -492,6 +492,20 @@ def _benchmark_source(bm: Any, places: list[str], extra: Sequence[str] = ()) -> 
     }
 
 
+def benchmark_sources(items: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """One source entry per benchmark of ``items`` ((place, benchmark) pairs), with the places that use
+    it, in first-seen order: the sources table of the vendor documents and the transparency statement."""
+    out: dict[str, dict[str, Any]] = {}
+    for where, bench in items:
+        key = f"{bench.source}|{bench.url}|{bench.reference_year}|{bench.hourly}"
+        if key in out:
+            if where not in out[key]["places"]:
+                out[key]["places"].append(where)
+            continue
+        out[key] = _benchmark_source(bench, [where])
+    return list(out.values())
+
+
 def source_rows(cells: Sequence[Cell]) -> list[dict[str, Any]]:
     """The sources table: one row per place whose bar ``cells`` use (benchmark, adjustments,
     exchange rate), shared with the transparency statement."""

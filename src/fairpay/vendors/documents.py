@@ -75,19 +75,6 @@ def write_document(doc: dict[str, Any], path: str | Path) -> Path:
     return p
 
 
-def _sources(items: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """One source entry per benchmark (keyed by place), in first-seen order."""
-    out: dict[str, dict[str, Any]] = {}
-    for where, bench in items:
-        key = f"{bench.source}|{bench.url}|{bench.reference_year}|{bench.hourly}"
-        if key in out:
-            if where not in out[key]["places"]:
-                out[key]["places"].append(where)
-            continue
-        out[key] = _r()._benchmark_source(bench, [where])
-    return list(out.values())
-
-
 def _gap_items(gaps: Sequence[Any], answered: int, asked: int) -> list[dict[str, str]]:
     items = [
         {
@@ -214,7 +201,7 @@ def vendor_check_document(vc: VendorCheck, *, data_vintage: bool = True) -> dict
         "tables": [table],
         "warnings": notes + list(vc.warnings),
         "transparency": _gap_items(vc.gaps, vc.answered, vc.asked),
-        "sources": _sources([(v.location, v.benchmark) for v in vc.locations]),
+        "sources": _r().benchmark_sources([(v.location, v.benchmark) for v in vc.locations]),
         "numbers": vc.to_dict(),
     }
     return _finish(doc, data_vintage)
@@ -275,7 +262,7 @@ def annex_document(annex: Annex, *, data_vintage: bool = True) -> dict[str, Any]
             ],
         },
         "tables": [table, cond],
-        "sources": _sources([(a.location, a.benchmark) for a in annex.rows]),
+        "sources": _r().benchmark_sources([(a.location, a.benchmark) for a in annex.rows]),
         "numbers": {"rows": [annex_csv_row(a, annex) for a in annex.rows], "policy": annex.policy},
     }
     return _finish(doc, data_vintage)
@@ -415,7 +402,7 @@ def monitoring_document(m: Monitoring, *, data_vintage: bool = True) -> dict[str
                 ),
             }
         ],
-        "sources": _sources([(b.subdivision or b.country, b) for b in m.benchmarks]),
+        "sources": _r().benchmark_sources([(b.subdivision or b.country, b) for b in m.benchmarks]),
         "numbers": m.to_dict(),
     }
     return _finish(doc, data_vintage)

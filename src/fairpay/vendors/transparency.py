@@ -382,7 +382,7 @@ def _policy_text(d: dict[str, Any]) -> str:
 
 def portfolio_figures(p: Portfolio) -> dict[str, Any]:
     """The published figures, as plain JSON-ready values (counts as ints, amounts as decimal strings)."""
-    from fairpay.vendors.documents import _sources
+    from fairpay.report.document import benchmark_sources
 
     countries: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"workers": 0, "workers_at_or_above": 0, "hours": Decimal(0), "hours_at_or_above": Decimal(0)}
@@ -412,9 +412,9 @@ def portfolio_figures(p: Portfolio) -> dict[str, Any]:
     policies = [_policy_text(d) for _, d in p.checks]
     sources = list(p.check_sources)
     for _, vc in p.vendor_checks:
-        sources += _sources([(v.location, v.benchmark) for v in vc.locations])
+        sources += benchmark_sources([(v.location, v.benchmark) for v in vc.locations])
     for _, m in p.monitorings:
-        sources += _sources([(b.subdivision or b.country, b) for b in m.benchmarks])
+        sources += benchmark_sources([(b.subdivision or b.country, b) for b in m.benchmarks])
     workers = sum(c["workers"] for c in countries.values())
     hours = sum((c["hours"] for c in countries.values()), Decimal(0))
     workers_ok = sum(c["workers_at_or_above"] for c in countries.values())

@@ -67,48 +67,22 @@ class AuditSettings:
         from fairpay.wages import BAR_KINDS
 
         get_preset(self.preset)  # an unknown preset name fails here, with the list of names
-        for name in ("columns", "defaults"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, Mapping):
-                raise InvalidInputError(f"{name} must be a mapping of canonical name -> value, not {value!r}")
+        _check_mappings(self, "columns", "defaults")
         if self.kind not in BAR_KINDS:
             raise InvalidInputError(f"kind {self.kind!r} is not one of {', '.join(BAR_KINDS)}")
-        for name in ("household", "locality", "encoding"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise InvalidInputError(f"{name} must be text, not {type(value).__name__} ({value!r})")
-        if self.missing_living not in ("estimate", "minimum", "error"):
-            raise InvalidInputError(
-                f"missing_living {self.missing_living!r} is not 'estimate', 'minimum' or 'error'"
-            )
-        if self.estimate_bound not in ("upper", "point"):
-            raise InvalidInputError(f"estimate_bound {self.estimate_bound!r} is not 'upper' or 'point'")
-        if self.implausible not in ("error", "set_aside"):
-            raise InvalidInputError(f"implausible {self.implausible!r} is not 'error' or 'set_aside'")
-        if isinstance(self.method, str):  # one method given as text
-            object.__setattr__(self, "method", (self.method,))
-        elif self.method is not None:
-            object.__setattr__(self, "method", tuple(self.method))
-        for name in ("inflate", "prefer_gross"):
-            if not isinstance(getattr(self, name), bool):
-                raise InvalidInputError(f"{name} {getattr(self, name)!r} is not True or False")
-        if self.pending not in ("paid", "unpaid"):
-            raise InvalidInputError(f"pending {self.pending!r} is not 'paid' or 'unpaid'")
-        if self.fx_fallback not in ("error", "nearest_earlier"):
-            raise InvalidInputError(f"fx_fallback {self.fx_fallback!r} is not 'error' or 'nearest_earlier'")
-        gap = self.merge_gap_seconds
-        if isinstance(gap, bool) or not isinstance(gap, numbers.Real) or gap < 0 or math.isnan(gap):
-            raise InvalidInputError(f"merge_gap_seconds {gap!r} must be a number >= 0 (seconds)")
-        if self.year is not None and (
-            isinstance(self.year, bool)
-            or not isinstance(self.year, numbers.Integral)
-            or not 1900 < self.year < 2200
-        ):
-            raise InvalidInputError(f"year {self.year!r} is not a plausible calendar year")
+        _check_texts(self, "household", "locality", "encoding")
+        _check_choice("missing_living", self.missing_living, ("estimate", "minimum", "error"))
+        _check_choice("estimate_bound", self.estimate_bound, ("upper", "point"))
+        _check_choice("implausible", self.implausible, ("error", "set_aside"))
+        object.__setattr__(self, "method", _methods(self.method))
+        _check_switches(self, "inflate", "prefer_gross")
+        _check_choice("pending", self.pending, ("paid", "unpaid"))
+        _check_choice("fx_fallback", self.fx_fallback, ("error", "nearest_earlier"))
+        gap = _merge_gap(self.merge_gap_seconds)
+        year = _calendar_year(self.year)
         # plain Python numbers from here on (numpy scalars are accepted, and recorded as JSON)
-        object.__setattr__(self, "merge_gap_seconds", float(gap) if not isinstance(gap, int) else gap)
-        if self.year is not None:
-            object.__setattr__(self, "year", int(self.year))
+        object.__setattr__(self, "merge_gap_seconds", gap)
+        object.__setattr__(self, "year", year)
 
     @classmethod
     def of(cls, settings: AuditSettings | None = None, /, **options: Any) -> AuditSettings:
@@ -141,3 +115,64 @@ class AuditSettings:
                     for k, v in out[name].items()
                 }
         return out
+
+
+def _check_mappings(settings: AuditSettings, *names: str) -> None:
+    """Each of ``names`` is None or a mapping: a list or a text here would otherwise fail while
+    the log is read, in a message that does not name the setting."""
+    for name in names:
+        value = getattr(settings, name)
+        if value is not None and not isinstance(value, Mapping):
+            raise InvalidInputError(f"{name} must be a mapping of canonical name -> value, not {value!r}")
+
+
+def _check_texts(settings: AuditSettings, *names: str) -> None:
+    """Each of ``names`` is None or text: a place or an encoding given as a number is a mistake to
+    name now, not a lookup that quietly finds nothing."""
+    for name in names:
+        value = getattr(settings, name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInputError(f"{name} must be text, not {type(value).__name__} ({value!r})")
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    """``value`` is one of ``choices``; the message lists them in the order given (``'a', 'b' or
+    'c'``), so a misspelt policy is refused before any row is read."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices[:-1])
+        raise InvalidInputError(f"{name} {value!r} is not {listed} or {choices[-1]!r}")
+
+
+def _check_switches(settings: AuditSettings, *names: str) -> None:
+    """Each of ``names`` is True or False: a truthy text such as ``"no"`` must not switch a policy on."""
+    for name in names:
+        if not isinstance(getattr(settings, name), bool):
+            raise InvalidInputError(f"{name} {getattr(settings, name)!r} is not True or False")
+
+
+def _methods(method: Any) -> tuple[str, ...] | None:
+    """The living-wage methods as a tuple (one method may be given as text), so the settings stay
+    hashable and record the same whatever sequence was passed."""
+    if isinstance(method, str):  # one method given as text
+        return (method,)
+    if method is not None:
+        return tuple(method)
+    return None
+
+
+def _merge_gap(gap: float) -> float:
+    """``merge_gap_seconds`` as a plain Python number (an int stays an int) after checking it is a
+    real number >= 0: a bool, a text or NaN would merge tasks silently wrong."""
+    if isinstance(gap, bool) or not isinstance(gap, numbers.Real) or gap < 0 or math.isnan(gap):
+        raise InvalidInputError(f"merge_gap_seconds {gap!r} must be a number >= 0 (seconds)")
+    return float(gap) if not isinstance(gap, int) else gap
+
+
+def _calendar_year(year: int | None) -> int | None:
+    """``year`` (None: the year of the last submission) as a plain int after checking it is a
+    plausible calendar year: prices and exchange rates are looked up by it."""
+    if year is None:
+        return None
+    if isinstance(year, bool) or not isinstance(year, numbers.Integral) or not 1900 < year < 2200:
+        raise InvalidInputError(f"year {year!r} is not a plausible calendar year")
+    return int(year)

@@ -304,47 +304,13 @@ def _typed_view(
         _check_zones(con, raw, [c for c in ("started", "submitted") if is_text(c)], source, label)
 
     def number(col: str) -> str:
-        t = types[col]
-        if t in (
-            "DOUBLE",
-            "FLOAT",
-            "BIGINT",
-            "INTEGER",
-            "SMALLINT",
-            "TINYINT",
-            "HUGEINT",
-            "UBIGINT",
-            "UINTEGER",
-        ) or t.startswith("DECIMAL"):
-            return f"CAST({col} AS DOUBLE)"
-        expr = text(col)
-        if preset.reward_prefix:
-            expr = f"trim(replace({expr}, {_literal(preset.reward_prefix)}, ''))"
-        return f"TRY_CAST({expr} AS DOUBLE)"
+        return _number_sql(col, types[col], text, preset)
 
     has = set(types)
     rules = spelling_rules(preset, "subdivision" in has)
     bonus = number("bonus") if "bonus" in has else "CAST(0 AS DOUBLE)"
     task = text("task") if "task" in has else "CAST(NULL AS VARCHAR)"
-    withheld = ", ".join(_literal(v.upper()) for v in preset.not_countries)
-    no_completion = ", ".join(_literal(v.lower()) for v in preset.no_completion_statuses)
-    issue_cases = []
-    if no_completion:
-        issue_cases.append(
-            f"WHEN e_us IS NULL AND submitted_raw IS NULL AND lower(trim(status_raw)) IN ({no_completion}) "
-            "THEN 'no_completion'"
-        )
-    if withheld:
-        issue_cases.append(
-            f"WHEN country_raw IS NULL OR upper(country_raw) IN ({withheld}) THEN 'country_withheld'"
-        )
-    issue_cases += [
-        "WHEN s_us IS NULL OR e_us IS NULL THEN NULL",
-        "WHEN s_date OR e_date THEN 'date_only'",
-        f"WHEN s_us < {rule.earliest_us} OR e_us < {rule.earliest_us} THEN 'before_platform'",
-        f"WHEN s_us > {rule.latest_us} OR e_us > {rule.latest_us} THEN 'after_now'",
-        f"WHEN e_us - s_us > {rule.max_us} THEN 'too_long'",
-    ]
+    issue_cases = _issue_cases(preset, rule)
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW {typed}_all AS SELECT *, CASE {" ".join(issue_cases)} ELSE NULL END AS issue
         FROM (SELECT
@@ -373,8 +339,7 @@ def _typed_view(
           CAST(currency AS VARCHAR) AS currency_value,
           CAST(project AS VARCHAR) AS project_value
         FROM (SELECT *, {", ".join(f"{trim_sql(f'CAST({c} AS VARCHAR)')} AS {t}" for c, t in trimmed.items())} FROM {raw}))""")
-    codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
-    codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
+    codes = set_aside_codes(preset, rule)
     where = (
         f"WHERE issue IS NULL OR issue NOT IN ({', '.join(map(_literal, codes))})"
         if set_aside and codes
@@ -382,6 +347,65 @@ def _typed_view(
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed}_kept AS SELECT * FROM {typed}_all {where}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT * FROM {typed}_kept")
+
+
+#: DuckDB types whose values are amounts already (no text to parse).
+_NUMBER_TYPES: tuple[str, ...] = (
+    "DOUBLE",
+    "FLOAT",
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+)
+
+
+def _number_sql(col: str, type_: str, text: Callable[[str], str], preset: Preset) -> str:
+    """An amount column as DOUBLE: a numeric column is cast as it is; a text one goes through the
+    text rule (``text`` is called only then, so only text columns get a trimmed copy) and loses
+    the preset's currency symbol ("$0.40") before a TRY_CAST (unreadable: NULL, a bad row)."""
+    if type_ in _NUMBER_TYPES or type_.startswith("DECIMAL"):
+        return f"CAST({col} AS DOUBLE)"
+    expr = text(col)
+    if preset.reward_prefix:
+        expr = f"trim(replace({expr}, {_literal(preset.reward_prefix)}, ''))"
+    return f"TRY_CAST({expr} AS DOUBLE)"
+
+
+def _issue_cases(preset: Preset, rule: Plausible) -> list[str]:
+    """The ``WHEN`` arms of the typed view's ``issue``, first match wins: the platform's marks
+    (no completion, country withheld) come before the time rules, so a returned submission is
+    set aside as such and not reported as a bad time."""
+    withheld = ", ".join(_literal(v.upper()) for v in preset.not_countries)
+    no_completion = ", ".join(_literal(v.lower()) for v in preset.no_completion_statuses)
+    cases = []
+    if no_completion:
+        cases.append(
+            f"WHEN e_us IS NULL AND submitted_raw IS NULL AND lower(trim(status_raw)) IN ({no_completion}) "
+            "THEN 'no_completion'"
+        )
+    if withheld:
+        cases.append(
+            f"WHEN country_raw IS NULL OR upper(country_raw) IN ({withheld}) THEN 'country_withheld'"
+        )
+    return [
+        *cases,
+        "WHEN s_us IS NULL OR e_us IS NULL THEN NULL",
+        "WHEN s_date OR e_date THEN 'date_only'",
+        f"WHEN s_us < {rule.earliest_us} OR e_us < {rule.earliest_us} THEN 'before_platform'",
+        f"WHEN s_us > {rule.latest_us} OR e_us > {rule.latest_us} THEN 'after_now'",
+        f"WHEN e_us - s_us > {rule.max_us} THEN 'too_long'",
+    ]
+
+
+def set_aside_codes(preset: Preset, rule: Plausible) -> list[str]:
+    """The issue codes whose rows are left out of ``typed`` (and listed) rather than failing the
+    log: the platform marks this preset has, and the time issues under ``implausible="set_aside"``."""
+    codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
+    return codes + (list(TIME_CODES) if rule.implausible == "set_aside" else [])
 
 
 #: The typed columns that have few spellings in a log (place, pay currency, status) and the

@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from fairpay.auditing.presets import CANONICAL, STATUSES, Preset
 from fairpay.auditing.reading import (
-    SET_ASIDE_CODES,
     SPELLINGS,
-    TIME_CODES,
     Plausible,
     _literal,
-    _may_set_aside,
     _types,
+    set_aside_codes,
     spelling_rules,
 )
 from fairpay.auditing.settings import AuditSettings
@@ -70,8 +68,7 @@ def set_aside_rows(
     the count and the first rows; the frame lists every row (row, column, value, reason, message)."""
     from fairpay.errors import failure_frame
 
-    codes = [c for c in SET_ASIDE_CODES if _may_set_aside(preset, c)]
-    codes += list(TIME_CODES) if rule.implausible == "set_aside" else []
+    codes = set_aside_codes(preset, rule)
     if not codes:
         return [], failure_frame([])
     frame = con.execute(

@@ -233,34 +233,51 @@ def _as_float_array(values: Any, field: str) -> np.ndarray:
         else:
             arr = _as_float_array(values.tolist(), field)
     else:
-        if isinstance(values, (str, bytes)) or np.isscalar(values):
-            raise InvalidInputError(f"{field}: got a single value {values!r}; expected a sequence of seconds")
-        raw = values if isinstance(values, np.ndarray) else np.asarray(list(values), dtype=object)
-        if raw.ndim != 1:
-            raise InvalidInputError(
-                f"{field}: got an array of shape {raw.shape}; expected a 1-D sequence of seconds"
-            )
-        if raw.dtype.kind not in "iuf":
-            items = raw.tolist()
-            # name the first value that is not a number even as text (e.g. 'abc' in a CSV column)
-            for i, v in enumerate(items):
-                if isinstance(v, str):
-                    try:
-                        float(v)
-                    except ValueError:
-                        raise InvalidInputError(
-                            f"{field}: item {i} is {v!r}; expected seconds as a number"
-                        ) from None
-            for i, v in enumerate(items):
-                if v is None:
-                    raise InvalidInputError(
-                        f"{field}: item {i} is missing (None); expected seconds as a number"
-                    )
-                if isinstance(v, (bool, np.bool_)) or not isinstance(
-                    v, (int, float, Decimal, np.integer, np.floating)
-                ):
-                    raise InvalidInputError(f"{field}: item {i} is {v!r}; expected seconds as a number")
-        arr = raw.astype(float)
+        arr = _sequence_floats(values, field)
+    _check_durations(arr, field)
+    return arr
+
+
+def _sequence_floats(values: Any, field: str) -> np.ndarray:
+    """A sequence (list, tuple, array, iterable) of seconds as floats, refusing a single value, a
+    table (2-D) and items that are not numbers, so a wrong argument is named instead of being
+    silently cast or raising numpy's own error."""
+    if isinstance(values, (str, bytes)) or np.isscalar(values):
+        raise InvalidInputError(f"{field}: got a single value {values!r}; expected a sequence of seconds")
+    raw = values if isinstance(values, np.ndarray) else np.asarray(list(values), dtype=object)
+    if raw.ndim != 1:
+        raise InvalidInputError(
+            f"{field}: got an array of shape {raw.shape}; expected a 1-D sequence of seconds"
+        )
+    if raw.dtype.kind not in "iuf":
+        _check_number_items(raw.tolist(), field)
+    return raw.astype(float)
+
+
+def _check_number_items(items: list[Any], field: str) -> None:
+    """Every item is a number (not text, None or a bool), naming the first that is not.
+
+    Why two passes: a value that is not a number even as text (``'abc'`` in a CSV column) is the
+    likelier mistake and is named first, before a missing value or a number given as text.
+    """
+    for i, v in enumerate(items):
+        if isinstance(v, str):
+            try:
+                float(v)
+            except ValueError:
+                raise InvalidInputError(f"{field}: item {i} is {v!r}; expected seconds as a number") from None
+    for i, v in enumerate(items):
+        if v is None:
+            raise InvalidInputError(f"{field}: item {i} is missing (None); expected seconds as a number")
+        if isinstance(v, (bool, np.bool_)) or not isinstance(
+            v, (int, float, Decimal, np.integer, np.floating)
+        ):
+            raise InvalidInputError(f"{field}: item {i} is {v!r}; expected seconds as a number")
+
+
+def _check_durations(arr: np.ndarray, field: str) -> None:
+    """The times are measured durations: some, all finite, none negative and not all 0 (all 0 is
+    a timer or a column mix-up, and would make every statistic 0 s)."""
     if arr.size == 0:
         raise InvalidInputError(f"{field}: no times given; expected at least 2 durations in seconds")
     bad_nan = np.flatnonzero(~np.isfinite(arr))
@@ -277,7 +294,6 @@ def _as_float_array(values: Any, field: str) -> np.ndarray:
         raise InvalidInputError(
             f"{field}: all {arr.size} times are 0 seconds; expected measured durations (check the timer/columns)"
         )
-    return arr
 
 
 def _prepare(
@@ -289,24 +305,7 @@ def _prepare(
     """
     field = "samples"
     if _is_pandas(samples, "DataFrame"):
-        if column is None:
-            raise InvalidInputError(
-                f"samples is a DataFrame with columns {list(map(str, samples.columns))}; pass column= naming the seconds column"
-            )
-        if column not in samples.columns:
-            raise InvalidInputError(
-                f"column {column!r} not found; expected one of {list(map(str, samples.columns))}"
-            )
-        if worker_column is not None:
-            if worker is not None:
-                raise InvalidInputError("give either worker= or worker_column=, not both")
-            if worker_column not in samples.columns:
-                raise InvalidInputError(
-                    f"worker_column {worker_column!r} not found; expected one of {list(map(str, samples.columns))}"
-                )
-            worker = samples[worker_column]
-        field = f"column {column!r}"
-        samples = samples[column]
+        samples, worker, field = _frame_columns(samples, worker, column, worker_column)
     elif column is not None or worker_column is not None:
         raise InvalidInputError("column= and worker_column= apply only when samples is a pandas DataFrame")
 
@@ -335,6 +334,31 @@ def _prepare(
             f"worker: all {times.size} times come from {units.size} worker; expected at least 2 workers"
         )
     return times, units, codes
+
+
+def _frame_columns(
+    frame: Any, worker: Any, column: str | None, worker_column: str | None
+) -> tuple[Any, Any, str]:
+    """(seconds, worker ids, field name for messages) picked from a pilot DataFrame by ``column``
+    and ``worker_column``: a frame has no obvious seconds column, and worker ids come from one
+    place only (``worker=`` or ``worker_column=``)."""
+    if column is None:
+        raise InvalidInputError(
+            f"samples is a DataFrame with columns {list(map(str, frame.columns))}; pass column= naming the seconds column"
+        )
+    if column not in frame.columns:
+        raise InvalidInputError(
+            f"column {column!r} not found; expected one of {list(map(str, frame.columns))}"
+        )
+    if worker_column is not None:
+        if worker is not None:
+            raise InvalidInputError("give either worker= or worker_column=, not both")
+        if worker_column not in frame.columns:
+            raise InvalidInputError(
+                f"worker_column {worker_column!r} not found; expected one of {list(map(str, frame.columns))}"
+            )
+        worker = frame[worker_column]
+    return frame[column], worker, f"column {column!r}"
 
 
 def per_worker_medians(times: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -136,6 +136,112 @@ def _header(path: Path, text: str, delimiter: str) -> list[str]:
     return names
 
 
+def _refuse_binary(path: Path, data: bytes) -> None:
+    """Refuse a gzip or ZIP file (an Excel .xlsx is one) by its magic bytes.
+
+    Why: decoded as text it fails with a meaningless encoding error; the user needs to hear
+    that the file must be exported or decompressed to CSV first.
+    """
+    for magic, kind in ((b"\x1f\x8b", "gzip-compressed"), (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx?)")):
+        if data.startswith(magic):
+            raise _fail(path, f"is {kind}, not text: export or decompress it to CSV first", reason="not_text")
+
+
+def _utf8_head(path: Path, data: bytes) -> str:
+    """The first 64 KiB of a file read as UTF-8 (a character cut at the chunk's end dropped).
+
+    Why here, before pyarrow: a UTF-16 file without a byte-order mark or a Latin-1 byte gets an
+    error naming its line and the ``--encoding`` to use, not a parser's message.
+    """
+    if b"\0" in data[:4096]:
+        raise _fail(
+            path,
+            "holds NUL bytes: it looks like UTF-16 without a byte-order mark; save it as UTF-8 or name "
+            "its encoding (e.g. --encoding utf-16-le)",
+            reason="not_utf8",
+        )
+    text_head = data[: 1 << 16]
+    try:
+        return text_head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(text_head) - 4:  # just a character cut at the chunk's end
+            return text_head[: exc.start].decode("utf-8")
+    line, byte, col = _first_bad_utf8_line(path)
+    raise _fail(
+        path,
+        f"is not UTF-8 text: byte 0x{byte:02X} at character {col}; save it as UTF-8 "
+        "or name its encoding (e.g. --encoding latin-1)",
+        row=line,
+        reason="not_utf8",
+    )
+
+
+def _text_head(path: Path, data: bytes, codec: str) -> str:
+    """The start of the file as text in ``codec``, enough for the header line.
+
+    Why only UTF-8 is strict here: a named or BOM-declared codec is trusted, and pyarrow reports
+    any byte it cannot decode when it reads the whole file.
+    """
+    if codec == "utf-8":
+        return _utf8_head(path, data)
+    try:
+        return data[: 1 << 16].decode(codec, errors="ignore")
+    except LookupError:  # pragma: no cover - checked above
+        raise InvalidInputError(f"encoding {codec!r} is not known") from None
+
+
+def _header_line(path: Path, head: str) -> str:
+    """The file's first line; refuses an empty file or a blank first line.
+
+    Why: the header must be the first line (nothing is guessed about where it starts).
+    """
+    head = head.lstrip("\ufeff")
+    if not head.strip():
+        raise _fail(path, "is empty: expected a header line and rows", reason="empty_file")
+    first = head.splitlines()[0] if head.splitlines() else head
+    if not first.strip():
+        raise _fail(path, "is blank: the header must be the first line", row=1, reason="blank_header")
+    return first
+
+
+def _unreadable_csv(
+    path: Path,
+    exc: Exception,
+    data: bytes,
+    codec: str,
+    delim: str,
+    delimiter: str | None,
+    names: list[str],
+) -> InvalidDataError:
+    """The error for a CSV pyarrow could not read: a bad byte or a wrong field count, named by line.
+
+    Why: pyarrow's own message gives a byte offset or row number of its own; the user needs the
+    file's line (and the sniffed delimiter, the usual cause of a ragged row).
+    """
+    message = " ".join(str(exc).split())
+    if "UTF8" in message or "utf-8" in message.lower():
+        line, byte, col = _first_bad_utf8_line(path)
+        return _fail(
+            path,
+            f"is not {'UTF-8' if codec.startswith('utf-8') else codec} text: byte 0x{byte:02X} "
+            f"at character {col}; "
+            "name its encoding (e.g. --encoding latin-1)",
+            row=line or None,
+            reason="not_utf8",
+        )
+    hint = "" if delimiter else f" (read with delimiter {delim!r}, sniffed from the header)"
+    ragged = _first_ragged_line(data, codec, delim, len(names))
+    if ragged is not None:
+        row, got = ragged
+        return _fail(
+            path,
+            f"has {got} field(s) where the header has {len(names)}{hint}",
+            row=row,
+            reason="wrong_field_count",
+        )
+    return _fail(path, f"is not a readable CSV: {message}{hint}")
+
+
 def read_text_table(
     path: Any, *, what: str = "file", encoding: str | None = None, delimiter: str | None = None
 ) -> TextTable:
@@ -148,46 +254,9 @@ def read_text_table(
         data = p.read_bytes()
     except OSError as exc:
         raise _fail(p, f"cannot be read: {exc.strerror or exc}") from None
-    for magic, kind in ((b"\x1f\x8b", "gzip-compressed"), (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx?)")):
-        if data.startswith(magic):
-            raise _fail(p, f"is {kind}, not text: export or decompress it to CSV first", reason="not_text")
+    _refuse_binary(p, data)
     codec = detect_encoding(data[:4], encoding)
-    if codec == "utf-8" and b"\0" in data[:4096]:
-        raise _fail(
-            p,
-            "holds NUL bytes: it looks like UTF-16 without a byte-order mark; save it as UTF-8 or name "
-            "its encoding (e.g. --encoding utf-16-le)",
-            reason="not_utf8",
-        )
-    if codec == "utf-8":
-        text_head = data[: 1 << 16]
-        try:
-            head = text_head.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if exc.start < len(text_head) - 4:  # not just a character cut at the chunk's end
-                head = None
-            else:
-                head = text_head[: exc.start].decode("utf-8")
-        if head is None:
-            line, byte, col = _first_bad_utf8_line(p)
-            raise _fail(
-                p,
-                f"is not UTF-8 text: byte 0x{byte:02X} at character {col}; save it as UTF-8 "
-                "or name its encoding (e.g. --encoding latin-1)",
-                row=line,
-                reason="not_utf8",
-            )
-    else:
-        try:
-            head = data[: 1 << 16].decode(codec, errors="ignore")
-        except LookupError:  # pragma: no cover - checked above
-            raise InvalidInputError(f"encoding {codec!r} is not known") from None
-    head = head.lstrip("\ufeff")
-    if not head.strip():
-        raise _fail(p, "is empty: expected a header line and rows", reason="empty_file")
-    first = head.splitlines()[0] if head.splitlines() else head
-    if not first.strip():
-        raise _fail(p, "is blank: the header must be the first line", row=1, reason="blank_header")
+    first = _header_line(p, _text_head(p, data, codec))
     delim = delimiter or sniff_delimiter(first, p.suffix.lower())
     if len(delim) != 1:
         raise InvalidInputError(f"delimiter {delimiter!r} must be one character")
@@ -204,28 +273,7 @@ def read_text_table(
     try:
         table = pacsv.read_csv(p, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError) as exc:
-        message = " ".join(str(exc).split())
-        if "UTF8" in message or "utf-8" in message.lower():
-            line, byte, col = _first_bad_utf8_line(p)
-            raise _fail(
-                p,
-                f"is not {'UTF-8' if codec.startswith('utf-8') else codec} text: byte 0x{byte:02X} "
-                f"at character {col}; "
-                "name its encoding (e.g. --encoding latin-1)",
-                row=line or None,
-                reason="not_utf8",
-            ) from None
-        hint = "" if delimiter else f" (read with delimiter {delim!r}, sniffed from the header)"
-        ragged = _first_ragged_line(data, codec, delim, len(names))
-        if ragged is not None:
-            row, got = ragged
-            raise _fail(
-                p,
-                f"has {got} field(s) where the header has {len(names)}{hint}",
-                row=row,
-                reason="wrong_field_count",
-            ) from None
-        raise _fail(p, f"is not a readable CSV: {message}{hint}") from None
+        raise _unreadable_csv(p, exc, data, codec, delim, delimiter, names) from None
     lines = _line_numbers(p, data, codec, delim, table.num_rows)
     table = table.append_column(LINE, _int64_array(lines))
     return TextTable(table, names, str(p), codec, delim)

@@ -136,6 +136,80 @@ def _looks_like_html(content: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
 
 
+def _next_hop(target: httpx.URL, resp: httpx.Response, seen: set[str]) -> httpx.URL:
+    """Where a redirect leads, recorded in ``seen``; _Fail if it may not be followed.
+
+    Why: a redirect to another host would be stored under the asked host's provenance, and one
+    without a Location or back to a URL already visited can never end in data.
+    """
+    location = resp.headers.get("location")
+    if not location:
+        raise _Fail(f"HTTP {resp.status_code} redirect without a Location header")
+    nxt = target.join(location)
+    if not _same_origin(target, nxt):
+        raise _Fail(
+            f"refused redirect to another host ({nxt.scheme}://{nxt.host}"
+            f"{'' if nxt.port is None else f':{nxt.port}'}); data is only taken from "
+            "the host asked"
+        )
+    if str(nxt) in seen:
+        raise _Fail(f"redirect loop (back to {nxt})")
+    seen.add(str(nxt))
+    return nxt
+
+
+def _check_status(resp: httpx.Response) -> None:
+    """_Retry on 429 (with its Retry-After) and 5xx, _Fail on a 4xx or 1xx status.
+
+    Why: only a busy or failing server may answer differently next time; a 4xx will not.
+    """
+    status = resp.status_code
+    if status == 429:
+        raise _Retry(f"HTTP 429 {resp.reason_phrase}".rstrip(), _retry_after(resp.headers.get("retry-after")))
+    if status >= 500:
+        raise _Retry(f"HTTP {status} {resp.reason_phrase}".rstrip())
+    if status >= 400 or status < 200:
+        raise _Fail(f"HTTP {status} {resp.reason_phrase}".rstrip())
+
+
+def _check_media_type(headers: Mapping[str, str], accept: Sequence[str] | None) -> None:
+    """_Fail on an HTML page or a declared Content-Type the source never serves.
+
+    Why before reading the body: an error page or a portal's login form is not data, whatever
+    its size; a missing Content-Type is left to the parser.
+    """
+    media = _media_type(headers)
+    if media in {"text/html", "application/xhtml+xml"}:
+        raise _Fail(f"the server sent an HTML page (Content-Type {media}), not data")
+    if accept is not None and media and media not in accept:
+        raise _Fail(f"unexpected Content-Type {media!r}; expected one of: {', '.join(accept)}")
+
+
+def _bounded_body(resp: httpx.Response, policy: Policy, deadline: float, cancelled: threading.Event) -> bytes:
+    """The whole body, read chunk by chunk; _Fail over ``policy.max_bytes`` or if it is HTML,
+    _PastDeadline once the deadline passes or the caller stopped waiting.
+
+    Why by chunks: a declared Content-Length may be absent or false, and a server that trickles
+    bytes never trips a read timeout.
+    """
+    declared = resp.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+        raise _Fail(f"response of {int(declared)} bytes exceeds the {policy.max_bytes}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        if cancelled.is_set() or time.monotonic() > deadline:
+            raise _PastDeadline
+        size += len(chunk)
+        if size > policy.max_bytes:
+            raise _Fail(f"response of {size} bytes exceeds the {policy.max_bytes}-byte limit")
+        chunks.append(chunk)
+    content = b"".join(chunks)
+    if _looks_like_html(content):
+        raise _Fail("the server sent an HTML page, not data")
+    return content
+
+
 def _attempt(
     client: httpx.Client,
     url: str,
@@ -156,49 +230,11 @@ def _attempt(
         with client.stream("GET", target, timeout=timeout) as resp:
             status = resp.status_code
             if 300 <= status < 400 and status != 304:
-                location = resp.headers.get("location")
-                if not location:
-                    raise _Fail(f"HTTP {status} redirect without a Location header")
-                nxt = target.join(location)
-                if not _same_origin(target, nxt):
-                    raise _Fail(
-                        f"refused redirect to another host ({nxt.scheme}://{nxt.host}"
-                        f"{'' if nxt.port is None else f':{nxt.port}'}); data is only taken from "
-                        "the host asked"
-                    )
-                if str(nxt) in seen:
-                    raise _Fail(f"redirect loop (back to {nxt})")
-                seen.add(str(nxt))
-                target = nxt
+                target = _next_hop(target, resp, seen)
                 continue
-            if status == 429:
-                raise _Retry(
-                    f"HTTP 429 {resp.reason_phrase}".rstrip(), _retry_after(resp.headers.get("retry-after"))
-                )
-            if status >= 500:
-                raise _Retry(f"HTTP {status} {resp.reason_phrase}".rstrip())
-            if status >= 400 or status < 200:
-                raise _Fail(f"HTTP {status} {resp.reason_phrase}".rstrip())
-            media = _media_type(resp.headers)
-            if media in {"text/html", "application/xhtml+xml"}:
-                raise _Fail(f"the server sent an HTML page (Content-Type {media}), not data")
-            if accept is not None and media and media not in accept:
-                raise _Fail(f"unexpected Content-Type {media!r}; expected one of: {', '.join(accept)}")
-            declared = resp.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > policy.max_bytes:
-                raise _Fail(f"response of {int(declared)} bytes exceeds the {policy.max_bytes}-byte limit")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_bytes():
-                if cancelled.is_set() or time.monotonic() > deadline:
-                    raise _PastDeadline
-                size += len(chunk)
-                if size > policy.max_bytes:
-                    raise _Fail(f"response of {size} bytes exceeds the {policy.max_bytes}-byte limit")
-                chunks.append(chunk)
-            content = b"".join(chunks)
-            if _looks_like_html(content):
-                raise _Fail("the server sent an HTML page, not data")
+            _check_status(resp)
+            _check_media_type(resp.headers, accept)
+            content = _bounded_body(resp, policy, deadline, cancelled)
             return Response(str(resp.url), status, dict(resp.headers), content)
     raise _Fail(f"more than {MAX_REDIRECTS} redirects")
 
@@ -232,6 +268,37 @@ def _run_before(deadline: float, work: Callable[[], Response], cancelled: thread
     if "error" in box:
         raise box["error"]
     return box["result"]
+
+
+def _retry_wait(source: str, shown: str, exc: _Retry, policy: Policy, backoff: float) -> float:
+    """Seconds to wait before retrying after ``exc``: its Retry-After if it gave one, else ``backoff``.
+
+    Why a refusal above ``policy.max_retry_after``: a hostile or confused header must not park
+    the updater for hours; the failure says what the server asked for.
+    """
+    if exc.wait is None:
+        return backoff
+    if exc.wait > policy.max_retry_after:
+        raise SourceError(
+            f"{source}: {shown}: {exc}, server asks to retry after {exc.wait:g} s "
+            f"(more than {policy.max_retry_after:g} s)"
+        ) from None
+    return exc.wait
+
+
+def _pause_before_retry(
+    source: str, shown: str, policy: Policy, deadline: float, wait: float, last_problem: str
+) -> None:
+    """Sleep ``wait`` seconds before the next attempt; Unreachable if that would pass the deadline.
+
+    Why fail now: a retry that cannot finish in time only delays the same answer.
+    """
+    if time.monotonic() + wait > deadline:
+        raise Unreachable(
+            f"{source}: {shown}: {last_problem}; a retry in {wait:g} s would pass the "
+            f"{policy.deadline:g} s deadline"
+        )
+    policy.sleep(wait)
 
 
 def fetch(
@@ -274,13 +341,7 @@ def fetch(
                 ) from None
             except _Retry as exc:
                 last_problem = str(exc)
-                if exc.wait is not None:
-                    if exc.wait > policy.max_retry_after:
-                        raise SourceError(
-                            f"{source}: {shown}: {exc}, server asks to retry after {exc.wait:g} s "
-                            f"(more than {policy.max_retry_after:g} s)"
-                        ) from None
-                    wait = exc.wait
+                wait = _retry_wait(source, shown, exc, policy, wait)
             except httpx.DecodingError as exc:
                 raise SourceError(f"{source}: {shown}: the body cannot be decoded ({exc})") from None
             except httpx.TooManyRedirects as exc:  # pragma: no cover - redirects are followed by hand
@@ -292,12 +353,7 @@ def fetch(
             except httpx.HTTPError as exc:
                 raise SourceError(f"{source}: {shown}: {_describe(exc)}") from None
             if attempt < policy.retries:
-                if time.monotonic() + wait > deadline:
-                    raise Unreachable(
-                        f"{source}: {shown}: {last_problem}; a retry in {wait:g} s would pass the "
-                        f"{policy.deadline:g} s deadline"
-                    )
-                policy.sleep(wait)
+                _pause_before_retry(source, shown, policy, deadline, wait, last_problem)
         raise Unreachable(f"{source}: {shown}: {last_problem} (after {policy.retries + 1} attempts)")
     finally:
         if owned:

@@ -287,6 +287,91 @@ def _hourly(row: Mapping[str, Any]) -> float | None:
     return amount / hours if hours else None
 
 
+def _usd_per_currency(rates: Iterable[Mapping[str, Any]]) -> dict[str, dict[int, float]]:
+    """currency -> year -> LCU per US$ from exchange-rate rows.
+
+    Why by currency, not country: an imported amount is in its own currency, which need not be
+    the country's; floats suffice, the conversion only places a figure within a factor of ten.
+    """
+    fx: dict[str, dict[int, float]] = {}
+    for r in rates:
+        if r.get("currency") and r.get("lcu_per_usd"):
+            fx.setdefault(str(r["currency"]), {})[int(r["year"])] = float(r["lcu_per_usd"])
+    return fx
+
+
+def _usd(fx: Mapping[str, Mapping[int, float]], value: float, currency: str, year: int) -> float | None:
+    """``value`` in US$ at the currency's rate for the nearest year, or None without any rate.
+
+    Why the nearest year: a benchmark's reference year may lie outside the rate table's years,
+    and a plausibility check needs only the order of magnitude.
+    """
+    if currency == "USD":
+        return value
+    years = fx.get(currency)
+    if not years:
+        return None
+    nearest = min(years, key=lambda y: abs(y - year))
+    return value / years[nearest]
+
+
+def _hourly_points(reference: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[float, str, int]]]:
+    """country -> (amount per hour, currency, reference year) of its bundled figures.
+
+    Why: these are what an imported figure is compared with (per hour, whatever its period).
+    """
+    ref: dict[str, list[tuple[float, str, int]]] = {}
+    for r in reference:
+        hourly = _hourly(r)
+        if hourly:
+            ref.setdefault(str(r["country"]), []).append(
+                (hourly, str(r["currency"]), int(r["reference_year"]))
+            )
+    return ref
+
+
+def _comparable_hourly(
+    hourly: float | None,
+    currency: str,
+    year: int,
+    points: Sequence[tuple[float, str, int]] | None,
+    fx: Mapping[str, Mapping[int, float]],
+) -> tuple[float, list[float], str] | None:
+    """(the row's hourly amount, its country's bundled hourly figures, their common unit), or None
+    when there is nothing to compare it with.
+
+    Why in US$ only when no bundled figure shares the row's currency: a conversion adds the
+    exchange rate's own error, so figures in the same currency are compared directly.
+    """
+    if not hourly or not points:
+        return None
+    same = [h for h, c, _ in points if c == currency]
+    if same:
+        return hourly, same, currency
+    mine = _usd(fx, hourly, currency, year)
+    theirs = [v for v in (_usd(fx, h, c, y) for h, c, y in points) if v]
+    if mine is None or not theirs:
+        return None
+    return mine, theirs, "US$"
+
+
+def _import_warning(key: tuple[str, ...], lines: Sequence[int]) -> str:
+    """One warning for a group of rows with the same problem, naming its first rows.
+
+    Why grouped: a sheet repeats a mistake on many rows; one line per row would bury the rest.
+    """
+    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    if key[0] == "currency":
+        return (
+            f"row(s) {shown}: {key[1]} amounts in {key[2]}, but {key[1]}'s legal tender is {key[3]} "
+            "(CLDR) and the bundled figures use no such currency; check the currency"
+        )
+    return (
+        f"row(s) {shown}: {key[1]} amount(s) more than {IMPORT_FAR:g}x away from the median of "
+        f"{key[1]}'s bundled figures ({key[3]} {key[2]} an hour); check amount, period and currency"
+    )
+
+
 def import_warnings(
     kind: str,
     rows: Sequence[Mapping[str, Any]],
@@ -298,67 +383,26 @@ def import_warnings(
     currencies differ). They do not stop the import; each names the rows (header = row 1)."""
     from statistics import median
 
-    from fairpay.tables.sources import cldr_tender
+    from fairpay.units.iso import legal_tender
 
-    fx: dict[str, dict[int, float]] = {}
-    for r in rates:
-        if r.get("currency") and r.get("lcu_per_usd"):
-            fx.setdefault(str(r["currency"]), {})[int(r["year"])] = float(r["lcu_per_usd"])
-
-    def usd(value: float, currency: str, year: int) -> float | None:
-        if currency == "USD":
-            return value
-        years = fx.get(currency)
-        if not years:
-            return None
-        nearest = min(years, key=lambda y: abs(y - year))
-        return value / years[nearest]
-
-    ref: dict[str, list[tuple[float, str, int]]] = {}
-    for r in reference:
-        hourly = _hourly(r)
-        if hourly:
-            ref.setdefault(str(r["country"]), []).append(
-                (hourly, str(r["currency"]), int(r["reference_year"]))
-            )
-
+    fx = _usd_per_currency(rates)
+    ref = _hourly_points(reference)
     groups: dict[tuple[str, ...], list[int]] = {}
     tender_cache: dict[tuple[str, int], list[str]] = {}
     for line, row in enumerate(rows, start=2):
         country, currency, year = str(row["country"]), str(row["currency"]), int(row["reference_year"])
         known = {c for _, c, _ in ref.get(country, [])}
         if (country, year) not in tender_cache:
-            tender_cache[(country, year)] = cldr_tender(country, year)
+            tender_cache[(country, year)] = legal_tender(country, year)
         tender = tender_cache[(country, year)]
         if tender and currency not in tender and currency not in known:
             groups.setdefault(("currency", country, currency, ", ".join(tender)), []).append(line)
-        hourly = _hourly(row)
-        points = ref.get(country)
-        if not hourly or not points:
+        compared = _comparable_hourly(_hourly(row), currency, year, ref.get(country), fx)
+        if compared is None:
             continue
-        same = [h for h, c, _ in points if c == currency]
-        if same:
-            typical, unit = median(same), currency
-        else:
-            mine = usd(hourly, currency, year)
-            theirs = [v for v in (usd(h, c, y) for h, c, y in points) if v]
-            if mine is None or not theirs:
-                continue
-            hourly, typical, unit = mine, median(theirs), "US$"
+        hourly, figures, unit = compared
+        typical = median(figures)
         ratio = hourly / typical
         if ratio > IMPORT_FAR or ratio < 1 / IMPORT_FAR:
             groups.setdefault(("far", country, unit, f"{typical:.4g}"), []).append(line)
-    out: list[str] = []
-    for key, lines in sorted(groups.items(), key=lambda kv: kv[1][0]):
-        shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
-        if key[0] == "currency":
-            out.append(
-                f"row(s) {shown}: {key[1]} amounts in {key[2]}, but {key[1]}'s legal tender is {key[3]} "
-                "(CLDR) and the bundled figures use no such currency; check the currency"
-            )
-        else:
-            out.append(
-                f"row(s) {shown}: {key[1]} amount(s) more than {IMPORT_FAR:g}x away from the median of "
-                f"{key[1]}'s bundled figures ({key[3]} {key[2]} an hour); check amount, period and currency"
-            )
-    return out
+    return [_import_warning(key, lines) for key, lines in sorted(groups.items(), key=lambda kv: kv[1][0])]

@@ -91,3 +91,19 @@ def subdivisions_of(country: str) -> tuple[dict[str, str], ...]:
     """The ISO 3166-2 records of one country (alpha-2), in the standard's order."""
     owner = subdivision_country()
     return tuple(s for code, s in subdivisions().items() if owner[code] == country)
+
+
+def legal_tender(alpha2: str | None, year: int) -> list[str]:
+    """Legal-tender currencies of a territory on 1 July of ``year`` per CLDR (babel), primary first
+    (none for a territory CLDR does not know): what a table's amounts for that place should be in."""
+    if not alpha2:
+        return []
+    import datetime
+
+    import babel.numbers
+
+    day = datetime.date(year, 7, 1)
+    try:
+        return list(babel.numbers.get_territory_currencies(alpha2, day, day, tender=True))
+    except Exception:  # babel raises for territories it does not know  # noqa: BLE001
+        return []

@@ -25,6 +25,7 @@ from typing import Any
 
 from fairpay.errors import FairpayError, InvalidDataError, SourceError
 from fairpay.tables import guard, store as cache
+from fairpay.units.iso import legal_tender
 
 __all__ = [
     "SOURCES",
@@ -101,19 +102,6 @@ def alpha2_of(alpha3: str) -> str | None:
     return alpha3_to_alpha2().get(alpha3)
 
 
-def cldr_tender(alpha2: str | None, year: int) -> list[str]:
-    """Legal-tender currencies of a territory on 1 July of ``year`` per CLDR (babel), primary first."""
-    if not alpha2:
-        return []
-    import babel.numbers
-
-    day = datetime.date(year, 7, 1)
-    try:
-        return list(babel.numbers.get_territory_currencies(alpha2, day, day, tender=True))
-    except Exception:  # babel raises for territories it does not know  # noqa: BLE001
-        return []
-
-
 ReferenceUnits = Mapping[str, Mapping[int, tuple[str, str]]]
 
 
@@ -142,7 +130,7 @@ def resolve_currency(iso3: str, year: int, reference: ReferenceUnits) -> tuple[s
     years = reference.get(iso3)
     if years and year in years:
         return years[year]
-    tender = cldr_tender(alpha2_of(iso3), year)
+    tender = legal_tender(alpha2_of(iso3), year)
     if years:
         earlier = [y for y in years if y <= year]
         ref_year = max(earlier) if earlier else min(years)

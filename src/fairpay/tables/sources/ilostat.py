@@ -23,8 +23,9 @@ from typing import Any
 
 from fairpay.errors import SourceError
 from fairpay.tables import store as cache
-from fairpay.tables.sources import Fetched, _bundled_rows, alpha2_of, cldr_tender, is_country_alpha3
+from fairpay.tables.sources import Fetched, _bundled_rows, alpha2_of, is_country_alpha3
 from fairpay.tables.sources.http import DEFAULT_POLICY, Policy, fetch as http_fetch
+from fairpay.units.iso import legal_tender
 
 NAME = "ilostat"
 # Media types a CSV download is served as; HTML is always refused.
@@ -103,6 +104,127 @@ def _period(note: str) -> tuple[str, str]:
     return "month", ""
 
 
+def _t30_currencies(bundled: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """T30 note code -> the currencies the bundled table gives it.
+
+    Why: ILOSTAT names a row's currency only through this note, so the curated pairs are the
+    first evidence for a row the bundled table does not have (used only if they agree).
+    """
+    t30_currency: dict[str, set[str]] = defaultdict(set)
+    for r in bundled:
+        code = _t30(str(r.get("note_indicator") or ""))
+        if code:
+            t30_currency[code].add(str(r.get("currency_inferred") or ""))
+    return t30_currency
+
+
+def _latest_flags(bundled: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int, str]]:
+    """country_iso3 -> (year, flags) of its latest flagged bundled row.
+
+    Why: a curated flag (a caveat about a country's series) may still apply to a new row; it is
+    carried forward, labelled with the year it was written for.
+    """
+    latest_flag: dict[str, tuple[int, str]] = {}
+    for r in bundled:
+        if r.get("flags"):
+            iso3, year = str(r["country_iso3"]), int(r["year"])
+            if iso3 not in latest_flag or year > latest_flag[iso3][0]:
+                latest_flag[iso3] = (year, str(r["flags"]))
+    return latest_flag
+
+
+def _skip_reason(line: int, row: Mapping[str, str], url: str, first_year: int) -> str | None:
+    """Which count of skipped rows a CSV row adds to (None: it is kept); SourceError if it cannot
+    belong to the series asked for.
+
+    Why one place, in this order: a row outside the table (another currency type, an aggregate,
+    an early year, no value) is only counted, but a row ILOSTAT should never send is an error
+    that names the first thing wrong with the line.
+    """
+    if row["indicator"] != INDICATOR:
+        raise SourceError(
+            f"{NAME}: {url}: line {line} is indicator {row['indicator']!r}, asked for {INDICATOR}"
+        )
+    if row["classif1"] != "CUR_TYPE_LCU":
+        return "other currency types"
+    if row.get("sex") not in (None, "", "SEX_T"):
+        raise SourceError(f"{NAME}: {url}: line {line}: unexpected sex breakdown {row['sex']!r}")
+    if not is_country_alpha3(row["ref_area"]):
+        return "aggregates"
+    if not re.fullmatch(r"\d{4}", row["time"]):
+        raise SourceError(f"{NAME}: {url}: line {line}: time {row['time']!r} is not a year")
+    if int(row["time"]) < first_year:
+        return "years before"
+    value = row["obs_value"]
+    if not value:
+        return "empty values"
+    if not _NUMBER.fullmatch(value):
+        raise SourceError(f"{NAME}: {url}: line {line}: obs_value {value!r} is not a number")
+    return None
+
+
+def _curated_unit(old: Mapping[str, Any], value: str) -> dict[str, Any]:
+    """Currency, period and flags of the bundled row for the same country-year and notes.
+
+    Why: same notes as the curated row, so its unit, period and flags still describe the value;
+    its monthly equivalent is kept only while the value itself is unchanged.
+    """
+    unit: dict[str, Any] = {
+        "currency_inferred": old.get("currency_inferred") or "",
+        "period": old["period"],
+        "flags": old.get("flags") or "",
+    }
+    if str(old["monthly_minimum_wage_lcu"]) == value:
+        unit["ilostat_cur_lcu_monthly_equivalent"] = old.get("ilostat_cur_lcu_monthly_equivalent") or ""
+    return unit
+
+
+def _currency_from_note(
+    iso3: str, year: int, code: str | None, t30_currency: Mapping[str, set[str]]
+) -> tuple[str, str]:
+    """(currency, flag) for a row the bundled table does not describe: the bundled table's own
+    currency for the row's T30 note, else the single CLDR legal tender, else unknown.
+
+    Why a flag each time: the currency is inferred, never published, so the row says how.
+    """
+    known = t30_currency.get(code or "", set())
+    if len(known) == 1 and "" not in known:
+        return next(iter(known)), f"currency from ILOSTAT note {code} (as in the bundled table)"
+    tender = legal_tender(alpha2_of(iso3), year)
+    if len(tender) == 1:
+        return tender[0], (
+            f"currency from CLDR territory data ({tender[0]}); ILOSTAT note {code or 'none'} "
+            "not in the bundled table"
+        )
+    return "", (
+        f"unit unknown: ILOSTAT note {code or 'none'} not in the bundled table and CLDR "
+        f"gives {', '.join(tender) or 'no currency'}"
+    )
+
+
+def _inferred_unit(
+    iso3: str,
+    year: int,
+    note_indicator: str,
+    t30_currency: Mapping[str, set[str]],
+    latest_flag: Mapping[str, tuple[int, str]],
+) -> dict[str, Any]:
+    """Currency, period and flags of a row whose notes no bundled row for its country-year has.
+
+    Why: the unit is then inferred from the notes (currency, period), and the flags say how and
+    carry the country's latest curated flag forward, labelled, for a human to check.
+    """
+    currency, currency_flag = _currency_from_note(iso3, year, _t30(note_indicator), t30_currency)
+    flags = [currency_flag]
+    period, period_flag = _period(note_indicator)
+    if period_flag:
+        flags.append(period_flag)
+    if iso3 in latest_flag:
+        ref_year, text = latest_flag[iso3]
+        flags.append(f"flag on the bundled {ref_year} row (check it still applies): {text}")
+    return {"currency_inferred": currency, "period": period, "flags": "; ".join(flags)}
+
+
 def to_table_rows(
     csv_rows: Sequence[Mapping[str, str]],
     bundled: Sequence[Mapping[str, Any]],
@@ -114,45 +236,17 @@ def to_table_rows(
     same: dict[tuple[str, int], Mapping[str, Any]] = {
         (str(r["country_iso3"]), int(r["year"])): r for r in bundled
     }
-    t30_currency: dict[str, set[str]] = defaultdict(set)
-    latest_flag: dict[str, tuple[int, str]] = {}
-    for r in bundled:
-        code = _t30(str(r.get("note_indicator") or ""))
-        if code:
-            t30_currency[code].add(str(r.get("currency_inferred") or ""))
-        if r.get("flags"):
-            iso3, year = str(r["country_iso3"]), int(r["year"])
-            if iso3 not in latest_flag or year > latest_flag[iso3][0]:
-                latest_flag[iso3] = (year, str(r["flags"]))
+    t30_currency = _t30_currencies(bundled)
+    latest_flag = _latest_flags(bundled)
 
     out: list[dict[str, Any]] = []
     skipped = {"other currency types": 0, "aggregates": 0, "empty values": 0, "years before": 0}
     for line, row in enumerate(csv_rows, start=2):
-        if row["indicator"] != INDICATOR:
-            raise SourceError(
-                f"{NAME}: {url}: line {line} is indicator {row['indicator']!r}, asked for {INDICATOR}"
-            )
-        if row["classif1"] != "CUR_TYPE_LCU":
-            skipped["other currency types"] += 1
+        reason = _skip_reason(line, row, url, first_year)
+        if reason is not None:
+            skipped[reason] += 1
             continue
-        if row.get("sex") not in (None, "", "SEX_T"):
-            raise SourceError(f"{NAME}: {url}: line {line}: unexpected sex breakdown {row['sex']!r}")
-        iso3 = row["ref_area"]
-        if not is_country_alpha3(iso3):
-            skipped["aggregates"] += 1
-            continue
-        if not re.fullmatch(r"\d{4}", row["time"]):
-            raise SourceError(f"{NAME}: {url}: line {line}: time {row['time']!r} is not a year")
-        year = int(row["time"])
-        if year < first_year:
-            skipped["years before"] += 1
-            continue
-        value = row["obs_value"]
-        if not value:
-            skipped["empty values"] += 1
-            continue
-        if not _NUMBER.fullmatch(value):
-            raise SourceError(f"{NAME}: {url}: line {line}: obs_value {value!r} is not a number")
+        iso3, year, value = row["ref_area"], int(row["time"]), row["obs_value"]
         note_indicator = row.get("note_indicator", "")
         old = same.get((iso3, year))
         new: dict[str, Any] = {
@@ -167,43 +261,9 @@ def to_table_rows(
             "source_vintage": vintage,
         }
         if old is not None and str(old.get("note_indicator") or "") == note_indicator:
-            # Same notes as the curated row: its unit, period and flags still describe it.
-            new["currency_inferred"] = old.get("currency_inferred") or ""
-            new["period"] = old["period"]
-            new["flags"] = old.get("flags") or ""
-            if str(old["monthly_minimum_wage_lcu"]) == value:
-                new["ilostat_cur_lcu_monthly_equivalent"] = (
-                    old.get("ilostat_cur_lcu_monthly_equivalent") or ""
-                )
+            new.update(_curated_unit(old, value))
         else:
-            flags: list[str] = []
-            code = _t30(note_indicator)
-            known = t30_currency.get(code or "", set())
-            if len(known) == 1 and "" not in known:
-                currency = next(iter(known))
-                flags.append(f"currency from ILOSTAT note {code} (as in the bundled table)")
-            else:
-                tender = cldr_tender(alpha2_of(iso3), year)
-                if len(tender) == 1:
-                    currency = tender[0]
-                    flags.append(
-                        f"currency from CLDR territory data ({currency}); ILOSTAT note {code or 'none'} not in the bundled table"
-                    )
-                else:
-                    currency = ""
-                    flags.append(
-                        f"unit unknown: ILOSTAT note {code or 'none'} not in the bundled table and CLDR "
-                        f"gives {', '.join(tender) or 'no currency'}"
-                    )
-            period, period_flag = _period(note_indicator)
-            if period_flag:
-                flags.append(period_flag)
-            if iso3 in latest_flag:
-                ref_year, text = latest_flag[iso3]
-                flags.append(f"flag on the bundled {ref_year} row (check it still applies): {text}")
-            new["currency_inferred"] = currency
-            new["period"] = period
-            new["flags"] = "; ".join(flags)
+            new.update(_inferred_unit(iso3, year, note_indicator, t30_currency, latest_flag))
         status = row.get("obs_status", "")
         if status:
             new["flags"] = "; ".join(x for x in (new["flags"], f"ILOSTAT obs_status {status}") if x)

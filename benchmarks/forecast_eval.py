@@ -148,95 +148,134 @@ def main(argv: list[str]) -> int:
     print(header)
     print("-" * len(header))
     for name, rows in batches.items():
-        others = [n for n in names if n != name]
+        others = [n for n in names if n != name]  # the batch's own drift is left out
         drift = drift_from(pilot_d, others, "pilot")
-        mdrift = drift_from(monitor_d, others, "monitor")
         for frac in FRACTIONS:
-            p_rows, q_rows = split(rows, frac)
-            p_times, q_times = audited_time(p_rows), audited_time(q_rows)
-            durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
-            cases: list[tuple[str, float | None, float | None]] = [
-                ("p50", BAR * float(np.quantile(durations, 0.5)) / 3600, 0.50),
-                ("p75", BAR * float(np.quantile(durations, 0.75)) / 3600, 0.25),
-            ]
-            try:
-                base = forecast(p_times, cases[0][1] or 1.0, drift)
-                cases.append(("r10", float(base.rate_for_share(TARGET, step="0.0001")), None))
-            except InvalidInputError as exc:
-                print(f"{name:<15}{frac:>6.0%}  no recommended rate: {exc}")
-            for case, rate, rule in cases:
-                assert rate is not None
-                if rate <= 0:
-                    continue
-                fc = forecast(p_times, rate, drift)
-                actual = share_below(q_times, rate)
-                if rule is None:  # pooled rule at the recommended rate: share of slower pilot tasks
-                    rule = float(np.mean(durations > break_even_seconds(rate, BAR)))
-                lo, hi = fc.interval
-                point = fc.share_below
-                rec = {
+            recs += pilot_records(name, rows, frac, drift)
+        mons += monitor_records(name, rows, drift, drift_from(monitor_d, others, "monitor"))
+    forecast_summary(recs, names)
+    monitor_summary(mons)
+    print(f"elapsed {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def pilot_records(name: str, rows: Any, frac: float, drift: Drift) -> list[dict[str, Any]]:
+    """The forecast from a pilot of ``frac`` of a batch against the rest of it, at the rates a
+    requester would pick (the pilot's median and p75 task time, the recommended rate); printed."""
+    recs = []
+    p_rows, q_rows = split(rows, frac)
+    p_times, q_times = audited_time(p_rows), audited_time(q_rows)
+    durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
+    cases: list[tuple[str, float | None, float | None]] = [
+        ("p50", BAR * float(np.quantile(durations, 0.5)) / 3600, 0.50),
+        ("p75", BAR * float(np.quantile(durations, 0.75)) / 3600, 0.25),
+    ]
+    try:
+        base = forecast(p_times, cases[0][1] or 1.0, drift)
+        cases.append(("r10", float(base.rate_for_share(TARGET, step="0.0001")), None))
+    except InvalidInputError as exc:
+        print(f"{name:<15}{frac:>6.0%}  no recommended rate: {exc}")
+    for case, rate, rule in cases:
+        assert rate is not None
+        if rate <= 0:
+            continue
+        fc = forecast(p_times, rate, drift)
+        actual = share_below(q_times, rate)
+        if rule is None:  # pooled rule at the recommended rate: share of slower pilot tasks
+            rule = float(np.mean(durations > break_even_seconds(rate, BAR)))
+        lo, hi = fc.interval
+        point = fc.share_below
+        recs.append(
+            {
+                "batch": name,
+                "frac": frac,
+                "case": case,
+                "actual": actual,
+                "forecast": point,
+                "lo": lo,
+                "hi": hi,
+                "rule": rule,
+                "covered": lo <= actual <= hi,
+            }
+        )
+        shown = f"{point:>9.1%}" if point is not None else f"{'none':>9}"
+        err = f"{100 * (point - actual):>+7.1f}" if point is not None else f"{'':>7}"
+        print(
+            f"{name:<15}{frac:>6.0%}{fc.n_workers:>5}{case:>6}{actual:>8.1%}{shown}"
+            f"   [{lo:5.1%},{hi:6.1%}]{err}{rule:>6.0%}{100 * (rule - actual):>+7.1f}"
+        )
+    return recs
+
+
+def monitor_records(name: str, rows: Any, drift: Drift, mdrift: Drift) -> list[dict[str, Any]]:
+    """After a 10 % pilot and then ``g`` of production: the monitor's forecast of the share of all
+    production workers below the bar, at the pilot's rates."""
+    mons = []
+    _, prod = split(rows, 0.10)
+    prod_times = audited_time(prod)
+    p_rows, _ = split(rows, 0.10)
+    durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
+    rates = {
+        "p50": BAR * float(np.quantile(durations, 0.5)) / 3600,
+        "p75": BAR * float(np.quantile(durations, 0.75)) / 3600,
+    }
+    try:  # the rate the 10 % pilot's forecast recommended
+        rates["r10"] = float(
+            forecast(audited_time(p_rows), rates["p50"], drift).rate_for_share(TARGET, step="0.0001")
+        )
+    except InvalidInputError:
+        pass
+    for g in MONITOR_FRACTIONS:
+        part, _ = split(prod, g)
+        part_times = audited_time(part)
+        for case, rate in rates.items():
+            fc = forecast(part_times, rate, mdrift)
+            actual = share_below(prod_times, rate)
+            lo, hi = fc.interval
+            mons.append(
+                {
                     "batch": name,
-                    "frac": frac,
+                    "g": g,
                     "case": case,
                     "actual": actual,
-                    "forecast": point,
-                    "lo": lo,
-                    "hi": hi,
-                    "rule": rule,
+                    "forecast": fc.share_below,
+                    "so_far": share_below(part_times, rate),
                     "covered": lo <= actual <= hi,
+                    "width": hi - lo,
                 }
-                recs.append(rec)
-                shown = f"{point:>9.1%}" if point is not None else f"{'none':>9}"
-                err = f"{100 * (point - actual):>+7.1f}" if point is not None else f"{'':>7}"
-                print(
-                    f"{name:<15}{frac:>6.0%}{fc.n_workers:>5}{case:>6}{actual:>8.1%}{shown}"
-                    f"   [{lo:5.1%},{hi:6.1%}]{err}{rule:>6.0%}{100 * (rule - actual):>+7.1f}"
-                )
-        # monitor: after g of production, predict the share of all production workers below
-        _, prod = split(rows, 0.10)
-        prod_times = audited_time(prod)
-        p_rows, _ = split(rows, 0.10)
-        durations = (p_rows["e_us"] - p_rows["s_us"]).to_numpy() / 1e6
-        rates = {
-            "p50": BAR * float(np.quantile(durations, 0.5)) / 3600,
-            "p75": BAR * float(np.quantile(durations, 0.75)) / 3600,
-        }
-        try:  # the rate the 10 % pilot's forecast recommended
-            rates["r10"] = float(
-                forecast(audited_time(p_rows), rates["p50"], drift).rate_for_share(TARGET, step="0.0001")
             )
-        except InvalidInputError:
-            pass
-        for g in MONITOR_FRACTIONS:
-            part, _ = split(prod, g)
-            part_times = audited_time(part)
-            for case, rate in rates.items():
-                fc = forecast(part_times, rate, mdrift)
-                actual = share_below(prod_times, rate)
-                lo, hi = fc.interval
-                mons.append(
-                    {
-                        "batch": name,
-                        "g": g,
-                        "case": case,
-                        "actual": actual,
-                        "forecast": fc.share_below,
-                        "so_far": share_below(part_times, rate),
-                        "covered": lo <= actual <= hi,
-                        "width": hi - lo,
-                    }
-                )
+    return mons
 
-    def mae(sub: list[dict[str, Any]], key: str) -> float:
-        vals = [abs(r[key] - r["actual"]) for r in sub if r[key] is not None]
-        return 100 * float(np.mean(vals)) if vals else float("nan")
 
-    def width(sub: list[dict[str, Any]]) -> float:
-        return 100 * float(np.mean([r["hi"] - r["lo"] for r in sub])) if sub else float("nan")
+def mae(sub: list[dict[str, Any]], key: str) -> float:
+    vals = [abs(r[key] - r["actual"]) for r in sub if r[key] is not None]
+    return 100 * float(np.mean(vals)) if vals else float("nan")
 
-    def cov(sub: list[dict[str, Any]]) -> float:
-        return 100 * float(np.mean([r["covered"] for r in sub])) if sub else float("nan")
 
+def width(sub: list[dict[str, Any]]) -> float:
+    return 100 * float(np.mean([r["hi"] - r["lo"] for r in sub])) if sub else float("nan")
+
+
+def cov(sub: list[dict[str, Any]]) -> float:
+    return 100 * float(np.mean([r["covered"] for r in sub])) if sub else float("nan")
+
+
+def summary_line(label: str, sub: list[dict[str, Any]]) -> None:
+    p50 = [r for r in sub if r["case"] == "p50"]
+    p75 = [r for r in sub if r["case"] == "p75"]
+    none = sum(r["forecast"] is None for r in sub)
+
+    def f(x: float, w: int) -> str:  # a dash where the subset has no such case
+        return f"{x:>{w}.1f}" if x == x else f"{'-':>{w}}"
+
+    print(
+        f"{label:<22}{len(sub):>4}{none:>6}{mae(sub, 'forecast'):>8.1f}{mae(sub, 'rule'):>9.1f}"
+        f"{f(mae(p50, 'forecast'), 8)}{f(mae(p50, 'rule'), 12)}{f(mae(p75, 'forecast'), 8)}"
+        f"{f(mae(p75, 'rule'), 9)}{cov(sub):>8.0f}%{width(sub):>7.1f}"
+    )
+
+
+def forecast_summary(recs: list[dict[str, Any]], names: list[str]) -> None:
     print()
     print(
         "Summary (percentage points; coverage and mean width of the nominal 90 % interval; "
@@ -246,28 +285,13 @@ def main(argv: list[str]) -> int:
         f"{'subset':<22}{'n':>4}{'no pt':>6}{'MAE fc':>8}{'MAE rule':>9}{'fc p50':>8}{'median rule':>12}"
         f"{'fc p75':>8}{'p75 rule':>9}{'coverage':>9}{'width':>7}"
     )
-
-    def line(label: str, sub: list[dict[str, Any]]) -> None:
-        p50 = [r for r in sub if r["case"] == "p50"]
-        p75 = [r for r in sub if r["case"] == "p75"]
-        none = sum(r["forecast"] is None for r in sub)
-
-        def f(x: float, w: int) -> str:  # a dash where the subset has no such case
-            return f"{x:>{w}.1f}" if x == x else f"{'-':>{w}}"
-
-        print(
-            f"{label:<22}{len(sub):>4}{none:>6}{mae(sub, 'forecast'):>8.1f}{mae(sub, 'rule'):>9.1f}"
-            f"{f(mae(p50, 'forecast'), 8)}{f(mae(p50, 'rule'), 12)}{f(mae(p75, 'forecast'), 8)}"
-            f"{f(mae(p75, 'rule'), 9)}{cov(sub):>8.0f}%{width(sub):>7.1f}"
-        )
-
     for name in names:
-        line(name, [r for r in recs if r["batch"] == name])
+        summary_line(name, [r for r in recs if r["batch"] == name])
     for frac in FRACTIONS:
-        line(f"pilot {frac:.0%}", [r for r in recs if r["frac"] == frac])
+        summary_line(f"pilot {frac:.0%}", [r for r in recs if r["frac"] == frac])
     r10 = [r for r in recs if r["case"] == "r10"]
-    line("recommended (10 %)", r10)
-    line("ALL", recs)
+    summary_line("recommended (10 %)", r10)
+    summary_line("ALL", recs)
     if r10:
         print(
             f"at the recommended rate for a {TARGET:.0%} target: actual share below "
@@ -275,6 +299,9 @@ def main(argv: list[str]) -> int:
             f"max {100 * max(r['actual'] for r in r10):.1f} %, "
             f"above {TARGET:.0%} in {sum(r['actual'] > TARGET for r in r10)} of {len(r10)}"
         )
+
+
+def monitor_summary(mons: list[dict[str, Any]]) -> None:
     print()
     print("Monitor (10 % pilot, then after g of production; truth = all production workers)")
     print(
@@ -290,8 +317,6 @@ def main(argv: list[str]) -> int:
             f"{g:<8.0%}{len(sub):>4}{mae(sub, 'forecast'):>12.1f}{mae(sub, 'so_far'):>11.1f}{rule50:>12.1f}"
             f"{rule75:>9.1f}{cov(sub):>8.0f}%"
         )
-    print(f"elapsed {time.perf_counter() - started:.1f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ own stretch of one integer line (groups apart by more than the merge gap), so a 
 maximum of the ends is the frontier already covered; a task adds ``end - start`` when it starts
 after ``frontier + gap``, else ``max(0, end - frontier)``. The per-project union re-sorts the
 worker-ordered rows by (worker, project) stably, so starts stay ordered within each pair.
+A worker's counts and money are the sums of their pairs' (exact integers, and pairs are fewer
+than rows); only worked time is computed on the worker's rows, since projects may overlap.
 """
 
 from __future__ import annotations
@@ -87,16 +89,41 @@ def sums(
     ``rows`` maps the :data:`ROW_DTYPES` names to numpy arrays; it is consumed (re-ordered in place).
     ``work``: the calling thread's :class:`Workspace` (default: a new one).
     """
+    import numpy as np
+
     work = work or Workspace()
     if not len(rows["wid"]):
         raise ValueError("no rows")
     _gather(rows, _order(rows["wid"], rows["s"], work), work.array("spare", len(rows["wid"]), "u8"))
-    workers = _group_sums(rows, rows["wid"], None, n_currencies, gap_us, work)
+    starts = _starts(rows["wid"], None, work)
+    worked = union_us(starts, rows["s"], rows["e"], gap_us, work)
+    place = rows.pop("place")
+    place_min, place_max = np.minimum.reduceat(place, starts), np.maximum.reduceat(place, starts)
+    del place
     # pairs: stable re-sort by (worker, project); starts stay sorted within each pair
-    del rows["place"]
     _gather(rows, _pair_order(rows["wid"], rows["pid"], work), work.array("spare2", len(rows["wid"]), "u8"))
-    pairs = _group_sums(rows, rows["wid"], rows["pid"], n_currencies, gap_us, work)
-    return workers, pairs
+    pairs = _pair_sums(rows, n_currencies, gap_us, work)
+    return _worker_totals(pairs, worked, place_min, place_max), pairs
+
+
+def _worker_totals(pairs: Sums, worked_us: Any, place_min: Any, place_max: Any) -> Sums:
+    """A worker's counts and money: the sums of their pairs (exact integers, so the same as summing
+    their rows, and pairs are fewer than rows). Worked time is not a sum: a worker's tasks of two
+    projects may overlap, so it is the union over all their rows (``worked_us``)."""
+    import numpy as np
+
+    at = np.flatnonzero(np.diff(pairs.wid, prepend=pairs.wid[0] - 1))  # each worker's first pair
+    return Sums(
+        wid=pairs.wid[at],
+        pid=None,
+        place_min=place_min,
+        place_max=place_max,
+        tasks=np.add.reduceat(pairs.tasks, at, dtype=np.int32),
+        counts={k: np.add.reduceat(v, at, dtype=np.int32) for k, v in pairs.counts.items()},
+        worked_us=worked_us,
+        m=np.add.reduceat(pairs.m, at, axis=1),
+        n=np.add.reduceat(pairs.n, at, axis=1, dtype=np.int32),
+    )
 
 
 def _gather(rows: dict[str, Any], order: Any, spare: Any) -> None:
@@ -171,19 +198,27 @@ def sorted_positions(key: Any, nb: int) -> Any:
     return key
 
 
-def _group_sums(
-    rows: dict[str, Any], wid: Any, pid: Any | None, n_currencies: int, gap_us: int, work: Workspace
-) -> Sums:
+def _starts(wid: Any, pid: Any | None, work: Workspace) -> Any:
+    """The first row of each group (worker, or worker x project) of rows sorted by group."""
     import numpy as np
 
-    n = len(wid)
-    first = work.array("first", n, bool)
+    first = work.array("first", len(wid), bool)
     first[0] = True
     np.not_equal(wid[1:], wid[:-1], out=first[1:])
     if pid is not None:
         first[1:] |= pid[1:] != pid[:-1]
-    starts = np.flatnonzero(first)
-    del first
+    return np.flatnonzero(first)
+
+
+def _pair_sums(rows: dict[str, Any], n_currencies: int, gap_us: int, work: Workspace) -> Sums:
+    """Per worker x project, rows sorted by (worker, project, start): worked time, tasks, status
+    counts, micro-units and rows per pay currency."""
+    import numpy as np
+
+    wid, pid = rows["wid"], rows["pid"]
+
+    n = len(wid)
+    starts = _starts(wid, pid, work)
     g = len(starts)
     worked = union_us(starts, rows["s"], rows["e"], gap_us, work)
     tasks = np.diff(starts, append=n).astype(np.int32)
@@ -207,12 +242,11 @@ def _group_sums(
             if i:  # the first currency's sum is the rest of the total
                 m[i] = np.add.reduceat(np.where(paid_in, micro, 0), starts)
                 m[0] -= m[i]
-    place: Any = rows.get("place")  # None at the pair level (a pair lives where its worker lives)
-    return Sums(
+    return Sums(  # no place: a pair lives where its worker lives
         wid=wid[starts],
-        pid=None if pid is None else pid[starts],
-        place_min=np.minimum.reduceat(place, starts) if pid is None else None,
-        place_max=np.maximum.reduceat(place, starts) if pid is None else None,
+        pid=pid[starts],
+        place_min=None,
+        place_max=None,
         tasks=tasks,
         counts=counts,
         worked_us=worked,

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fairpay.units.iso import legal_tender
+
 __all__ = [
     "VALUE_COLUMN",
     "PLAUSIBLE",
@@ -383,18 +385,13 @@ def import_warnings(
     currencies differ). They do not stop the import; each names the rows (header = row 1)."""
     from statistics import median
 
-    from fairpay.units.iso import legal_tender
-
     fx = _usd_per_currency(rates)
     ref = _hourly_points(reference)
     groups: dict[tuple[str, ...], list[int]] = {}
-    tender_cache: dict[tuple[str, int], list[str]] = {}
     for line, row in enumerate(rows, start=2):
         country, currency, year = str(row["country"]), str(row["currency"]), int(row["reference_year"])
         known = {c for _, c, _ in ref.get(country, [])}
-        if (country, year) not in tender_cache:
-            tender_cache[(country, year)] = legal_tender(country, year)
-        tender = tender_cache[(country, year)]
+        tender = legal_tender(country, year)
         if tender and currency not in tender and currency not in known:
             groups.setdefault(("currency", country, currency, ", ".join(tender)), []).append(line)
         compared = _comparable_hourly(_hourly(row), currency, year, ref.get(country), fx)

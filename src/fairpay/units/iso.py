@@ -93,17 +93,19 @@ def subdivisions_of(country: str) -> tuple[dict[str, str], ...]:
     return tuple(s for code, s in subdivisions().items() if owner[code] == country)
 
 
-def legal_tender(alpha2: str | None, year: int) -> list[str]:
+@functools.cache
+def legal_tender(alpha2: str | None, year: int) -> tuple[str, ...]:
     """Legal-tender currencies of a territory on 1 July of ``year`` per CLDR (babel), primary first
-    (none for a territory CLDR does not know): what a table's amounts for that place should be in."""
+    (none for a territory CLDR does not know): what a table's amounts for that place should be in.
+    Cached: an imported table asks once per row, for a few hundred (place, year)s."""
     if not alpha2:
-        return []
+        return ()
     import datetime
 
     import babel.numbers
 
     day = datetime.date(year, 7, 1)
     try:
-        return list(babel.numbers.get_territory_currencies(alpha2, day, day, tender=True))
+        return tuple(babel.numbers.get_territory_currencies(alpha2, day, day, tender=True))
     except Exception:  # babel raises for territories it does not know  # noqa: BLE001
-        return []
+        return ()

@@ -210,7 +210,7 @@ def _unreadable_csv(
     data: bytes,
     codec: str,
     delim: str,
-    delimiter: str | None,
+    sniffed: bool,
     names: list[str],
 ) -> InvalidDataError:
     """The error for a CSV pyarrow could not read: a bad byte or a wrong field count, named by line.
@@ -229,7 +229,7 @@ def _unreadable_csv(
             row=line or None,
             reason="not_utf8",
         )
-    hint = "" if delimiter else f" (read with delimiter {delim!r}, sniffed from the header)"
+    hint = f" (read with delimiter {delim!r}, sniffed from the header)" if sniffed else ""
     ragged = _first_ragged_line(data, codec, delim, len(names))
     if ragged is not None:
         row, got = ragged
@@ -273,7 +273,7 @@ def read_text_table(
     try:
         table = pacsv.read_csv(p, read_options=read, parse_options=parse, convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError) as exc:
-        raise _unreadable_csv(p, exc, data, codec, delim, delimiter, names) from None
+        raise _unreadable_csv(p, exc, data, codec, delim, not delimiter, names) from None
     lines = _line_numbers(p, data, codec, delim, table.num_rows)
     table = table.append_column(LINE, _int64_array(lines))
     return TextTable(table, names, str(p), codec, delim)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pytest
 
+from fairpay.auditing import kernel
 from fairpay.auditing.kernel import ROW_DTYPES, Workspace, sums, union_us
 
 
@@ -47,7 +49,43 @@ def test_sums_match_brute_force(seed: int, gap_us: int, n_ccy: int) -> None:
     rnd = random.Random(seed)
     recs = _random_rows(rnd, 800, n_ccy)
     rows = {k: np.array([r[i] for r in recs], dtype=d) for i, (k, d) in enumerate(ROW_DTYPES.items())}
-    workers, pairs = sums(rows, n_ccy, gap_us)
+    _assert_brute_force(recs, *sums(rows, n_ccy, gap_us), gap_us, n_ccy)
+
+
+@pytest.mark.parametrize("close", [False, True])
+def test_sums_exact_when_the_sort_key_drops_low_bits_of_starts(
+    monkeypatch: pytest.MonkeyPatch, close: bool
+) -> None:
+    # starts spread over 2^52 us: worker, start and row position need 67 bits, so the sort key
+    # keeps starts to 16 us; with ``close``, some tasks of a worker start 1-15 us after the next
+    # row of the log (listed latest first), which only an exact re-sort puts in order
+    rnd = random.Random(11)
+    recs = _random_rows(rnd, 800, 2)
+    for i, r in enumerate(recs):
+        s = rnd.randint(0, 2**52)
+        recs[i] = (*r[:5], s, s + r[6] - r[5], r[7])
+    if close:
+        for i in range(0, 790, 7):  # row i starts just after row i + 1, same worker
+            r, nxt = recs[i], recs[i + 1]
+            s = nxt[5] + rnd.randint(1, 15)
+            recs[i] = (nxt[0], *r[1:5], s, s + rnd.choice([3, 40, 500]), r[7])
+    checked: list[bool] = []
+    original = kernel._unsorted_starts
+
+    def unsorted_starts(*args: Any) -> bool:
+        checked.append(original(*args))
+        return checked[-1]
+
+    monkeypatch.setattr(kernel, "_unsorted_starts", unsorted_starts)
+    rows = {k: np.array([r[i] for r in recs], dtype=d) for i, (k, d) in enumerate(ROW_DTYPES.items())}
+    _assert_brute_force(recs, *sums(rows, 2, 0), 0, 2)
+    assert checked == [close]  # the key was coarse, and the re-sort ran only when needed
+
+
+def _assert_brute_force(
+    recs: list[tuple[int, ...]], workers: Any, pairs: Any, gap_us: int, n_ccy: int
+) -> None:
+    """Both levels of ``sums`` equal plain-Python sums and merges of ``recs``."""
     for level, key in ((workers, lambda r: (r[0],)), (pairs, lambda r: (r[0], r[1]))):
         groups: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
         for r in recs:

@@ -94,7 +94,11 @@ def sums(
     work = work or Workspace()
     if not len(rows["wid"]):
         raise ValueError("no rows")
-    _gather(rows, _order(rows["wid"], rows["s"], work), work.array("spare", len(rows["wid"]), "u8"))
+    order, exact = _order(rows["wid"], rows["s"], work)
+    _gather(rows, order, work.array("spare", len(rows["wid"]), "u8"))
+    if not exact and _unsorted_starts(rows["wid"], rows["s"], work):  # rare: see _order
+        # fresh spare memory: the workspace's now holds a column
+        _gather(rows, np.lexsort((rows["s"], rows["wid"])), np.empty(8 * len(rows["wid"]), np.uint8))
     starts = _starts(rows["wid"], None, work)
     worked = union_us(starts, rows["s"], rows["e"], gap_us, work)
     place = rows.pop("place")
@@ -149,20 +153,43 @@ def _bits(a: Any) -> int:
     return int(a.max() - a.min()).bit_length() if len(a) else 0
 
 
-def _order(wid: Any, s: Any, work: Workspace) -> Any:
-    """Row order by (worker, start): one argsort of a packed int64 key when it fits, else lexsort."""
+def _order(wid: Any, s: Any, work: Workspace) -> tuple[Any, bool]:
+    """Row order by (worker, start), and whether it is exact.
+
+    One plain sort of packed int64 keys (worker, start, row position) read back as positions
+    (:func:`sorted_positions`): ~4x faster than ``np.argsort``. When the three do not fit in 63
+    bits, the start's lowest bits are dropped (a bucket of 500k rows from 1,000 workers over two
+    months keeps starts to 256 us): rows whose starts differ by less stay in log order, so the
+    caller checks the starts (:func:`_unsorted_starts`) and re-sorts exactly in the rare case
+    they are not in order (two of a worker's tasks started that close, listed latest first).
+    """
     import numpy as np
 
-    wb, sb = _bits(wid), _bits(s)
-    if wb + sb <= 62:
-        key = work.array("key", len(wid), np.int64)  # (wid - min) << sb | (s - min), in place
-        key[:] = wid
-        key -= int(wid.min())
-        key <<= sb
-        key += s
-        key -= int(s.min())
-        return np.argsort(key)
-    return np.lexsort((s, wid))
+    n = len(wid)
+    wb, sb, nb = _bits(wid), _bits(s), int(n).bit_length()
+    drop = max(0, wb + sb + nb - 63)
+    if drop > sb:  # the worker ids and positions alone do not fit: no packed key
+        return np.lexsort((s, wid)), True
+    key = work.array("key", n, np.int64)  # (wid - min) << (sb - drop) | (s - min) >> drop, in place
+    key[:] = wid
+    key -= int(wid.min())
+    key <<= sb - drop
+    low = np.subtract(s, int(s.min()), out=work.array("low", n, np.int64))
+    low >>= drop
+    key += low
+    return sorted_positions(key, nb), drop == 0
+
+
+def _unsorted_starts(wid: Any, s: Any, work: Workspace) -> bool:
+    """Whether some worker's starts decrease from one row to the next (rows sorted by worker)."""
+    import numpy as np
+
+    n = len(wid)
+    if n < 2:
+        return False
+    down = np.less(s[1:], s[:-1], out=work.array("mask", n - 1, bool))
+    down &= wid[1:] == wid[:-1]
+    return bool(down.any())
 
 
 def _pair_order(wid: Any, pid: Any, work: Workspace) -> Any:

@@ -434,3 +434,27 @@ def test_audit_sources_cite_the_benchmark_the_audit_used():
     sources = report.report_markdown(moved).split("## Sources", 1)[1]
     assert "Hand-made test source" in sources and "<https://example.org/x>" in sources
     assert "Hand-made test source" not in report.report_markdown(res)
+
+
+def test_sources_table_merges_entries_a_reader_cannot_tell_apart() -> None:
+    # two benchmarks of one source whose hourly figures differ below the printed cent are one row
+    # (places of both, first-seen order, none twice); another source, or another printed figure,
+    # is a row of its own
+    from dataclasses import replace as dc_replace
+    from decimal import Decimal
+
+    bm = fairpay.Benchmarks.bundled().lookup("FR")
+    cent = Decimal("0.01")
+    low = dc_replace(bm, hourly=(bm.hourly / cent).to_integral_value() * cent + Decimal("0.001"))
+    high = dc_replace(low, hourly=low.hourly + Decimal("0.005"))
+    other = dc_replace(low, source="Another source")
+    dearer = dc_replace(low, hourly=low.hourly + Decimal("1"))
+    rows = report.benchmark_sources(
+        [("Paris", low), ("Lyon", high), ("Paris", high), ("Lille", other), ("Nantes", dearer)]
+    )
+    assert [r["places"] for r in rows] == [["Paris", "Lyon"], ["Lille"], ["Nantes"]]
+    assert rows[0]["hourly"] == f"{(low.hourly / cent).to_integral_value() * cent + cent} EUR/h"
+    assert [r["source"] for r in rows] == [bm.source, "Another source", bm.source]
+    # entries already made (the vendor documents' own lists) merge by the same rule
+    again = report.merge_sources([*rows, *report.benchmark_sources([("Nice", high)])])
+    assert [r["places"] for r in again] == [["Paris", "Lyon", "Nice"], ["Lille"], ["Nantes"]]

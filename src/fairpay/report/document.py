@@ -495,14 +495,22 @@ def _benchmark_source(bm: Any, places: list[str], extra: Sequence[str] = ()) -> 
 def benchmark_sources(items: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
     """One source entry per benchmark of ``items`` ((place, benchmark) pairs), with the places that use
     it, in first-seen order: the sources table of the vendor documents and the transparency statement."""
+    return merge_sources([_benchmark_source(bench, [where]) for where, bench in items])
+
+
+def merge_sources(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Source entries (as :func:`benchmark_sources` makes them) merged: one per source, URL,
+    reference year and hourly figure *as printed*, with the places of all, in first-seen order.
+
+    Why the printed figure: two entries a reader cannot tell apart are one row of a sources table.
+    """
     out: dict[str, dict[str, Any]] = {}
-    for where, bench in items:
-        key = f"{bench.source}|{bench.url}|{bench.reference_year}|{bench.hourly}"
+    for s in entries:
+        key = f"{s['source']}|{s['url']}|{s.get('reference_year')}|{s.get('hourly')}"
         if key in out:
-            if where not in out[key]["places"]:
-                out[key]["places"].append(where)
-            continue
-        out[key] = _benchmark_source(bench, [where])
+            out[key]["places"] = list(dict.fromkeys([*out[key]["places"], *s["places"]]))
+        else:
+            out[key] = {**s, "places": list(dict.fromkeys(s["places"]))}
     return list(out.values())
 
 

@@ -479,20 +479,9 @@ def closeout_document(
         "transparency": _gap_items(vetting.gaps, vetting.answered, vetting.asked)
         if vetting is not None
         else [],
-        "sources": _dedupe_sources(sources),
+        "sources": _r().merge_sources(sources),
     }
     return _finish(doc, data_vintage)
-
-
-def _dedupe_sources(sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for s in sources:
-        key = f"{s['source']}|{s['url']}|{s.get('reference_year')}|{s.get('hourly')}"
-        if key in out:
-            out[key]["places"] = list(dict.fromkeys([*out[key]["places"], *s["places"]]))
-        else:
-            out[key] = {**s, "places": list(s["places"])}
-    return list(out.values())
 
 
 # --------------------------------------------------------------------------------- company report
@@ -604,7 +593,7 @@ def transparency_document(p: Portfolio, *, data_vintage: bool = True) -> dict[st
         "tables": [by_country, projects, vendors, topups],
         "warnings": list(p.warnings),
         "transparency": [policy, *gaps],
-        "sources": _dedupe_sources(f["sources"]),
+        "sources": _r().merge_sources(f["sources"]),
         "numbers": {k: v for k, v in f.items() if k != "sources"},
     }
     return _finish(doc, data_vintage)

@@ -654,7 +654,6 @@ def test_imported_rows_are_read_only_for_the_countries_looked_up(
 def test_lazy_imported_rows_give_the_same_bars_as_the_same_rows_added_eagerly(imported: Path) -> None:
     """Independent path: the bundled collection with the CSV added through ``add`` (parsed and
     placed ahead of every bundled row up front) must give exactly the same bar everywhere."""
-    from fairpay import wages
     from fairpay.tables import sources, store
 
     lazy = benchmarks()
@@ -662,7 +661,7 @@ def test_lazy_imported_rows_give_the_same_bars_as_the_same_rows_added_eagerly(im
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("fairpay.tables.load.user_countries", lambda kind: [])
         mp.setattr("fairpay.tables.load.user_rows", lambda kind, countries=None: None)
-        wages.clear_cache()
+        store.forget_cached()
         eager = benchmarks().add(imported)
         eager._imported = None  # the patched reader must not be consulted after the context
     sources._forget_loaded()

@@ -1170,14 +1170,6 @@ def benchmarks(*tables: Any) -> Benchmarks:
     return result
 
 
-def clear_cache() -> None:
-    """Forget the loaded collection and its estimate (after ``fairpay data update``/``import``)."""
-    from fairpay.estimate import bundled_model
-
-    _bundled.cache_clear()
-    bundled_model.cache_clear()
-
-
 def bar_warnings(b: Benchmark, *, stale_years: int = 3) -> list[str]:
     """What a reader must be told about a bar, one line each: every fallback (estimate, minimum,
     history, regional figure), an old or low-confidence figure, and a net or unspecified figure

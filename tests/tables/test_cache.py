@@ -498,3 +498,29 @@ def test_data_version_changes_with_each_stored_version(data_folder: Path) -> Non
     second = cache.data_version()
     store_cpi("124.5")
     assert len({first, second, cache.data_version()}) == 3
+
+
+def test_a_write_forgets_every_cache_built_on_the_data_even_within_one_clock_tick(
+    data_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the data version is frozen, as when two writes fall within the file system's clock tick:
+    # a cache of a layer above (here one made in the test) still sees the new rows, because a
+    # write forgets every by_data_version cache, without the tables layer importing that layer
+    monkeypatch.setattr(cache, "data_version", lambda: ("frozen",))
+    made: list[str] = []
+
+    @cache.by_data_version
+    def kenya_cpi() -> str:
+        made.append(str(data.load("cpi").rows[0]["cpi_2010_100"]))
+        return made[-1]
+
+    store_cpi("111.5")
+    assert kenya_cpi() == kenya_cpi() == "111.5" and made == ["111.5"]  # cached
+    store_cpi("222.5")
+    assert kenya_cpi() == "222.5" and made == ["111.5", "222.5"]
+    # the library's own caches above the tables layer are among those forgotten
+    from fairpay import estimate, wages
+    from fairpay.tables import rates
+
+    for built in (wages._bundled, estimate.bundled_model, rates.bundled_rates, data.load):
+        assert built in cache._CACHES

@@ -730,11 +730,6 @@ def user_countries(kind: str) -> list[str]:
         return []
 
 
-def forget_user_rows() -> None:
-    """Drop imported rows read in this process (after an import or reset)."""
-    _user_rows.cache_clear()
-
-
 def frame(kind: str) -> Any:
     """The ``kind`` table as a pandas DataFrame (amounts stay Decimal, in object columns)."""
     import pandas as pd

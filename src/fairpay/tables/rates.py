@@ -17,8 +17,3 @@ def bundled_rates() -> ExchangeRates:
 
     table = data.load("exchange_rates")
     return ExchangeRates(table.rows, source=f"exchange_rates ({table.origin}: {table.location})")
-
-
-def clear_cache() -> None:
-    """Forget the loaded rates (after ``fairpay data update`` in the same process)."""
-    bundled_rates.cache_clear()

@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ __all__ = [
     "notices",
     "note",
     "clear_notices",
+    "forget_cached",
     "lock",
     "clean_leftovers",
     "tidy",
@@ -155,6 +157,7 @@ class by_data_version(Generic[_P, _R]):  # noqa: N801 - used as a decorator, lik
         self.__wrapped__ = fn
         functools.update_wrapper(self, fn)
         self._cached = functools.lru_cache(maxsize=maxsize)(self._call)
+        _CACHES.add(self)
 
     def _call(self, _version: tuple[Any, ...], *args: Any) -> _R:
         return self.__wrapped__(*args)  # type: ignore[call-arg]
@@ -167,6 +170,24 @@ class by_data_version(Generic[_P, _R]):  # noqa: N801 - used as a decorator, lik
     def cache_clear(self) -> None:
         """Forget every cached result."""
         self._cached.cache_clear()
+
+
+#: Every :class:`by_data_version` cache, wherever it is defined (see :func:`forget_cached`); weak,
+#: so a cache made for a while (a test's) goes when its function does.
+_CACHES: weakref.WeakSet[by_data_version[Any, Any]] = weakref.WeakSet()
+
+
+def forget_cached() -> None:
+    """Forget what every :class:`by_data_version` cache holds (tables, the benchmark collection,
+    rates, the estimate), and the notices already given.
+
+    Why: a process that has just written the data forgets at once instead of relying on a folder's
+    change time alone (two writes within the file system's clock tick look the same); and this
+    layer needs no import of the layers whose caches these are.
+    """
+    for cached in list(_CACHES):
+        cached.cache_clear()
+    clear_notices()
 
 
 def table_dir(name: str) -> Path:

@@ -206,15 +206,8 @@ def store(
 
 def _forget_loaded() -> None:
     """Drop per-process caches of loaded tables and what is built from them (benchmark collection,
-    exchange rates), so this process sees the new data at once."""
-    from fairpay import wages as benchmark
-    from fairpay.tables import load as data, rates
-
-    data.load.cache_clear()
-    data.forget_user_rows()
-    cache.clear_notices()
-    benchmark.clear_cache()
-    rates.clear_cache()
+    exchange rates, the estimate), so this process sees the new data at once."""
+    cache.forget_cached()
 
 
 def _current_meta(kind: str) -> dict[str, Any]:
@@ -523,9 +516,7 @@ def status(today: datetime.date | None = None) -> list[dict[str, Any]]:
     cache.tidy()
     entries: list[dict[str, Any]] = []
     for kind in data.TABLES:
-        data.load.cache_clear()
-        data.forget_user_rows()
-        cache.clear_notices()  # so this look re-states every problem it meets
+        cache.forget_cached()  # so this look re-states every problem it meets
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             table = data.load(kind)

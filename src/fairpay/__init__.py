@@ -96,7 +96,7 @@ _EXPORTS: dict[str, str] = {
     "plot_effective_vs_bar": "fairpay.report.plots:plot_effective_vs_bar",
     "plot_wage_ecdf": "fairpay.report.plots:plot_wage_ecdf",
     "plot_coverage_curve": "fairpay.report.plots:plot_coverage_curve",
-    "safe_csv_cell": "fairpay.report.csvsafe:safe_csv_cell",
+    "safe_csv_cell": "fairpay.tables.csvsafe:safe_csv_cell",
     "register_accessor": "fairpay.accessor:register_accessor",
     # vendors and the company view
     "Disclosure": "fairpay.vendors.disclosure:Disclosure",
@@ -167,7 +167,6 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
         parse_project as parse_project,
     )
     from fairpay.prelaunch.whatif import what_if as what_if
-    from fairpay.report.csvsafe import safe_csv_cell as safe_csv_cell
     from fairpay.report.document import (
         report_html as report_html,
         report_json as report_json,
@@ -179,6 +178,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time the names load lazily
         plot_effective_vs_bar as plot_effective_vs_bar,
         plot_wage_ecdf as plot_wage_ecdf,
     )
+    from fairpay.tables.csvsafe import safe_csv_cell as safe_csv_cell
     from fairpay.units.fx import Conversion as Conversion, ExchangeRates as ExchangeRates
     from fairpay.units.money import (
         Money as Money,

@@ -143,8 +143,8 @@ class FairpayAccessor:
         return audit(self._df, **kwargs)
 
     def to_safe_csv(self, path: str | Path | None = None, *, index: bool = False) -> str:
-        """This frame as CSV whose cells no spreadsheet runs as formulas (:mod:`fairpay.report.csvsafe`)."""
-        from fairpay.report.csvsafe import frame_to_safe_csv
+        """This frame as CSV whose cells no spreadsheet runs as formulas (:mod:`fairpay.tables.csvsafe`)."""
+        from fairpay.tables.csvsafe import frame_to_safe_csv
 
         return frame_to_safe_csv(self._df, path, index=index)
 

@@ -151,7 +151,7 @@ class Benchmark:
 
 
 @dataclass(frozen=True)
-class _Row:
+class BenchmarkRow:
     """A candidate figure, normalised across the living, curated-minimum and ILOSTAT tables."""
 
     kind: str
@@ -182,8 +182,8 @@ def _fold(text: str | None) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
-def _living_row(r: Mapping[str, Any], origin: str) -> _Row:
-    return _Row(
+def _living_row(r: Mapping[str, Any], origin: str) -> BenchmarkRow:
+    return BenchmarkRow(
         kind="living",
         country=r["country"],
         subdivision=r.get("subdivision"),
@@ -205,8 +205,8 @@ def _living_row(r: Mapping[str, Any], origin: str) -> _Row:
     )
 
 
-def _minimum_row(r: Mapping[str, Any], origin: str) -> _Row:
-    return _Row(
+def _minimum_row(r: Mapping[str, Any], origin: str) -> BenchmarkRow:
+    return BenchmarkRow(
         kind="minimum",
         country=r["country"],
         subdivision=r.get("subdivision"),
@@ -230,12 +230,14 @@ def _minimum_row(r: Mapping[str, Any], origin: str) -> _Row:
     )
 
 
-def _ilostat_row(r: Mapping[str, Any], alpha2_of: Mapping[str, str], since: int | None = None) -> _Row | None:
+def _ilostat_row(
+    r: Mapping[str, Any], alpha2_of: Mapping[str, str], since: int | None = None
+) -> BenchmarkRow | None:
     country = alpha2_of.get(r["country_iso3"])
     if country is None or r.get("currency_inferred") is None:
         return None  # XKX, CHI: no ISO alpha-2, so no place can ask for them
     regional = _ILOSTAT_REGIONAL.get((r["country_iso3"], int(r["year"])))
-    return _Row(
+    return BenchmarkRow(
         kind="minimum",
         country=country,
         subdivision=regional,
@@ -292,7 +294,7 @@ class Benchmarks:
 
     def __init__(
         self,
-        rows: Iterable[_Row],
+        rows: Iterable[BenchmarkRow],
         *,
         cpi: Mapping[tuple[str, int], Decimal] | None = None,
         standard_weeks: Mapping[str, Mapping[str, Any]] | None = None,
@@ -300,7 +302,7 @@ class Benchmarks:
         estimator: Callable[[], LivingWageModel] | None = None,
         rates: ExchangeRates | None = None,
         imported: ImportedRows | None = None,
-        ahead: Iterable[_Row] = (),
+        ahead: Iterable[BenchmarkRow] = (),
     ) -> None:
         """``estimator`` returns the fitted living-wage estimate (called only when one is needed);
         ``rates`` converts a minimum wage published in another currency (PL/RO in EUR);
@@ -311,15 +313,15 @@ class Benchmarks:
         self._imported = imported
         self._estimator = estimator
         self._rates = rates
-        self._eager: dict[str, list[_Row]] = defaultdict(list)
+        self._eager: dict[str, list[BenchmarkRow]] = defaultdict(list)
         for row in (*self._ahead, *self._rows):
             self._eager[row.country].append(row)
-        self._by_country: dict[str, list[_Row]] = {}
+        self._by_country: dict[str, list[BenchmarkRow]] = {}
         self._cpi = dict(cpi or {})
         self._weeks = dict(standard_weeks or {})
         self.current_year = current_year or datetime.date.today().year
 
-    def _rows_of(self, country: str) -> list[_Row]:
+    def _rows_of(self, country: str) -> list[BenchmarkRow]:
         """Every row for ``country`` in precedence order: added, then imported, then bundled.
 
         Why per country: a large import is read only for the countries a command looks up."""
@@ -385,7 +387,7 @@ class Benchmarks:
             raise NoBenchmarkError("this benchmark collection has no living-wage estimate attached")
         return self._estimator()
 
-    def with_rows(self, rows: Iterable[_Row]) -> Benchmarks:
+    def with_rows(self, rows: Iterable[BenchmarkRow]) -> Benchmarks:
         """A new collection with already-built rows first (used for spec overrides)."""
         return self._derive(ahead=[*rows, *self._ahead])
 
@@ -482,7 +484,7 @@ class Benchmarks:
 
     def _eligible(
         self, where: Place, kind: str, methods: tuple[str, ...], year: int | None, inflate: bool
-    ) -> tuple[list[_Row], list[str], bool]:
+    ) -> tuple[list[BenchmarkRow], list[str], bool]:
         """The candidate rows for ``where`` published up to ``year``, else the earliest later ones.
 
         Returns (rows, fallbacks so far, whether the rows must be brought back to ``year`` with CPI).
@@ -513,14 +515,14 @@ class Benchmarks:
         households: tuple[str, ...],
         methods: tuple[str, ...],
         prefer_gross: bool,
-    ) -> Callable[[_Row], tuple[Any, ...]]:
+    ) -> Callable[[BenchmarkRow], tuple[Any, ...]]:
         """The sort key of the documented order (module docstring): the smallest key is the bar.
 
         The first eight fields say how well a row fits; rows equal on them are ties (see
         :meth:`_choice_notes`), broken by table, the higher amount and confidence."""
         local = self.local_currency(where.country)
 
-        def key(r: _Row) -> tuple[Any, ...]:
+        def key(r: BenchmarkRow) -> tuple[Any, ...]:
             loc = 0 if locality is None or self._matches(r, locality) else 1
             hh = households.index(r.household) if r.household in households else len(households)
             meth = methods.index(r.method) if r.method in methods else len(methods)
@@ -553,9 +555,9 @@ class Benchmarks:
         kind: str,
         locality: str | None,
         household: str | None,
-        best: _Row,
-        ranked: list[_Row],
-        key: Callable[[_Row], tuple[Any, ...]],
+        best: BenchmarkRow,
+        ranked: list[BenchmarkRow],
+        key: Callable[[BenchmarkRow], tuple[Any, ...]],
     ) -> list[str]:
         """What a reader must know about the choice: a locality or household not found, ties
         settled in the worker's favour, a regional figure standing for the whole country."""
@@ -598,7 +600,9 @@ class Benchmarks:
         counts = Counter(r.currency for r in self._rows_of(country))
         return max(sorted(counts), key=lambda c: counts[c]) if counts else None
 
-    def _as_published(self, best: _Row, ranked: list[_Row], fallbacks: list[str]) -> _Row:
+    def _as_published(
+        self, best: BenchmarkRow, ranked: list[BenchmarkRow], fallbacks: list[str]
+    ) -> BenchmarkRow:
         """A statutory rate published per hour is used as published: when ILOSTAT's monthly value is
         the same legal rate (within 0.5 % after the hours basis), the cited hourly row is the bar."""
         if best.period == "hour" or best.table_rank != 1:
@@ -623,8 +627,13 @@ class Benchmarks:
         return best
 
     def _candidates(
-        self, rows: list[_Row], where: Place, kind: str, methods: tuple[str, ...], fallbacks: list[str]
-    ) -> list[_Row]:
+        self,
+        rows: list[BenchmarkRow],
+        where: Place,
+        kind: str,
+        methods: tuple[str, ...],
+        fallbacks: list[str],
+    ) -> list[BenchmarkRow]:
         """The rows that may stand for ``where``: user rows first, the place's own, else national,
         else (for a plain country) its regional figures; living wages by the allowed methods."""
         user = [r for r in rows if r.origin != "bundled" and r.subdivision in (None, where.subdivision)]
@@ -886,7 +895,7 @@ class Benchmarks:
         return chosen
 
     @staticmethod
-    def _matches(r: _Row, locality: str) -> bool:
+    def _matches(r: BenchmarkRow, locality: str) -> bool:
         want = _fold(locality).strip()
         if want in ("urban", "rural", "national"):
             return r.area == want
@@ -895,12 +904,12 @@ class Benchmarks:
         return bool(want) and re.search(pattern, _fold(r.locality)) is not None
 
     @staticmethod
-    def _min_scope_rank(r: _Row, where: Place) -> int:
+    def _min_scope_rank(r: BenchmarkRow, where: Place) -> int:
         if r.scope == "regional":
             return 0 if r.subdivision and r.subdivision == where.subdivision else 2
         return _MIN_SCOPE_RANK.get(r.scope or "national", 6)
 
-    def _hours(self, r: _Row) -> tuple[Decimal, str, str | None]:
+    def _hours(self, r: BenchmarkRow) -> tuple[Decimal, str, str | None]:
         if r.hours_per_week is not None:
             return r.hours_per_week, "source", None
         week = self._weeks.get(r.country)
@@ -918,7 +927,7 @@ class Benchmarks:
             "bundled (a shorter basis would raise the hourly bar; 40 h is the common full-time week)",
         )
 
-    def _raw_hourly(self, r: _Row) -> Decimal:
+    def _raw_hourly(self, r: BenchmarkRow) -> Decimal:
         if r.period == "hour":
             return r.amount
         hpw, _, _ = self._hours(r)
@@ -926,7 +935,7 @@ class Benchmarks:
 
     def _to_benchmark(
         self,
-        r: _Row,
+        r: BenchmarkRow,
         where: Place,
         fallbacks: list[str],
         year: int | None,
@@ -997,7 +1006,7 @@ class Benchmarks:
         )
 
     def _inflate(
-        self, hourly: Decimal, r: _Row, year: int | None, brought_back: bool = False
+        self, hourly: Decimal, r: BenchmarkRow, year: int | None, brought_back: bool = False
     ) -> tuple[Decimal, int, str]:
         """``hourly`` in the prices of ``year`` (default: the newest CPI year), and a note.
 
@@ -1069,7 +1078,7 @@ class Benchmarks:
         return "; ".join(parts)
 
 
-def where_of(r: _Row) -> str:
+def where_of(r: BenchmarkRow) -> str:
     return r.subdivision or r.country
 
 
@@ -1083,7 +1092,7 @@ class ImportedRows:
     data version rather than being cleared from below.
     """
 
-    KINDS: tuple[tuple[str, Callable[[Mapping[str, Any], str], _Row]], ...] = (
+    KINDS: tuple[tuple[str, Callable[[Mapping[str, Any], str], BenchmarkRow]], ...] = (
         ("living_wages", _living_row),
         ("minimum_wages", _minimum_row),
     )
@@ -1096,13 +1105,13 @@ class ImportedRows:
 
             read = user_rows
         self._read = read
-        self._loaded: dict[str, tuple[_Row, ...]] = {}
+        self._loaded: dict[str, tuple[BenchmarkRow, ...]] = {}
 
-    def rows(self, country: str) -> tuple[_Row, ...]:
+    def rows(self, country: str) -> tuple[BenchmarkRow, ...]:
         """``country``'s imported rows, living wages first (read on first use)."""
         found = self._loaded.get(country)
         if found is None:
-            out: list[_Row] = []
+            out: list[BenchmarkRow] = []
             for kind, make in self.KINDS:
                 table = self._read(kind, [country])
                 if table is not None:
@@ -1126,12 +1135,12 @@ class ImportedRows:
 _basis = functools.lru_cache(maxsize=1024)(hours_basis)
 
 
-def _memo(key: Callable[[_Row], tuple[Any, ...]]) -> Callable[[_Row], tuple[Any, ...]]:
+def _memo(key: Callable[[BenchmarkRow], tuple[Any, ...]]) -> Callable[[BenchmarkRow], tuple[Any, ...]]:
     """``key`` computed once per row. Why: the ranking sorts every candidate row and the choice
     notes read the keys again; an imported table can hold 200k rows for one country."""
     seen: dict[int, tuple[Any, ...]] = {}
 
-    def cached(r: _Row) -> tuple[Any, ...]:
+    def cached(r: BenchmarkRow) -> tuple[Any, ...]:
         k = seen.get(id(r))
         if k is None:
             k = seen[id(r)] = key(r)
@@ -1144,7 +1153,7 @@ def _memo(key: Callable[[_Row], tuple[Any, ...]]) -> Callable[[_Row], tuple[Any,
 def _bundled() -> Benchmarks:
     from fairpay.tables import load as data
 
-    rows: list[_Row] = []
+    rows: list[BenchmarkRow] = []
     rows.extend(_living_row(r, "bundled") for r in data.load("living_wages").rows)
     rows.extend(_minimum_row(r, "bundled") for r in data.load("minimum_wages").rows)
     a2 = _alpha2_of()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 
 from fairpay.units.fx import ExchangeRates
-from fairpay.wages import Benchmarks, _Row
+from fairpay.wages import BenchmarkRow, Benchmarks
 
 
 @dataclass
@@ -91,8 +91,8 @@ def gross_and_net_kenya() -> Benchmarks:
     """Kenya with two cited living wages of one method and year: 200 KES/h gross, 260 KES/h net
     (gross ranks first by default; without that rule the higher figure wins the tie)."""
 
-    def row(amount: str, gross_net: str) -> _Row:
-        return _Row(
+    def row(amount: str, gross_net: str) -> BenchmarkRow:
+        return BenchmarkRow(
             kind="living", country="KE", subdivision=None, area=None, locality=None, household=None,
             method="anker", amount=Decimal(amount), currency="KES", period="hour", gross_net=gross_net,
             hours_per_week=None, reference_year=2024, confidence=None, source=f"test {gross_net}",

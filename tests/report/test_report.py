@@ -15,7 +15,7 @@ import pytest
 import fairpay
 from fairpay.errors import InvalidInputError
 from fairpay.report import document as report
-from fairpay.report.csvsafe import frame_to_safe_csv, safe_csv_cell, write_safe_csv
+from fairpay.tables.csvsafe import frame_to_safe_csv, safe_csv_cell, write_safe_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,14 +8,14 @@ from decimal import Decimal
 import pytest
 
 from fairpay.units.fx import ExchangeRates
-from fairpay.wages import Benchmarks, _Row
+from fairpay.wages import BenchmarkRow, Benchmarks
 
 #: living wage per hour: KE 200 KES, IN 100 INR, US 20 USD; 125 KES and 80 INR per USD in 2024.
 POLICY = {"benchmark": "living", "inflate": False}
 
 
-def _row(country: str, amount: str, currency: str) -> _Row:
-    return _Row(
+def _row(country: str, amount: str, currency: str) -> BenchmarkRow:
+    return BenchmarkRow(
         kind="living",
         country=country,
         subdivision=None,

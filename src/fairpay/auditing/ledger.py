@@ -202,7 +202,7 @@ def export_prolific(ledger_df: pd.DataFrame, path: str | Path) -> int:
     amount in the study's currency). Returns the number of lines."""
     rows = _to_pay(ledger_df)
     _one_currency(rows, "Prolific")
-    from fairpay.report.csvsafe import write_safe_csv
+    from fairpay.tables.csvsafe import write_safe_csv
 
     write_safe_csv(zip(rows["worker"], rows["amount"]), path)
     return len(rows)
@@ -223,7 +223,7 @@ def export_mturk(ledger_df: pd.DataFrame, path: str | Path) -> int:
     out = rows.rename(
         columns={"worker": "WorkerId", "task": "AssignmentId", "amount": "BonusAmount", "reason": "Reason"}
     )[["WorkerId", "AssignmentId", "BonusAmount", "Reason"]]
-    from fairpay.report.csvsafe import frame_to_safe_csv
+    from fairpay.tables.csvsafe import frame_to_safe_csv
 
     frame_to_safe_csv(out, path)
     return len(out)
@@ -231,7 +231,7 @@ def export_mturk(ledger_df: pd.DataFrame, path: str | Path) -> int:
 
 def export_generic(ledger_df: pd.DataFrame, path: str | Path) -> int:
     """Generic CSV: worker, currency, amount, reason (only workers still owed)."""
-    from fairpay.report.csvsafe import frame_to_safe_csv
+    from fairpay.tables.csvsafe import frame_to_safe_csv
 
     rows = _to_pay(ledger_df)[["worker", "currency", "amount", "reason"]]
     frame_to_safe_csv(rows, path)

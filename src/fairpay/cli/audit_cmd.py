@@ -141,7 +141,7 @@ def audit_command(
     from fairpay.auditing.ledger import EXPORTERS
     from fairpay.auditing.settings import AuditSettings
     from fairpay.cli import fail
-    from fairpay.report.csvsafe import frame_to_safe_csv
+    from fairpay.tables.csvsafe import frame_to_safe_csv
 
     if fmt not in ("csv", "parquet", "json"):
         raise fail(f"--format {fmt!r} is not csv, parquet or json")
@@ -302,7 +302,7 @@ def _write_tables(
     """The result tables, the ledger and ``summary.json`` in ``out`` (ids pseudonymised with ``key``),
     and the bonus file when asked for."""
     from fairpay.auditing.ledger import EXPORTERS, pseudonymize_frame
-    from fairpay.report.csvsafe import frame_to_safe_csv
+    from fairpay.tables.csvsafe import frame_to_safe_csv
     from fairpay.units.figures import exact_money_frame, json_records
 
     out.mkdir(parents=True, exist_ok=True)

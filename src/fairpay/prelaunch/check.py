@@ -48,7 +48,7 @@ from fairpay.prelaunch.spec import (
 from fairpay.units.fx import Conversion, ExchangeRates
 from fairpay.units.money import round_up
 from fairpay.units.places import Place
-from fairpay.wages import Benchmark, Benchmarks, _Row, bar_warnings
+from fairpay.wages import Benchmark, BenchmarkRow, Benchmarks, bar_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -473,9 +473,9 @@ def merge_policy(base: Policy, policy: Policy | Mapping[str, Any] | None) -> Pol
         raise SpecError(f"policy: {describe_errors(exc)}") from None
 
 
-def override_row(o: BenchmarkOverride, current_year: int) -> _Row:
+def override_row(o: BenchmarkOverride, current_year: int) -> BenchmarkRow:
     """A project's own benchmark (``benchmarks:`` in the spec) as a benchmark row, cited as the user's."""
-    return _Row(
+    return BenchmarkRow(
         kind=o.kind,
         country=o.country,
         subdivision=o.subdivision,

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from fairpay.errors import InvalidInputError
 from fairpay.report import safetext
-from fairpay.report.csvsafe import safe_csv_cell  # noqa: F401  (re-exported: fairpay.report.document.safe_csv_cell)
 from fairpay.report.safetext import plain
+from fairpay.tables.csvsafe import safe_csv_cell  # noqa: F401  (re-exported: fairpay.report.document.safe_csv_cell)
 from fairpay.units import figures as fig
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,7 +56,7 @@ FRAMEWORKS: tuple[dict[str, str], ...] = (
 )
 #: Most workers listed one by one in an audit report (the rest are counted).
 MAX_WORKER_ROWS = 100
-_KIND_TEXT = {
+KIND_TEXT = {
     "living": "the living wage",
     "minimum": "the minimum wage",
     "higher": "the higher of the living wage and the minimum wage",
@@ -404,7 +404,7 @@ def _check_transparency(r: CheckResult) -> list[dict[str, str]]:
     cur = r.pay_currency
     margin = float(pol.get("margin") or 0)
     policy = (
-        f"Every task x place must pay at least {_KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))} "
+        f"Every task x place must pay at least {KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))} "
         f"where the workers live"
         + (f", plus a margin of {_pct(margin, 1)}" if margin else "")
         + f", as effective hourly pay after deductions and unpaid time. Household: "
@@ -779,7 +779,7 @@ def _audit_transparency(r: AuditResult, below: pd.DataFrame, total_text: str) ->
     w = r.workers
     policy = (
         f"Each worker's effective hourly pay over the audited work must reach "
-        f"{_KIND_TEXT.get(s.kind, s.kind)} where they live (household: {s.household or 'default order'}"
+        f"{KIND_TEXT.get(s.kind, s.kind)} where they live (household: {s.household or 'default order'}"
         + (f", locality: {s.locality}" if s.locality else "")
         + "). Where no living wage is known: "
         + ("the minimum wage is used, with a warning" if s.missing_living == "minimum" else "the audit stops")

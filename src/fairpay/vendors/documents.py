@@ -255,7 +255,7 @@ def annex_document(annex: Annex, *, data_vintage: bool = True) -> dict[str, Any]
             "ok": True,
             "headline": f"Minimum pay for {len({a.location for a in annex.rows})} locations, in prices of {annex.year}",
             "detail": [
-                f"Bar: {r._KIND_TEXT.get(annex.policy.get('benchmark'), annex.policy.get('benchmark'))}"
+                f"Bar: {r.KIND_TEXT.get(annex.policy.get('benchmark'), annex.policy.get('benchmark'))}"
                 + (f", plus a margin of {annex.policy['margin']:g}" if annex.policy.get("margin") else "")
                 + ".",
                 f"Indexation: {annex.indexation}",
@@ -305,7 +305,7 @@ def annex_csv_row(a: Any, annex: Annex) -> dict[str, Any]:
 
 def annex_csv(annex: Annex, path: str | Path | None = None) -> str:
     """The annex as CSV through the safe CSV writer (formula-like text neutralised)."""
-    from fairpay.report.csvsafe import write_safe_csv
+    from fairpay.tables.csvsafe import write_safe_csv
 
     rows = [[annex_csv_row(a, annex)[c] for c in ANNEX_CSV_COLUMNS] for a in annex.rows]
     return write_safe_csv(rows, path, header=ANNEX_CSV_COLUMNS)

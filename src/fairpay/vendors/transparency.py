@@ -371,10 +371,10 @@ def _vendor_rows(p: Portfolio) -> tuple[list[dict[str, Any]], dict[str, list[str
 
 def _policy_text(d: dict[str, Any]) -> str:
     """A project check's pay policy in words (bar, margin, task time statistic)."""
-    from fairpay.report.document import _KIND_TEXT
+    from fairpay.report.document import KIND_TEXT
 
     pol = d.get("policy") or {}
-    text = f"{d.get('project')}: {_KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))}"
+    text = f"{d.get('project')}: {KIND_TEXT.get(str(pol.get('benchmark')), pol.get('benchmark'))}"
     if pol.get("margin"):
         text += f" + {pol['margin']:g} margin"
     return text + f", task time statistic {pol.get('statistic')}"

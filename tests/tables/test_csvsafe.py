@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairpay.report.csvsafe import frame_to_safe_csv, quoted_csv_cell, safe_csv_cell, write_safe_csv
+from fairpay.tables.csvsafe import frame_to_safe_csv, quoted_csv_cell, safe_csv_cell, write_safe_csv
 
 HOSTILE = [
     "\r=cmd|' /C calc'!A0",

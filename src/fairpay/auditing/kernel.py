@@ -174,7 +174,8 @@ def _order(wid: Any, s: Any, work: Workspace) -> tuple[Any, bool]:
     key[:] = wid
     key -= int(wid.min())
     key <<= sb - drop
-    low = np.subtract(s, int(s.min()), out=work.array("low", n, np.int64))
+    # the start's bits in the gather's spare memory (free until the gather that follows)
+    low = np.subtract(s, int(s.min()), out=work.array("spare", n, np.int64))
     low >>= drop
     key += low
     return sorted_positions(key, nb), drop == 0

@@ -39,6 +39,10 @@ def test_wheel_ships_and_loads_bundled_data(tmp_path: Path) -> None:
     )
     wheels = list(dist.glob("fairpay-*.whl"))
     assert len(wheels) == 1
+    # the version is written once, in the package (pyproject reads it from there)
+    from fairpay import __version__
+
+    assert wheels[0].name.startswith(f"fairpay-{__version__}-")
 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)

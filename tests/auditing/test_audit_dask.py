@@ -32,10 +32,12 @@ class _Bars:
     def bar(self, pl, **kw):  # noqa: ANN001, ANN003
         from decimal import Decimal
 
-        from test_audit_support import HandBar
+        from test_audit_support import hand_bar
 
         return (
-            HandBar(Decimal("7"), "GBP", 2024) if pl.country == "GB" else HandBar(Decimal("9"), "USD", 2024)
+            hand_bar(pl, Decimal("7"), "GBP", 2024)
+            if pl.country == "GB"
+            else hand_bar(pl, Decimal("9"), "USD", 2024)
         )
 
 

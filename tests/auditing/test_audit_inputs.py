@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_audit_support import RATES, HandBar, bench
+from test_audit_support import RATES, bench, hand_bar
 
 from fairpay.auditing.engine import audit
 from fairpay.errors import InvalidDataError, InvalidInputError
@@ -25,7 +25,7 @@ class AnyBar:
     """15 USD/h everywhere (so real exports from any country can be audited by hand)."""
 
     def bar(self, pl, **kw):  # noqa: ANN001, ANN003
-        return HandBar(Decimal("15"), "USD", kw.get("year") or 2024)
+        return hand_bar(pl, Decimal("15"), "USD", kw.get("year") or 2024)
 
 
 def write(tmp_path: Path, text: str, name: str = "log.csv", encoding: str = "utf-8") -> Path:

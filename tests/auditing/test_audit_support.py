@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal
 
 import pandas as pd
 
 from fairpay.units.fx import ExchangeRates
-from fairpay.wages import BenchmarkRow, Benchmarks
+from fairpay.units.places import Place
+from fairpay.wages import Benchmark, BenchmarkRow, Benchmarks, FixedBar
 
 
-@dataclass
-class HandBar:
-    hourly: Decimal
-    currency: str
-    year: int
-    kind: str = "living"
-    method: str = "hand"
-    source: str = "test table"
-    url: str = ""
-    adjustments: tuple[str, ...] = ()
-    fallbacks: tuple[str, ...] = ()
+def hand_bar(pl: Place, hourly: Decimal, currency: str, year: int) -> Benchmark:
+    """A hand-set bar for ``pl``: a real :class:`Benchmark` (a flat figure, cited as this test's)."""
+    fixed = FixedBar(hourly, currency, source="test table").bar(pl, year=year)
+    return replace(fixed, kind="living", method="hand", url="", adjustments=())
 
 
 class HandBenchmarks:
@@ -35,7 +29,7 @@ class HandBenchmarks:
         self.calls.append(str(pl))
         key = pl.subdivision if pl.subdivision in self.table else pl.country
         hourly, ccy = self.table[key]
-        return HandBar(Decimal(hourly), ccy, kw.get("year") or 2024)
+        return hand_bar(pl, Decimal(hourly), ccy, kw.get("year") or 2024)
 
 
 #: lcu per USD in 2024: 1 USD = 130 KES = 0.8 GBP = 150 JPY

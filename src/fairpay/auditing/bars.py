@@ -4,7 +4,6 @@ benchmark collection and the rates passed in (or the bundled ones), with their p
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from fairpay.auditing.settings import AuditSettings
@@ -17,16 +16,6 @@ from fairpay.errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-
-
-def _opt_int(x: Any) -> int | None:
-    return None if x is None else int(x)
-
-
-def _opt_str(x: Any) -> str | None:
-    if x is None:
-        return None
-    return f"{x.normalize():f}" if isinstance(x, Decimal) else str(x)
 
 
 def bars_fx_benchmarks(
@@ -90,16 +79,16 @@ def bars_fx_benchmarks(
                 "local_currency": b.currency,
                 "bar_year": int(b.year),
                 "bar_kind": b.kind,
-                "bar_method": getattr(b, "method", None),
-                "bar_source": getattr(b, "source", None),
-                "bar_url": getattr(b, "url", None),
-                "bar_notes": "; ".join([*getattr(b, "adjustments", ()), *getattr(b, "fallbacks", ())]),
-                "bar_reference_year": _opt_int(getattr(b, "reference_year", None)),
-                "bar_gross_net": getattr(b, "gross_net", None),
-                "bar_hours_per_week": _opt_str(getattr(b, "hours_per_week", None)),
-                "bar_hours_basis": getattr(b, "hours_basis", None),
-                "bar_adjustments": "; ".join(getattr(b, "adjustments", ())),
-                "bar_fallbacks": "; ".join(getattr(b, "fallbacks", ())),
+                "bar_method": b.method,
+                "bar_source": b.source,
+                "bar_url": b.url,
+                "bar_notes": "; ".join([*b.adjustments, *b.fallbacks]),
+                "bar_reference_year": int(b.reference_year),
+                "bar_gross_net": b.gross_net,
+                "bar_hours_per_week": f"{b.hours_per_week.normalize():f}",
+                "bar_hours_basis": b.hours_basis,
+                "bar_adjustments": "; ".join(b.adjustments),
+                "bar_fallbacks": "; ".join(b.fallbacks),
             }
         )
     bars = pd.DataFrame(bar_rows)

@@ -174,9 +174,7 @@ def _place_key(country: Any, subdivision: Any) -> tuple[str, str]:
 
 def _bar_kinds(result: AuditResult) -> dict[tuple[str, str], str]:
     """(country, subdivision) -> the kind of bar the audit used there (living or minimum)."""
-    bars = getattr(result, "bars", None)
-    if bars is None or "bar_kind" not in getattr(bars, "columns", ()):
-        return {}
+    bars = result.bars
     return {
         _place_key(c, s): str(k)
         for c, s, k in zip(bars["country"].tolist(), bars["subdivision"].tolist(), bars["bar_kind"].tolist())

@@ -56,13 +56,18 @@ def key_bytes(key: bytes | str) -> bytes:
 
 def pseudonym(worker: str, key: bytes | str) -> str:
     """Keyed pseudonym of one worker id: first 16 hex characters of HMAC-SHA256(key, id)."""
-    return hmac.new(key_bytes(key), str(worker).encode(), hashlib.sha256).hexdigest()[:16]
+    return _pseudonym(key_bytes(key), worker)
 
 
 def pseudonymize(workers: Iterable[Any], key: bytes | str) -> list[str]:
     """Keyed pseudonyms of many worker ids (see :func:`pseudonym`)."""
     k = key_bytes(key)
-    return [hmac.new(k, str(w).encode(), hashlib.sha256).hexdigest()[:16] for w in workers]
+    return [_pseudonym(k, w) for w in workers]
+
+
+def _pseudonym(key: bytes, worker: Any) -> str:
+    """The one pseudonym scheme (the key already as bytes)."""
+    return hmac.new(key, str(worker).encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def pseudonymize_frame(

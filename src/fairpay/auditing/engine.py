@@ -111,7 +111,9 @@ def audit(
     work); ``options`` replace its fields by name, so ``audit(log, kind="living")`` works too.
     ``country``: one country for everyone, or a worker -> country (or "US-CA") mapping /
     DataFrame(worker, country[, subdivision]). ``benchmarks``/``rates``: the benchmark table and
-    exchange rates (default: the bundled ones).
+    exchange rates (default: the bundled ones); ``benchmarks`` may be anything whose
+    ``bar(place, **policy)`` returns a :class:`~fairpay.wages.Benchmark`, e.g. a
+    :class:`~fairpay.wages.FixedBar`.
 
     Result tables: ``workers``, one row per worker (keys, place, counts, hours, pay currency,
     earnings, top-up, local currency, wage, bar, rate, task id); ``worker_projects``, narrow, one

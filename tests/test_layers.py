@@ -30,20 +30,19 @@ FLOORS = {
 }
 
 
-def _imports() -> list[tuple[str, str, str, int]]:
-    """(importing part, imported module, name, line) for every ``fairpay`` import in the source,
-    function-level ones included (the lazy imports are imports all the same)."""
+def _imports() -> list[tuple[str, str, str, str]]:
+    """(importing part, imported module, name, file:line) for every ``fairpay`` import in the
+    source, function-level ones included (the lazy imports are imports all the same)."""
     found = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC)
         part = rel.parts[0].removesuffix(".py") if rel.parts[0] != "__init__.py" else ""
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{rel.as_posix()}:{getattr(node, 'lineno', 0)}"
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "fairpay":
-                found += [(part, node.module, a.name, node.lineno) for a in node.names]
+                found += [(part, node.module, a.name, where) for a in node.names]
             elif isinstance(node, ast.Import):
-                found += [
-                    (part, a.name, "", node.lineno) for a in node.names if a.name.split(".")[0] == "fairpay"
-                ]
+                found += [(part, a.name, "", where) for a in node.names if a.name.split(".")[0] == "fairpay"]
     return found
 
 
@@ -65,14 +64,14 @@ def test_every_part_of_the_package_has_a_floor() -> None:
 
 def test_imports_go_down_or_across_to_public_names_only() -> None:
     wrong = []
-    for part, module, name, line in _imports():
+    for part, module, name, where in _imports():
         target = _part(module, name)
         if target == part:
             continue
         if (module, name) == ("fairpay", "__version__"):  # the version string, set at the root
             continue
         if FLOORS[target] > FLOORS[part]:
-            wrong.append(f"{part} imports {module}:{name} from a floor above (line {line})")
+            wrong.append(f"{where}: {part} imports {module}:{name} from a floor above")
         elif name.startswith("_") or any(p.startswith("_") for p in module.split(".")[1:]):
-            wrong.append(f"{part} imports the private {module}:{name} of {target} (line {line})")
+            wrong.append(f"{where}: {part} imports the private {module}:{name} of {target}")
     assert wrong == []
